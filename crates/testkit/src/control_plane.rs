@@ -1,0 +1,408 @@
+//! A real Kubernetes control plane on loopback: etcd, kube-apiserver and
+//! kube-controller-manager v1.20.2, each a supervised child process.
+//!
+//! What is real: storage (etcd), admission, RBAC authorization, server-side apply and
+//! managedFields, watches, and the controllers of kube-controller-manager (Deployments make
+//! ReplicaSets make Pods, garbage collection, namespace deletion, ServiceAccount tokens).
+//! What is absent: a scheduler and kubelets — Pods stay Pending, and a test that needs a
+//! Ready Pod sets its status through the API, as a kubelet would.
+//!
+//! Readiness is observed, never slept for: `/readyz` of the API server, then the `default`
+//! ServiceAccount, which only kube-controller-manager creates.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::{Api, Client};
+
+use crate::locations::{find_binary, free_port, kubernetes_bin_dir, scratch_dir, scratch_root};
+use crate::process::Supervised;
+use crate::{ADMIN, Cluster, Error, UNPRIVILEGED};
+
+/// How long each stage of start-up may take before it is reported as failed.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(90);
+const POLL: Duration = Duration::from_millis(100);
+/// Prefix of control-plane scratch directories (see [`sweep_abandoned_dirs`]).
+const DIR_PREFIX: &str = "control-plane";
+/// File in a scratch directory holding the pid of the process that owns it.
+const OWNER_FILE: &str = "owner.pid";
+
+/// A running control plane. Dropping it stops every process and removes its directory.
+#[derive(Debug)]
+pub struct ControlPlane {
+    cluster: Cluster,
+    started_in: Duration,
+    // Field order is drop order: controllers, then the API server, then storage, then files.
+    controller_manager: Supervised,
+    apiserver: Supervised,
+    etcd: Supervised,
+    dir: tempfile::TempDir,
+}
+
+impl ControlPlane {
+    /// Starts etcd, kube-apiserver and kube-controller-manager on free loopback ports and
+    /// waits until the API server is ready and the controllers are running.
+    ///
+    /// Needs the binaries from `scripts/provision.sh`; an error says what is missing.
+    pub async fn start() -> Result<Self, Error> {
+        let began = Instant::now();
+        let binaries = Binaries::find()?;
+        sweep_abandoned_dirs();
+        let dir = scratch_dir(DIR_PREFIX)?;
+        let root = dir.path();
+        std::fs::write(root.join(OWNER_FILE), std::process::id().to_string())
+            .map_err(Error::io("write the owner file"))?;
+
+        let credentials = Credentials::create(root)?;
+        let etcd = start_etcd(&binaries.etcd, root)?;
+        let (mut apiserver, server) = start_apiserver(&binaries, root, &etcd, &credentials)?;
+
+        let ca_file = wait_for_file(&root.join("pki/apiserver.crt"), &mut apiserver).await?;
+        let kubeconfig = root.join("kubeconfig");
+        let cluster = Cluster::new(server, ca_file, kubeconfig.clone())
+            .with_token(ADMIN, credentials.admin_token.clone())
+            .with_token(UNPRIVILEGED, credentials.unprivileged_token.clone());
+        std::fs::write(&kubeconfig, cluster.kubeconfig_text())
+            .map_err(Error::io(format!("write {}", kubeconfig.display())))?;
+        let client = cluster.client().await?;
+        wait_for_readyz(&client, &mut apiserver).await?;
+
+        let mut controller_manager = start_controller_manager(&binaries, root, &credentials)?;
+        wait_for_controllers(&client, &mut controller_manager).await?;
+
+        Ok(ControlPlane {
+            cluster,
+            started_in: began.elapsed(),
+            controller_manager,
+            apiserver,
+            etcd: etcd.process,
+            dir,
+        })
+    }
+
+    /// How to reach this control plane.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// Wall time from the call to [`ControlPlane::start`] until it was ready.
+    pub fn started_in(&self) -> Duration {
+        self.started_in
+    }
+
+    /// The directory holding data, certificates, logs and the kubeconfig.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Process ids of etcd, kube-apiserver and kube-controller-manager.
+    pub fn pids(&self) -> [u32; 3] {
+        [
+            self.etcd.pid(),
+            self.apiserver.pid(),
+            self.controller_manager.pid(),
+        ]
+    }
+
+    /// Fails with the log of the first component that has exited.
+    pub fn check_running(&mut self) -> Result<(), Error> {
+        self.etcd.check_running()?;
+        self.apiserver.check_running()?;
+        self.controller_manager.check_running()
+    }
+}
+
+struct Binaries {
+    etcd: PathBuf,
+    apiserver: PathBuf,
+    controller_manager: PathBuf,
+}
+
+impl Binaries {
+    fn find() -> Result<Self, Error> {
+        let k8s = kubernetes_bin_dir();
+        Ok(Binaries {
+            // Debian's etcd-server puts etcd on PATH; honour an override for other machines.
+            etcd: match std::env::var_os("PLUMB_ETCD") {
+                Some(path) => path.into(),
+                None => find_binary("etcd", None)?,
+            },
+            apiserver: find_binary("kube-apiserver", Some(&k8s))?,
+            controller_manager: find_binary("kube-controller-manager", Some(&k8s))?,
+        })
+    }
+}
+
+/// Keys and tokens made fresh for each control plane.
+struct Credentials {
+    /// Signs and verifies ServiceAccount tokens.
+    service_account_key: PathBuf,
+    token_file: PathBuf,
+    admin_token: String,
+    unprivileged_token: String,
+}
+
+impl Credentials {
+    fn create(root: &Path) -> Result<Self, Error> {
+        let service_account_key = root.join("service-account.key");
+        run_command(
+            Command::new("openssl")
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                ])
+                .arg("-out")
+                .arg(&service_account_key),
+        )?;
+        let admin_token = random_token()?;
+        let unprivileged_token = random_token()?;
+        let token_file = root.join("tokens.csv");
+        // token,user,uid,"groups" — the static token file of kube-apiserver.
+        let tokens = format!(
+            "{admin_token},{ADMIN},{ADMIN},\"system:masters\"\n\
+             {unprivileged_token},{UNPRIVILEGED},{UNPRIVILEGED}\n"
+        );
+        std::fs::write(&token_file, tokens).map_err(Error::io("write the token file"))?;
+        Ok(Credentials {
+            service_account_key,
+            token_file,
+            admin_token,
+            unprivileged_token,
+        })
+    }
+}
+
+struct Etcd {
+    process: Supervised,
+    client_url: String,
+}
+
+fn start_etcd(binary: &Path, root: &Path) -> Result<Etcd, Error> {
+    let client_url = format!("http://127.0.0.1:{}", free_port()?);
+    let peer_url = format!("http://127.0.0.1:{}", free_port()?);
+    let mut command = Command::new(binary);
+    command
+        .arg("--name=plumb-test")
+        .arg(format!("--data-dir={}", root.join("etcd").display()))
+        .arg(format!("--listen-client-urls={client_url}"))
+        .arg(format!("--advertise-client-urls={client_url}"))
+        .arg(format!("--listen-peer-urls={peer_url}"))
+        .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+        .arg(format!("--initial-cluster=plumb-test={peer_url}"))
+        .arg("--log-level=warn")
+        .arg("--logger=zap");
+    let process = Supervised::spawn("etcd", command, &root.join("etcd.log"))?;
+    Ok(Etcd {
+        process,
+        client_url,
+    })
+}
+
+fn start_apiserver(
+    binaries: &Binaries,
+    root: &Path,
+    etcd: &Etcd,
+    credentials: &Credentials,
+) -> Result<(Supervised, String), Error> {
+    let port = free_port()?;
+    let key = credentials.service_account_key.display();
+    let mut command = Command::new(&binaries.apiserver);
+    command
+        .arg(format!("--etcd-servers={}", etcd.client_url))
+        .arg("--bind-address=127.0.0.1")
+        .arg("--advertise-address=127.0.0.1")
+        .arg(format!("--secure-port={port}"))
+        .arg("--insecure-port=0")
+        .arg(format!("--cert-dir={}", root.join("pki").display()))
+        .arg(format!(
+            "--token-auth-file={}",
+            credentials.token_file.display()
+        ))
+        .arg("--authorization-mode=RBAC")
+        .arg("--service-account-issuer=https://kubernetes.default.svc")
+        .arg(format!("--service-account-key-file={key}"))
+        .arg(format!("--service-account-signing-key-file={key}"))
+        .arg("--service-cluster-ip-range=10.96.0.0/16")
+        .arg("--allow-privileged=true")
+        .arg("--v=0");
+    let process = Supervised::spawn("kube-apiserver", command, &root.join("kube-apiserver.log"))?;
+    Ok((process, format!("https://127.0.0.1:{port}")))
+}
+
+fn start_controller_manager(
+    binaries: &Binaries,
+    root: &Path,
+    credentials: &Credentials,
+) -> Result<Supervised, Error> {
+    let mut command = Command::new(&binaries.controller_manager);
+    command
+        .arg(format!(
+            "--kubeconfig={}",
+            root.join("kubeconfig").display()
+        ))
+        .arg("--leader-elect=false")
+        // No HTTP serving at all: nothing here scrapes it, and it would need its own certs.
+        .arg("--port=0")
+        .arg("--secure-port=0")
+        .arg(format!(
+            "--service-account-private-key-file={}",
+            credentials.service_account_key.display()
+        ))
+        .arg(format!(
+            "--root-ca-file={}",
+            root.join("pki/apiserver.crt").display()
+        ))
+        .arg("--controllers=*")
+        .arg("--v=0");
+    Supervised::spawn(
+        "kube-controller-manager",
+        command,
+        &root.join("kube-controller-manager.log"),
+    )
+}
+
+/// Waits for the API server to write its self-signed serving certificate.
+async fn wait_for_file(path: &Path, process: &mut Supervised) -> Result<PathBuf, Error> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    while Instant::now() < deadline {
+        if path.is_file() {
+            return Ok(path.to_owned());
+        }
+        process.check_running()?;
+        tokio::time::sleep(POLL).await;
+    }
+    Err(Error::NotReady {
+        what: format!("file {}", path.display()),
+        timeout: STARTUP_TIMEOUT,
+        last_error: "not written".into(),
+        log_tail: process.log_tail(),
+    })
+}
+
+async fn wait_for_readyz(client: &Client, apiserver: &mut Supervised) -> Result<(), Error> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let mut last_error = String::new();
+    while Instant::now() < deadline {
+        apiserver.check_running()?;
+        let request = http::Request::get("/readyz")
+            .body(Vec::new())
+            .expect("a static request is valid");
+        match client.request_text(request).await {
+            Ok(body) if body.trim() == "ok" => return Ok(()),
+            Ok(body) => last_error = body,
+            Err(err) => last_error = err.to_string(),
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Err(Error::NotReady {
+        what: "kube-apiserver /readyz".into(),
+        timeout: STARTUP_TIMEOUT,
+        last_error,
+        log_tail: apiserver.log_tail(),
+    })
+}
+
+/// The `default` ServiceAccount and its token are made by kube-controller-manager's
+/// serviceaccount and token controllers; Pods cannot be admitted before they exist.
+async fn wait_for_controllers(client: &Client, manager: &mut Supervised) -> Result<(), Error> {
+    let accounts = Api::<ServiceAccount>::namespaced(client.clone(), "default");
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let mut last_error = String::from("no default ServiceAccount yet");
+    while Instant::now() < deadline {
+        manager.check_running()?;
+        match accounts.get_opt("default").await {
+            Ok(Some(account)) if account.secrets.as_ref().is_some_and(|s| !s.is_empty()) => {
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(err) => last_error = err.to_string(),
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Err(Error::NotReady {
+        what: "kube-controller-manager (default ServiceAccount with a token)".into(),
+        timeout: STARTUP_TIMEOUT,
+        last_error,
+        log_tail: manager.log_tail(),
+    })
+}
+
+fn run_command(command: &mut Command) -> Result<(), Error> {
+    let line = format!("{command:?}");
+    let output = command.output().map_err(|source| Error::Command {
+        command: line.clone(),
+        detail: source.to_string(),
+    })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(Error::Command {
+        command: line,
+        detail: format!(
+            "{}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+    })
+}
+
+fn random_token() -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .map_err(Error::io("read /dev/urandom"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Removes control-plane directories whose owning process no longer exists.
+///
+/// A control plane started lazily inside a test binary is never dropped (it lives in a
+/// static); its processes die with the binary, but its directory stays. The next start
+/// cleans up after it.
+fn sweep_abandoned_dirs() {
+    let Ok(entries) = std::fs::read_dir(scratch_root()) else {
+        return;
+    };
+    let prefix = format!("plumb-{DIR_PREFIX}-");
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let named_ours = entry.file_name().to_string_lossy().starts_with(&prefix);
+        let owner = std::fs::read_to_string(path.join(OWNER_FILE)).ok();
+        let abandoned = owner.is_some_and(|pid| !Path::new("/proc").join(pid.trim()).exists());
+        if named_ours && abandoned {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::log_tail;
+
+    #[test]
+    fn tokens_are_random_and_hex() {
+        let a = random_token().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, random_token().unwrap());
+    }
+
+    #[test]
+    fn the_tail_of_a_log_is_its_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("x.log");
+        std::fs::write(
+            &log,
+            (1..=20).map(|n| format!("line {n}\n")).collect::<String>(),
+        )
+        .unwrap();
+        assert_eq!(log_tail(&log, 2), "line 19\nline 20");
+    }
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Provisions what plumb's tests and demo need on a Debian bookworm machine:
+#   - Debian packages: etcd-server, golang-go, rsync, git, dpkg-dev, openssl;
+#   - kube-apiserver and kube-controller-manager v1.20.2, built from Debian's
+#     `kubernetes` source package and cached outside the repository.
+#
+# Idempotent and non-interactive: a second run checks, says so, and returns in a second.
+# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-1.20.2/bin
+# The first build takes about 4-5 minutes on 2 cores.
+set -euo pipefail
+
+K8S_VERSION=1.20.2
+# Debian bookworm ships 1.20.2 under this upstream version string.
+K8S_SOURCE_DIR=kubernetes-1.20.5+really1.20.2
+CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
+K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
+PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'provision: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@" || die "needs root for: $* (run as root or allow passwordless sudo)"; fi
+}
+
+apt_install_missing() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "Debian packages present: $*"
+        return
+    fi
+    say "Installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_deb_src() {
+    # Whatever line provides it, apt must know the source package.
+    if apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
+        return
+    fi
+    say "Adding a deb-src line for bookworm main (/etc/apt/sources.list.d/plumb-bookworm-src.sources)"
+    as_root tee /etc/apt/sources.list.d/plumb-bookworm-src.sources >/dev/null <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+}
+
+k8s_cached() {
+    [ -x "$K8S_DIR/bin/kube-apiserver" ] && [ -x "$K8S_DIR/bin/kube-controller-manager" ] &&
+        "$K8S_DIR/bin/kube-apiserver" --version 2>/dev/null | grep -q "v$K8S_VERSION"
+}
+
+build_k8s() {
+    local build="$CACHE_DIR/build-k8s.$$"
+    rm -rf "$build" && mkdir -p "$build"
+    trap 'rm -rf "$build"' EXIT
+    say "Building kube-apiserver and kube-controller-manager v$K8S_VERSION from Debian's source package (about 4-5 minutes on 2 cores)"
+    say "  fetching source: apt-get source kubernetes (into $build)"
+    (cd "$build" && apt-get -o APT::Sandbox::User=root source -qq kubernetes >/dev/null 2>"$build/apt-source.log") ||
+        die "apt-get source kubernetes failed: $(tail -5 "$build/apt-source.log")"
+    local src="$build/$K8S_SOURCE_DIR"
+    [ -d "$src" ] || die "expected $src after apt-get source; Debian's kubernetes package has changed version"
+    # The GOPATH layout of the package's debian/rules: the tree is k8s.io/kubernetes.
+    mkdir -p "$src/.go/src/k8s.io"
+    ln -sfn ../../.. "$src/.go/src/k8s.io/kubernetes"
+    say "  compiling (log: $build/make.log)"
+    if ! (cd "$src" && env GOPATH="$src/.go" GOCACHE="$build/gocache" PATH="/usr/lib/go/bin:$PATH" \
+        CGO_ENABLED=0 HOME="$build" \
+        make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$build/make.log" 2>&1); then
+        tail -30 "$build/make.log" >&2
+        die "the kubernetes build failed (see above)"
+    fi
+    mkdir -p "$K8S_DIR/bin.new"
+    cp "$src/_output/bin/kube-apiserver" "$src/_output/bin/kube-controller-manager" "$K8S_DIR/bin.new/"
+    rm -rf "$K8S_DIR/bin" && mv "$K8S_DIR/bin.new" "$K8S_DIR/bin"
+    printf 'built %s from Debian source package %s\n' "$(date -u +%FT%TZ)" \
+        "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)" >"$K8S_DIR/BUILD-INFO"
+    rm -rf "$build"
+    trap - EXIT
+}
+
+main() {
+    command -v apt-get >/dev/null || die "this script provisions Debian bookworm machines (no apt-get here)"
+    command -v cargo >/dev/null || die "no Rust toolchain: install one with rustup (https://rustup.rs) first"
+    mkdir -p "$CACHE_DIR"
+    # One provisioning at a time per cache (parallel CI jobs, a demo beside a test run).
+    exec 9>"$CACHE_DIR/provision.lock"
+    flock 9
+
+    apt_install_missing "${PACKAGES[@]}"
+    if k8s_cached; then
+        say "Control plane binaries cached: $K8S_DIR/bin ($(cat "$K8S_DIR/BUILD-INFO" 2>/dev/null || echo 'v'$K8S_VERSION))"
+    else
+        ensure_deb_src
+        local started=$SECONDS
+        build_k8s
+        say "Built and cached in $K8S_DIR/bin ($((SECONDS - started))s)"
+    fi
+}
+
+main "$@"
