@@ -5,10 +5,8 @@
 //!                                  ^^^^^^^^^^^^^^^^^^^^^^^^
 //! ```
 //!
-//! This crate will own turning files into objects with their provenance: plain YAML/JSON
-//! directories, native Kustomize and SOPS decryption, all confined to the snapshot root
-//! (a repository is untrusted input). It knows nothing of the cluster.
-//!
-//! # Status
-//!
-//! Empty on purpose: its API arrives with the "Render" and "Native Kustomize" issues.
+//! It turns files into objects with their provenance: plain YAML/JSON directories, SOPS
+//! decryption and (with its own issue) native Kustomize — all confined to the snapshot root,
+//! because a repository is untrusted input. It knows nothing of the cluster.
+
+pub mod sops;
