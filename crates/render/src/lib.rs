@@ -3,10 +3,34 @@
 //! ```text
 //!  Git remote ──source──▶ Snapshot ──render──▶ DesiredSet ──engine──▶ Plan ──▶ SyncResult
 //!                                  ^^^^^^^^^^^^^^^^^^^^^^^^
+//!
+//!  render(root, path) ─▶ confine (Root) ─▶ Renderer::detect ─▶ plain manifests ─▶ DesiredSet
+//!                                                          └─▶ Kustomize (its own issue)
 //! ```
 //!
-//! It turns files into objects with their provenance: plain YAML/JSON directories, SOPS
-//! decryption and (with its own issue) native Kustomize — all confined to the snapshot root,
-//! because a repository is untrusted input. It knows nothing of the cluster.
+//! It turns files into objects with their provenance (file and line), or fails as a whole
+//! with an error naming the file. Everything it reads is confined to the snapshot root and
+//! bounded by [`Limits`], because a repository is untrusted input. It knows nothing of the
+//! cluster.
+//!
+//! Dependencies, chosen once: `serde-saphyr` for YAML (pure Rust, multi-document, with a
+//! budget that stops alias bombs; kube-client already uses it), `serde_json` for JSON and
+//! for the object model, `globset` for include/exclude patterns.
 
+mod confine;
+mod desired_set;
+mod directory;
+mod error;
+mod limits;
+mod manifest;
+mod object;
+mod renderer;
 pub mod sops;
+
+pub use desired_set::DesiredSet;
+pub use directory::DirectoryOptions;
+pub use error::{Duplicate, Error, Result};
+pub use limits::Limits;
+pub use manifest::Ignored;
+pub use object::{DesiredObject, MASK, ObjectId, Origin};
+pub use renderer::{KUSTOMIZATION_FILES, RenderOptions, Rendered, Renderer, render};

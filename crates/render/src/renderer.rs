@@ -1,0 +1,172 @@
+//! Which renderer a directory gets, and the render of one application path.
+//!
+//! A directory holding a kustomization is rendered by Kustomize; any other directory is
+//! plain manifests. The choice is made from the files alone, as Argo CD and Flux do, so the
+//! same directory renders the same way everywhere.
+
+use std::path::Path;
+
+use crate::confine::Root;
+use crate::desired_set::DesiredSet;
+use crate::directory::{DirectoryOptions, FileFilter};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::manifest::{self, FileContents, Ignored, Syntax};
+
+/// File names that make a directory a Kustomization, in Kustomize's order of preference.
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// How a directory is turned into objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renderer {
+    /// YAML and JSON files read as they are.
+    PlainManifests,
+    /// A kustomization (the file named is the one found).
+    Kustomize(&'static str),
+}
+
+impl Renderer {
+    /// The renderer for `dir`: Kustomize when it holds a kustomization file.
+    pub fn detect(dir: &Path) -> Renderer {
+        KUSTOMIZATION_FILES
+            .into_iter()
+            .find(|name| dir.join(name).is_file())
+            .map_or(Renderer::PlainManifests, Renderer::Kustomize)
+    }
+}
+
+/// Everything a render needs besides the files.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// How plain-manifest directories are read.
+    pub directory: DirectoryOptions,
+    /// Bounds on what is read and produced.
+    pub limits: Limits,
+}
+
+/// The result of a successful render.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The renderer that was used.
+    pub renderer: Renderer,
+    /// The objects.
+    pub objects: DesiredSet,
+    /// Documents that were not objects, reported rather than applied.
+    pub ignored: Vec<Ignored>,
+}
+
+/// Renders the directory `path` (relative to `snapshot_root`) into objects.
+///
+/// All or nothing: any error (a bad file, a confinement breach, a duplicate, a limit) fails
+/// the whole render, and the caller must then apply and prune nothing.
+pub fn render(snapshot_root: &Path, path: &str, options: &RenderOptions) -> Result<Rendered> {
+    let root = Root::new(snapshot_root)?;
+    let (relative, dir) = root.directory(path)?;
+    match Renderer::detect(&dir) {
+        Renderer::Kustomize(file) => Err(Error::KustomizeUnavailable {
+            path: relative,
+            file: file.to_owned(),
+        }),
+        Renderer::PlainManifests => render_plain(&root, &relative, &dir, options),
+    }
+}
+
+fn render_plain(
+    root: &Root,
+    relative: &str,
+    dir: &Path,
+    options: &RenderOptions,
+) -> Result<Rendered> {
+    let limits = &options.limits;
+    let filter = FileFilter::new(&options.directory)?;
+    let prefix = if relative == "." {
+        String::new()
+    } else {
+        format!("{relative}/")
+    };
+    let base = if relative == "." { "" } else { relative };
+    let files = root.files(base, dir, options.directory.recursive)?;
+
+    let mut objects = Vec::new();
+    let mut ignored = Vec::new();
+    let mut total_bytes = 0u64;
+    let mut manifests = 0usize;
+    for file in &files {
+        let Some(syntax) = Syntax::of(&file.relative) else {
+            continue;
+        };
+        let within_app = file
+            .relative
+            .strip_prefix(&prefix)
+            .unwrap_or(&file.relative);
+        if !filter.admits(within_app) {
+            continue;
+        }
+        manifests += 1;
+        if manifests > limits.max_files {
+            return Err(exceeded(
+                "max_files",
+                limits.max_files as u64,
+                &file.relative,
+            ));
+        }
+        let bytes = root.read(file, limits.max_file_bytes)?;
+        total_bytes += bytes.len() as u64;
+        if total_bytes > limits.max_total_bytes {
+            return Err(exceeded(
+                "max_total_bytes",
+                limits.max_total_bytes,
+                &file.relative,
+            ));
+        }
+        refuse_encrypted(&file.relative, syntax, &bytes)?;
+        let FileContents {
+            objects: found,
+            ignored: skipped,
+        } = manifest::parse(&file.relative, syntax, &bytes, false, limits)?;
+        objects.extend(found);
+        ignored.extend(skipped);
+        if objects.len() > limits.max_objects {
+            return Err(exceeded(
+                "max_objects",
+                limits.max_objects as u64,
+                &file.relative,
+            ));
+        }
+    }
+    Ok(Rendered {
+        renderer: Renderer::PlainManifests,
+        objects: DesiredSet::new(objects)?,
+        ignored,
+    })
+}
+
+/// Until SOPS decryption lands, an encrypted file must fail the render: applying its
+/// ciphertext as if it were the object would be worse than applying nothing.
+fn refuse_encrypted(path: &str, syntax: Syntax, bytes: &[u8]) -> Result<()> {
+    let marker = match syntax {
+        Syntax::Yaml => "\nsops:",
+        Syntax::Json => "\"sops\":",
+    };
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains(marker) && text.contains("ENC[AES256_GCM,") {
+        return Err(Error::InvalidObject {
+            origin: crate::object::Origin {
+                path: path.to_owned(),
+                line: 1,
+                item: None,
+            },
+            detail: "the file is SOPS-encrypted and this version of plumb cannot decrypt it".into(),
+        });
+    }
+    Ok(())
+}
+
+fn exceeded(limit: &'static str, value: u64, at: &str) -> Error {
+    Error::LimitExceeded {
+        limit,
+        value,
+        detail: format!("reached at {at}"),
+    }
+}

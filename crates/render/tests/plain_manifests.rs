@@ -1,0 +1,251 @@
+//! A directory of plain YAML and JSON manifests renders into exactly the objects it
+//! describes, in a stable order, and anything odd in it is reported, never applied.
+
+use std::path::Path;
+
+use plumb_render::{DirectoryOptions, Error, RenderOptions, Renderer, render};
+
+/// A repository on disk, written file by file.
+struct Repo(tempfile::TempDir);
+
+impl Repo {
+    fn new() -> Self {
+        Repo(tempfile::tempdir().unwrap())
+    }
+
+    fn file(&self, path: &str, contents: &str) -> &Self {
+        let full = self.0.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, contents).unwrap();
+        self
+    }
+
+    fn root(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+fn config_map(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+}
+
+fn names(options: &RenderOptions, repo: &Repo, path: &str) -> Vec<String> {
+    let rendered = render(repo.root(), path, options).unwrap();
+    rendered
+        .objects
+        .iter()
+        .map(|o| o.id().name.clone())
+        .collect()
+}
+
+fn recursive() -> RenderOptions {
+    RenderOptions {
+        directory: DirectoryOptions {
+            recursive: true,
+            ..DirectoryOptions::default()
+        },
+        ..RenderOptions::default()
+    }
+}
+
+#[test]
+fn nested_directories_are_read_only_when_recursive() {
+    let repo = Repo::new();
+    repo.file("app/top.yaml", &config_map("top"))
+        .file("app/sub/deeper/inner.yml", &config_map("inner"))
+        .file("app/README.md", "# not a manifest");
+
+    assert_eq!(names(&RenderOptions::default(), &repo, "app"), ["top"]);
+    assert_eq!(names(&recursive(), &repo, "app"), ["inner", "top"]);
+}
+
+#[test]
+fn objects_come_out_in_file_then_document_order_every_time() {
+    let repo = Repo::new();
+    repo.file(
+        "b.yaml",
+        &format!("{}---\n{}", config_map("b1"), config_map("b2")),
+    )
+    .file(
+        "a.yaml",
+        &format!("---\n{}\n---\n---\n{}", config_map("a1"), config_map("a2")),
+    )
+    .file("c/z.yaml", &config_map("z"));
+
+    let first = names(&recursive(), &repo, ".");
+    assert_eq!(first, ["a1", "a2", "b1", "b2", "z"]);
+    for _ in 0..5 {
+        assert_eq!(names(&recursive(), &repo, "."), first);
+    }
+    let rendered = render(repo.root(), ".", &recursive()).unwrap();
+    let origins: Vec<String> = rendered
+        .objects
+        .iter()
+        .map(|o| o.origin().to_string())
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            "a.yaml:2",
+            "a.yaml:11",
+            "b.yaml:1",
+            "b.yaml:8",
+            "c/z.yaml:1"
+        ]
+    );
+}
+
+#[test]
+fn lists_and_json_files_render_beside_yaml() {
+    let repo = Repo::new();
+    repo.file(
+        "list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ServiceAccount, metadata: {name: sa}}\n\
+         - {apiVersion: apps/v1, kind: Deployment, metadata: {name: web, namespace: prod}}\n",
+    )
+    .file(
+        "svc.json",
+        r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}"#,
+    );
+
+    let rendered = render(repo.root(), ".", &RenderOptions::default()).unwrap();
+    let ids: Vec<String> = rendered
+        .objects
+        .iter()
+        .map(|o| o.id().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "ServiceAccount sa",
+            "Deployment.apps prod/web",
+            "Service web"
+        ]
+    );
+    assert_eq!(rendered.renderer, Renderer::PlainManifests);
+    let service = rendered.objects.iter().last().unwrap();
+    assert_eq!(service.manifest()["spec"]["ports"][0]["port"], 80);
+}
+
+#[test]
+fn a_values_file_is_reported_and_not_rendered() {
+    let repo = Repo::new();
+    repo.file("app.yaml", &config_map("app"))
+        .file("values.yaml", "replicaCount: 3\nimage:\n  tag: v1\n");
+
+    let rendered = render(repo.root(), ".", &RenderOptions::default()).unwrap();
+    assert_eq!(rendered.objects.len(), 1);
+    assert_eq!(rendered.ignored.len(), 1);
+    assert_eq!(rendered.ignored[0].origin.to_string(), "values.yaml:1");
+    assert!(
+        rendered.ignored[0]
+            .reason
+            .contains("not a Kubernetes object")
+    );
+}
+
+#[test]
+fn a_duplicate_object_is_an_error_naming_both_files() {
+    let repo = Repo::new();
+    repo.file("one.yaml", &config_map("settings")).file(
+        "two/again.yaml",
+        &format!("---\n{}", config_map("settings")),
+    );
+
+    let err = render(repo.root(), ".", &recursive()).unwrap_err();
+    assert!(matches!(err, Error::DuplicateObject(_)));
+    assert_eq!(
+        err.to_string(),
+        "ConfigMap settings is defined twice: in one.yaml:1 and in two/again.yaml:2; remove one of them"
+    );
+}
+
+#[test]
+fn include_and_exclude_globs_choose_the_files() {
+    let repo = Repo::new();
+    repo.file("app/web.yaml", &config_map("web"))
+        .file("app/web-test.yaml", &config_map("web-test"))
+        .file(
+            "app/db.json",
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"db"}}"#,
+        )
+        .file("app/jobs/batch.yaml", &config_map("batch"));
+    let options = |include: &[&str], exclude: &[&str]| RenderOptions {
+        directory: DirectoryOptions {
+            recursive: true,
+            include: include.iter().map(|s| s.to_string()).collect(),
+            exclude: exclude.iter().map(|s| s.to_string()).collect(),
+        },
+        ..RenderOptions::default()
+    };
+
+    assert_eq!(
+        names(&options(&["*.yaml"], &["*-test.yaml"]), &repo, "app"),
+        ["batch", "web"]
+    );
+    assert_eq!(
+        names(&options(&[], &["jobs/**"]), &repo, "app"),
+        ["db", "web-test", "web"]
+    );
+    assert_eq!(names(&options(&["*.json"], &[]), &repo, "app"), ["db"]);
+}
+
+#[test]
+fn one_broken_file_fails_the_whole_render() {
+    let repo = Repo::new();
+    repo.file("a-good.yaml", &config_map("good")).file(
+        "b-broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n",
+    );
+
+    let err = render(repo.root(), ".", &RenderOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::Syntax { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("b-broken.yaml: line 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_object_with_no_name_fails_the_render_with_its_place() {
+    let repo = Repo::new();
+    repo.file(
+        "x.yaml",
+        &format!(
+            "{}---\napiVersion: v1\nkind: Secret\nmetadata: {{}}\n",
+            config_map("a")
+        ),
+    );
+
+    let err = render(repo.root(), ".", &RenderOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), "x.yaml:8: metadata.name is required");
+}
+
+#[test]
+fn a_directory_with_a_kustomization_is_not_read_as_plain_manifests() {
+    let repo = Repo::new();
+    repo.file("overlay/kustomization.yaml", "resources: [cm.yaml]\n")
+        .file("overlay/cm.yaml", &config_map("cm"));
+
+    let err = render(repo.root(), "overlay", &RenderOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::KustomizeUnavailable { .. }), "{err}");
+}
+
+#[test]
+fn an_empty_directory_renders_nothing_without_error() {
+    let repo = Repo::new();
+    std::fs::create_dir(repo.root().join("empty")).unwrap();
+    let rendered = render(repo.root(), "empty", &RenderOptions::default()).unwrap();
+    assert!(rendered.objects.is_empty());
+}
+
+#[test]
+fn a_sops_encrypted_file_is_never_rendered_as_ciphertext() {
+    let repo = Repo::new();
+    repo.file(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ENC[AES256_GCM,data:abc=,iv:def=,tag:ghi=,type:str]\n\
+         sops:\n  mac: ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n  version: 3.11.0\n",
+    );
+    assert!(render(repo.root(), ".", &RenderOptions::default()).is_err());
+}
