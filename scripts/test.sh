@@ -45,4 +45,7 @@ start_control_plane "$RUN_DIR"
 say "Running the tests"
 cargo test --workspace --locked
 
+say "Running a small benchmark, to keep the benchmarks working (figures are not checked)"
+cargo run --locked --quiet -p plumb-bench --bin render-directory -- --objects 300 --trials 1 --baseline-trials 1
+
 say "All checks passed in $((SECONDS - started))s"
