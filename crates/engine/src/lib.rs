@@ -2,13 +2,44 @@
 //!
 //! ```text
 //!  Git remote ──source──▶ Snapshot ──render──▶ DesiredSet ──engine──▶ Plan ──engine──▶ SyncResult
-//!                                                         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+//!
+//!  DesiredSet ─▶ target (catalog: version, scope, namespace; tracking marks)
+//!             ─▶ plan   (live: one list per kind, GET for the rest; cache; SSA dry-run; diff)
+//!             ─▶ apply  (waves → kind groups, concurrent; CRDs established; health gates)
+//!             ─▶ prune  (previous inventory − desired, reverse order, opt-out annotation)
 //! ```
 //!
-//! This crate will own object identity, discovery, apply ordering, server-side-apply
-//! dry-run diffs, apply, prune by inventory, health and waiting. It knows nothing of
-//! plumb's own CRD, so the CLI can use it directly.
-//!
-//! # Status
-//!
-//! Empty on purpose: its API arrives with the "Engine" issue.
+//! Server-side apply with field manager `plumb`, forcing conflicts unless told not to;
+//! never client-side apply. The diff compares the live object with the dry-run result, so
+//! defaulted fields never show as drift. Secret values are masked where the diff is made.
+//! It knows nothing of plumb's own CRD: the CLI uses it directly.
+
+mod apply;
+mod cache;
+mod catalog;
+mod diff;
+mod engine;
+mod error;
+pub mod health;
+mod ignore;
+mod inventory;
+mod live;
+mod object_ref;
+mod order;
+mod plan;
+mod target;
+pub mod tracking;
+mod wait;
+
+/// The field manager of every apply plumb makes.
+pub const FIELD_MANAGER: &str = "plumb";
+
+pub use apply::{ApplyOptions, Outcome, SyncResult};
+pub use diff::Diff;
+pub use engine::Engine;
+pub use error::{Error, Result};
+pub use ignore::IgnoreRule;
+pub use inventory::Inventory;
+pub use object_ref::ObjectRef;
+pub use plan::{Action, Change, Plan, PlanOptions};
+pub use tracking::AppId;

@@ -113,6 +113,14 @@ impl Cluster {
     /// A client acting as `user` (one of [`ADMIN`], [`UNPRIVILEGED`]).
     pub async fn client_as(&self, user: &str) -> Result<Client, Error> {
         let action = format!("build a client for user {user}");
+        let config = self.config_as(user).await?;
+        Client::try_from(config).map_err(Error::kube(action))
+    }
+
+    /// The client configuration of `user`, for tests that build their own client stack
+    /// (e.g. with a layer counting requests).
+    pub async fn config_as(&self, user: &str) -> Result<Config, Error> {
+        let action = format!("configure a client for user {user}");
         let config_error = |source| Error::Kubeconfig {
             action: action.clone(),
             source,
@@ -122,10 +130,9 @@ impl Cluster {
             context: Some(user.to_owned()),
             ..KubeConfigOptions::default()
         };
-        let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
-            .map_err(config_error)?;
-        Client::try_from(config).map_err(Error::kube(action))
+            .map_err(config_error)
     }
 
     /// Creates a namespace of its own for one test: `{hint}-{unique suffix}`.

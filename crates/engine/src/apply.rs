@@ -1,0 +1,286 @@
+//! Executing a plan: applies wave by wave and, within a wave, kind group by kind group
+//! (each group concurrently), waiting for CRDs to be established before their custom
+//! resources and for each wave to be healthy before the next; then prunes.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::DeleteParams;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::inventory::Inventory;
+use crate::live;
+use crate::object_ref::ObjectRef;
+use crate::plan::{Change, Plan, apply_params};
+use crate::target::Target;
+use crate::tracking::{RECREATE_ANNOTATION, annotation};
+
+const CONCURRENCY: usize = 8;
+
+/// How a plan is executed.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// How long a wave (or a CRD) may take to become healthy before the sync fails.
+    pub wave_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            wave_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What happened to one object.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The object.
+    pub object: ObjectRef,
+    /// What was done (or attempted).
+    pub change: Change,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The result of executing a plan.
+#[derive(Clone, Debug)]
+pub struct SyncResult {
+    /// Per object, in execution order. Objects never reached (after a failure) are absent.
+    pub outcomes: Vec<Outcome>,
+    /// What the app owns now: every desired object plus whatever was not pruned.
+    pub inventory: Inventory,
+    /// Why the sync stopped early, if it did (e.g. a wave never became healthy).
+    pub stopped: Option<String>,
+}
+
+impl SyncResult {
+    /// Whether every step succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.stopped.is_none() && self.outcomes.iter().all(|o| o.error.is_none())
+    }
+}
+
+impl Engine {
+    /// Executes `plan`. Stops at the first group with a failure; what was done is reported.
+    pub async fn apply(&self, plan: &Plan, options: &ApplyOptions) -> SyncResult {
+        let mut outcomes = Vec::new();
+        let stopped = self.apply_targets(plan, options, &mut outcomes).await.err();
+        let mut pruned = Vec::new();
+        if stopped.is_none() {
+            for action in plan.actions.iter().filter(|a| a.change == Change::Prune) {
+                let error = self
+                    .prune(&action.object)
+                    .await
+                    .err()
+                    .map(|e| e.to_string());
+                if error.is_none() {
+                    pruned.push(action.object.clone());
+                }
+                outcomes.push(Outcome {
+                    object: action.object.clone(),
+                    change: Change::Prune,
+                    error,
+                });
+            }
+        }
+        let desired: Vec<ObjectRef> = plan.targets.iter().map(|t| t.object.clone()).collect();
+        let kept = plan.previous.objects.iter().filter(|o| {
+            !pruned.iter().any(|p| p.same_object(o)) && !desired.iter().any(|t| t.same_object(o))
+        });
+        let owned: Vec<ObjectRef> = kept.cloned().chain(desired.iter().cloned()).collect();
+        SyncResult {
+            outcomes,
+            inventory: Inventory::new(owned),
+            stopped: stopped.map(|e| e.to_string()),
+        }
+    }
+
+    async fn apply_targets(
+        &self,
+        plan: &Plan,
+        options: &ApplyOptions,
+        outcomes: &mut Vec<Outcome>,
+    ) -> Result<()> {
+        let change_of = |target: &Target| {
+            plan.actions
+                .iter()
+                .find(|a| a.object == target.object)
+                .map_or(Change::InSync, |a| a.change)
+        };
+        let waves = group_by(&plan.targets, |t| t.wave);
+        let wave_count = waves.len();
+        for (index, wave) in waves.into_iter().enumerate() {
+            for group in group_by(wave, |t| t.rank) {
+                let pending: Vec<&Target> = group
+                    .iter()
+                    .filter(|t| matches!(change_of(t), Change::Create | Change::Update))
+                    .collect();
+                if pending.is_empty() {
+                    continue;
+                }
+                let results: Vec<(ObjectRef, Change, Result<()>)> = futures::stream::iter(pending)
+                    .map(|target| async move {
+                        let change = change_of(target);
+                        (
+                            target.object.clone(),
+                            change,
+                            self.apply_one(target, plan.options.force_conflicts).await,
+                        )
+                    })
+                    .buffered(CONCURRENCY)
+                    .collect()
+                    .await;
+                let mut failed = None;
+                for (object, change, result) in results {
+                    let error = result.err().map(|e| e.to_string());
+                    if let Some(error) = &error {
+                        failed.get_or_insert_with(|| format!("{object}: {error}"));
+                    }
+                    outcomes.push(Outcome {
+                        object,
+                        change,
+                        error,
+                    });
+                }
+                if let Some(first) = failed {
+                    return Err(Error::Invalid {
+                        object: "sync".into(),
+                        message: format!("stopped after a failed apply: {first}"),
+                    });
+                }
+                if group
+                    .iter()
+                    .any(|t| t.object.kind == "CustomResourceDefinition")
+                {
+                    let crds: Vec<ObjectRef> = group.iter().map(|t| t.object.clone()).collect();
+                    self.wait_healthy(&crds, options.wave_timeout).await?;
+                    self.refresh_discovery().await?;
+                }
+            }
+            if index + 1 < wave_count {
+                let members: Vec<ObjectRef> = wave.iter().map(|t| t.object.clone()).collect();
+                self.wait_healthy(&members, options.wave_timeout).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one object; recreates it when an immutable field changed and it opts in.
+    async fn apply_one(&self, target: &Target, force: bool) -> Result<()> {
+        let target = self.served(target).await?;
+        let params = apply_params(force);
+        let applied = match self.send_apply(&target, &params).await {
+            Err(Error::Immutable { .. })
+                if annotation(&target.manifest, RECREATE_ANNOTATION) == Some("enabled") =>
+            {
+                self.delete_and_wait(&target).await?;
+                self.send_apply(&target, &params).await
+            }
+            other => other,
+        };
+        match applied {
+            Ok(live) => {
+                let hash = crate::cache::manifest_hash(&target.manifest);
+                let live_hash = crate::cache::live_hash(&live, &target.object);
+                self.cache.record(&target.object, hash, live_hash);
+                Ok(())
+            }
+            Err(err) => {
+                self.cache.forget(&target.object);
+                Err(err)
+            }
+        }
+    }
+
+    /// The target with its kind as now served (custom resources whose CRD was just applied).
+    async fn served(&self, target: &Target) -> Result<Target> {
+        if target.kind.served {
+            return Ok(target.clone());
+        }
+        let catalog = self.catalog().await;
+        let kind = catalog
+            .get(
+                &target.object.group,
+                &target.object.version,
+                &target.object.kind,
+            )
+            .filter(|kind| kind.served)
+            .cloned()
+            .ok_or_else(|| Error::UnknownKind {
+                object: target.object.to_string(),
+                api_version: target.object.api_version(),
+                kind: target.object.kind.clone(),
+            })?;
+        Ok(Target {
+            kind,
+            ..target.clone()
+        })
+    }
+
+    async fn delete_and_wait(&self, target: &Target) -> Result<()> {
+        let api = live::api(
+            &self.client,
+            &target.kind.resource,
+            target.object.namespace.as_deref(),
+        );
+        let request = |source| Error::Request {
+            action: "delete",
+            object: target.object.to_string(),
+            source,
+        };
+        api.delete(&target.object.name, &DeleteParams::foreground())
+            .await
+            .map_err(request)?;
+        for _ in 0..600 {
+            if api
+                .get_opt(&target.object.name)
+                .await
+                .map_err(request)?
+                .is_none()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(Error::Timeout {
+            what: format!("{} to be deleted before recreating it", target.object),
+            waited: Duration::from_secs(60),
+        })
+    }
+
+    /// Deletes an object with background propagation; gone already is fine.
+    async fn prune(&self, object: &ObjectRef) -> Result<()> {
+        let catalog = self.catalog().await;
+        let Some(kind) = catalog.get(&object.group, &object.version, &object.kind) else {
+            return Ok(());
+        };
+        self.cache.forget(object);
+        let api = live::api(&self.client, &kind.resource, object.namespace.as_deref());
+        match api.delete(&object.name, &DeleteParams::background()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(source) => Err(Error::Request {
+                action: "delete",
+                object: object.to_string(),
+                source,
+            }),
+        }
+    }
+}
+
+/// Splits sorted items into runs with equal keys.
+fn group_by<T, K: PartialEq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&[T]> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for index in 1..=items.len() {
+        if index == items.len() || key(&items[index]) != key(&items[start]) {
+            if start < index {
+                groups.push(&items[start..index]);
+            }
+            start = index;
+        }
+    }
+    groups
+}

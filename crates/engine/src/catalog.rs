@@ -1,0 +1,97 @@
+//! The catalog of kinds the cluster serves, from discovery, plus the kinds that CRDs in the
+//! set being applied will add.
+//!
+//! Discovery is slow (one request per group version), so it is done once and refreshed only
+//! when CRDs change. Kubernetes 1.20 has no aggregated discovery: `Discovery::run` walks the
+//! groups one by one.
+
+use std::collections::HashMap;
+
+use kube::Client;
+use kube::discovery::{ApiResource, Discovery, Scope};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Where and how a kind is served.
+#[derive(Clone, Debug)]
+pub(crate) struct KindInfo {
+    pub(crate) resource: ApiResource,
+    pub(crate) namespaced: bool,
+    /// False for kinds that only a CRD in the set defines, not served yet.
+    pub(crate) served: bool,
+}
+
+/// Served kinds by (group, version, kind).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Catalog {
+    kinds: HashMap<(String, String, String), KindInfo>,
+}
+
+impl Catalog {
+    pub(crate) async fn discover(client: &Client) -> Result<Self> {
+        let discovery = Discovery::new(client.clone())
+            .run()
+            .await
+            .map_err(Error::Discovery)?;
+        let mut kinds = HashMap::new();
+        for group in discovery.groups() {
+            for version in group.versions() {
+                for (resource, capabilities) in group.versioned_resources(version) {
+                    let key = (
+                        resource.group.clone(),
+                        resource.version.clone(),
+                        resource.kind.clone(),
+                    );
+                    let namespaced = capabilities.scope == Scope::Namespaced;
+                    kinds.insert(
+                        key,
+                        KindInfo {
+                            resource,
+                            namespaced,
+                            served: true,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(Catalog { kinds })
+    }
+
+    pub(crate) fn get(&self, group: &str, version: &str, kind: &str) -> Option<&KindInfo> {
+        self.kinds
+            .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
+    }
+
+    /// Adds the kinds a CustomResourceDefinition manifest defines, unless already served.
+    pub(crate) fn add_crd(&mut self, crd: &Map<String, Value>) {
+        let spec = crd.get("spec");
+        let text =
+            |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
+        let group = text(spec.and_then(|s| s.get("group")));
+        let names = spec.and_then(|s| s.get("names"));
+        let kind = text(names.and_then(|n| n.get("kind")));
+        let plural = text(names.and_then(|n| n.get("plural")));
+        let namespaced = text(spec.and_then(|s| s.get("scope"))) != "Cluster";
+        let versions = spec
+            .and_then(|s| s.get("versions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.get("name").and_then(Value::as_str));
+        for version in versions {
+            let key = (group.clone(), version.to_owned(), kind.clone());
+            self.kinds.entry(key).or_insert_with(|| KindInfo {
+                resource: ApiResource {
+                    group: group.clone(),
+                    version: version.to_owned(),
+                    api_version: format!("{group}/{version}"),
+                    kind: kind.clone(),
+                    plural: plural.clone(),
+                },
+                namespaced,
+                served: false,
+            });
+        }
+    }
+}

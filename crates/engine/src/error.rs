@@ -1,0 +1,166 @@
+//! The one error type of the engine: what made a plan, apply or prune fail, naming the
+//! object and, where a person can act, saying how.
+
+use std::time::Duration;
+
+/// Why an engine operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The cluster serves no such kind, and no CRD in the set defines it.
+    #[error(
+        "{object}: the cluster does not serve {api_version} {kind}; install its CustomResourceDefinition (or add it to the same set) first"
+    )]
+    UnknownKind {
+        /// The object, as `Kind.group namespace/name`.
+        object: String,
+        /// Its apiVersion.
+        api_version: String,
+        /// Its kind.
+        kind: String,
+    },
+    /// A cluster-scoped object names a namespace, or a namespaced one has none to default to.
+    #[error("{object}: {detail}")]
+    Scope {
+        /// The object.
+        object: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Discovery of the served API failed.
+    #[error("cannot discover the cluster's API: {0}")]
+    Discovery(#[source] kube::Error),
+    /// The API server rejected an object (found by the dry-run, before anything is written).
+    #[error("{object} is invalid: {message}")]
+    Invalid {
+        /// The object.
+        object: String,
+        /// The API server's message.
+        message: String,
+    },
+    /// Another field manager owns fields plumb wants to set, and forcing is off.
+    #[error(
+        "{object}: conflict with field manager(s) {managers}: {message} (force conflicts, or stop setting those fields)"
+    )]
+    Conflict {
+        /// The object.
+        object: String,
+        /// The competing managers, comma-separated.
+        managers: String,
+        /// The API server's message.
+        message: String,
+    },
+    /// A change to an immutable field, and the object does not opt in to recreation.
+    #[error(
+        "{object}: {message} (the field is immutable: annotate the object with plumb.dev/recreate: enabled to let plumb delete and recreate it)"
+    )]
+    Immutable {
+        /// The object.
+        object: String,
+        /// The API server's message.
+        message: String,
+    },
+    /// A request for one object failed.
+    #[error("{action} {object}: {source}")]
+    Request {
+        /// What was being done: `apply`, `get`, `delete`, …
+        action: &'static str,
+        /// The object.
+        object: String,
+        /// The client's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The render produced no objects and emptiness was not allowed: nothing is pruned.
+    #[error(
+        "the desired set is empty: refusing to prune {inventory} object(s); allow an empty set explicitly if that is intended"
+    )]
+    EmptySet {
+        /// How many objects the previous inventory holds.
+        inventory: usize,
+    },
+    /// The inventory could not be read or stored.
+    #[error("inventory {name}: {detail}")]
+    Inventory {
+        /// The inventory's name.
+        name: String,
+        /// What failed.
+        detail: String,
+    },
+    /// Waiting for health or readiness ran out of time.
+    #[error("timed out after {waited:?} waiting for {what}")]
+    Timeout {
+        /// What was waited for.
+        what: String,
+        /// How long.
+        waited: Duration,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Classifies an API error from a write (or dry-run) of `object`.
+    pub(crate) fn from_write(object: &str, err: kube::Error) -> Error {
+        let kube::Error::Api(status) = &err else {
+            return Error::Request {
+                action: "apply",
+                object: object.to_owned(),
+                source: err,
+            };
+        };
+        let message = status.message.clone();
+        match status.code {
+            409 if status.reason == "Conflict" => Error::Conflict {
+                object: object.to_owned(),
+                managers: conflicting_managers(&message),
+                message,
+            },
+            422 if message.contains("immutable") || message.contains("cannot change") => {
+                Error::Immutable {
+                    object: object.to_owned(),
+                    message,
+                }
+            }
+            // Kubernetes 1.20 answers a patch that does not fit the schema with a 500.
+            500 if message.starts_with("failed to create typed patch object") => Error::Invalid {
+                object: object.to_owned(),
+                message,
+            },
+            400 | 404 | 422 => Error::Invalid {
+                object: object.to_owned(),
+                message,
+            },
+            _ => Error::Request {
+                action: "apply",
+                object: object.to_owned(),
+                source: err,
+            },
+        }
+    }
+}
+
+/// Pulls the manager names out of an apply conflict message:
+/// `conflict with "kubectl-edit" using apps/v1: .spec.replicas`.
+fn conflicting_managers(message: &str) -> String {
+    let mut managers: Vec<&str> = message
+        .split("conflict with \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    managers.sort_unstable();
+    managers.dedup();
+    managers.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_messages_yield_the_competing_managers() {
+        let message = "Apply failed with 2 conflicts: conflict with \"kubectl-edit\" using apps/v1: \
+                       .spec.replicas\nconflict with \"hpa\" using apps/v1: .spec.replicas";
+        assert_eq!(conflicting_managers(message), "hpa, kubectl-edit");
+    }
+}

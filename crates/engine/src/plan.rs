@@ -1,0 +1,316 @@
+//! The plan is data: every desired object paired with its live counterpart becomes an
+//! action — create, update (with a diff), in sync, or prune — sorted in execution order.
+//! `plumb diff` prints it; `plumb apply` executes exactly it.
+//!
+//! Planning validates the whole set first: every object that can be is dry-run applied,
+//! so one invalid object fails the plan and nothing at all is written.
+
+use std::collections::HashSet;
+
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Patch, PatchParams};
+use plumb_render::DesiredSet;
+use serde_json::Value;
+
+use crate::cache::{live_hash, manifest_hash};
+use crate::diff::{Diff, compare, normalize};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::ignore::IgnoreRule;
+use crate::inventory::Inventory;
+use crate::live;
+use crate::object_ref::ObjectRef;
+use crate::order::kind_rank;
+use crate::target::{Target, resolve};
+use crate::tracking::{AppId, PRUNE_ANNOTATION, annotation};
+
+/// How many objects are dry-run at once.
+const CONCURRENCY: usize = 8;
+
+/// What planning needs besides the desired set.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// Namespace for namespaced objects that name none.
+    pub default_namespace: Option<String>,
+    /// Take over fields other managers own (default), rather than report a conflict.
+    pub force_conflicts: bool,
+    /// Delete objects of the previous inventory that are no longer desired.
+    pub prune: bool,
+    /// Accept an empty desired set (which then prunes everything, if pruning).
+    pub allow_empty: bool,
+    /// Fields to leave out of the comparison.
+    pub ignore_differences: Vec<IgnoreRule>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            default_namespace: None,
+            force_conflicts: true,
+            prune: false,
+            allow_empty: false,
+            ignore_differences: Vec::new(),
+        }
+    }
+}
+
+/// What will happen to one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// It does not exist: it will be created.
+    Create,
+    /// It exists and differs: it will be updated.
+    Update,
+    /// It exists and matches.
+    InSync,
+    /// It is no longer desired: it will be deleted.
+    Prune,
+    /// It is no longer desired but stays: pruning is off, or the object opts out.
+    Orphan,
+}
+
+/// One action of a plan.
+#[derive(Clone, Debug)]
+pub struct Action {
+    /// The object.
+    pub object: ObjectRef,
+    /// What will happen to it.
+    pub change: Change,
+    /// Its sync wave.
+    pub wave: i64,
+    /// For updates, live → desired; secret values masked.
+    pub diff: Option<Diff>,
+    /// Why, when it is not obvious (e.g. why an object is orphaned).
+    pub note: Option<String>,
+}
+
+/// Every action for one app, in execution order: applies by wave and kind, then prunes in
+/// reverse.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The app the plan is for.
+    pub app: AppId,
+    /// The actions.
+    pub actions: Vec<Action>,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) options: PlanOptions,
+    pub(crate) previous: Inventory,
+}
+
+impl Plan {
+    /// Whether nothing would change.
+    pub fn is_in_sync(&self) -> bool {
+        self.actions
+            .iter()
+            .all(|a| matches!(a.change, Change::InSync | Change::Orphan))
+    }
+
+    /// How many actions have this change.
+    pub fn count(&self, change: Change) -> usize {
+        self.actions.iter().filter(|a| a.change == change).count()
+    }
+}
+
+impl Engine {
+    /// Plans making the cluster match `desired` for `app`, whose previous inventory is
+    /// `previous`. Writes nothing.
+    pub async fn plan(
+        &self,
+        app: &AppId,
+        desired: &DesiredSet,
+        previous: &Inventory,
+        options: &PlanOptions,
+    ) -> Result<Plan> {
+        if desired.is_empty() && !options.allow_empty && !previous.is_empty() {
+            return Err(Error::EmptySet {
+                inventory: previous.len(),
+            });
+        }
+        let catalog = self.catalog().await;
+        let targets = resolve(desired, &catalog, app, options.default_namespace.as_deref())?;
+        let kinds: Vec<_> = unique_kinds(&targets);
+        let tracked = live::list_tracked(&self.client, app, &kinds).await;
+        let created_namespaces: HashSet<&str> = targets
+            .iter()
+            .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")
+            .map(|t| t.object.name.as_str())
+            .collect();
+
+        let mut actions: Vec<Action> = futures::stream::iter(targets.iter())
+            .map(|target| {
+                let key = (
+                    target.object.group.clone(),
+                    target.object.kind.clone(),
+                    target.object.namespace.clone(),
+                    target.object.name.clone(),
+                );
+                let listed = tracked.get(&key).cloned();
+                self.plan_one(target, listed, &created_namespaces, options)
+            })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        actions.extend(self.plan_prunes(&targets, previous, options).await?);
+        Ok(Plan {
+            app: app.clone(),
+            actions,
+            targets,
+            options: options.clone(),
+            previous: previous.clone(),
+        })
+    }
+
+    async fn plan_one(
+        &self,
+        target: &Target,
+        listed: Option<Value>,
+        created_namespaces: &HashSet<&str>,
+        options: &PlanOptions,
+    ) -> Result<Action> {
+        let action = |change, diff, note: Option<&str>| Action {
+            object: target.object.clone(),
+            change,
+            wave: target.wave,
+            diff,
+            note: note.map(str::to_owned),
+        };
+        if !target.kind.served {
+            return Ok(action(
+                Change::Create,
+                None,
+                Some("its CustomResourceDefinition is applied first"),
+            ));
+        }
+        let live = match listed {
+            Some(live) => Some(live),
+            None => live::get(&self.client, &target.kind, &target.object).await?,
+        };
+        let hash = manifest_hash(&target.manifest);
+        if let Some(live) = &live
+            && self
+                .cache
+                .in_sync(&target.object, hash, live_hash(live, &target.object))
+        {
+            return Ok(action(Change::InSync, None, None));
+        }
+        let in_new_namespace = target
+            .object
+            .namespace
+            .as_deref()
+            .is_some_and(|ns| created_namespaces.contains(ns));
+        let dry_run = match self.dry_run(target, options.force_conflicts).await {
+            Ok(result) => result,
+            // The namespace is created by this very sync: it can only be validated then.
+            Err(Error::Invalid { message, .. })
+                if live.is_none() && in_new_namespace && message.contains("not found") =>
+            {
+                return Ok(action(
+                    Change::Create,
+                    None,
+                    Some("its namespace is created first"),
+                ));
+            }
+            Err(err) => return Err(err),
+        };
+        let Some(live) = live else {
+            return Ok(action(Change::Create, None, None));
+        };
+        let rules = &options.ignore_differences;
+        let before = normalize(&live, &target.object, rules);
+        let after = normalize(&dry_run, &target.object, rules);
+        match compare(&before, &after, target.sensitive) {
+            None => {
+                self.cache
+                    .record(&target.object, hash, live_hash(&live, &target.object));
+                Ok(action(Change::InSync, None, None))
+            }
+            Some(diff) => Ok(action(Change::Update, Some(diff), None)),
+        }
+    }
+
+    /// A server-side-apply dry-run: what the object would be after applying.
+    pub(crate) async fn dry_run(&self, target: &Target, force: bool) -> Result<Value> {
+        let mut params = apply_params(force);
+        params.dry_run = true;
+        self.send_apply(target, &params).await
+    }
+
+    pub(crate) async fn send_apply(&self, target: &Target, params: &PatchParams) -> Result<Value> {
+        let api = live::api(
+            &self.client,
+            &target.kind.resource,
+            target.object.namespace.as_deref(),
+        );
+        let applied = api
+            .patch(&target.object.name, params, &Patch::Apply(&target.manifest))
+            .await
+            .map_err(|err| Error::from_write(&target.object.to_string(), err))?;
+        Ok(serde_json::to_value(applied).unwrap_or_default())
+    }
+
+    async fn plan_prunes(
+        &self,
+        targets: &[Target],
+        previous: &Inventory,
+        options: &PlanOptions,
+    ) -> Result<Vec<Action>> {
+        let catalog = self.catalog().await;
+        let mut gone: Vec<&ObjectRef> = previous
+            .objects
+            .iter()
+            .filter(|old| !targets.iter().any(|t| t.object.same_object(old)))
+            .collect();
+        // Reverse of apply order: custom resources before their CRDs, namespaces last.
+        gone.sort_by_key(|o| std::cmp::Reverse((kind_rank(&o.group, &o.kind), (*o).clone())));
+        let mut actions = Vec::new();
+        for object in gone {
+            let Some(kind) = catalog.get(&object.group, &object.version, &object.kind) else {
+                continue; // Its kind is gone from the cluster, and with it the object.
+            };
+            let Some(live) = live::get(&self.client, kind, object).await? else {
+                continue;
+            };
+            let protected = live
+                .as_object()
+                .and_then(|live| annotation(live, PRUNE_ANNOTATION))
+                .is_some_and(|value| value == "disabled");
+            let (change, note) = match (options.prune, protected) {
+                (_, true) => (
+                    Change::Orphan,
+                    Some(format!("{PRUNE_ANNOTATION}: disabled")),
+                ),
+                (false, false) => (Change::Orphan, Some("pruning is off".to_owned())),
+                (true, false) => (Change::Prune, None),
+            };
+            actions.push(Action {
+                object: object.clone(),
+                change,
+                wave: 0,
+                diff: None,
+                note,
+            });
+        }
+        Ok(actions)
+    }
+}
+
+/// Server-side apply as field manager `plumb`.
+pub(crate) fn apply_params(force: bool) -> PatchParams {
+    let params = PatchParams::apply(crate::FIELD_MANAGER);
+    if force { params.force() } else { params }
+}
+
+fn unique_kinds(targets: &[Target]) -> Vec<&crate::catalog::KindInfo> {
+    let mut seen = HashSet::new();
+    targets
+        .iter()
+        .filter(|t| {
+            seen.insert((
+                &t.kind.resource.group,
+                &t.kind.resource.version,
+                &t.kind.resource.kind,
+            ))
+        })
+        .map(|t| &t.kind)
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! Targets: desired objects resolved against the catalog — version, scope, namespace
+//! defaulted, tracking marks added — ready to be dry-run and applied.
+
+use std::collections::HashSet;
+
+use plumb_render::{DesiredObject, DesiredSet};
+use serde_json::{Map, Value};
+
+use crate::catalog::{Catalog, KindInfo};
+use crate::error::{Error, Result};
+use crate::object_ref::ObjectRef;
+use crate::order::{kind_rank, wave};
+use crate::tracking::{self, AppId, WAVE_ANNOTATION};
+
+/// One object to apply.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub(crate) object: ObjectRef,
+    pub(crate) kind: KindInfo,
+    /// The manifest to apply: namespace defaulted, tracking marks added.
+    pub(crate) manifest: Map<String, Value>,
+    pub(crate) wave: i64,
+    pub(crate) rank: u32,
+    /// Its values must be masked wherever shown.
+    pub(crate) sensitive: bool,
+}
+
+impl Target {
+    /// The order key: wave, kind rank, then identity for a stable order.
+    pub(crate) fn order_key(&self) -> (i64, u32, &ObjectRef) {
+        (self.wave, self.rank, &self.object)
+    }
+}
+
+/// Resolves every desired object. CRDs in the set make their kinds known (but unserved).
+pub(crate) fn resolve(
+    desired: &DesiredSet,
+    catalog: &Catalog,
+    app: &AppId,
+    default_namespace: Option<&str>,
+) -> Result<Vec<Target>> {
+    let mut catalog = catalog.clone();
+    for object in desired.iter() {
+        let id = object.id();
+        if id.group == "apiextensions.k8s.io" && id.kind == "CustomResourceDefinition" {
+            catalog.add_crd(object.manifest());
+        }
+    }
+    let mut targets: Vec<Target> = desired
+        .iter()
+        .map(|object| resolve_one(object, &catalog, app, default_namespace))
+        .collect::<Result<_>>()?;
+    targets.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    // Render refuses duplicates by written identity; defaulting namespaces can still
+    // make two manifests one object.
+    let mut seen = HashSet::new();
+    for target in &targets {
+        let key = (
+            &target.object.group,
+            &target.object.kind,
+            &target.object.namespace,
+            &target.object.name,
+        );
+        if !seen.insert(key) {
+            return Err(Error::Scope {
+                object: target.object.to_string(),
+                detail: "defined twice once namespaces are defaulted".into(),
+            });
+        }
+    }
+    Ok(targets)
+}
+
+fn resolve_one(
+    object: &DesiredObject,
+    catalog: &Catalog,
+    app: &AppId,
+    default_namespace: Option<&str>,
+) -> Result<Target> {
+    let id = object.id();
+    let version = object
+        .api_version()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let shown = id.to_string();
+    let kind = catalog
+        .get(&id.group, &version, &id.kind)
+        .cloned()
+        .ok_or_else(|| Error::UnknownKind {
+            object: shown.clone(),
+            api_version: object.api_version().to_owned(),
+            kind: id.kind.clone(),
+        })?;
+    let mut manifest = object.manifest().clone();
+    let namespace = match (kind.namespaced, &id.namespace) {
+        (true, Some(namespace)) => Some(namespace.clone()),
+        (true, None) => {
+            let namespace = default_namespace.ok_or_else(|| Error::Scope {
+                object: shown.clone(),
+                detail: "namespaced, but names no namespace and no default namespace is set".into(),
+            })?;
+            set_namespace(&mut manifest, Some(namespace));
+            Some(namespace.to_owned())
+        }
+        (false, Some(_)) => {
+            // The API server ignores it too; removing it keeps diffs honest.
+            set_namespace(&mut manifest, None);
+            None
+        }
+        (false, None) => None,
+    };
+    let wave =
+        wave(tracking::annotation(&manifest, WAVE_ANNOTATION)).map_err(|detail| Error::Scope {
+            object: shown.clone(),
+            detail,
+        })?;
+    let tracking_id = tracking::tracking_id(
+        app,
+        &id.group,
+        &id.kind,
+        namespace.as_deref().unwrap_or_default(),
+        &id.name,
+    );
+    tracking::mark(&mut manifest, app, &tracking_id);
+    Ok(Target {
+        object: ObjectRef {
+            group: id.group.clone(),
+            version,
+            kind: id.kind.clone(),
+            namespace,
+            name: id.name.clone(),
+        },
+        rank: kind_rank(&id.group, &id.kind),
+        kind,
+        manifest,
+        wave,
+        sensitive: object.is_sensitive(),
+    })
+}
+
+fn set_namespace(manifest: &mut Map<String, Value>, namespace: Option<&str>) {
+    if let Some(Value::Object(metadata)) = manifest.get_mut("metadata") {
+        match namespace {
+            Some(namespace) => metadata.insert("namespace".into(), namespace.into()),
+            None => metadata.remove("namespace"),
+        };
+    }
+}

@@ -1,0 +1,301 @@
+//! Planning and applying a desired set against the real control plane: objects are
+//! created, updated only when they differ, never touched when they match, and a change
+//! made by anyone else shows as drift and is reverted.
+
+mod common;
+
+use common::{World, config_map, deployment, join};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Patch, PatchParams};
+use plumb_engine::{AppId, Change, Error, IgnoreRule, Inventory, PlanOptions};
+
+#[tokio::test]
+async fn a_first_sync_creates_everything_and_marks_it_as_plumbs() {
+    let world = World::new("create").await;
+    let set = join(&[config_map("settings", "blue", ""), deployment("web", 2, "")]);
+
+    let plan = world.plan("web", &set, &Inventory::default()).await;
+    assert_eq!(plan.count(Change::Create), 2, "{plan:#?}");
+    let result = world.sync("web", &set, &Inventory::default()).await;
+    assert_eq!(result.inventory.len(), 2);
+
+    let live = world.api::<Deployment>().get("web").await.unwrap();
+    let labels = live.metadata.labels.unwrap();
+    assert_eq!(labels["plumb.dev/app"], "web");
+    let annotations = live.metadata.annotations.unwrap();
+    assert_eq!(
+        annotations["plumb.dev/tracking-id"],
+        format!("web:apps/Deployment:{}/web", world.namespace)
+    );
+    let managers: Vec<_> = live
+        .metadata
+        .managed_fields
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(managers.contains(&"plumb".to_owned()), "{managers:?}");
+}
+
+#[tokio::test]
+async fn a_no_op_plan_makes_no_dry_run_and_no_write() {
+    let world = World::new("noop").await;
+    let set = join(&[
+        config_map("a", "1", ""),
+        config_map("b", "2", ""),
+        deployment("web", 1, ""),
+    ]);
+    let first = world.sync("app", &set, &Inventory::default()).await;
+    // Controllers annotate what plumb created (a Deployment's revision): one more
+    // comparison after they settle is expected; from then on, nothing.
+    wait_for_revision(&world, "web").await;
+    world.sync("app", &set, &first.inventory).await;
+
+    world.requests.reset();
+    let plan = world.plan("app", &set, &first.inventory).await;
+    assert!(plan.is_in_sync(), "{plan:#?}");
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    assert!(result.succeeded());
+    assert_eq!(world.requests.dry_runs(), 0, "dry-runs on a no-op");
+    assert_eq!(world.requests.writes(), 0, "writes on a no-op");
+}
+
+#[tokio::test]
+async fn a_defaulted_field_is_not_drift() {
+    let world = World::new("defaults").await;
+    // The API server fills in strategy, revisionHistoryLimit, progressDeadlineSeconds,
+    // the container's imagePullPolicy, terminationMessagePath…; none of it is in Git.
+    let set = deployment("web", 1, "");
+    let result = world.sync("app", &set, &Inventory::default()).await;
+
+    let fresh = world.restarted_engine().await; // no cache: a real dry-run and comparison
+    let plan = fresh
+        .plan(
+            &AppId::new("app"),
+            &world.desired(&set),
+            &result.inventory,
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_in_sync(), "{:#?}", plan.actions);
+}
+
+#[tokio::test]
+async fn a_change_made_by_another_manager_is_drift_and_is_reverted() {
+    let world = World::new("drift").await;
+    let set = deployment("web", 2, "");
+    let result = world.sync("app", &set, &Inventory::default()).await;
+
+    // As `kubectl edit` would: a merge patch under another field manager.
+    let patch = serde_json::json!({"spec": {"replicas": 5}});
+    world
+        .api::<Deployment>()
+        .patch(
+            "web",
+            &PatchParams {
+                field_manager: Some("kubectl-edit".into()),
+                ..Default::default()
+            },
+            &Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+
+    let plan = world.plan("app", &set, &result.inventory).await;
+    let action = &plan.actions[0];
+    assert_eq!(action.change, Change::Update);
+    let diff = &action.diff.as_ref().unwrap().text;
+    assert!(
+        diff.contains("-  replicas: 5") && diff.contains("+  replicas: 2"),
+        "{diff}"
+    );
+
+    assert!(
+        world
+            .engine
+            .apply(&plan, &Default::default())
+            .await
+            .succeeded()
+    );
+    let live = world.api::<Deployment>().get("web").await.unwrap();
+    assert_eq!(live.spec.unwrap().replicas, Some(2));
+}
+
+#[tokio::test]
+async fn conflicts_are_forced_by_default_and_reported_when_not() {
+    let world = World::new("conflict").await;
+    // Someone else owns `data.value` through their own server-side apply.
+    let theirs = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"value": "theirs"}});
+    world
+        .api::<ConfigMap>()
+        .patch(
+            "shared",
+            &PatchParams::apply("helm"),
+            &Patch::Apply(&theirs),
+        )
+        .await
+        .unwrap();
+    let set = config_map("shared", "ours", "");
+
+    let polite = PlanOptions {
+        force_conflicts: false,
+        ..world.options()
+    };
+    let err = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(&set),
+            &Inventory::default(),
+            &polite,
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Conflict { managers, .. } => assert_eq!(managers, "helm"),
+        other => panic!("expected a conflict naming helm, got {other}"),
+    }
+
+    world.sync("app", &set, &Inventory::default()).await;
+    let live = world.api::<ConfigMap>().get("shared").await.unwrap();
+    assert_eq!(live.data.unwrap()["value"], "ours");
+}
+
+#[tokio::test]
+async fn ignored_differences_do_not_count_as_drift() {
+    let world = World::new("ignore").await;
+    let set = deployment("web", 2, "");
+    let result = world.sync("app", &set, &Inventory::default()).await;
+    let patch = serde_json::json!({"spec": {"replicas": 7}});
+    world
+        .api::<Deployment>()
+        .patch(
+            "web",
+            &PatchParams {
+                field_manager: Some("hpa".into()),
+                ..Default::default()
+            },
+            &Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+
+    let options = PlanOptions {
+        ignore_differences: vec![IgnoreRule {
+            group: Some("apps".into()),
+            kind: Some("Deployment".into()),
+            json_pointers: vec!["/spec/replicas".into()],
+            ..IgnoreRule::default()
+        }],
+        ..world.options()
+    };
+    let plan = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(&set),
+            &result.inventory,
+            &options,
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_in_sync(), "{:#?}", plan.actions);
+}
+
+#[tokio::test]
+async fn an_invalid_object_fails_the_plan_and_nothing_is_written() {
+    let world = World::new("invalid").await;
+    let broken = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken}\nspec:\n  replicas: lots\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: i}]}}\n";
+    let set = join(&[config_map("first", "1", ""), broken.to_owned()]);
+
+    world.requests.reset();
+    let err = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(&set),
+            &Inventory::default(),
+            &world.options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    assert!(err.to_string().contains("broken"), "{err}");
+    assert_eq!(world.requests.writes(), 0);
+    assert!(
+        world
+            .api::<ConfigMap>()
+            .get_opt("first")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn secret_values_never_appear_in_a_diff() {
+    let world = World::new("secret").await;
+    let secret = |password: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\nstringData:\n  user: admin\n  password: {password}\n"
+        )
+    };
+    let result = world
+        .sync("app", &secret("old-hunter2"), &Inventory::default())
+        .await;
+
+    let plan = world
+        .plan("app", &secret("new-hunter3"), &result.inventory)
+        .await;
+    let diff = &plan.actions[0]
+        .diff
+        .as_ref()
+        .expect("the password changed")
+        .text;
+    assert!(!diff.contains("hunter"), "{diff}");
+    assert!(
+        !diff.contains("aHVudGVy") && !diff.contains("YWRtaW4"),
+        "no base64 either: {diff}"
+    );
+    assert!(
+        diff.contains("(before)") && diff.contains("(after)"),
+        "the change is visible: {diff}"
+    );
+    drop(world.api::<Secret>());
+}
+
+#[tokio::test]
+async fn a_kind_the_cluster_does_not_serve_is_an_error_naming_it() {
+    let world = World::new("unknown").await;
+    let set = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
+    let err = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(set),
+            &Inventory::default(),
+            &world.options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownKind { .. }), "{err}");
+    assert!(err.to_string().contains("Widget.example.com w"), "{err}");
+}
+
+async fn wait_for_revision(world: &World, name: &str) {
+    let deployments = world.api::<Deployment>();
+    plumb_testkit::eventually(
+        "the deployment controller to annotate the revision",
+        std::time::Duration::from_secs(60),
+        || async {
+            let live = deployments.get(name).await.ok()?;
+            live.metadata
+                .annotations?
+                .contains_key("deployment.kubernetes.io/revision")
+                .then_some(())
+        },
+    )
+    .await;
+}
