@@ -14,7 +14,10 @@ K8S_VERSION=1.20.2
 K8S_SOURCE_DIR=kubernetes-1.20.5+really1.20.2
 CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
 K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
-PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates)
+# Bumped whenever the build below changes, so cached binaries of an older recipe are rebuilt.
+K8S_RECIPE=2
+PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
+          golang-github-modern-go-reflect2-dev)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'provision: %s\n' "$*" >&2; exit 1; }
@@ -55,7 +58,8 @@ EOF
 
 k8s_cached() {
     [ -x "$K8S_DIR/bin/kube-apiserver" ] && [ -x "$K8S_DIR/bin/kube-controller-manager" ] &&
-        "$K8S_DIR/bin/kube-apiserver" --version 2>/dev/null | grep -q "v$K8S_VERSION"
+        "$K8S_DIR/bin/kube-apiserver" --version 2>/dev/null | grep -q "v$K8S_VERSION" &&
+        grep -q "recipe $K8S_RECIPE" "$K8S_DIR/BUILD-INFO" 2>/dev/null
 }
 
 build_k8s() {
@@ -68,6 +72,14 @@ build_k8s() {
         die "apt-get source kubernetes failed: $(tail -5 "$build/apt-source.log")"
     local src="$build/$K8S_SOURCE_DIR"
     [ -d "$src" ] || die "expected $src after apt-get source; Debian's kubernetes package has changed version"
+    # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, whose map iteration crashes the API
+    # server (SIGSEGV in reflect.mapiterinit) when built with Go >= 1.18, as Debian's Go 1.19
+    # is — e.g. on the first custom resource it serialises. Debian ships the fixed 1.0.2.
+    local reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+    [ -f "$reflect2/go_above_118.go" ] || die "$reflect2 lacks the Go 1.18 fix (golang-github-modern-go-reflect2-dev >= 1.0.2 needed)"
+    rm -rf "$src/vendor/github.com/modern-go/reflect2"
+    cp -rL "$reflect2" "$src/vendor/github.com/modern-go/reflect2"
+    rm -f "$src/vendor/github.com/modern-go/reflect2/go.mod"
     # The GOPATH layout of the package's debian/rules: the tree is k8s.io/kubernetes.
     mkdir -p "$src/.go/src/k8s.io"
     ln -sfn ../../.. "$src/.go/src/k8s.io/kubernetes"
@@ -81,8 +93,8 @@ build_k8s() {
     mkdir -p "$K8S_DIR/bin.new"
     cp "$src/_output/bin/kube-apiserver" "$src/_output/bin/kube-controller-manager" "$K8S_DIR/bin.new/"
     rm -rf "$K8S_DIR/bin" && mv "$K8S_DIR/bin.new" "$K8S_DIR/bin"
-    printf 'built %s from Debian source package %s\n' "$(date -u +%FT%TZ)" \
-        "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)" >"$K8S_DIR/BUILD-INFO"
+    printf 'built %s from Debian source package %s, recipe %s (reflect2 1.0.2)\n' "$(date -u +%FT%TZ)" \
+        "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)" "$K8S_RECIPE" >"$K8S_DIR/BUILD-INFO"
     rm -rf "$build"
     trap - EXIT
 }

@@ -12,9 +12,8 @@ use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::live;
 use crate::object_ref::ObjectRef;
-use crate::plan::{Change, Plan, apply_params};
+use crate::plan::{Change, Plan, apply_params, recreate_allowed};
 use crate::target::Target;
-use crate::tracking::{RECREATE_ANNOTATION, annotation};
 
 const CONCURRENCY: usize = 8;
 
@@ -34,18 +33,19 @@ impl Default for ApplyOptions {
 }
 
 /// What happened to one object.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Outcome {
     /// The object.
     pub object: ObjectRef,
     /// What was done (or attempted).
     pub change: Change,
     /// Why it failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// The result of executing a plan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct SyncResult {
     /// Per object, in execution order. Objects never reached (after a failure) are absent.
     pub outcomes: Vec<Outcome>,
@@ -109,46 +109,32 @@ impl Engine {
                 .find(|a| a.object == target.object)
                 .map_or(Change::InSync, |a| a.change)
         };
+        let force = plan.options.force_conflicts;
         let waves = group_by(&plan.targets, |t| t.wave);
         let wave_count = waves.len();
         for (index, wave) in waves.into_iter().enumerate() {
             for group in group_by(wave, |t| t.rank) {
-                let pending: Vec<&Target> = group
+                let pending: Vec<(Target, Change)> = group
                     .iter()
-                    .filter(|t| matches!(change_of(t), Change::Create | Change::Update))
+                    .map(|t| (t.clone(), change_of(t)))
+                    .filter(|(_, change)| matches!(change, Change::Create | Change::Update))
                     .collect();
                 if pending.is_empty() {
                     continue;
                 }
-                let results: Vec<(ObjectRef, Change, Result<()>)> = futures::stream::iter(pending)
-                    .map(|target| async move {
-                        let change = change_of(target);
-                        (
-                            target.object.clone(),
-                            change,
-                            self.apply_one(target, plan.options.force_conflicts).await,
-                        )
-                    })
+                let attempts = pending
+                    .into_iter()
+                    .map(|(target, change)| self.attempt(target, change, force));
+                let results: Vec<Outcome> = futures::stream::iter(attempts)
                     .buffered(CONCURRENCY)
                     .collect()
                     .await;
-                let mut failed = None;
-                for (object, change, result) in results {
-                    let error = result.err().map(|e| e.to_string());
-                    if let Some(error) = &error {
-                        failed.get_or_insert_with(|| format!("{object}: {error}"));
-                    }
-                    outcomes.push(Outcome {
-                        object,
-                        change,
-                        error,
-                    });
-                }
-                if let Some(first) = failed {
-                    return Err(Error::Invalid {
-                        object: "sync".into(),
-                        message: format!("stopped after a failed apply: {first}"),
-                    });
+                let first_failure = results
+                    .iter()
+                    .find_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.object)));
+                outcomes.extend(results);
+                if let Some(first_failure) = first_failure {
+                    return Err(Error::Stopped { first_failure });
                 }
                 if group
                     .iter()
@@ -167,14 +153,25 @@ impl Engine {
         Ok(())
     }
 
+    async fn attempt(&self, target: Target, change: Change, force: bool) -> Outcome {
+        let error = self
+            .apply_one(&target, force)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        Outcome {
+            object: target.object,
+            change,
+            error,
+        }
+    }
+
     /// Applies one object; recreates it when an immutable field changed and it opts in.
     async fn apply_one(&self, target: &Target, force: bool) -> Result<()> {
         let target = self.served(target).await?;
         let params = apply_params(force);
         let applied = match self.send_apply(&target, &params).await {
-            Err(Error::Immutable { .. })
-                if annotation(&target.manifest, RECREATE_ANNOTATION) == Some("enabled") =>
-            {
+            Err(Error::Immutable { .. }) if recreate_allowed(&target) => {
                 self.delete_and_wait(&target).await?;
                 self.send_apply(&target, &params).await
             }

@@ -26,7 +26,7 @@ const VOLATILE_METADATA: &[&str] = &[
 ];
 
 /// A difference between live and desired, shown as a unified diff of YAML.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Diff {
     /// Unified diff, `live` → `desired`, with secret values masked.
     pub text: String,

@@ -86,6 +86,12 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// A sync stopped after an object failed to apply; later groups were not attempted.
+    #[error("stopped after a failed apply: {first_failure}")]
+    Stopped {
+        /// The first failure, naming its object.
+        first_failure: String,
+    },
     /// Waiting for health or readiness ran out of time.
     #[error("timed out after {waited:?} waiting for {what}")]
     Timeout {

@@ -35,3 +35,78 @@ impl Inventory {
         self.objects.is_empty()
     }
 }
+
+/// Keeps an app's inventory in a ConfigMap — for apps without an Application resource to
+/// hold it (the CLI's push mode). The ConfigMap is labelled for the inventory, never with
+/// the app label, so it is not itself part of what it records.
+pub mod config_map {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::Client;
+    use kube::api::{Api, ObjectMeta, Patch, PatchParams};
+
+    use super::Inventory;
+    use crate::error::{Error, Result};
+    use crate::tracking::AppId;
+
+    const KEY: &str = "inventory.json";
+
+    /// The ConfigMap's name for `app`.
+    pub fn name(app: &AppId) -> String {
+        format!("plumb-inventory.{}", app.label_value().to_ascii_lowercase())
+    }
+
+    /// The stored inventory of `app` in `namespace`; empty when none is stored.
+    pub async fn load(client: &Client, namespace: &str, app: &AppId) -> Result<Inventory> {
+        let name = name(app);
+        let failed = |detail: String| Error::Inventory {
+            name: format!("{namespace}/{name}"),
+            detail,
+        };
+        let stored = Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .get_opt(&name)
+            .await
+            .map_err(|err| failed(err.to_string()))?;
+        let Some(text) = stored
+            .and_then(|cm| cm.data)
+            .and_then(|mut data| data.remove(KEY))
+        else {
+            return Ok(Inventory::default());
+        };
+        serde_json::from_str(&text)
+            .map_err(|err| failed(format!("unreadable ({err}); delete it to start over")))
+    }
+
+    /// Stores the inventory of `app` in `namespace`.
+    pub async fn save(
+        client: &Client,
+        namespace: &str,
+        app: &AppId,
+        inventory: &Inventory,
+    ) -> Result<()> {
+        let name = name(app);
+        let failed = |detail: String| Error::Inventory {
+            name: format!("{namespace}/{name}"),
+            detail,
+        };
+        let text =
+            serde_json::to_string_pretty(inventory).map_err(|err| failed(err.to_string()))?;
+        let config_map = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                labels: Some([("plumb.dev/inventory-of".to_owned(), app.label_value())].into()),
+                ..ObjectMeta::default()
+            },
+            data: Some([(KEY.to_owned(), text)].into()),
+            ..ConfigMap::default()
+        };
+        Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .patch(
+                &name,
+                &PatchParams::apply(crate::FIELD_MANAGER).force(),
+                &Patch::Apply(&config_map),
+            )
+            .await
+            .map_err(|err| failed(err.to_string()))?;
+        Ok(())
+    }
+}

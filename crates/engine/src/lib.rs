@@ -39,7 +39,7 @@ pub use diff::Diff;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use ignore::IgnoreRule;
-pub use inventory::Inventory;
+pub use inventory::{Inventory, config_map as inventory_config_map};
 pub use object_ref::ObjectRef;
 pub use plan::{Action, Change, Plan, PlanOptions};
 pub use tracking::AppId;

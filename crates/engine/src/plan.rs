@@ -22,7 +22,7 @@ use crate::live;
 use crate::object_ref::ObjectRef;
 use crate::order::kind_rank;
 use crate::target::{Target, resolve};
-use crate::tracking::{AppId, PRUNE_ANNOTATION, annotation};
+use crate::tracking::{AppId, PRUNE_ANNOTATION, RECREATE_ANNOTATION, annotation};
 
 /// How many objects are dry-run at once.
 const CONCURRENCY: usize = 8;
@@ -55,7 +55,8 @@ impl Default for PlanOptions {
 }
 
 /// What will happen to one object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Change {
     /// It does not exist: it will be created.
     Create,
@@ -70,7 +71,7 @@ pub enum Change {
 }
 
 /// One action of a plan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Action {
     /// The object.
     pub object: ObjectRef,
@@ -79,8 +80,10 @@ pub struct Action {
     /// Its sync wave.
     pub wave: i64,
     /// For updates, live → desired; secret values masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<Diff>,
     /// Why, when it is not obvious (e.g. why an object is orphaned).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -210,6 +213,13 @@ impl Engine {
                     Some("its namespace is created first"),
                 ));
             }
+            Err(Error::Immutable { .. }) if live.is_some() && recreate_allowed(target) => {
+                return Ok(action(
+                    Change::Update,
+                    None,
+                    Some("an immutable field changed: it will be deleted and recreated"),
+                ));
+            }
             Err(err) => return Err(err),
         };
         let Some(live) = live else {
@@ -292,6 +302,11 @@ impl Engine {
         }
         Ok(actions)
     }
+}
+
+/// Whether the object opts in to delete-and-recreate on immutable-field changes.
+pub(crate) fn recreate_allowed(target: &Target) -> bool {
+    annotation(&target.manifest, RECREATE_ANNOTATION) == Some("enabled")
 }
 
 /// Server-side apply as field manager `plumb`.

@@ -23,7 +23,7 @@ pub const WAVE_ANNOTATION: &str = "plumb.dev/sync-wave";
 pub const RECREATE_ANNOTATION: &str = "plumb.dev/recreate";
 
 /// Who owns a set of objects: an Application (`namespace/name`) or a CLI app (`name`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct AppId(String);
 
 impl AppId {

@@ -1,7 +1,10 @@
 //! What every engine test needs: the shared control plane, a namespace, a client whose
 //! requests are counted, desired sets written as YAML, and a stand-in kubelet.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
-#![allow(unreachable_pub, reason = "shared by test binaries through `mod common`")]
+#![allow(
+    unreachable_pub,
+    reason = "shared by test binaries through `mod common`"
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

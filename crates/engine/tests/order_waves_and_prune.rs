@@ -1,0 +1,235 @@
+//! The order a sync applies in, how waves wait for health, and what pruning may and may
+//! not delete — against the real control plane.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{World, config_map, deployment, join, make_pods_ready};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
+use plumb_engine::{AppId, Change, Error, Inventory};
+
+#[tokio::test]
+async fn a_crd_and_its_custom_resources_apply_in_one_sync() {
+    let world = World::new("crd").await;
+    let group = format!("{}.example.com", world.namespace);
+    let crd = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: widgets.{group}}}\n\
+         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n\
+         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
+         \x20       type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
+    );
+    let widget = format!(
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: gizmo}}\nspec: {{size: 3}}\n"
+    );
+    // The custom resource comes first in the file; order is the engine's business.
+    let set = join(&[widget, crd]);
+
+    let plan = world.plan("app", &set, &Inventory::default()).await;
+    assert_eq!(
+        plan.actions[0].object.kind, "CustomResourceDefinition",
+        "{:#?}",
+        plan.actions
+    );
+    assert_eq!(plan.actions[1].change, Change::Create);
+    assert!(
+        plan.actions[1]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("CustomResourceDefinition")
+    );
+
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    assert!(result.succeeded(), "{result:#?}");
+    let resource = ApiResource {
+        group: group.clone(),
+        version: "v1".into(),
+        api_version: format!("{group}/v1"),
+        kind: "Widget".into(),
+        plural: "widgets".into(),
+    };
+    let widgets: Api<DynamicObject> =
+        Api::namespaced_with(world.client.clone(), &world.namespace, &resource);
+    assert_eq!(widgets.get("gizmo").await.unwrap().data["spec"]["size"], 3);
+}
+
+#[tokio::test]
+async fn a_wave_waits_for_the_previous_wave_to_be_healthy() {
+    let world = World::new("waves").await;
+    let set = join(&[
+        deployment("db", 1, "plumb.dev/sync-wave: \"0\""),
+        config_map("after-db", "1", "plumb.dev/sync-wave: \"1\""),
+    ]);
+    let plan = world.plan("app", &set, &Inventory::default()).await;
+    let engine = world.engine.clone();
+    let sync = tokio::spawn(async move { engine.apply(&plan, &Default::default()).await });
+
+    // The Deployment exists but no Pod is ready: wave 1 must not have been applied.
+    let config_maps: Api<ConfigMap> = world.api();
+    make_pods_ready_after(&world, "app=db", || async {
+        assert!(
+            config_maps.get_opt("after-db").await.unwrap().is_none(),
+            "wave 1 ran before wave 0 was healthy"
+        );
+    })
+    .await;
+
+    let result = tokio::time::timeout(Duration::from_secs(120), sync)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.succeeded(), "{result:#?}");
+    assert!(config_maps.get_opt("after-db").await.unwrap().is_some());
+}
+
+/// Runs `check` once the Pods exist, then makes them ready.
+async fn make_pods_ready_after<F, Fut>(world: &World, selector: &str, check: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = world.api();
+    plumb_testkit::eventually("the wave-0 pods", Duration::from_secs(60), || async {
+        let list = pods
+            .list(&kube::api::ListParams::default().labels(selector))
+            .await
+            .ok()?;
+        (!list.items.is_empty()).then_some(())
+    })
+    .await;
+    check().await;
+    make_pods_ready(world, selector).await;
+}
+
+#[tokio::test]
+async fn objects_removed_from_git_are_pruned_unless_they_opt_out() {
+    let world = World::new("prune").await;
+    let first = world
+        .sync(
+            "app",
+            &join(&[
+                config_map("gone", "1", ""),
+                config_map("kept", "1", "plumb.dev/prune: disabled"),
+                config_map("stays", "1", ""),
+            ]),
+            &Inventory::default(),
+        )
+        .await;
+
+    let plan = world
+        .plan("app", &config_map("stays", "1", ""), &first.inventory)
+        .await;
+    let change_of = |name: &str| {
+        plan.actions
+            .iter()
+            .find(|a| a.object.name == name)
+            .map(|a| a.change)
+    };
+    assert_eq!(change_of("gone"), Some(Change::Prune));
+    assert_eq!(change_of("kept"), Some(Change::Orphan));
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    assert!(result.succeeded(), "{result:#?}");
+
+    let config_maps: Api<ConfigMap> = world.api();
+    plumb_testkit::eventually(
+        "the pruned object to go",
+        Duration::from_secs(30),
+        || async {
+            config_maps
+                .get_opt("gone")
+                .await
+                .ok()?
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(config_maps.get_opt("kept").await.unwrap().is_some());
+    assert!(config_maps.get_opt("stays").await.unwrap().is_some());
+    assert!(
+        result.inventory.objects.iter().any(|o| o.name == "kept"),
+        "an orphan stays tracked"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_desired_set_never_prunes() {
+    let world = World::new("empty").await;
+    let first = world
+        .sync(
+            "app",
+            &config_map("precious", "1", ""),
+            &Inventory::default(),
+        )
+        .await;
+
+    let err = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(""),
+            &first.inventory,
+            &world.options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::EmptySet { inventory: 1 }), "{err}");
+    assert!(
+        world
+            .api::<ConfigMap>()
+            .get_opt("precious")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn an_immutable_field_change_is_refused_unless_the_object_opts_in_to_recreation() {
+    let world = World::new("immutable").await;
+    let frozen = |value: &str, annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\n  annotations: {{{annotations}}}\nimmutable: true\ndata: {{v: \"{value}\"}}\n"
+        )
+    };
+    let first = world
+        .sync("app", &frozen("1", ""), &Inventory::default())
+        .await;
+    let before = world
+        .api::<ConfigMap>()
+        .get("frozen")
+        .await
+        .unwrap()
+        .metadata
+        .uid;
+
+    let err = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(&frozen("2", "")),
+            &first.inventory,
+            &world.options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Immutable { .. }), "{err}");
+    assert!(
+        err.to_string().contains("plumb.dev/recreate"),
+        "the error says how to opt in: {err}"
+    );
+
+    world
+        .sync(
+            "app",
+            &frozen("2", "plumb.dev/recreate: enabled"),
+            &first.inventory,
+        )
+        .await;
+    let after = world.api::<ConfigMap>().get("frozen").await.unwrap();
+    assert_eq!(after.data.unwrap()["v"], "2");
+    assert_ne!(after.metadata.uid, before, "recreated, not updated");
+}

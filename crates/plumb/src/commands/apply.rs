@@ -1,0 +1,52 @@
+//! `plumb apply`: make the cluster match a directory now (push mode).
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use plumb_engine::{AppId, ApplyOptions, Engine, inventory_config_map};
+
+use crate::cli::ApplyArgs;
+use crate::commands::{connect, plan_options, render_source};
+use crate::output;
+
+pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    let sync = &args.sync;
+    let rendered = render_source(&sync.source)?;
+    let (client, namespace) = connect(&sync.target).await?;
+    let app = AppId::new(&sync.app);
+    let previous = inventory_config_map::load(&client, &namespace, &app).await?;
+    let engine = Engine::new(client.clone()).await?;
+    let plan = engine
+        .plan(
+            &app,
+            &rendered.objects,
+            &previous,
+            &plan_options(sync, &namespace),
+        )
+        .await?;
+    if args.dry_run {
+        output::plan(&plan, sync.output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = engine
+        .apply(
+            &plan,
+            &ApplyOptions {
+                wave_timeout: args.timeout,
+            },
+        )
+        .await;
+    // Stored whatever happened: objects created before a failure must stay tracked.
+    inventory_config_map::save(&client, &namespace, &app, &result.inventory).await?;
+    output::sync_result(&result, sync.output)?;
+    if !result.succeeded() {
+        bail!("the sync of {app} did not complete");
+    }
+    if args.wait {
+        engine
+            .wait_healthy(&result.inventory.objects, args.timeout)
+            .await?;
+        output::line(&format!("all {} objects healthy", result.inventory.len()));
+    }
+    Ok(ExitCode::SUCCESS)
+}

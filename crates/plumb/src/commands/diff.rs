@@ -1,0 +1,31 @@
+//! `plumb diff`: what applying a directory would change — exit 0 in sync, 1 differences.
+
+use std::process::ExitCode;
+
+use plumb_engine::{AppId, Engine, inventory_config_map};
+
+use crate::cli::SyncArgs;
+use crate::commands::{connect, plan_options, render_source};
+use crate::output;
+
+pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    let rendered = render_source(&args.source)?;
+    let (client, namespace) = connect(&args.target).await?;
+    let app = AppId::new(&args.app);
+    let previous = inventory_config_map::load(&client, &namespace, &app).await?;
+    let engine = Engine::new(client).await?;
+    let plan = engine
+        .plan(
+            &app,
+            &rendered.objects,
+            &previous,
+            &plan_options(args, &namespace),
+        )
+        .await?;
+    output::plan(&plan, args.output)?;
+    Ok(if plan.is_in_sync() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
