@@ -31,3 +31,13 @@ pub fn arg(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Runs a command to completion, panicking with its output when it fails.
+pub fn run(command: &mut std::process::Command) {
+    let output = command.output().expect("the command starts");
+    assert!(
+        output.status.success() || output.status.code() == Some(1),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

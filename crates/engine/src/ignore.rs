@@ -24,6 +24,10 @@ pub struct IgnoreRule {
     /// RFC 6901 pointers to leave out, e.g. `/spec/replicas`.
     #[serde(default)]
     pub json_pointers: Vec<String>,
+    /// Field managers whose fields (in the live object) are left out, e.g.
+    /// `kube-controller-manager` or an operator's name.
+    #[serde(default)]
+    pub managed_fields_managers: Vec<String>,
 }
 
 impl IgnoreRule {

@@ -24,6 +24,7 @@ pub mod health;
 mod ignore;
 mod inventory;
 mod live;
+mod managed;
 mod object_ref;
 mod order;
 mod plan;

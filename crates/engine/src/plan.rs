@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::ignore::IgnoreRule;
 use crate::inventory::Inventory;
 use crate::live;
+use crate::managed;
 use crate::object_ref::ObjectRef;
 use crate::order::kind_rank;
 use crate::target::{Target, resolve};
@@ -226,8 +227,17 @@ impl Engine {
             return Ok(action(Change::Create, None, None));
         };
         let rules = &options.ignore_differences;
-        let before = normalize(&live, &target.object, rules);
-        let after = normalize(&dry_run, &target.object, rules);
+        let mut before = normalize(&live, &target.object, rules);
+        let mut after = normalize(&dry_run, &target.object, rules);
+        let managers: Vec<String> = rules
+            .iter()
+            .filter(|rule| rule.matches(&target.object))
+            .flat_map(|rule| rule.managed_fields_managers.iter().cloned())
+            .collect();
+        for fields in managed::owned_by(&live, &managers) {
+            managed::remove(&mut before, &fields);
+            managed::remove(&mut after, &fields);
+        }
         match compare(&before, &after, target.sensitive) {
             None => {
                 self.cache

@@ -299,3 +299,50 @@ async fn wait_for_revision(world: &World, name: &str) {
     )
     .await;
 }
+
+#[tokio::test]
+async fn fields_owned_by_an_ignored_manager_do_not_count_as_drift() {
+    let world = World::new("ignore-manager").await;
+    let set = deployment("web", 2, "");
+    let result = world.sync("app", &set, &Inventory::default()).await;
+    let patch = serde_json::json!({"spec": {"replicas": 9}});
+    world
+        .api::<Deployment>()
+        .patch(
+            "web",
+            &PatchParams {
+                field_manager: Some("autoscaler".into()),
+                ..Default::default()
+            },
+            &Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+
+    let drifted = world.plan("app", &set, &result.inventory).await;
+    assert_eq!(
+        drifted.actions[0].change,
+        Change::Update,
+        "without the rule it is drift"
+    );
+
+    let options = PlanOptions {
+        ignore_differences: vec![IgnoreRule {
+            kind: Some("Deployment".into()),
+            managed_fields_managers: vec!["autoscaler".into()],
+            ..IgnoreRule::default()
+        }],
+        ..world.options()
+    };
+    let plan = world
+        .engine
+        .plan(
+            &AppId::new("app"),
+            &world.desired(&set),
+            &result.inventory,
+            &options,
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_in_sync(), "{:#?}", plan.actions);
+}

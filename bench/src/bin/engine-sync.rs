@@ -1,0 +1,182 @@
+//! Sync performance against the test control plane, each figure beside the kubectl command
+//! that does the same job, in the same run:
+//!
+//! (a) first apply of N objects: `plumb apply` vs `kubectl apply --server-side`;
+//! (b) re-apply with nothing changed: `plumb apply` (a fresh process: no cache), the
+//!     engine as the controller runs it (warm cache), vs `kubectl apply --server-side`;
+//! (c) diff: `plumb diff` vs `kubectl diff --server-side`.
+//!
+//! ```text
+//! cargo run --release -p plumb-bench --bin engine-sync -- [--objects N] [--trials N]
+//! ```
+//! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one.
+#![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use plumb_bench::{arg, report, run};
+use plumb_engine::{AppId, Engine, Inventory, PlanOptions};
+use plumb_render::{RenderOptions, render};
+use plumb_testkit::Cluster;
+
+#[tokio::main]
+async fn main() {
+    let objects = arg("--objects", 1_000);
+    let trials = arg("--trials", 3);
+    let cluster = Cluster::shared().await;
+    let plumb_bin = std::env::current_exe().unwrap().with_file_name("plumb");
+    assert!(
+        plumb_bin.exists(),
+        "build the plumb binary first: cargo build --release -p plumb"
+    );
+    let repo = tempfile::tempdir().unwrap();
+    write_objects(repo.path(), objects);
+    println!("engine-sync: {objects} objects, median of {trials} trials");
+
+    let mut first = Figures::default();
+    let mut noop = Figures::default();
+    let mut diff = Figures::default();
+    for trial in 0..trials {
+        let ours = cluster
+            .namespace(&format!("bench-plumb-{trial}"))
+            .await
+            .unwrap();
+        let theirs = cluster
+            .namespace(&format!("bench-kubectl-{trial}"))
+            .await
+            .unwrap();
+        let plumb = |verb: &str, namespace: &str| {
+            let mut command = Command::new(&plumb_bin);
+            command
+                .args([verb, "app", "--app", "bench", "-n", namespace, "--root"])
+                .arg(repo.path())
+                .env("KUBECONFIG", &cluster.kubeconfig);
+            command
+        };
+        let kubectl = |verb: &[&str], namespace: &str| {
+            let mut command = Command::new("kubectl");
+            command
+                .args(verb)
+                .args(["--server-side", "-n", namespace, "-f"])
+                .arg(repo.path().join("app"))
+                .env("KUBECONFIG", &cluster.kubeconfig);
+            command
+        };
+        first.plumb.push(time(|| run(&mut plumb("apply", &ours))));
+        first.kubectl.push(time(|| {
+            run(&mut kubectl(
+                &["apply", "--field-manager=kubectl-bench"],
+                &theirs,
+            ))
+        }));
+        noop.plumb.push(time(|| run(&mut plumb("apply", &ours))));
+        noop.kubectl.push(time(|| {
+            run(&mut kubectl(
+                &["apply", "--field-manager=kubectl-bench"],
+                &theirs,
+            ))
+        }));
+        noop.warm.push(warm_noop(cluster, repo.path(), &ours).await);
+        diff.plumb.push(time(|| run(&mut plumb("diff", &ours))));
+        diff.kubectl.push(time(|| {
+            run(&mut kubectl(
+                &["diff", "--field-manager=kubectl-bench"],
+                &theirs,
+            ))
+        }));
+    }
+    first.report("(a) first apply");
+    noop.report("(b) no-op re-apply");
+    diff.report("(c) diff");
+}
+
+#[derive(Default)]
+struct Figures {
+    plumb: Vec<Duration>,
+    warm: Vec<Duration>,
+    kubectl: Vec<Duration>,
+}
+
+impl Figures {
+    fn report(&self, name: &str) {
+        let kubectl = median(&self.kubectl);
+        let plumb = median(&self.plumb);
+        report(&format!("{name}: plumb"), plumb * 1000.0, "ms");
+        report(
+            &format!("{name}: kubectl --server-side"),
+            kubectl * 1000.0,
+            "ms",
+        );
+        report(
+            &format!("{name}: ratio plumb/kubectl"),
+            plumb / kubectl,
+            "x",
+        );
+        if !self.warm.is_empty() {
+            let warm = median(&self.warm);
+            report(&format!("{name}: engine, warm cache"), warm * 1000.0, "ms");
+            report(&format!("{name}: ratio warm/kubectl"), warm / kubectl, "x");
+        }
+    }
+}
+
+fn median(times: &[Duration]) -> f64 {
+    let mut sorted: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+fn time(job: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    job();
+    started.elapsed()
+}
+
+/// A plan and apply by an engine that has already synced the app once, as the controller
+/// keeps one: what a reconcile costs when nothing changed.
+async fn warm_noop(cluster: &Cluster, repo: &Path, namespace: &str) -> Duration {
+    let engine = Engine::new(cluster.client().await.unwrap()).await.unwrap();
+    let desired = render(repo, "app", &RenderOptions::default())
+        .unwrap()
+        .objects;
+    let app = AppId::new("bench");
+    let options = PlanOptions {
+        default_namespace: Some(namespace.to_owned()),
+        ..PlanOptions::default()
+    };
+    let plan = engine
+        .plan(&app, &desired, &Inventory::default(), &options)
+        .await
+        .unwrap();
+    let _ = engine.apply(&plan, &Default::default()).await;
+    let started = Instant::now();
+    let plan = engine
+        .plan(&app, &desired, &Inventory::default(), &options)
+        .await
+        .unwrap();
+    let result = engine.apply(&plan, &Default::default()).await;
+    let elapsed = started.elapsed();
+    assert!(plan.is_in_sync() && result.succeeded());
+    elapsed
+}
+
+/// ConfigMaps, Services and Deployments in turn, ten to a file.
+fn write_objects(root: &Path, objects: usize) {
+    let app = root.join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    for file in 0..objects.div_ceil(10) {
+        let mut text = String::new();
+        for index in file * 10..((file + 1) * 10).min(objects) {
+            text.push_str(&match index % 3 {
+                0 => format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{index}}}\ndata: {{k: \"{index}\"}}\n"),
+                1 => format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: s{index}}}\nspec: {{selector: {{app: d{index}}}, ports: [{{port: 80}}]}}\n"),
+                _ => format!(
+                    "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{index}}}\nspec:\n  replicas: 0\n  selector: {{matchLabels: {{app: d{index}}}}}\n  template:\n    metadata: {{labels: {{app: d{index}}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n"
+                ),
+            });
+        }
+        std::fs::write(app.join(format!("m{file:04}.yaml")), text).unwrap();
+    }
+}
