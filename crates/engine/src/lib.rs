@@ -28,6 +28,7 @@ mod managed;
 mod object_ref;
 mod order;
 mod plan;
+mod quirks;
 mod target;
 pub mod tracking;
 mod wait;

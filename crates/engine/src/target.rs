@@ -10,6 +10,7 @@ use crate::catalog::{Catalog, KindInfo};
 use crate::error::{Error, Result};
 use crate::object_ref::ObjectRef;
 use crate::order::{kind_rank, wave};
+use crate::quirks;
 use crate::tracking::{self, AppId, WAVE_ANNOTATION};
 
 /// One object to apply.
@@ -124,6 +125,7 @@ fn resolve_one(
         &id.name,
     );
     tracking::mark(&mut manifest, app, &tracking_id);
+    quirks::apply(&id.group, &id.kind, &mut manifest);
     Ok(Target {
         object: ObjectRef {
             group: id.group.clone(),
