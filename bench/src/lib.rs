@@ -34,10 +34,24 @@ pub fn arg(name: &str, default: usize) -> usize {
 
 /// Runs a command to completion, panicking with its output when it fails.
 pub fn run(command: &mut std::process::Command) {
+    run_expecting(command, &[0]);
+}
+
+/// Runs a diff command: exit code 1 means differences, not failure.
+pub fn run_diff(command: &mut std::process::Command) {
+    run_expecting(command, &[0, 1]);
+}
+
+fn run_expecting(command: &mut std::process::Command, codes: &[i32]) {
     let output = command.output().expect("the command starts");
     assert!(
-        output.status.success() || output.status.code() == Some(1),
-        "{command:?} failed: {}",
+        output
+            .status
+            .code()
+            .is_some_and(|code| codes.contains(&code)),
+        "{command:?} failed ({}): {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use plumb_bench::{arg, report, run};
+use plumb_bench::{arg, report, run, run_diff};
 use plumb_engine::{AppId, Engine, Inventory, PlanOptions};
 use plumb_render::{RenderOptions, render};
 use plumb_testkit::Cluster;
@@ -79,9 +79,10 @@ async fn main() {
             ))
         }));
         noop.warm.push(warm_noop(cluster, repo.path(), &ours).await);
-        diff.plumb.push(time(|| run(&mut plumb("diff", &ours))));
+        diff.plumb
+            .push(time(|| run_diff(&mut plumb("diff", &ours))));
         diff.kubectl.push(time(|| {
-            run(&mut kubectl(
+            run_diff(&mut kubectl(
                 &["diff", "--field-manager=kubectl-bench"],
                 &theirs,
             ))
@@ -171,7 +172,7 @@ fn write_objects(root: &Path, objects: usize) {
         for index in file * 10..((file + 1) * 10).min(objects) {
             text.push_str(&match index % 3 {
                 0 => format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{index}}}\ndata: {{k: \"{index}\"}}\n"),
-                1 => format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: s{index}}}\nspec: {{selector: {{app: d{index}}}, ports: [{{port: 80}}]}}\n"),
+                1 => format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: s{index}}}\nspec: {{selector: {{app: d{index}}}, ports: [{{port: 80, protocol: TCP}}]}}\n"),
                 _ => format!(
                     "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{index}}}\nspec:\n  replicas: 0\n  selector: {{matchLabels: {{app: d{index}}}}}\n  template:\n    metadata: {{labels: {{app: d{index}}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n"
                 ),

@@ -223,9 +223,17 @@ impl Engine {
             }
             Err(err) => return Err(err),
         };
-        let Some(live) = live else {
+        let Some(mut live) = live else {
             return Ok(action(Change::Create, None, None));
         };
+        // A dry-run answers with the object as stored now. If a controller wrote to it
+        // since it was read (a Deployment's revision annotation, say), compare with the
+        // current version, or that write would show as a difference plumb would make.
+        if resource_version(&dry_run) != resource_version(&live)
+            && let Some(fresh) = live::get(&self.client, &target.kind, &target.object).await?
+        {
+            live = fresh;
+        }
         let rules = &options.ignore_differences;
         let mut before = normalize(&live, &target.object, rules);
         let mut after = normalize(&dry_run, &target.object, rules);
@@ -312,6 +320,12 @@ impl Engine {
         }
         Ok(actions)
     }
+}
+
+fn resource_version(object: &Value) -> Option<&str> {
+    object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
 }
 
 /// Whether the object opts in to delete-and-recreate on immutable-field changes.
