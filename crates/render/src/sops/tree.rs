@@ -29,6 +29,9 @@ pub(crate) enum Value {
     Map(Vec<Item>),
     /// A sequence.
     Seq(Vec<Value>),
+    /// A comment standing where a value stands: sops writes an encrypted comment inside a
+    /// YAML sequence as a sequence item, which decrypts back to a comment. Not in the MAC.
+    Comment(String),
 }
 
 /// An entry of a mapping: a key with its value, or a comment line.
@@ -88,7 +91,7 @@ fn wipe_items(items: &mut [Item]) {
 
 fn wipe_value(value: &mut Value) {
     match value {
-        Value::Str(text) | Value::Time(text) => text.zeroize(),
+        Value::Str(text) | Value::Time(text) | Value::Comment(text) => text.zeroize(),
         Value::Bytes(bytes) => bytes.zeroize(),
         Value::Int(number) => number.zeroize(),
         Value::Float(number) => number.zeroize(),

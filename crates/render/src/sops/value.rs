@@ -147,6 +147,7 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
         Value::Float(_) => "float",
         Value::Bool(_) => "bool",
         Value::Time(_) => "time",
+        Value::Comment(_) => "comment",
         _ => "str",
     }
 }
@@ -161,7 +162,7 @@ pub(crate) fn scalar_bytes(value: &Value) -> Zeroizing<Vec<u8>> {
         Value::Float(number) => go_float_text(*number).into_bytes(),
         Value::Bool(true) => b"True".to_vec(),
         Value::Bool(false) => b"False".to_vec(),
-        Value::Null | Value::Map(_) | Value::Seq(_) => Vec::new(),
+        Value::Null | Value::Map(_) | Value::Seq(_) | Value::Comment(_) => Vec::new(),
     })
 }
 

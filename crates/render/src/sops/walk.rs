@@ -31,7 +31,9 @@ pub(crate) fn encrypt_tree(
             match leaf {
                 Leaf::Value(value) => {
                     let bytes = scalar_bytes(value);
-                    mac.add(&bytes, encrypted);
+                    if !matches!(value, Value::Comment(_)) {
+                        mac.add(&bytes, encrypted);
+                    }
                     if encrypted && !bytes.is_empty() {
                         *value = Value::Str(seal(&bytes, kind_of(value))?);
                     } else if encrypted {
@@ -71,7 +73,9 @@ pub(crate) fn decrypt_tree(
                     if encrypted {
                         *value = decrypt_value(value, key, path)?;
                     }
-                    mac.add(&scalar_bytes(value), encrypted);
+                    if !matches!(value, Value::Comment(_)) {
+                        mac.add(&scalar_bytes(value), encrypted);
+                    }
                 }
                 Leaf::Comment(text) => {
                     if rule.encrypts(path, Some(text)) {
@@ -113,6 +117,11 @@ fn decrypt_value(value: &Value, key: &DataKey, path: &[String]) -> Result<Value,
     let opened = enc
         .open(key, &path_aad(path))
         .ok_or_else(|| SopsError::MacMismatch { path: Some(at()) })?;
+    if enc.kind == "comment" {
+        return Ok(Value::Comment(
+            String::from_utf8_lossy(&opened).into_owned(),
+        ));
+    }
     typed(&enc.kind, &opened).map_err(|problem| {
         SopsError::malformed(format!(
             "the encrypted value at `{}` is broken: {problem}",

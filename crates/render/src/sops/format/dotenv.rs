@@ -176,7 +176,7 @@ fn scalar_text(value: &Value) -> String {
         Value::Bool(flag) => flag.to_string(),
         Value::Int(number) => number.to_string(),
         Value::Float(number) => number.to_string(),
-        Value::Null | Value::Map(_) | Value::Seq(_) => String::new(),
+        Value::Null | Value::Map(_) | Value::Seq(_) | Value::Comment(_) => String::new(),
     }
 }
 

@@ -126,6 +126,14 @@ fn write_value(out: &mut String, value: &Value, depth: usize) -> Result<(), Stri
         Value::Map(items) => write_map(out, items, depth)?,
         Value::Seq(values) if values.is_empty() => out.push_str("[]"),
         Value::Seq(values) => {
+            let values: Vec<&Value> = values
+                .iter()
+                .filter(|value| !matches!(value, Value::Comment(_)))
+                .collect();
+            if values.is_empty() {
+                out.push_str("[]");
+                return Ok(());
+            }
             out.push_str("[\n");
             for (index, value) in values.iter().enumerate() {
                 tabs(out, depth + 1);
@@ -139,7 +147,7 @@ fn write_value(out: &mut String, value: &Value, depth: usize) -> Result<(), Stri
             tabs(out, depth);
             out.push(']');
         }
-        Value::Null => out.push_str("null"),
+        Value::Null | Value::Comment(_) => out.push_str("null"),
         Value::Bool(flag) => {
             let _ = write!(out, "{flag}");
         }
@@ -159,11 +167,14 @@ fn json_number(number: f64) -> Result<String, String> {
     if !number.is_finite() {
         return Err("a number is infinite or NaN, which JSON cannot hold".to_owned());
     }
-    Ok(if number.abs() >= 1e21 {
-        format!("{number:e}")
-    } else {
-        number.to_string()
-    })
+    // Go's encoding/json: exponent form below 1e-6 and from 1e21 on.
+    Ok(
+        if number.abs() >= 1e21 || (number != 0.0 && number.abs() < 1e-6) {
+            format!("{number:e}")
+        } else {
+            number.to_string()
+        },
+    )
 }
 
 fn string(text: &str) -> String {

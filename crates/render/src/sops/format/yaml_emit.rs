@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use super::yaml_scalar::plain;
 use crate::sops::tree::{Item, Value};
+use crate::sops::value::looks_encrypted;
 
 const INDENT: usize = 4;
 
@@ -61,6 +62,10 @@ fn write_map(out: &mut String, items: &[Item], indent: usize) -> Result<(), Stri
 /// A sequence whose `- ` markers sit at `indent`.
 fn write_seq(out: &mut String, values: &[Value], indent: usize) -> Result<(), String> {
     for value in values {
+        if let Value::Comment(text) = value {
+            let _ = writeln!(out, "{:indent$}#{}", "", text.replace('\n', " "));
+            continue;
+        }
         let _ = write!(out, "{:indent$}-", "");
         match value {
             Value::Map(items) if has_entries(items) => {
@@ -70,7 +75,11 @@ fn write_seq(out: &mut String, values: &[Value], indent: usize) -> Result<(), St
                 out.push(' ');
                 out.push_str(&nested[indent + 2..]);
             }
-            Value::Seq(inner) if !inner.is_empty() => {
+            Value::Seq(inner)
+                if inner
+                    .iter()
+                    .any(|value| !matches!(value, Value::Comment(_))) =>
+            {
                 let mut nested = String::new();
                 write_seq(&mut nested, inner, indent + 2)?;
                 out.push(' ');
@@ -94,7 +103,11 @@ fn write_value_after(out: &mut String, value: &Value, block_indent: usize) -> Re
             out.push_str(" {}\n");
             Ok(())
         }
-        Value::Seq(values) if values.is_empty() => {
+        Value::Seq(values)
+            if values
+                .iter()
+                .all(|value| matches!(value, Value::Comment(_))) =>
+        {
             out.push_str(" []\n");
             Ok(())
         }
@@ -128,7 +141,7 @@ fn write_value_after(out: &mut String, value: &Value, block_indent: usize) -> Re
 /// A non-string scalar's YAML text.
 fn scalar_text(value: &Value) -> Result<String, String> {
     Ok(match value {
-        Value::Null => "null".to_owned(),
+        Value::Null | Value::Comment(_) => "null".to_owned(),
         Value::Bool(flag) => flag.to_string(),
         Value::Int(number) => number.to_string(),
         Value::Float(number) => yaml_float(*number),
@@ -141,17 +154,31 @@ fn scalar_text(value: &Value) -> Result<String, String> {
     })
 }
 
-/// A float that reads back as the same number (integral values as integers, like sops
-/// prints them, except where go-yaml would then see a different type or value).
+/// A float as sops (go-yaml, Go's `FormatFloat(f, 'g', -1, 64)`) prints it: shortest
+/// digits, exponent form from 1e6 up and below 1e-4 (`1e+06`, `1.5e-07`), integral values
+/// below that without a fraction. `-0.0` keeps its fraction so that it stays a float.
 fn yaml_float(number: f64) -> String {
     if number.is_nan() {
-        ".nan".to_owned()
-    } else if number.is_infinite() {
-        if number > 0.0 { ".inf" } else { "-.inf" }.to_owned()
-    } else if number == 0.0 && number.is_sign_negative() {
-        "-0.0".to_owned()
-    } else if number.abs() >= 1e15 || (number != 0.0 && number.abs() < 1e-5) {
-        format!("{number:e}")
+        return ".nan".to_owned();
+    }
+    if number.is_infinite() {
+        return if number > 0.0 { ".inf" } else { "-.inf" }.to_owned();
+    }
+    if number == 0.0 {
+        return if number.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0"
+        }
+        .to_owned();
+    }
+    // Rust's `{:e}` gives the same shortest digits: `d.ddde<exp>`.
+    let scientific = format!("{number:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if !(-4..6).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
     } else {
         number.to_string()
     }
@@ -171,6 +198,14 @@ pub(crate) fn quoted_or_plain(text: &str) -> String {
 /// no trailing space, and nothing go-yaml or a YAML 1.1 reader would turn into a boolean,
 /// null or number.
 fn safe_plain(text: &str) -> bool {
+    if looks_encrypted(text) {
+        // `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` is plain in sops' own output; base64
+        // and these separators cannot end a plain scalar.
+        return text.ends_with(']')
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"+/=,:_[]".contains(&byte));
+    }
     let bytes = text.as_bytes();
     let Some(&first) = bytes.first() else {
         return false;
@@ -369,7 +404,13 @@ mod tests {
         assert_eq!(yaml_float(8080.0), "8080");
         assert_eq!(yaml_float(1.5), "1.5");
         assert_eq!(yaml_float(-0.0), "-0.0");
-        assert_eq!(yaml_float(1e21), "1e21");
+        assert_eq!(yaml_float(1e21), "1e+21");
+        assert_eq!(yaml_float(1e6), "1e+06");
+        assert_eq!(yaml_float(123456.0), "123456");
+        assert_eq!(yaml_float(1234567.0), "1.234567e+06");
+        assert_eq!(yaml_float(-0.00001), "-1e-05");
+        assert_eq!(yaml_float(0.0001), "0.0001");
+        assert_eq!(yaml_float(1.5e-7), "1.5e-07");
         assert_eq!(yaml_float(f64::NEG_INFINITY), "-.inf");
     }
 
