@@ -37,7 +37,7 @@ fn wrong_key_names_the_recipients() {
     let message = error.to_string();
     match &error {
         SopsError::NoMatchingKey { recipients } => {
-            assert_eq!(recipients, &[owner.recipient.clone()])
+            assert_eq!(recipients, std::slice::from_ref(&owner.recipient))
         }
         other => panic!("expected NoMatchingKey, got {other:?}"),
     }
