@@ -53,14 +53,20 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format sops picks from a file name: `.yaml`/`.yml` → YAML, `.json` → JSON,
-    /// `.env` → dotenv, anything else → binary.
+    /// The format sops picks from a file name, by case-sensitive suffix: `.yaml`/`.yml` →
+    /// YAML, `.json` → JSON, `.env` (a file named `.env` too) → dotenv, anything else →
+    /// binary. (sops also reads `.ini` files, which plumb does not support: they come out
+    /// as binary.)
     pub fn from_path(path: &Path) -> Format {
-        match path.extension().and_then(|extension| extension.to_str()) {
-            Some("yaml" | "yml") => Format::Yaml,
-            Some("json") => Format::Json,
-            Some("env") => Format::Dotenv,
-            _ => Format::Binary,
+        let path = path.to_string_lossy();
+        if path.ends_with(".yaml") || path.ends_with(".yml") {
+            Format::Yaml
+        } else if path.ends_with(".json") {
+            Format::Json
+        } else if path.ends_with(".env") {
+            Format::Dotenv
+        } else {
+            Format::Binary
         }
     }
 }
@@ -175,7 +181,9 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("a/secret.yaml")), Format::Yaml);
         assert_eq!(Format::from_path(Path::new("a.yml")), Format::Yaml);
         assert_eq!(Format::from_path(Path::new("a.json")), Format::Json);
-        assert_eq!(Format::from_path(Path::new(".env")), Format::Binary);
+        assert_eq!(Format::from_path(Path::new(".env")), Format::Dotenv);
+        assert_eq!(Format::from_path(Path::new("a.YAML")), Format::Binary);
+        assert_eq!(Format::from_path(Path::new("a.ini")), Format::Binary);
         assert_eq!(Format::from_path(Path::new("prod.env")), Format::Dotenv);
         assert_eq!(Format::from_path(Path::new("key.pem")), Format::Binary);
         assert_eq!(Format::from_path(Path::new("noext")), Format::Binary);

@@ -415,6 +415,24 @@ mod tests {
     }
 
     #[test]
+    fn comments_in_sequences_are_written_as_comments() {
+        let items = vec![Item::entry(
+            "list",
+            Value::Seq(vec![
+                Value::Comment(" first".into()),
+                Value::Str("a".into()),
+            ]),
+        )];
+        let text = emit_documents(&[&items]).unwrap();
+        assert_eq!(text, "list:\n    # first\n    - a\n");
+        let only = vec![Item::entry(
+            "list",
+            Value::Seq(vec![Value::Comment("c".into())]),
+        )];
+        assert_eq!(emit_documents(&[&only]).unwrap(), "list: []\n");
+    }
+
+    #[test]
     fn empty_documents_and_separators() {
         let one = vec![Item::entry("a", Value::Int(1))];
         let text = emit_documents(&[&one, &[]]).unwrap();
