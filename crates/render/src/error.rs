@@ -99,6 +99,22 @@ pub enum Error {
         /// The parser's message.
         detail: String,
     },
+    /// A file is SOPS-encrypted and no decryption keys were given.
+    #[error(
+        "{path} is SOPS-encrypted and no age key was given to decrypt it (reference a Secret with *.agekey entries, or pass --age-key-file / SOPS_AGE_KEY_FILE)"
+    )]
+    DecryptionKeysMissing {
+        /// The path, relative to the repository root.
+        path: String,
+    },
+    /// A SOPS-encrypted file could not be decrypted (wrong key, tampered, malformed).
+    #[error("{path}: {source}")]
+    Sops {
+        /// The path, relative to the repository root.
+        path: String,
+        /// What SOPS decryption found.
+        source: crate::sops::SopsError,
+    },
     /// A directory holds a kustomization, which this version cannot render yet.
     #[error(
         "{path} holds a {file}: Kustomize rendering is not available yet in this version of plumb"

@@ -5,6 +5,7 @@
 //! same directory renders the same way everywhere.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::confine::Root;
 use crate::desired_set::DesiredSet;
@@ -12,6 +13,7 @@ use crate::directory::{DirectoryOptions, FileFilter};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::{self, FileContents, Ignored, Syntax};
+use crate::sops::{self, Identities};
 
 /// File names that make a directory a Kustomization, in Kustomize's order of preference.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -43,6 +45,9 @@ pub struct RenderOptions {
     pub directory: DirectoryOptions,
     /// Bounds on what is read and produced.
     pub limits: Limits,
+    /// age identities for SOPS-encrypted files (the controller reads them from a Secret's
+    /// `*.agekey` entries). Without them an encrypted file fails the render.
+    pub decryption: Option<Arc<Identities>>,
 }
 
 /// The result of a successful render.
@@ -120,11 +125,10 @@ fn render_plain(
                 &file.relative,
             ));
         }
-        refuse_encrypted(&file.relative, syntax, &bytes)?;
         let FileContents {
             objects: found,
             ignored: skipped,
-        } = manifest::parse(&file.relative, syntax, &bytes, false, limits)?;
+        } = parse_file(&file.relative, syntax, &bytes, options)?;
         objects.extend(found);
         ignored.extend(skipped);
         if objects.len() > limits.max_objects {
@@ -142,25 +146,33 @@ fn render_plain(
     })
 }
 
-/// Until SOPS decryption lands, an encrypted file must fail the render: applying its
-/// ciphertext as if it were the object would be worse than applying nothing.
-fn refuse_encrypted(path: &str, syntax: Syntax, bytes: &[u8]) -> Result<()> {
-    let marker = match syntax {
-        Syntax::Yaml => "\nsops:",
-        Syntax::Json => "\"sops\":",
+/// Parses one manifest file, decrypting it first when SOPS encrypted it. The plaintext
+/// lives only in memory (wiped when dropped); objects from it are marked decrypted, so
+/// every later diff, log line and page masks their values.
+fn parse_file(
+    path: &str,
+    syntax: Syntax,
+    bytes: &[u8],
+    options: &RenderOptions,
+) -> Result<FileContents> {
+    let format = match syntax {
+        Syntax::Yaml => sops::Format::Yaml,
+        Syntax::Json => sops::Format::Json,
     };
-    let text = String::from_utf8_lossy(bytes);
-    if text.contains(marker) && text.contains("ENC[AES256_GCM,") {
-        return Err(Error::InvalidObject {
-            origin: crate::object::Origin {
-                path: path.to_owned(),
-                line: 1,
-                item: None,
-            },
-            detail: "the file is SOPS-encrypted and this version of plumb cannot decrypt it".into(),
-        });
+    if !sops::is_encrypted(bytes, format) {
+        return manifest::parse(path, syntax, bytes, false, &options.limits);
     }
-    Ok(())
+    let identities = options
+        .decryption
+        .as_deref()
+        .ok_or_else(|| Error::DecryptionKeysMissing {
+            path: path.to_owned(),
+        })?;
+    let plaintext = sops::decrypt(bytes, format, identities).map_err(|source| Error::Sops {
+        path: path.to_owned(),
+        source,
+    })?;
+    manifest::parse(path, syntax, plaintext.as_bytes(), true, &options.limits)
 }
 
 fn exceeded(limit: &'static str, value: u64, at: &str) -> Error {

@@ -238,14 +238,3 @@ fn an_empty_directory_renders_nothing_without_error() {
     let rendered = render(repo.root(), "empty", &RenderOptions::default()).unwrap();
     assert!(rendered.objects.is_empty());
 }
-
-#[test]
-fn a_sops_encrypted_file_is_never_rendered_as_ciphertext() {
-    let repo = Repo::new();
-    repo.file(
-        "secret.yaml",
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ENC[AES256_GCM,data:abc=,iv:def=,tag:ghi=,type:str]\n\
-         sops:\n  mac: ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n  version: 3.11.0\n",
-    );
-    assert!(render(repo.root(), ".", &RenderOptions::default()).is_err());
-}

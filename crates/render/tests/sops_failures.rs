@@ -2,7 +2,7 @@
 //! plumb does not support, malformed input. Files come from the real `sops` 3.11; where
 //! it applies, the real sops is shown to refuse the same file.
 
-#[path = "sops_support.rs"]
+#[path = "support/sops.rs"]
 mod support;
 
 use plumb_render::sops::{self, Format, Identities, SopsError};

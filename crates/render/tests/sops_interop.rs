@@ -4,7 +4,7 @@
 //! must be what `sops --decrypt` gives. plumb → sops: plumb encrypts, and `sops --decrypt`
 //! must give what it gives for the same plaintext encrypted by sops itself.
 
-#[path = "sops_support.rs"]
+#[path = "support/sops.rs"]
 mod support;
 
 use plumb_render::sops::{self, EncryptOptions, Format};
