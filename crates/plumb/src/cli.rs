@@ -25,6 +25,55 @@ pub(crate) enum Command {
     Diff(SyncArgs),
     /// Apply a directory to the cluster (push mode: for bootstrap and local use).
     Apply(ApplyArgs),
+    /// Encrypt or decrypt files with SOPS and age, compatible with the `sops` tool.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SecretsCommand {
+    /// Encrypt a file for age recipients; prints it, or rewrites it with --in-place.
+    Encrypt(EncryptArgs),
+    /// Decrypt a SOPS file; prints it, or rewrites it with --in-place.
+    Decrypt(DecryptArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptArgs {
+    /// The file to encrypt. Its format comes from its name: .yaml/.yml, .json, .env, else binary.
+    pub(crate) file: PathBuf,
+    /// An age recipient (public key, `age1…`); repeatable.
+    #[arg(long = "age", required = true)]
+    pub(crate) age: Vec<String>,
+    /// Encrypt only values whose key matches (e.g. `^(data|stringData)$` for Secrets).
+    #[arg(long)]
+    pub(crate) encrypted_regex: Option<String>,
+    /// Leave values whose key ends with this suffix in clear.
+    #[arg(long)]
+    pub(crate) unencrypted_suffix: Option<String>,
+    /// Replace the file instead of printing.
+    #[arg(long)]
+    pub(crate) in_place: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    /// The file to decrypt.
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) keys: Keys,
+    /// Replace the file instead of printing.
+    #[arg(long)]
+    pub(crate) in_place: bool,
+}
+
+/// Where age identities come from, as sops looks for them.
+#[derive(Debug, Args)]
+pub(crate) struct Keys {
+    /// A file of age identities (`AGE-SECRET-KEY-…` lines); repeatable. Also read:
+    /// $SOPS_AGE_KEY_FILE and $SOPS_AGE_KEY, as sops does.
+    #[arg(long)]
+    pub(crate) age_key_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +92,8 @@ pub(crate) struct Source {
     /// Do not read files matching this glob (repeatable).
     #[arg(long)]
     pub(crate) exclude: Vec<String>,
+    #[command(flatten)]
+    pub(crate) keys: Keys,
 }
 
 #[derive(Debug, Args)]

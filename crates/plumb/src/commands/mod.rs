@@ -4,6 +4,7 @@
 mod apply;
 mod diff;
 mod render;
+mod secrets;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::run(&args),
         Command::Diff(args) => runtime()?.block_on(diff::run(&args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&args)),
+        Command::Secrets(command) => secrets::run(&command),
     }
 }
 
@@ -40,6 +42,7 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
             include: source.include.clone(),
             exclude: source.exclude.clone(),
         },
+        decryption: secrets::identities(&source.keys)?,
         ..RenderOptions::default()
     };
     let rendered = plumb_render::render(&source.root, &source.path, &options)
