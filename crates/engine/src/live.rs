@@ -1,7 +1,7 @@
 //! Reading live objects: one labelled list per kind for everything plumb already tracks,
 //! a GET for the rest (objects being adopted or created).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -25,22 +25,59 @@ pub(crate) fn api(
     }
 }
 
-/// Live objects by (namespace, name), for every kind in `kinds`, labelled for `app`.
+/// What one labelled list per kind found.
+#[derive(Debug, Default)]
+pub(crate) struct Tracked {
+    objects: HashMap<(String, String, Option<String>, String), Value>,
+    listed: HashSet<(String, String)>,
+}
+
+/// What the lists say about one object.
+pub(crate) enum Listed {
+    /// Found, tracked by the app.
+    Found(Value),
+    /// Its kind was listed and it was not there: not tracked (it may still exist, unlabelled).
+    NotTracked,
+    /// Its kind could not be listed: nothing is known.
+    Unknown,
+}
+
+impl Tracked {
+    pub(crate) fn lookup(&self, object: &ObjectRef) -> Listed {
+        let key = (
+            object.group.clone(),
+            object.kind.clone(),
+            object.namespace.clone(),
+            object.name.clone(),
+        );
+        match self.objects.get(&key) {
+            Some(live) => Listed::Found(live.clone()),
+            None if self
+                .listed
+                .contains(&(object.group.clone(), object.kind.clone())) =>
+            {
+                Listed::NotTracked
+            }
+            None => Listed::Unknown,
+        }
+    }
+}
+
+/// Live objects of every kind in `kinds` labelled for `app`: one list request per kind.
 ///
 /// A list that is refused (an app limited to some namespaces may not list cluster-wide)
-/// leaves its kind out; its objects are then fetched one by one by [`get`].
-pub(crate) async fn list_tracked(
-    client: &Client,
-    app: &AppId,
-    kinds: &[&KindInfo],
-) -> HashMap<(String, String, Option<String>, String), Value> {
+/// leaves its kind unknown; its objects are then fetched one by one by [`get`].
+pub(crate) async fn list_tracked(client: &Client, app: &AppId, kinds: &[&KindInfo]) -> Tracked {
     let selector = format!("{APP_LABEL}={}", app.label_value());
-    let mut found = HashMap::new();
+    let mut tracked = Tracked::default();
     for kind in kinds.iter().filter(|kind| kind.served) {
         let params = ListParams::default().labels(&selector);
         let Ok(list) = api(client, &kind.resource, None).list(&params).await else {
             continue;
         };
+        tracked
+            .listed
+            .insert((kind.resource.group.clone(), kind.resource.kind.clone()));
         for item in list.items {
             let key = (
                 kind.resource.group.clone(),
@@ -49,11 +86,11 @@ pub(crate) async fn list_tracked(
                 item.metadata.name.clone().unwrap_or_default(),
             );
             if let Ok(value) = serde_json::to_value(&item) {
-                found.insert(key, value);
+                tracked.objects.insert(key, value);
             }
         }
     }
-    found
+    tracked
 }
 
 /// The live object, or `None` when it does not exist.

@@ -142,14 +142,12 @@ impl Engine {
 
         let mut actions: Vec<Action> = futures::stream::iter(targets.iter())
             .map(|target| {
-                let key = (
-                    target.object.group.clone(),
-                    target.object.kind.clone(),
-                    target.object.namespace.clone(),
-                    target.object.name.clone(),
-                );
-                let listed = tracked.get(&key).cloned();
-                self.plan_one(target, listed, &created_namespaces, options)
+                self.plan_one(
+                    target,
+                    tracked.lookup(&target.object),
+                    &created_namespaces,
+                    options,
+                )
             })
             .buffered(CONCURRENCY)
             .try_collect()
@@ -167,7 +165,7 @@ impl Engine {
     async fn plan_one(
         &self,
         target: &Target,
-        listed: Option<Value>,
+        listed: live::Listed,
         created_namespaces: &HashSet<&str>,
         options: &PlanOptions,
     ) -> Result<Action> {
@@ -185,9 +183,16 @@ impl Engine {
                 Some("its CustomResourceDefinition is applied first"),
             ));
         }
-        let live = match listed {
-            Some(live) => Some(live),
-            None => live::get(&self.client, &target.kind, &target.object).await?,
+        // An object its kind's list did not show is not tracked yet: most likely it does
+        // not exist, which the dry-run tells (it answers without a resourceVersion), so a
+        // GET is only needed for an object being adopted.
+        let (live, fetched) = match listed {
+            live::Listed::Found(live) => (Some(live), true),
+            live::Listed::NotTracked => (None, false),
+            live::Listed::Unknown => (
+                live::get(&self.client, &target.kind, &target.object).await?,
+                true,
+            ),
         };
         let hash = manifest_hash(&target.manifest);
         if let Some(live) = &live
@@ -222,6 +227,13 @@ impl Engine {
                 ));
             }
             Err(err) => return Err(err),
+        };
+        let live = match live {
+            Some(live) => Some(live),
+            None if !fetched && resource_version(&dry_run).is_some_and(|rv| !rv.is_empty()) => {
+                live::get(&self.client, &target.kind, &target.object).await?
+            }
+            None => None,
         };
         let Some(mut live) = live else {
             return Ok(action(Change::Create, None, None));

@@ -346,3 +346,37 @@ async fn fields_owned_by_an_ignored_manager_do_not_count_as_drift() {
         .unwrap();
     assert!(plan.is_in_sync(), "{:#?}", plan.actions);
 }
+
+#[tokio::test]
+async fn an_object_made_by_hand_is_adopted_and_updated_not_created() {
+    let world = World::new("adopt").await;
+    let by_hand = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "legacy"}, "data": {"value": "old"}});
+    world
+        .api::<ConfigMap>()
+        .patch(
+            "legacy",
+            &PatchParams::apply("kubectl"),
+            &Patch::Apply(&by_hand),
+        )
+        .await
+        .unwrap();
+
+    let plan = world
+        .plan(
+            "app",
+            &config_map("legacy", "new", ""),
+            &Inventory::default(),
+        )
+        .await;
+    assert_eq!(
+        plan.actions[0].change,
+        Change::Update,
+        "{:#?}",
+        plan.actions
+    );
+    let diff = &plan.actions[0].diff.as_ref().unwrap().text;
+    assert!(
+        diff.contains("+    plumb.dev/app: app") && diff.contains("-  value: old"),
+        "{diff}"
+    );
+}
