@@ -143,8 +143,11 @@ async fn warm_noop(cluster: &Cluster, repo: &Path, namespace: &str) -> Duration 
         .unwrap()
         .objects;
     let app = AppId::new("bench");
+    // As the controller runs it: its watches cover later changes, so lists may come from
+    // the API server's watch cache.
     let options = PlanOptions {
         default_namespace: Some(namespace.to_owned()),
+        cached_reads: true,
         ..PlanOptions::default()
     };
     let plan = engine

@@ -2,6 +2,7 @@
 //! (each group concurrently), waiting for CRDs to be established before their custom
 //! resources and for each wave to be healthy before the next; then prunes.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -103,11 +104,13 @@ impl Engine {
         options: &ApplyOptions,
         outcomes: &mut Vec<Outcome>,
     ) -> Result<()> {
+        let changes: HashMap<&ObjectRef, Change> =
+            plan.actions.iter().map(|a| (&a.object, a.change)).collect();
         let change_of = |target: &Target| {
-            plan.actions
-                .iter()
-                .find(|a| a.object == target.object)
-                .map_or(Change::InSync, |a| a.change)
+            changes
+                .get(&target.object)
+                .copied()
+                .unwrap_or(Change::InSync)
         };
         let force = plan.options.force_conflicts;
         let waves = group_by(&plan.targets, |t| t.wave);

@@ -67,11 +67,23 @@ impl Tracked {
 ///
 /// A list that is refused (an app limited to some namespaces may not list cluster-wide)
 /// leaves its kind unknown; its objects are then fetched one by one by [`get`].
-pub(crate) async fn list_tracked(client: &Client, app: &AppId, kinds: &[&KindInfo]) -> Tracked {
+///
+/// With `from_cache`, lists are answered from the API server's watch cache instead of a
+/// quorum read of etcd: much cheaper on a large cluster, and possibly a few milliseconds
+/// behind — right for a controller whose watches report any later change anyway.
+pub(crate) async fn list_tracked(
+    client: &Client,
+    app: &AppId,
+    kinds: &[&KindInfo],
+    from_cache: bool,
+) -> Tracked {
     let selector = format!("{APP_LABEL}={}", app.label_value());
     let mut tracked = Tracked::default();
     for kind in kinds.iter().filter(|kind| kind.served) {
-        let params = ListParams::default().labels(&selector);
+        let mut params = ListParams::default().labels(&selector);
+        if from_cache {
+            params = params.match_any();
+        }
         let Ok(list) = api(client, &kind.resource, None).list(&params).await else {
             continue;
         };

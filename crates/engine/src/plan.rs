@@ -41,6 +41,9 @@ pub struct PlanOptions {
     pub allow_empty: bool,
     /// Fields to leave out of the comparison.
     pub ignore_differences: Vec<IgnoreRule>,
+    /// Read live objects from the API server's watch cache (may lag by milliseconds).
+    /// For a controller whose watches catch later changes; one-shot tools leave it off.
+    pub cached_reads: bool,
 }
 
 impl Default for PlanOptions {
@@ -51,6 +54,7 @@ impl Default for PlanOptions {
             prune: false,
             allow_empty: false,
             ignore_differences: Vec::new(),
+            cached_reads: false,
         }
     }
 }
@@ -133,7 +137,7 @@ impl Engine {
         let catalog = self.catalog().await;
         let targets = resolve(desired, &catalog, app, options.default_namespace.as_deref())?;
         let kinds: Vec<_> = unique_kinds(&targets);
-        let tracked = live::list_tracked(&self.client, app, &kinds).await;
+        let tracked = live::list_tracked(&self.client, app, &kinds, options.cached_reads).await;
         let created_namespaces: HashSet<&str> = targets
             .iter()
             .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")

@@ -86,5 +86,6 @@ pub(crate) fn plan_options(args: &SyncArgs, namespace: &str) -> PlanOptions {
         prune: args.prune,
         allow_empty: args.allow_empty,
         ignore_differences: Vec::new(),
+        cached_reads: false,
     }
 }
