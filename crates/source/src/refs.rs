@@ -54,11 +54,17 @@ impl RemoteRefs {
         match revision {
             Revision::Head => vec!["HEAD".into()],
             Revision::Branch(name) => vec![format!("refs/heads/{name}")],
-            Revision::Tag(name) => vec![format!("refs/tags/{name}")],
-            Revision::Name(name) => vec![format!("refs/heads/{name}"), format!("refs/tags/{name}")],
+            // The peeled line of an annotated tag is only listed when asked for by name.
+            Revision::Tag(name) => vec![format!("refs/tags/{name}"), format!("refs/tags/{name}^{{}}")],
+            Revision::Name(name) => vec![
+                format!("refs/heads/{name}"),
+                format!("refs/tags/{name}"),
+                format!("refs/tags/{name}^{{}}"),
+            ],
             Revision::Commit(id) => vec![
                 format!("refs/heads/{id}"),
                 format!("refs/tags/{id}"),
+                format!("refs/tags/{id}^{{}}"),
                 "refs/heads/*".into(),
                 "refs/tags/*".into(),
             ],

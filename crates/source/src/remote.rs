@@ -153,6 +153,8 @@ fn classify(action: &str, url: String, detail: String) -> Error {
     {
         Error::Authentication { url }
     } else if has("does not appear to be a git repository")
+        || has("no such repository")
+        || has("Repository not found")
         || has("not found")
         || has("Could not resolve host")
         || has("Connection refused")
