@@ -177,7 +177,7 @@ impl Git {
         let mut child = self.command.spawn().map_err(Failure::Spawn)?;
         let group = ProcessGroup {
             pid: child.id(),
-            armed: std::cell::Cell::new(true),
+            armed: std::sync::atomic::AtomicBool::new(true),
         };
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut stderr = child.stderr.take().expect("stderr is piped");
@@ -194,7 +194,7 @@ impl Git {
         tokio::select! {
             (out, err, status) = work => {
                 // Reaped: its pid (and group id) may be reused from now on.
-                group.armed.set(false);
+                group.armed.store(false, std::sync::atomic::Ordering::SeqCst);
                 let (out, out_overflow) = out;
                 let (err, _) = err;
                 if out_overflow {
@@ -277,12 +277,12 @@ pub(crate) fn dir_size(dir: &Path) -> u64 {
 /// before the child was reaped.
 struct ProcessGroup {
     pid: Option<u32>,
-    armed: std::cell::Cell<bool>,
+    armed: std::sync::atomic::AtomicBool,
 }
 
 impl ProcessGroup {
     fn kill(&self) {
-        if !self.armed.get() {
+        if !self.armed.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
         let pid = self

@@ -68,11 +68,33 @@ impl<'a> Remote<'a> {
             .watch_size(git_dir, self.limits.max_repository_bytes)
             .output()
             .await;
-        match result {
+        match self.within_budget(git_dir, result) {
             Ok(_) => Ok(true),
             Err(Failure::Exit(stderr)) if no_such_object(&stderr) => Ok(false),
             Err(failure) => Err(self.error("fetching", failure)),
         }
+    }
+
+    /// A fetch may finish between two checks of the watcher: check once more at the end.
+    /// Over budget, the git directory is removed (it may hold half a pack).
+    fn within_budget(
+        &self,
+        git_dir: &Path,
+        result: Result<Vec<u8>, Failure>,
+    ) -> Result<Vec<u8>, Failure> {
+        let result = match result {
+            Ok(output) => match dir_size(git_dir) {
+                bytes if bytes > self.limits.max_repository_bytes => {
+                    Err(Failure::TooLarge { bytes })
+                }
+                _ => Ok(output),
+            },
+            other => other,
+        };
+        if matches!(result, Err(Failure::TooLarge { .. })) {
+            let _ = std::fs::remove_dir_all(git_dir);
+        }
+        result
     }
 
     /// Fetches every branch and tag with full history: the only way to find a commit by an
@@ -82,15 +104,17 @@ impl<'a> Remote<'a> {
         if git_dir.join("shallow").exists() {
             git = git.arg_unshallow();
         }
-        git.args([
-            self.url.for_git.as_str(),
-            "+refs/heads/*:refs/plumb/heads/*",
-            "+refs/tags/*:refs/plumb/tags/*",
-        ])
-        .watch_size(git_dir, self.limits.max_repository_bytes)
-        .output()
-        .await
-        .map(|_| ())
+        let result = git
+            .args([
+                self.url.for_git.as_str(),
+                "+refs/heads/*:refs/plumb/heads/*",
+                "+refs/tags/*:refs/plumb/tags/*",
+            ])
+            .watch_size(git_dir, self.limits.max_repository_bytes)
+            .output()
+            .await;
+        self.within_budget(git_dir, result)
+            .map(|_| ())
         .map_err(|failure| self.error("fetching the full history of", failure))
     }
 
