@@ -58,7 +58,8 @@ pub(crate) struct Lease {
 impl Cache {
     pub(crate) fn new(root: &Path, policy: CachePolicy) -> Result<Self> {
         for dir in [root.join("repos"), root.join("tmp")] {
-            std::fs::create_dir_all(&dir).map_err(Error::io(format!("create {}", dir.display())))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(Error::io(format!("create {}", dir.display())))?;
         }
         Ok(Cache {
             root: root.to_owned(),
@@ -101,12 +102,12 @@ impl Cache {
         let task = self.task_lock(&repo.dir).lock_owned().await;
         let path = repo.dir.join("lock");
         let file = tokio::task::spawn_blocking(move || {
-            let file = File::create(&path).map_err(Error::io(format!("open {}", path.display())))?;
-            flock(&file, FlockOperation::LockExclusive)
-                .map_err(|errno| Error::Io {
-                    action: format!("lock {}", path.display()),
-                    source: errno.into(),
-                })?;
+            let file =
+                File::create(&path).map_err(Error::io(format!("open {}", path.display())))?;
+            flock(&file, FlockOperation::LockExclusive).map_err(|errno| Error::Io {
+                action: format!("lock {}", path.display()),
+                source: errno.into(),
+            })?;
             Ok::<_, Error>(file)
         })
         .await
@@ -134,7 +135,10 @@ impl Cache {
     }
 
     fn task_lock(&self, dir: &Path) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         locks.entry(dir.to_owned()).or_default().clone()
     }
 
@@ -156,12 +160,12 @@ impl Cache {
             }
             let repo = RepoCache { dir };
             let mut snapshots = repo.snapshot_list();
-            snapshots.sort_by(|a, b| b.last_used.cmp(&a.last_used));
+            snapshots.sort_by_key(|s| std::cmp::Reverse(s.last_used));
             for (rank, snapshot) in snapshots.into_iter().enumerate() {
                 all.push((rank, repo.clone(), snapshot));
             }
         }
-        all.sort_by(|a, b| b.2.last_used.cmp(&a.2.last_used));
+        all.sort_by_key(|entry| std::cmp::Reverse(entry.2.last_used));
         let mut kept_bytes = 0u64;
         for (rank, repo, snapshot) in all {
             let over_count = rank >= self.policy.max_snapshots_per_repository;
@@ -202,7 +206,8 @@ impl RepoCache {
 
     pub(crate) fn record_size(&self, commit: &str, bytes: u64) -> Result<()> {
         let path = self.snapshots().join(format!("{commit}.size"));
-        std::fs::write(&path, bytes.to_string()).map_err(Error::io(format!("write {}", path.display())))
+        std::fs::write(&path, bytes.to_string())
+            .map_err(Error::io(format!("write {}", path.display())))
     }
 
     /// Marks `commit`'s snapshot as in use (and just used). Call with the repository locked.

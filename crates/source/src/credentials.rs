@@ -153,7 +153,10 @@ impl Session {
         let dir = tempfile::Builder::new()
             .prefix("session-")
             .tempdir_in(scratch)
-            .map_err(Error::io(format!("create a private directory in {}", scratch.display())))?;
+            .map_err(Error::io(format!(
+                "create a private directory in {}",
+                scratch.display()
+            )))?;
         set_mode(dir.path(), 0o700)?;
         let mut session = Session { dir, env: vec![] };
         let wrong = |reason: &str| Error::Credentials {
@@ -161,7 +164,13 @@ impl Session {
             reason: reason.to_owned(),
         };
         match (url.transport, credentials) {
-            (Transport::Ssh, Credentials::Ssh { private_key, known_hosts }) => {
+            (
+                Transport::Ssh,
+                Credentials::Ssh {
+                    private_key,
+                    known_hosts,
+                },
+            ) => {
                 session.ssh(private_key, known_hosts)?;
             }
             (Transport::Ssh, _) => {
@@ -177,7 +186,9 @@ impl Session {
                 return Err(wrong("a username and password only work over HTTP(S)"));
             }
             (_, Credentials::Ssh { .. }) => {
-                return Err(wrong("an SSH key only works with ssh:// or user@host:path URLs"));
+                return Err(wrong(
+                    "an SSH key only works with ssh:// or user@host:path URLs",
+                ));
             }
         }
         Ok(session)
@@ -255,21 +266,29 @@ mod tests {
     #[test]
     fn the_redactor_scrubs_passwords_and_url_userinfo() {
         let redactor = Credentials::basic("deployer", "hunter2").redactor();
-        let cleaned =
-            redactor.clean("fatal: https://deployer:x@host/r.git said hunter2 is wrong");
-        assert!(!cleaned.contains("hunter2") && !cleaned.contains(":x@"), "{cleaned}");
+        let cleaned = redactor.clean("fatal: https://deployer:x@host/r.git said hunter2 is wrong");
+        assert!(
+            !cleaned.contains("hunter2") && !cleaned.contains(":x@"),
+            "{cleaned}"
+        );
     }
 
     #[test]
     fn key_files_are_private_and_gone_after_the_session() {
         let scratch = tempfile::tempdir().unwrap();
         let url = RepoUrl::parse("ssh://git@host/r.git").unwrap();
-        let credentials = Credentials::ssh("-----BEGIN KEY-----\nabc\n-----END KEY-----", "host ssh-ed25519 AAAA");
+        let credentials = Credentials::ssh(
+            "-----BEGIN KEY-----\nabc\n-----END KEY-----",
+            "host ssh-ed25519 AAAA",
+        );
         let session = Session::open(&url, &credentials, scratch.path()).unwrap();
         let dir = session.dir().to_owned();
         let key = std::fs::metadata(dir.join("id")).unwrap();
         assert_eq!(key.permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         drop(session);
         assert!(!dir.exists());
     }

@@ -68,7 +68,9 @@ pub enum Error {
         reason: String,
     },
     /// A git operation took longer than the configured timeout and was killed.
-    #[error("{action} {url} took longer than {timeout:?} and was stopped; raise the fetch timeout if the repository is that slow")]
+    #[error(
+        "{action} {url} took longer than {timeout:?} and was stopped; raise the fetch timeout if the repository is that slow"
+    )]
     Timeout {
         /// What was being done, e.g. `fetching`.
         action: String,
@@ -78,7 +80,9 @@ pub enum Error {
         timeout: Duration,
     },
     /// The repository or a commit's tree exceeds a configured limit.
-    #[error("{url}: {what} exceeds the limit of {limit}; raise the limit or make the repository smaller")]
+    #[error(
+        "{url}: {what} exceeds the limit of {limit}; raise the limit or make the repository smaller"
+    )]
     TooLarge {
         /// The URL, redacted.
         url: String,

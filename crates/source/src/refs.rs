@@ -55,7 +55,10 @@ impl RemoteRefs {
             Revision::Head => vec!["HEAD".into()],
             Revision::Branch(name) => vec![format!("refs/heads/{name}")],
             // The peeled line of an annotated tag is only listed when asked for by name.
-            Revision::Tag(name) => vec![format!("refs/tags/{name}"), format!("refs/tags/{name}^{{}}")],
+            Revision::Tag(name) => vec![
+                format!("refs/tags/{name}"),
+                format!("refs/tags/{name}^{{}}"),
+            ],
             Revision::Name(name) => vec![
                 format!("refs/heads/{name}"),
                 format!("refs/tags/{name}"),
@@ -160,7 +163,10 @@ mod tests {
     #[test]
     fn a_name_is_a_branch_before_it_is_a_tag() {
         let (commit, reference) = found(refs().resolve(&Revision::Name("v1.0.0".into())));
-        assert_eq!((commit.as_str(), reference.as_deref()), (B, Some("refs/heads/v1.0.0")));
+        assert_eq!(
+            (commit.as_str(), reference.as_deref()),
+            (B, Some("refs/heads/v1.0.0"))
+        );
         let (commit, _) = found(refs().resolve(&Revision::Tag("v1.0.0".into())));
         assert_eq!(commit, C);
     }
@@ -175,7 +181,10 @@ mod tests {
     fn a_range_picks_the_highest_matching_release() {
         let range = Revision::parse(">=1.0.0 <2.0.0").unwrap();
         let (commit, reference) = found(refs().resolve(&range));
-        assert_eq!((commit.as_str(), reference.as_deref()), (C, Some("refs/tags/v1.4.2")));
+        assert_eq!(
+            (commit.as_str(), reference.as_deref()),
+            (C, Some("refs/tags/v1.4.2"))
+        );
         let none = Revision::parse(">=3").unwrap();
         assert_eq!(refs().resolve(&none), Resolution::NotFound);
     }

@@ -63,7 +63,13 @@ impl<'a> Remote<'a> {
         let result = self
             .git()
             .git_dir(git_dir)
-            .args(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-write-fetch-head"])
+            .args([
+                "fetch",
+                "--quiet",
+                "--depth=1",
+                "--no-tags",
+                "--no-write-fetch-head",
+            ])
             .args([self.url.for_git.as_str(), commit])
             .watch_size(git_dir, self.limits.max_repository_bytes)
             .output()
@@ -100,7 +106,10 @@ impl<'a> Remote<'a> {
     /// Fetches every branch and tag with full history: the only way to find a commit by an
     /// abbreviated id that no reference points at.
     pub(crate) async fn fetch_everything(&self, git_dir: &Path) -> Result<()> {
-        let mut git = self.git().git_dir(git_dir).args(["fetch", "--quiet", "--no-write-fetch-head"]);
+        let mut git =
+            self.git()
+                .git_dir(git_dir)
+                .args(["fetch", "--quiet", "--no-write-fetch-head"]);
         if git_dir.join("shallow").exists() {
             git = git.arg_unshallow();
         }
@@ -115,7 +124,7 @@ impl<'a> Remote<'a> {
             .await;
         self.within_budget(git_dir, result)
             .map(|_| ())
-        .map_err(|failure| self.error("fetching the full history of", failure))
+            .map_err(|failure| self.error("fetching the full history of", failure))
     }
 
     /// Turns a git failure into the error a user can act on, with secrets scrubbed.
@@ -155,9 +164,14 @@ impl<'a> Remote<'a> {
 }
 
 fn no_such_object(stderr: &str) -> bool {
-    ["not our ref", "unadvertised object", "couldn't find remote ref", "no such remote ref"]
-        .iter()
-        .any(|needle| stderr.contains(needle))
+    [
+        "not our ref",
+        "unadvertised object",
+        "couldn't find remote ref",
+        "no such remote ref",
+    ]
+    .iter()
+    .any(|needle| stderr.contains(needle))
 }
 
 fn classify(action: &str, url: String, detail: String) -> Error {

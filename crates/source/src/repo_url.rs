@@ -43,7 +43,9 @@ impl RepoUrl {
             return Err(invalid("is empty"));
         }
         if text.starts_with('-') || text.chars().any(char::is_control) {
-            return Err(invalid("may not start with '-' or contain control characters"));
+            return Err(invalid(
+                "may not start with '-' or contain control characters",
+            ));
         }
         if text.starts_with('/') {
             return Ok(Self::plain(format!("file://{text}"), Transport::File));
@@ -119,7 +121,9 @@ impl RepoUrl {
         let url = &self.for_git;
         let (scheme, rest) = url.split_once("://").unwrap_or(("ssh", url));
         let (authority, path) = rest.split_at(rest.find(['/', ':']).unwrap_or(rest.len()));
-        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
         let path = path.trim_end_matches('/');
         let path = path.strip_suffix(".git").unwrap_or(path);
         format!(
@@ -219,6 +223,8 @@ mod tests {
             key("https://git.example.com/org/deploy.git"),
             key("https://git.example.com/org/other.git")
         );
-        assert!(key("https://git.example.com/org/deploy.git").starts_with("git-example-com-org-deploy"));
+        assert!(
+            key("https://git.example.com/org/deploy.git").starts_with("git-example-com-org-deploy")
+        );
     }
 }

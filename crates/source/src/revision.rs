@@ -47,12 +47,12 @@ impl Revision {
         if let Some(branch) = text.strip_prefix("refs/heads/") {
             return valid_ref_name(branch)
                 .map(|()| Revision::Branch(branch.to_owned()))
-                .map_err(|reason| invalid(reason));
+                .map_err(&invalid);
         }
         if let Some(tag) = text.strip_prefix("refs/tags/") {
             return valid_ref_name(tag)
                 .map(|()| Revision::Tag(tag.to_owned()))
-                .map_err(|reason| invalid(reason));
+                .map_err(&invalid);
         }
         if (7..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(Revision::Commit(text.to_ascii_lowercase()));
@@ -62,7 +62,7 @@ impl Revision {
         }
         valid_ref_name(text)
             .map(|()| Revision::Name(text.to_owned()))
-            .map_err(|reason| invalid(reason))
+            .map_err(&invalid)
     }
 }
 
@@ -126,8 +126,8 @@ impl VersionRange {
         };
         let mut alternatives = Vec::new();
         for alternative in text.split("||") {
-            let comparators = npm_comparators(alternative)
-                .map_err(|reason| invalid(reason.to_owned()))?;
+            let comparators =
+                npm_comparators(alternative).map_err(|reason| invalid(reason.to_owned()))?;
             let requirement = semver::VersionReq::parse(&comparators.join(", "))
                 .map_err(|err| invalid(format!("is not a semver range ({err})")))?;
             alternatives.push(requirement);
@@ -166,7 +166,10 @@ fn npm_comparators(text: &str) -> Result<Vec<String>, &'static str> {
     let mut comparators: Vec<String> = Vec::new();
     let mut pending_operator = String::new();
     for word in words {
-        if word.chars().all(|c| matches!(c, '<' | '>' | '=' | '~' | '^')) {
+        if word
+            .chars()
+            .all(|c| matches!(c, '<' | '>' | '=' | '~' | '^'))
+        {
             pending_operator.push_str(word);
             continue;
         }
@@ -228,13 +231,22 @@ mod tests {
     fn every_form_of_revision_is_recognised() {
         assert_eq!(Revision::parse("").unwrap(), Revision::Head);
         assert_eq!(Revision::parse("HEAD").unwrap(), Revision::Head);
-        assert_eq!(Revision::parse("main").unwrap(), Revision::Name("main".into()));
-        assert_eq!(Revision::parse("v1.2.0").unwrap(), Revision::Name("v1.2.0".into()));
+        assert_eq!(
+            Revision::parse("main").unwrap(),
+            Revision::Name("main".into())
+        );
+        assert_eq!(
+            Revision::parse("v1.2.0").unwrap(),
+            Revision::Name("v1.2.0".into())
+        );
         assert_eq!(
             Revision::parse("refs/heads/feature/x").unwrap(),
             Revision::Branch("feature/x".into())
         );
-        assert_eq!(Revision::parse("refs/tags/v1").unwrap(), Revision::Tag("v1".into()));
+        assert_eq!(
+            Revision::parse("refs/tags/v1").unwrap(),
+            Revision::Tag("v1".into())
+        );
         assert_eq!(
             Revision::parse("3F2C1E9").unwrap(),
             Revision::Commit("3f2c1e9".into())

@@ -106,7 +106,10 @@ pub(crate) async fn write(
     remove_read_only_tree(&staging).map_err(Error::io(format!("clear {}", staging.display())))?;
     std::fs::create_dir(&staging).map_err(Error::io(format!("create {}", staging.display())))?;
     let index = remote.scratch().join("index");
-    for args in [&["read-tree", commit][..], &["checkout-index", "--all", "--force"][..]] {
+    for args in [
+        &["read-tree", commit][..],
+        &["checkout-index", "--all", "--force"][..],
+    ] {
         remote
             .git()
             .git_dir(&git_dir)
@@ -121,17 +124,29 @@ pub(crate) async fn write(
     }
     make_read_only(&staging).map_err(Error::io(format!("protect {}", staging.display())))?;
     let target = repo.snapshot(commit);
-    std::fs::rename(&staging, &target)
-        .map_err(Error::io(format!("move a snapshot into {}", target.display())))?;
+    std::fs::rename(&staging, &target).map_err(Error::io(format!(
+        "move a snapshot into {}",
+        target.display()
+    )))?;
     repo.record_size(commit, bytes)?;
     Ok(bytes)
 }
 
 /// Counts the commit's files and bytes from its tree, before writing any.
-async fn check_tree(remote: &Remote<'_>, git_dir: &Path, commit: &str, limits: &Limits) -> Result<u64> {
+async fn check_tree(
+    remote: &Remote<'_>,
+    git_dir: &Path,
+    commit: &str,
+    limits: &Limits,
+) -> Result<u64> {
     // A generous bound on the listing: a path and its metadata per allowed file.
-    let max_output = usize::try_from(limits.max_files.saturating_mul(4200).saturating_add(1 << 20))
-        .unwrap_or(usize::MAX);
+    let max_output = usize::try_from(
+        limits
+            .max_files
+            .saturating_mul(4200)
+            .saturating_add(1 << 20),
+    )
+    .unwrap_or(usize::MAX);
     let listing = remote
         .git()
         .git_dir(git_dir)
@@ -145,7 +160,10 @@ async fn check_tree(remote: &Remote<'_>, git_dir: &Path, commit: &str, limits: &
     for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
         // `MODE TYPE OID SIZE\tPATH`; submodules (`commit`) have no size and no files.
         let head = entry.split(|b| *b == b'\t').next().unwrap_or_default();
-        let fields: Vec<&[u8]> = head.split(|b| *b == b' ').filter(|f| !f.is_empty()).collect();
+        let fields: Vec<&[u8]> = head
+            .split(|b| *b == b' ')
+            .filter(|f| !f.is_empty())
+            .collect();
         if fields.get(1) != Some(&&b"blob"[..]) {
             continue;
         }
@@ -169,7 +187,10 @@ async fn check_tree(remote: &Remote<'_>, git_dir: &Path, commit: &str, limits: &
     }
     if bytes > limits.max_snapshot_bytes {
         return Err(too_large(
-            format!("commit {commit} holds {} of files, which", human_bytes(bytes)),
+            format!(
+                "commit {commit} holds {} of files, which",
+                human_bytes(bytes)
+            ),
             human_bytes(limits.max_snapshot_bytes),
         ));
     }
@@ -185,7 +206,11 @@ fn make_read_only(path: &Path) -> std::io::Result<()> {
         }
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o555))
     } else if meta.is_file() {
-        let mode = if meta.permissions().mode() & 0o111 != 0 { 0o555 } else { 0o444 };
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            0o555
+        } else {
+            0o444
+        };
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
     } else {
         Ok(())

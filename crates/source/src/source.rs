@@ -111,7 +111,9 @@ impl Source {
             Resolution::Unadvertised(prefix) => {
                 let repo = self.cache.repo(&url)?;
                 let _lock = self.cache.lock(&repo).await?;
-                let commit = self.find_by_prefix(&remote, &repo, &spec.revision, &prefix).await?;
+                let commit = self
+                    .find_by_prefix(&remote, &repo, &spec.revision, &prefix)
+                    .await?;
                 Ok(Resolved {
                     commit: commit_id(&url, &commit)?,
                     reference: None,
@@ -141,7 +143,8 @@ impl Source {
         let (commit, reference) = match resolution {
             Resolution::Found { commit, reference } => (commit, reference),
             Resolution::Unadvertised(prefix) => (
-                self.find_by_prefix(&remote, &repo, &spec.revision, &prefix).await?,
+                self.find_by_prefix(&remote, &repo, &spec.revision, &prefix)
+                    .await?,
                 None,
             ),
             Resolution::NotFound => return Err(not_found(&url, &spec.revision)),
@@ -250,7 +253,8 @@ impl Source {
             return Ok(size);
         }
         if git_dir.exists() {
-            std::fs::remove_dir_all(git_dir).map_err(Error::io(format!("clear {}", git_dir.display())))?;
+            std::fs::remove_dir_all(git_dir)
+                .map_err(Error::io(format!("clear {}", git_dir.display())))?;
         }
         remote
             .git()
@@ -270,7 +274,9 @@ impl Source {
     }
 
     fn lock_seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<RepoSpec>>> {
-        self.seen.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.seen
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 }
 
@@ -292,7 +298,12 @@ async fn rev_parse(remote: &Remote<'_>, git_dir: &Path, prefix: &str) -> Option<
     let output = remote
         .git()
         .git_dir(git_dir)
-        .args(["rev-parse", "--verify", "--quiet", &format!("{prefix}^{{commit}}")])
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{prefix}^{{commit}}"),
+        ])
         .output()
         .await
         .ok()?;
@@ -331,7 +342,9 @@ fn commit_id(url: &RepoUrl, commit: &str) -> Result<CommitId> {
 fn not_found(url: &RepoUrl, revision: &Revision) -> Error {
     let hint = match revision {
         Revision::Range(_) => ": no tag's version (v1.2.3 or 1.2.3) is in that range",
-        Revision::Commit(_) => ": no such commit is reachable from the repository's branches and tags",
+        Revision::Commit(_) => {
+            ": no such commit is reachable from the repository's branches and tags"
+        }
         _ => ": check the spelling, or whether it was deleted",
     };
     Error::RevisionNotFound {

@@ -48,7 +48,10 @@ pub(crate) async fn verify(
         .git()
         .git_dir(git_dir)
         .env("GNUPGHOME", &gnupg_home)
-        .config("gpg.ssh.allowedSignersFile", &allowed_signers_file.to_string_lossy())
+        .config(
+            "gpg.ssh.allowedSignersFile",
+            &allowed_signers_file.to_string_lossy(),
+        )
         .args(["verify-commit", commit])
         .output()
         .await;

@@ -18,7 +18,11 @@ async fn a_moved_branch_is_detected_without_fetching() {
     assert_eq!(snapshot.commit().as_str(), first);
 
     let unchanged = source.snapshot(&spec).await.unwrap();
-    assert_eq!(unchanged.transfer(), Transfer::Cached, "nothing fetched when nothing moved");
+    assert_eq!(
+        unchanged.transfer(),
+        Transfer::Cached,
+        "nothing fetched when nothing moved"
+    );
 
     let second = change(&work, "moved");
     let cache_size_before = dir_size(source.cache_dir());
@@ -32,7 +36,10 @@ async fn a_moved_branch_is_detected_without_fetching() {
     let moved = source.snapshot(&spec).await.unwrap();
     assert_eq!(moved.commit().as_str(), second);
     assert!(matches!(moved.transfer(), Transfer::Fetched { .. }));
-    assert_eq!(std::fs::read_to_string(moved.root().join("app.yaml")).unwrap(), "moved");
+    assert_eq!(
+        std::fs::read_to_string(moved.root().join("app.yaml")).unwrap(),
+        "moved"
+    );
     assert_eq!(
         std::fs::read_to_string(snapshot.root().join("app.yaml")).unwrap(),
         "kind: ConfigMap\n",
@@ -47,16 +54,23 @@ async fn a_force_pushed_branch_is_followed() {
     let second = change(&work, "two");
     let (source, _dir) = source();
     let spec = spec(&repo.git_url, "main");
-    assert_eq!(source.snapshot(&spec).await.unwrap().commit().as_str(), second);
+    assert_eq!(
+        source.snapshot(&spec).await.unwrap().commit().as_str(),
+        second
+    );
 
     work.git(&["reset", "--hard", &first]).unwrap();
     work.write("app.yaml", "rewritten").unwrap();
     let rewritten = work.commit("Rewrite history", &Default::default()).unwrap();
-    work.git(&["push", "--force", "--quiet", "origin", "HEAD:main"]).unwrap();
+    work.git(&["push", "--force", "--quiet", "origin", "HEAD:main"])
+        .unwrap();
 
     let snapshot = source.snapshot(&spec).await.unwrap();
     assert_eq!(snapshot.commit().as_str(), rewritten);
-    assert_eq!(std::fs::read_to_string(snapshot.root().join("app.yaml")).unwrap(), "rewritten");
+    assert_eq!(
+        std::fs::read_to_string(snapshot.root().join("app.yaml")).unwrap(),
+        "rewritten"
+    );
     assert_eq!(snapshot.metadata().parents[0].as_str(), first);
 }
 
@@ -66,22 +80,30 @@ async fn a_deleted_branch_is_an_error_and_the_last_good_snapshot_stays() {
     let (repo, work, _) = deploy_repo(&server);
     work.switch("release").unwrap();
     let last_good = change(&work, "release");
-    work.git(&["push", "--quiet", "origin", "HEAD:release"]).unwrap();
+    work.git(&["push", "--quiet", "origin", "HEAD:release"])
+        .unwrap();
     let (source, _dir) = source();
     let spec = spec(&repo.http_url, "release");
     let held = source.snapshot(&spec).await.unwrap();
 
-    work.git(&["push", "--quiet", "origin", "--delete", "release"]).unwrap();
+    work.git(&["push", "--quiet", "origin", "--delete", "release"])
+        .unwrap();
 
     let err = source.snapshot(&spec).await.unwrap_err();
     assert!(matches!(err, Error::RevisionNotFound { .. }), "{err:?}");
     assert!(err.to_string().contains("\"release\""), "{err}");
     assert!(source.resolve(&spec).await.is_err());
-    assert_eq!(std::fs::read_to_string(held.root().join("app.yaml")).unwrap(), "release");
+    assert_eq!(
+        std::fs::read_to_string(held.root().join("app.yaml")).unwrap(),
+        "release"
+    );
 
     // The controller can keep serving the last good commit, from the cache alone.
     drop(server);
-    let again = source.snapshot(&common::spec(&repo.http_url, &last_good)).await.unwrap();
+    let again = source
+        .snapshot(&common::spec(&repo.http_url, &last_good))
+        .await
+        .unwrap();
     assert_eq!(again.transfer(), Transfer::Cached);
     assert_eq!(again.root(), held.root());
 }
@@ -103,8 +125,18 @@ async fn a_webhook_refresh_fetches_what_moved_for_every_revision_in_use() {
         assert_eq!(outcome.as_ref().unwrap().as_str(), moved, "{revision}");
     }
     let next = source.snapshot(&spec(&repo.git_url, "main")).await.unwrap();
-    assert_eq!(next.transfer(), Transfer::Cached, "the reconcile after the webhook finds it ready");
-    assert!(source.refresh(&server.git_url("unknown")).await.unwrap().is_empty());
+    assert_eq!(
+        next.transfer(),
+        Transfer::Cached,
+        "the reconcile after the webhook finds it ready"
+    );
+    assert!(
+        source
+            .refresh(&server.git_url("unknown"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {
@@ -114,7 +146,11 @@ fn dir_size(dir: &std::path::Path) -> u64 {
                 .flatten()
                 .map(|entry| {
                     let meta = std::fs::symlink_metadata(entry.path()).unwrap();
-                    if meta.is_dir() { dir_size(&entry.path()) } else { meta.len() }
+                    if meta.is_dir() {
+                        dir_size(&entry.path())
+                    } else {
+                        meta.len()
+                    }
                 })
                 .sum()
         })

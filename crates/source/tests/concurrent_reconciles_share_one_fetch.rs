@@ -65,8 +65,7 @@ async fn two_sources_sharing_a_cache_directory_do_not_corrupt_it() {
 async fn old_snapshots_are_collected_but_never_one_in_use() {
     let server = GitServer::start().unwrap();
     let (repo, work, _) = deploy_repo(&server);
-    let (source, _dir) =
-        source_with(|config| config.cache.max_snapshots_per_repository = 2);
+    let (source, _dir) = source_with(|config| config.cache.max_snapshots_per_repository = 2);
     let spec = spec(&repo.git_url, "main");
     let held = source.snapshot(&spec).await.unwrap();
     let mut dropped = vec![];
@@ -80,7 +79,10 @@ async fn old_snapshots_are_collected_but_never_one_in_use() {
         .flatten()
         .filter(|entry| entry.path().is_dir())
         .collect();
-    assert!(held.root().join("app.yaml").is_file(), "the held snapshot survives");
+    assert!(
+        held.root().join("app.yaml").is_file(),
+        "the held snapshot survives"
+    );
     assert!(dropped.last().unwrap().is_dir(), "the newest survives");
     assert!(!dropped[0].exists(), "an unused old one is gone");
     assert!(kept.len() <= 3, "{kept:?}");

@@ -14,9 +14,25 @@ async fn branches_tags_and_commits_resolve() {
     let (repo, work, first) = deploy_repo(&server);
     work.tag("v1.2.0").unwrap();
     let second = change(&work, "two");
-    work.git(&["-c", "user.name=Rel", "-c", "user.email=rel@example.com", "tag", "-a", "-m", "Release 1.4.2", "v1.4.2"]).unwrap();
+    work.git(&[
+        "-c",
+        "user.name=Rel",
+        "-c",
+        "user.email=rel@example.com",
+        "tag",
+        "-a",
+        "-m",
+        "Release 1.4.2",
+        "v1.4.2",
+    ])
+    .unwrap();
     let third = change(&work, "three");
-    work.tag("v2.0.0").unwrap().tag("v1.5.0-rc.1").unwrap().push().unwrap();
+    work.tag("v2.0.0")
+        .unwrap()
+        .tag("v1.5.0-rc.1")
+        .unwrap()
+        .push()
+        .unwrap();
     work.switch("feature").unwrap();
     let feature = change(&work, "feature");
     let (source, _dir) = source();
@@ -31,18 +47,33 @@ async fn branches_tags_and_commits_resolve() {
     assert_eq!(resolve("refs/heads/feature").await, feature);
     assert_eq!(resolve("feature").await, feature);
     assert_eq!(resolve("v1.2.0").await, first);
-    assert_eq!(resolve("refs/tags/v1.4.2").await, second, "annotated tags peel");
+    assert_eq!(
+        resolve("refs/tags/v1.4.2").await,
+        second,
+        "annotated tags peel"
+    );
     assert_eq!(resolve(">=1.2.0 <2.0.0").await, second);
     assert_eq!(resolve("~1.2").await, first);
     assert_eq!(resolve("^1 || ^2").await, third);
-    assert_eq!(resolve("1.x").await, second, "pre-releases only match when named");
+    assert_eq!(
+        resolve("1.x").await,
+        second,
+        "pre-releases only match when named"
+    );
     let resolved = source.resolve(&spec(&url, ">=1.2.0 <2.0.0")).await.unwrap();
     assert_eq!(resolved.reference.as_deref(), Some("refs/tags/v1.4.2"));
 
     let snapshot = source.snapshot(&spec(&url, &second)).await.unwrap();
     assert_eq!(snapshot.commit().as_str(), second);
-    assert_eq!(std::fs::read_to_string(snapshot.root().join("app.yaml")).unwrap(), "two");
-    assert_eq!(snapshot.metadata().parents[0].as_str(), first, "parents survive a shallow fetch");
+    assert_eq!(
+        std::fs::read_to_string(snapshot.root().join("app.yaml")).unwrap(),
+        "two"
+    );
+    assert_eq!(
+        snapshot.metadata().parents[0].as_str(),
+        first,
+        "parents survive a shallow fetch"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -52,14 +83,20 @@ async fn a_short_commit_id_deep_in_history_resolves() {
     change(&work, "two");
     change(&work, "three");
     let (source, _dir) = source();
-    let snapshot = source.snapshot(&spec(&repo.http_url, &first[..9])).await.unwrap();
+    let snapshot = source
+        .snapshot(&spec(&repo.http_url, &first[..9]))
+        .await
+        .unwrap();
     assert_eq!(snapshot.commit().as_str(), first);
     assert!(snapshot.reference().is_none());
     assert_eq!(
         std::fs::read_to_string(snapshot.root().join("app.yaml")).unwrap(),
         "kind: ConfigMap\n"
     );
-    let again = source.resolve(&spec(&repo.http_url, &first[..9])).await.unwrap();
+    let again = source
+        .resolve(&spec(&repo.http_url, &first[..9]))
+        .await
+        .unwrap();
     assert_eq!(again.commit.as_str(), first);
 }
 
@@ -76,8 +113,14 @@ async fn a_revision_that_does_not_exist_is_a_clear_error() {
         ("1234567", "1234567"),
         (&"1".repeat(40) as &str, "1111111111"),
     ] {
-        let err = source.snapshot(&spec(&repo.git_url, revision)).await.unwrap_err();
-        assert!(matches!(err, Error::RevisionNotFound { .. }), "{revision}: {err:?}");
+        let err = source
+            .snapshot(&spec(&repo.git_url, revision))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::RevisionNotFound { .. }),
+            "{revision}: {err:?}"
+        );
         let message = err.to_string();
         assert!(message.contains(&repo.git_url), "{message}");
         assert!(message.contains(named), "{message}");

@@ -12,10 +12,16 @@ use plumb_testkit::{GitServer, SshServer};
 fn assert_is_the_deploy_commit(snapshot: &Snapshot, commit: &str) {
     assert_eq!(snapshot.commit().as_str(), commit);
     let root = snapshot.root();
-    assert_eq!(std::fs::read_to_string(root.join("app.yaml")).unwrap(), "kind: ConfigMap\n");
+    assert_eq!(
+        std::fs::read_to_string(root.join("app.yaml")).unwrap(),
+        "kind: ConfigMap\n"
+    );
     assert!(root.join("nested/dir/svc.yaml").is_file());
     assert!(!root.join(".git").exists(), "a snapshot holds no .git");
-    let mode = std::fs::metadata(root.join("app.yaml")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(root.join("app.yaml"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o222, 0, "files are read-only");
     let mode = std::fs::metadata(root).unwrap().permissions().mode();
     assert_eq!(mode & 0o222, 0, "directories are read-only");
@@ -34,7 +40,10 @@ async fn a_local_repository_snapshots_by_file_url_and_by_path() {
     let server = GitServer::start().unwrap();
     let (repo, _work, commit) = deploy_repo(&server);
     let (source, _dir) = source();
-    let snapshot = source.snapshot(&spec(&repo.file_url(), "main")).await.unwrap();
+    let snapshot = source
+        .snapshot(&spec(&repo.file_url(), "main"))
+        .await
+        .unwrap();
     assert_is_the_deploy_commit(&snapshot, &commit);
     let by_path = source
         .snapshot(&spec(&repo.path.to_string_lossy(), "main"))
@@ -50,8 +59,15 @@ async fn local_repositories_are_refused_unless_allowed() {
     let (repo, _work, _) = deploy_repo(&server);
     let dir = tempfile::tempdir().unwrap();
     let source = plumb_source::Source::new(plumb_source::SourceConfig::new(dir.path())).unwrap();
-    let err = source.snapshot(&spec(&repo.file_url(), "main")).await.unwrap_err();
-    assert!(err.to_string().contains("local repositories are not allowed"), "{err}");
+    let err = source
+        .snapshot(&spec(&repo.file_url(), "main"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("local repositories are not allowed"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -88,8 +104,14 @@ async fn credentials_in_an_https_url_work_and_never_print() {
         .replacen("http://", "http://deployer:s3cret-pass@", 1);
     let snapshot = source.snapshot(&spec(&url, "main")).await.unwrap();
     assert_eq!(snapshot.commit().as_str(), commit);
-    let wrong = repo.http_url.replacen("http://", "http://deployer:wr0ng-pass@", 1);
-    let err = source.snapshot(&spec(&wrong, "main")).await.unwrap_err().to_string();
+    let wrong = repo
+        .http_url
+        .replacen("http://", "http://deployer:wr0ng-pass@", 1);
+    let err = source
+        .snapshot(&spec(&wrong, "main"))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("refused the credentials"), "{err}");
     assert!(!err.contains("wr0ng-pass"), "{err}");
 }

@@ -30,10 +30,16 @@ async fn a_repository_over_the_size_limit_is_refused() {
     work.commit("Add a large file", &Author::default()).unwrap();
     work.push().unwrap();
     let (source, _dir) = source_with(|config| config.limits.max_repository_bytes = 1 << 20);
-    let err = source.snapshot(&spec(&repo.http_url, "main")).await.unwrap_err();
+    let err = source
+        .snapshot(&spec(&repo.http_url, "main"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("exceeds the limit of 1.0 MiB"), "{message}");
+    assert!(
+        message.contains("exceeds the limit of 1.0 MiB"),
+        "{message}"
+    );
     assert!(message.contains(&repo.http_url), "{message}");
 }
 
@@ -47,7 +53,10 @@ async fn a_commit_with_too_many_files_or_bytes_is_refused_before_checkout() {
     work.commit("Many files", &Author::default()).unwrap();
     work.push().unwrap();
     let (source, dir) = source_with(|config| config.limits.max_files = 10);
-    let err = source.snapshot(&spec(&repo.git_url, "main")).await.unwrap_err();
+    let err = source
+        .snapshot(&spec(&repo.git_url, "main"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("22 files"), "{err}");
     assert!(err.to_string().contains("10 files"), "{err}");
     let snapshots: Vec<_> = walk_dirs(&dir.path().join("cache/repos"))
@@ -56,10 +65,16 @@ async fn a_commit_with_too_many_files_or_bytes_is_refused_before_checkout() {
         .flat_map(|path| std::fs::read_dir(path).unwrap().flatten().map(|e| e.path()))
         .filter(|path| path.is_dir())
         .collect();
-    assert!(snapshots.is_empty(), "nothing was checked out: {snapshots:?}");
+    assert!(
+        snapshots.is_empty(),
+        "nothing was checked out: {snapshots:?}"
+    );
 
     let (source, _dir) = source_with(|config| config.limits.max_snapshot_bytes = 50);
-    let err = source.snapshot(&spec(&repo.git_url, "main")).await.unwrap_err();
+    let err = source
+        .snapshot(&spec(&repo.git_url, "main"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
 }
 

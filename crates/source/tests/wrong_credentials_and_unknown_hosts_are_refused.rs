@@ -12,7 +12,10 @@ async fn a_wrong_password_is_refused_without_showing_it() {
     let server = GitServer::start_with_basic_auth("deployer", "right-password").unwrap();
     let (repo, _work, _) = deploy_repo(&server);
     let (source, _dir) = source();
-    for credentials in [Credentials::basic("deployer", "Wrong-Pa55word"), Credentials::None] {
+    for credentials in [
+        Credentials::basic("deployer", "Wrong-Pa55word"),
+        Credentials::None,
+    ] {
         let spec = RepoSpec {
             credentials,
             ..spec(&repo.http_url, "main")

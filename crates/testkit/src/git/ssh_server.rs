@@ -49,8 +49,11 @@ impl SshServer {
         let user = current_user()?;
         let port = free_port()?;
         let config = root.join("sshd_config");
-        std::fs::write(&config, sshd_config(port, &host_key, &authorized_keys, &user))
-            .map_err(Error::io(format!("write {}", config.display())))?;
+        std::fs::write(
+            &config,
+            sshd_config(port, &host_key, &authorized_keys, &user),
+        )
+        .map_err(Error::io(format!("write {}", config.display())))?;
         // sshd re-executes itself and so insists on an absolute path.
         let sshd_path = find_binary("sshd", Some(Path::new("/usr/sbin")))
             .or_else(|_| find_binary("sshd", None))?;
