@@ -44,7 +44,9 @@ fn main() {
         let cache = tempfile::tempdir().expect("a cache directory");
         let source = Source::new(SourceConfig::new(cache.path())).expect("a source");
         let started = Instant::now();
-        runtime.block_on(source.snapshot(&spec)).expect("the first fetch");
+        runtime
+            .block_on(source.snapshot(&spec))
+            .expect("the first fetch");
         first_fetch.push(started.elapsed());
 
         let clones = tempfile::tempdir().expect("a directory for the clone");
@@ -65,7 +67,9 @@ fn main() {
         work.push().expect("a push");
 
         let started = Instant::now();
-        let snapshot = runtime.block_on(source.snapshot(&spec)).expect("the update");
+        let snapshot = runtime
+            .block_on(source.snapshot(&spec))
+            .expect("the update");
         update.push(started.elapsed());
         match snapshot.transfer() {
             Transfer::Fetched { bytes } => update_bytes.push(bytes),
@@ -80,17 +84,33 @@ fn main() {
     }
 
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    report("plumb first fetch + snapshot", ms(median(&mut first_fetch)), "ms");
-    report("git clone --bare (baseline)", ms(median(&mut git_clone)), "ms");
+    report(
+        "plumb first fetch + snapshot",
+        ms(median(&mut first_fetch)),
+        "ms",
+    );
+    report(
+        "git clone --bare (baseline)",
+        ms(median(&mut git_clone)),
+        "ms",
+    );
     let plumb = median(&mut update);
     let baseline = median(&mut git_update);
     report("plumb update of one file", ms(plumb), "ms");
     report("git fetch of the update (baseline)", ms(baseline), "ms");
-    report("plumb update / git fetch time", ms(plumb) / ms(baseline), "ratio");
+    report(
+        "plumb update / git fetch time",
+        ms(plumb) / ms(baseline),
+        "ratio",
+    );
     let plumb_bytes = median(&mut update_bytes);
     let git_bytes = median(&mut git_update_bytes);
     report("plumb update bytes received", plumb_bytes as f64, "bytes");
-    report("git fetch bytes received (baseline)", git_bytes as f64, "bytes");
+    report(
+        "git fetch bytes received (baseline)",
+        git_bytes as f64,
+        "bytes",
+    );
 }
 
 fn median<T: Ord + Copy>(values: &mut [T]) -> T {
@@ -150,10 +170,17 @@ fn fast_import(bare: &Path, files: usize, commits: usize) {
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{file}\ndata:\n  revision: \"{commit}\"\n  padding: \"{}\"\n",
                 "x".repeat(200)
             );
-            write!(input, "M 644 inline apps/{file:05}.yaml\ndata {}\n{body}\n", body.len())
-                .expect("fast-import input");
+            write!(
+                input,
+                "M 644 inline apps/{file:05}.yaml\ndata {}\n{body}\n",
+                body.len()
+            )
+            .expect("fast-import input");
         }
     }
     drop(input);
-    assert!(child.wait().expect("fast-import ends").success(), "fast-import failed");
+    assert!(
+        child.wait().expect("fast-import ends").success(),
+        "fast-import failed"
+    );
 }
