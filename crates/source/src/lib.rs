@@ -20,7 +20,7 @@
 //!
 //! # Why the git CLI
 //!
-//! plumb drives the `git` command-line program as a subprocess (see [`git`](crate) module
+//! plumb drives the `git` command-line program as a subprocess (module
 //! `git.rs`), rather than linking `gix` or `libgit2`:
 //! - it speaks every transport plumb needs — file, git://, smart HTTP(S), SSH (through the
 //!   system `ssh`, with `known_hosts` checked strictly) — and shallow fetches, `ls-remote`
