@@ -1,16 +1,61 @@
-//! The first stage of plumb's data flow: Git remote → [`Snapshot`](#status).
+//! The first stage of plumb's data flow: Git remote → [`Snapshot`].
 //!
 //! ```text
 //!  Git remote ──source──▶ Snapshot ──render──▶ DesiredSet ──engine──▶ Plan ──▶ SyncResult
 //!  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+//!
+//!  RepoSpec{url, revision, credentials, verification}
+//!     │ resolve: git ls-remote (refs only, no objects)      ──▶ Resolved{commit}   "has it moved?"
+//!     │ snapshot: lock the URL's cache ─▶ cached? ─yes──────────────────────────┐
+//!     │                                   └no─▶ fetch --depth=1 <commit>        │
+//!     │                                         ▶ verify signature (optional)   │
+//!     │                                         ▶ count files/bytes, checkout   │
+//!     │                                         ▶ read-only, rename into place  │
+//!     ▼                                         ▶ GC least recently used        ▼
+//!  Snapshot{commit, root: read-only dir without .git, metadata}  (kept while held)
 //! ```
 //!
-//! This crate will own fetching repositories, resolving a revision (branch, tag, commit,
-//! semver range) to a commit, immutable snapshots keyed by commit id, a per-URL cache
-//! shared by all applications, cheap change detection, credentials, commit metadata and
-//! signature verification. It knows nothing of Kubernetes.
+//! Many applications share one repository: the cache is per URL, one fetch serves all of
+//! them, and a snapshot is keyed by commit id and never changes once made.
 //!
-//! # Status
+//! # Why the git CLI
 //!
-//! Empty on purpose: the workspace exists so the crate boundaries are fixed before any
-//! code crosses them. Its API arrives with the "Source" issue.
+//! plumb drives the `git` command-line program as a subprocess (module
+//! `git.rs`), rather than linking `gix` or `libgit2`:
+//! - it speaks every transport plumb needs — file, git://, smart HTTP(S), SSH (through the
+//!   system `ssh`, with `known_hosts` checked strictly) — and shallow fetches, `ls-remote`
+//!   and signature verification (`verify-commit`, with `ssh-keygen` or `gpg`);
+//! - it links no TLS stack into plumb, so kube's rustls/ring stays the only crypto
+//!   provider (gix's HTTPS transport pulls in a second one, which makes rustls panic);
+//! - it adds nothing to compile, and a controller image needs only `git`,
+//!   `openssh-client` and, for OpenPGP verification, `gnupg`;
+//! - a subprocess can be bounded as a unit: its process group is killed on timeout, on
+//!   cancellation, or when the fetched data passes its disk budget.
+//!
+//! The price is a process per operation (a few milliseconds) and parsing git's output,
+//! which is kept to stable plumbing formats (`ls-remote`, `ls-tree -z`, `cat-file`).
+//! git runs with no user or system configuration, no credential helper, no prompt, and
+//! only the allowed protocols.
+
+mod cache;
+mod credentials;
+mod error;
+mod git;
+mod limits;
+mod metadata;
+mod refs;
+mod remote;
+mod repo_url;
+mod revision;
+mod snapshot;
+mod source;
+mod verify;
+
+pub use credentials::{Credentials, Secret};
+pub use error::{Error, Result};
+pub use limits::{CachePolicy, Limits};
+pub use metadata::{CommitId, CommitMetadata, Signature};
+pub use revision::{Revision, VersionRange};
+pub use snapshot::{Snapshot, Transfer};
+pub use source::{RepoSpec, Resolved, Source, SourceConfig};
+pub use verify::Verification;

@@ -5,7 +5,8 @@
 //!  scripts/test.sh ──▶ plumb-testkit control-plane ──▶ etcd + kube-apiserver + kube-controller-manager
 //!        │                     │ writes cluster.json
 //!        └──▶ cargo test ──▶ Cluster::shared() (PLUMB_TEST_CLUSTER) ──▶ one namespace per test
-//!                        └──▶ GitServer::start()  ──▶ git daemon + git http-backend, per test
+//!                        ├──▶ GitServer::start()  ──▶ git daemon + git http-backend, per test
+//!                        └──▶ SshServer::start()  ──▶ sshd serving the same repositories, per test
 //! ```
 //!
 //! One control plane serves a whole test run: the test command starts it once and every
@@ -23,5 +24,5 @@ pub mod wait;
 pub use cluster::{ADMIN, Cluster, SHARED_CLUSTER_ENV, UNPRIVILEGED};
 pub use control_plane::ControlPlane;
 pub use error::Error;
-pub use git::{Author, GitServer, Repo, WorkTree};
+pub use git::{Author, GitServer, Repo, SshServer, WorkTree};
 pub use wait::eventually;

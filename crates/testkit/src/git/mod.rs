@@ -1,19 +1,23 @@
 //! Real git servers on loopback: `git daemon` (git://) and `git http-backend` (smart HTTP,
-//! optionally with basic auth), both serving the same directory of bare repositories.
+//! optionally with basic auth), both serving the same directory of bare repositories, and
+//! `sshd` ([`SshServer`]) serving them by path over SSH.
 //!
 //! ```text
 //!  WorkTree ──push (file)──▶ bare repos in a scratch dir ◀── git daemon      git://127.0.0.1:P/x.git
 //!                                                        ◀── http-backend   http://127.0.0.1:Q/x.git
+//!                                                        ◀── sshd           ssh://root@127.0.0.1:R/…/x.git
 //! ```
 
 mod command;
 mod http_backend;
+mod ssh_server;
 mod work_tree;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub use http_backend::BasicAuth;
+pub use ssh_server::SshServer;
 pub use work_tree::{Author, Repo, WorkTree};
 
 use crate::Error;
@@ -123,7 +127,7 @@ impl GitServer {
     }
 }
 
-fn wait_for_port(port: u16, process: &mut Supervised) -> Result<(), Error> {
+pub(crate) fn wait_for_port(port: u16, process: &mut Supervised) -> Result<(), Error> {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     let mut last_error = String::new();
     while Instant::now() < deadline {
@@ -135,7 +139,7 @@ fn wait_for_port(port: u16, process: &mut Supervised) -> Result<(), Error> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Err(Error::NotReady {
-        what: format!("git daemon on port {port}"),
+        what: format!("server on port {port}"),
         timeout: STARTUP_TIMEOUT,
         last_error,
         log_tail: process.log_tail(),

@@ -143,6 +143,13 @@ impl WorkTree {
         Ok(self)
     }
 
+    /// Runs any other `git` command in the checkout (isolated from the machine's git
+    /// configuration) and returns its trimmed output — for force pushes, deleted branches,
+    /// annotated or signed tags and commits.
+    pub fn git(&self, args: &[&str]) -> Result<String, Error> {
+        run_git(&self.root, args)
+    }
+
     /// The commit id of `HEAD`.
     pub fn head(&self) -> Result<String, Error> {
         run_git(&self.root, &["rev-parse", "HEAD"])

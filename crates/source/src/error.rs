@@ -1,0 +1,143 @@
+//! The one error type of source: why a repository could not be resolved or snapshotted.
+//!
+//! Every message names the repository by its *redacted* URL (no user info, no password)
+//! and, where a person can act, says what to do. Output of git that is quoted in a message
+//! has passed through the same redaction (see [`crate::credentials`]).
+
+use std::time::Duration;
+
+/// Why a source operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The repository URL cannot be used.
+    #[error("repository URL {url}: {reason}")]
+    InvalidUrl {
+        /// The URL, redacted.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The revision text cannot be understood.
+    #[error("revision {revision:?}: {reason}")]
+    InvalidRevision {
+        /// The revision as given.
+        revision: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No branch, tag or commit of the repository matches the revision.
+    #[error("{url} has no {revision}{hint}")]
+    RevisionNotFound {
+        /// The URL, redacted.
+        url: String,
+        /// The revision, described (e.g. `branch "main"`).
+        revision: String,
+        /// Extra advice, starting with `: ` or empty.
+        hint: String,
+    },
+    /// The remote does not exist or cannot be reached.
+    #[error("cannot reach repository {url}: {detail}")]
+    Unreachable {
+        /// The URL, redacted.
+        url: String,
+        /// What git said, redacted.
+        detail: String,
+    },
+    /// The server refused the credentials (or demanded some and none were given).
+    #[error(
+        "{url} refused the credentials: check the username and password or token (or the SSH key) in the repository's secret"
+    )]
+    Authentication {
+        /// The URL, redacted.
+        url: String,
+    },
+    /// The SSH server's host key is not in the given `known_hosts`, or does not match it.
+    #[error(
+        "{url}: the SSH host key is unknown or does not match known_hosts, so the connection was refused; add the server's key (ssh-keyscan, verified out of band) to known_hosts"
+    )]
+    HostKeyRefused {
+        /// The URL, redacted.
+        url: String,
+    },
+    /// The credentials do not fit the URL (e.g. an SSH URL without a key and known_hosts).
+    #[error("{url}: {reason}")]
+    Credentials {
+        /// The URL, redacted.
+        url: String,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// A git operation took longer than the configured timeout and was killed.
+    #[error(
+        "{action} {url} took longer than {timeout:?} and was stopped; raise the fetch timeout if the repository is that slow"
+    )]
+    Timeout {
+        /// What was being done, e.g. `fetching`.
+        action: String,
+        /// The URL, redacted.
+        url: String,
+        /// The limit.
+        timeout: Duration,
+    },
+    /// The repository or a commit's tree exceeds a configured limit.
+    #[error(
+        "{url}: {what} exceeds the limit of {limit}; raise the limit or make the repository smaller"
+    )]
+    TooLarge {
+        /// The URL, redacted.
+        url: String,
+        /// What is too large, e.g. `the fetched repository (412 MiB so far)`.
+        what: String,
+        /// The limit, with its unit.
+        limit: String,
+    },
+    /// Signature verification is required and the commit's signature is missing or does
+    /// not verify against the given keys.
+    #[error(
+        "commit {commit} of {url} is not signed by any of the trusted keys, so it is not used: {detail}"
+    )]
+    Unverified {
+        /// The URL, redacted.
+        url: String,
+        /// The commit id.
+        commit: String,
+        /// What the verifier said.
+        detail: String,
+    },
+    /// git failed in a way none of the errors above describes.
+    #[error("{action} {url} failed: {detail}")]
+    Git {
+        /// What was being done.
+        action: String,
+        /// The URL, redacted.
+        url: String,
+        /// What git said, redacted.
+        detail: String,
+    },
+    /// A program source needs (git, ssh, gpg) cannot be started.
+    #[error("cannot start {program}: {source}; install it in the controller image")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A file-system operation on the cache failed.
+    #[error("cannot {action}: {source}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let action = action.into();
+        move |source| Error::Io { action, source }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,230 @@
+//! Repository URLs: which transport they use, what is safe to print, and where their cache
+//! lives.
+//!
+//! A URL given by a user may carry credentials (`https://user:token@host/repo`). They are
+//! taken out here, once: git is only ever given the URL without them (so they never reach a
+//! command line visible in `/proc`), and only the redacted form is ever printed.
+
+use crate::error::{Error, Result};
+
+/// How git reaches a repository.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// A repository on the local file system (`file://` or an absolute path).
+    File,
+    /// The unauthenticated git protocol (`git://`).
+    Git,
+    /// Smart HTTP or HTTPS.
+    Http,
+    /// SSH (`ssh://` or `user@host:path`).
+    Ssh,
+}
+
+/// A parsed repository URL.
+#[derive(Clone, Debug)]
+pub(crate) struct RepoUrl {
+    /// What git is given: no password, never starting with `-`.
+    pub(crate) for_git: String,
+    /// What is printed: [`for_git`](Self::for_git), which is already free of secrets.
+    pub(crate) shown: String,
+    pub(crate) transport: Transport,
+    /// `user`/`password` found in an HTTP(S) URL.
+    pub(crate) embedded: Option<(String, String)>,
+}
+
+impl RepoUrl {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let invalid = |reason: &str| Error::InvalidUrl {
+            url: redact(text),
+            reason: reason.to_owned(),
+        };
+        if text.is_empty() {
+            return Err(invalid("is empty"));
+        }
+        if text.starts_with('-') || text.chars().any(char::is_control) {
+            return Err(invalid(
+                "may not start with '-' or contain control characters",
+            ));
+        }
+        if text.starts_with('/') {
+            return Ok(Self::plain(format!("file://{text}"), Transport::File));
+        }
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return scp_like(text).ok_or_else(|| {
+                invalid("is neither a URL (https://, ssh://, git://, file://), user@host:path, nor an absolute path")
+            });
+        };
+        let transport = match scheme.to_ascii_lowercase().as_str() {
+            "file" => Transport::File,
+            "git" => Transport::Git,
+            "http" | "https" => Transport::Http,
+            "ssh" | "git+ssh" | "ssh+git" => Transport::Ssh,
+            other => {
+                return Err(invalid(&format!(
+                    "transport {other:?} is not supported (use https, ssh, git or file)"
+                )));
+            }
+        };
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let Some((userinfo, host)) = authority.rsplit_once('@') else {
+            return Ok(Self::plain(text.to_owned(), transport));
+        };
+        let (user, password) = match userinfo.split_once(':') {
+            Some((user, password)) => (user, Some(password)),
+            None => (userinfo, None),
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        match (transport, password) {
+            (Transport::Http, Some(password)) => Ok(RepoUrl {
+                embedded: Some((user.to_owned(), password.to_owned())),
+                ..Self::plain(format!("{scheme}://{host}{path}"), transport)
+            }),
+            (Transport::Http, None) => Ok(RepoUrl {
+                embedded: Some((user.to_owned(), String::new())),
+                ..Self::plain(format!("{scheme}://{host}{path}"), transport)
+            }),
+            (Transport::Ssh, None) => Ok(Self::plain(text.to_owned(), transport)),
+            (Transport::Ssh, Some(_)) => Err(invalid(
+                "SSH URLs may not carry a password: give a private key in the credentials",
+            )),
+            _ => Err(invalid("only HTTP(S) and SSH URLs may carry a user")),
+        }
+    }
+
+    fn plain(for_git: String, transport: Transport) -> Self {
+        RepoUrl {
+            shown: for_git.clone(),
+            for_git,
+            transport,
+            embedded: None,
+        }
+    }
+
+    /// A directory name for this repository's cache: readable, and unique by a hash of the
+    /// normalised URL (scheme and host lower-cased, no user, no trailing `/` or `.git`).
+    pub(crate) fn cache_key(&self) -> String {
+        let normal = self.normalised();
+        let slug: String = normal
+            .split_once("://")
+            .map_or(normal.as_str(), |(_, rest)| rest)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let slug = slug.trim_matches('-');
+        let slug = &slug[slug.len().saturating_sub(48)..];
+        format!("{slug}-{:016x}", fnv1a(normal.as_bytes()))
+    }
+
+    /// The URL with what does not change the repository removed: the key of the cache.
+    pub(crate) fn normalised(&self) -> String {
+        let url = &self.for_git;
+        let (scheme, rest) = url.split_once("://").unwrap_or(("ssh", url));
+        let (authority, path) = rest.split_at(rest.find(['/', ':']).unwrap_or(rest.len()));
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        let path = path.trim_end_matches('/');
+        let path = path.strip_suffix(".git").unwrap_or(path);
+        format!(
+            "{}://{}{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase(),
+            path
+        )
+    }
+}
+
+/// `user@host:path` (no scheme, a colon before any slash) is SSH, as git reads it.
+fn scp_like(text: &str) -> Option<RepoUrl> {
+    let colon = text.find(':')?;
+    if text[..colon].contains('/') || colon == 0 || text.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(RepoUrl::plain(text.to_owned(), Transport::Ssh))
+}
+
+/// A URL with any password replaced by `***`, for messages about URLs that failed to parse.
+pub(crate) fn redact(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{}", &rest[end..])
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// FNV-1a, 64 bits: stable across Rust releases and processes (unlike `DefaultHasher`),
+/// which a cache directory name shared by processes needs.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_an_https_url_is_taken_out_of_what_git_sees_and_what_is_printed() {
+        let url = RepoUrl::parse("https://deployer:s3cret@git.example.com/org/deploy.git").unwrap();
+        assert_eq!(url.for_git, "https://git.example.com/org/deploy.git");
+        assert!(!url.shown.contains("s3cret"));
+        assert_eq!(
+            url.embedded,
+            Some(("deployer".to_owned(), "s3cret".to_owned()))
+        );
+        assert_eq!(url.transport, Transport::Http);
+    }
+
+    #[test]
+    fn transports_are_recognised() {
+        let transport = |text: &str| RepoUrl::parse(text).unwrap().transport;
+        assert_eq!(transport("/srv/git/x.git"), Transport::File);
+        assert_eq!(transport("file:///srv/git/x.git"), Transport::File);
+        assert_eq!(transport("git://host/x.git"), Transport::Git);
+        assert_eq!(transport("HTTPS://host/x.git"), Transport::Http);
+        assert_eq!(transport("ssh://git@host:2222/x.git"), Transport::Ssh);
+        assert_eq!(transport("git@github.com:org/x.git"), Transport::Ssh);
+    }
+
+    #[test]
+    fn unsupported_and_dangerous_urls_are_refused_without_printing_passwords() {
+        for bad in [
+            "ext::sh -c touch% /tmp/pwned",
+            "-uhelp",
+            "relative/path",
+            "ftp://host/x",
+            "",
+        ] {
+            assert!(RepoUrl::parse(bad).is_err(), "{bad}");
+        }
+        let message = RepoUrl::parse("ftp://me:hunter2@host/x")
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(RepoUrl::parse("ssh://me:hunter2@host/x").is_err());
+    }
+
+    #[test]
+    fn one_repository_has_one_cache_key_however_it_is_written() {
+        let key = |text: &str| RepoUrl::parse(text).unwrap().cache_key();
+        assert_eq!(
+            key("https://Git.Example.com/org/deploy.git"),
+            key("https://user:pw@git.example.com/org/deploy/")
+        );
+        assert_ne!(
+            key("https://git.example.com/org/deploy.git"),
+            key("https://git.example.com/org/other.git")
+        );
+        assert!(
+            key("https://git.example.com/org/deploy.git").starts_with("git-example-com-org-deploy")
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Wrong credentials are a clear error that never shows the password; an SSH server whose
+//! host key is not in known_hosts is refused, never trusted on first use.
+
+mod common;
+
+use common::{deploy_repo, source, spec};
+use plumb_source::{Credentials, Error, RepoSpec};
+use plumb_testkit::{GitServer, SshServer};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_refused_without_showing_it() {
+    let server = GitServer::start_with_basic_auth("deployer", "right-password").unwrap();
+    let (repo, _work, _) = deploy_repo(&server);
+    let (source, _dir) = source();
+    for credentials in [
+        Credentials::basic("deployer", "Wrong-Pa55word"),
+        Credentials::None,
+    ] {
+        let spec = RepoSpec {
+            credentials,
+            ..spec(&repo.http_url, "main")
+        };
+        let err = source.snapshot(&spec).await.unwrap_err();
+        assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains(&repo.http_url), "{shown}");
+        assert!(!shown.contains("Wrong-Pa55word"), "{shown}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_ssh_host_key_is_refused() {
+    let server = GitServer::start().unwrap();
+    let ssh = SshServer::start().unwrap();
+    let other = SshServer::start().unwrap();
+    let (repo, _work, _) = deploy_repo(&server);
+    let (source, _dir) = source();
+    // known_hosts vouches for another server's key at this address: a changed host key.
+    let impostor = other
+        .known_hosts_line()
+        .replace(&other.port().to_string(), &ssh.port().to_string());
+    for known_hosts in [String::new(), impostor, "[example.com]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl".into()] {
+        let spec = RepoSpec {
+            credentials: Credentials::ssh(ssh.client_private_key(), &known_hosts),
+            ..spec(&ssh.url(&repo), "main")
+        };
+        let err = source.resolve(&spec).await.unwrap_err();
+        assert!(matches!(err, Error::HostKeyRefused { .. }), "{known_hosts}: {err:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_the_server_does_not_know_is_refused() {
+    let server = GitServer::start().unwrap();
+    let ssh = SshServer::start().unwrap();
+    let stranger = SshServer::start().unwrap();
+    let (repo, _work, _) = deploy_repo(&server);
+    let (source, _dir) = source();
+    let spec = RepoSpec {
+        credentials: Credentials::ssh(stranger.client_private_key(), &ssh.known_hosts_line()),
+        ..spec(&ssh.url(&repo), "main")
+    };
+    let err = source.snapshot(&spec).await.unwrap_err();
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+}
