@@ -3,34 +3,13 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use common::World;
 use plumb_engine::{AppId, Change, Inventory};
 use plumb_render::sops::{self, EncryptOptions, Format, Identities};
 use plumb_render::{DesiredSet, RenderOptions, render};
-
-fn age_identities(dir: &std::path::Path) -> (Identities, String) {
-    let file = dir.join("key.agekey");
-    let status = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&file)
-        .stderr(Stdio::null())
-        .status();
-    assert!(
-        status
-            .expect("age-keygen is installed (Debian package age)")
-            .success()
-    );
-    let text = std::fs::read_to_string(&file).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_owned();
-    (Identities::parse(&text).unwrap(), recipient)
-}
+use plumb_testkit::AgeKey;
 
 /// Renders one SOPS-encrypted ConfigMap whose `url` is `value`.
 fn encrypted_set(recipient: &str, identities: Arc<Identities>, value: &str) -> DesiredSet {
@@ -54,8 +33,9 @@ fn encrypted_set(recipient: &str, identities: Arc<Identities>, value: &str) -> D
 async fn a_decrypted_config_map_is_masked_in_the_diff() {
     let world = World::new("decrypted").await;
     let keys = tempfile::tempdir().unwrap();
-    let (identities, recipient) = age_identities(keys.path());
-    let identities = Arc::new(identities);
+    let key = AgeKey::generate(keys.path(), "team").unwrap();
+    let identities = Arc::new(Identities::parse(&key.identity_text()).unwrap());
+    let recipient = key.recipient;
     let app = AppId::new("app");
 
     let first = encrypted_set(

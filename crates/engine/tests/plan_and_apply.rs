@@ -89,19 +89,7 @@ async fn a_change_made_by_another_manager_is_drift_and_is_reverted() {
     let result = world.sync("app", &set, &Inventory::default()).await;
 
     // As `kubectl edit` would: a merge patch under another field manager.
-    let patch = serde_json::json!({"spec": {"replicas": 5}});
-    world
-        .api::<Deployment>()
-        .patch(
-            "web",
-            &PatchParams {
-                field_manager: Some("kubectl-edit".into()),
-                ..Default::default()
-            },
-            &Patch::Merge(&patch),
-        )
-        .await
-        .unwrap();
+    scale_by_hand(&world, "web", 5, "kubectl-edit").await;
 
     let plan = world.plan("app", &set, &result.inventory).await;
     let action = &plan.actions[0];
@@ -168,19 +156,7 @@ async fn ignored_differences_do_not_count_as_drift() {
     let world = World::new("ignore").await;
     let set = deployment("web", 2, "");
     let result = world.sync("app", &set, &Inventory::default()).await;
-    let patch = serde_json::json!({"spec": {"replicas": 7}});
-    world
-        .api::<Deployment>()
-        .patch(
-            "web",
-            &PatchParams {
-                field_manager: Some("hpa".into()),
-                ..Default::default()
-            },
-            &Patch::Merge(&patch),
-        )
-        .await
-        .unwrap();
+    scale_by_hand(&world, "web", 7, "hpa").await;
 
     let options = PlanOptions {
         ignore_differences: vec![IgnoreRule {
@@ -305,19 +281,7 @@ async fn fields_owned_by_an_ignored_manager_do_not_count_as_drift() {
     let world = World::new("ignore-manager").await;
     let set = deployment("web", 2, "");
     let result = world.sync("app", &set, &Inventory::default()).await;
-    let patch = serde_json::json!({"spec": {"replicas": 9}});
-    world
-        .api::<Deployment>()
-        .patch(
-            "web",
-            &PatchParams {
-                field_manager: Some("autoscaler".into()),
-                ..Default::default()
-            },
-            &Patch::Merge(&patch),
-        )
-        .await
-        .unwrap();
+    scale_by_hand(&world, "web", 9, "autoscaler").await;
 
     let drifted = world.plan("app", &set, &result.inventory).await;
     assert_eq!(
@@ -379,4 +343,19 @@ async fn an_object_made_by_hand_is_adopted_and_updated_not_created() {
         diff.contains("+    plumb.dev/app: app") && diff.contains("-  value: old"),
         "{diff}"
     );
+}
+
+/// Sets a Deployment's replicas with a merge patch under another field manager, as
+/// `kubectl edit` or an autoscaler would.
+async fn scale_by_hand(world: &World, name: &str, replicas: u32, manager: &str) {
+    let patch = serde_json::json!({"spec": {"replicas": replicas}});
+    let params = PatchParams {
+        field_manager: Some(manager.into()),
+        ..Default::default()
+    };
+    world
+        .api::<Deployment>()
+        .patch(name, &params, &Patch::Merge(&patch))
+        .await
+        .unwrap();
 }

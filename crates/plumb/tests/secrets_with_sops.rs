@@ -15,24 +15,8 @@ fn sops() -> PathBuf {
 
 /// A fresh age key from the real age-keygen: (key file, recipient).
 fn age_key(dir: &Path) -> (PathBuf, String) {
-    let file = dir.join("key.agekey");
-    let status = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&file)
-        .stderr(std::process::Stdio::null())
-        .status();
-    assert!(
-        status
-            .expect("age-keygen is installed (Debian package age)")
-            .success()
-    );
-    let text = std::fs::read_to_string(&file).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_owned();
-    (file, recipient)
+    let key = plumb_testkit::AgeKey::generate(dir, "key").unwrap();
+    (key.file, key.recipient)
 }
 
 fn plumb(args: &[&str], key_file: Option<&Path>) -> Output {

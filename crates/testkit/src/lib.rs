@@ -13,6 +13,7 @@
 //! test binary finds it through [`SHARED_CLUSTER_ENV`]. Run alone (`cargo test -p x`), a
 //! test binary starts its own on first use. No process outlives the run: see [`process`].
 
+pub mod age;
 pub mod cluster;
 pub mod control_plane;
 mod error;
@@ -21,6 +22,7 @@ pub mod locations;
 pub mod process;
 pub mod wait;
 
+pub use age::AgeKey;
 pub use cluster::{ADMIN, Cluster, SHARED_CLUSTER_ENV, UNPRIVILEGED};
 pub use control_plane::ControlPlane;
 pub use error::Error;
