@@ -91,8 +91,7 @@ impl Cache {
                 });
             }
             Ok(_) => {}
-            Err(_) => std::fs::write(&marker, &normal)
-                .map_err(Error::io(format!("write {}", marker.display())))?,
+            Err(_) => write_marker(&dir, &marker, &normal)?,
         }
         Ok(RepoCache { dir })
     }
@@ -204,6 +203,16 @@ impl RepoCache {
         self.snapshots().join(format!(".staging-{commit}"))
     }
 
+    /// The most recently used complete snapshot other than `commit`'s, if any: the base a
+    /// new snapshot links its unchanged files from.
+    pub(crate) fn latest_snapshot(&self, except: &str) -> Option<String> {
+        self.snapshot_list()
+            .into_iter()
+            .filter(|listed| listed.commit != except)
+            .max_by_key(|listed| listed.last_used)
+            .map(|listed| listed.commit)
+    }
+
     pub(crate) fn record_size(&self, commit: &str, bytes: u64) -> Result<()> {
         let path = self.snapshots().join(format!("{commit}.size"));
         std::fs::write(&path, bytes.to_string())
@@ -283,6 +292,18 @@ fn remove_staging(snapshots: &Path) {
             let _ = remove_read_only_tree(&entry.path());
         }
     }
+}
+
+/// Writes the URL marker atomically: a concurrent reader (two reconciles of a new URL at
+/// once) sees no marker or the whole one, never an empty file it would take for another
+/// URL's.
+fn write_marker(dir: &Path, marker: &Path, url: &str) -> Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!(".url-{}-{unique}", std::process::id()));
+    std::fs::write(&partial, url)
+        .and_then(|()| std::fs::rename(&partial, marker))
+        .map_err(Error::io(format!("write {}", marker.display())))
 }
 
 /// Removes a tree whose directories were made read-only.

@@ -106,10 +106,14 @@ pub(crate) async fn write(
     remove_read_only_tree(&staging).map_err(Error::io(format!("clear {}", staging.display())))?;
     std::fs::create_dir(&staging).map_err(Error::io(format!("create {}", staging.display())))?;
     let index = remote.scratch().join("index");
-    for args in [
-        &["read-tree", commit][..],
-        &["checkout-index", "--all", "--force"][..],
-    ] {
+    let checkout = |paths: Vec<String>| async {
+        let mut args = vec!["checkout-index".to_owned(), "--force".to_owned()];
+        if paths.is_empty() {
+            args.push("--all".to_owned());
+        } else {
+            args.push("--".to_owned());
+            args.extend(paths);
+        }
         remote
             .git()
             .git_dir(&git_dir)
@@ -117,10 +121,48 @@ pub(crate) async fn write(
             .env("GIT_WORK_TREE", &staging)
             .config("core.bare", "false")
             .config("core.symlinks", "true")
-            .args(args)
+            .args(args.iter().map(String::as_str))
             .output()
             .await
-            .map_err(|failure| remote.error("writing the files of a commit of", failure))?;
+            .map_err(|failure| remote.error("writing the files of a commit of", failure))
+    };
+    remote
+        .git()
+        .git_dir(&git_dir)
+        .env("GIT_INDEX_FILE", &index)
+        .args(["read-tree", commit])
+        .output()
+        .await
+        .map_err(|failure| remote.error("reading the tree of a commit of", failure))?;
+    match Box::pin(incremental_base(remote, repo, &git_dir, commit)).await {
+        // Most of a new commit's files are its parent's: link those from the last snapshot
+        // (same bytes, no copy) and write only what changed.
+        Some((base, changes)) => {
+            link_tree(&repo.snapshot(&base), &staging)
+                .map_err(Error::io(format!("link {} into a new snapshot", base)))?;
+            let mut written = Vec::new();
+            for (status, path) in changes {
+                let target = staging.join(&path);
+                let replaced = match std::fs::symlink_metadata(&target) {
+                    // A directory that became a file: its old files are listed as deleted too.
+                    Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&target),
+                    Ok(_) => std::fs::remove_file(&target),
+                    Err(_) => Ok(()),
+                };
+                replaced.map_err(Error::io(format!("replace {}", target.display())))?;
+                if status == b'D' {
+                    remove_empty_parents(&staging, &target);
+                } else {
+                    written.push(path);
+                }
+            }
+            for chunk in written.chunks(500) {
+                Box::pin(checkout(chunk.to_vec())).await?;
+            }
+        }
+        None => {
+            Box::pin(checkout(Vec::new())).await?;
+        }
     }
     make_read_only(&staging).map_err(Error::io(format!("protect {}", staging.display())))?;
     let target = repo.snapshot(commit);
@@ -130,6 +172,79 @@ pub(crate) async fn write(
     )))?;
     repo.record_size(commit, bytes)?;
     Ok(bytes)
+}
+
+/// Changes between the latest snapshot and `commit`, when that snapshot can serve as a
+/// base (its commit is still in the repository). `None` means write everything.
+async fn incremental_base(
+    remote: &Remote<'_>,
+    repo: &RepoCache,
+    git_dir: &Path,
+    commit: &str,
+) -> Option<(String, Vec<(u8, String)>)> {
+    let base = repo.latest_snapshot(commit)?;
+    let listing = remote
+        .git()
+        .git_dir(git_dir)
+        .args([
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-status",
+            &base,
+            commit,
+        ])
+        .output()
+        .await
+        .ok()?;
+    // `STATUS\0PATH\0` pairs.
+    let fields: Vec<&[u8]> = listing
+        .split(|b| *b == 0)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let mut changes = Vec::with_capacity(fields.len() / 2);
+    for pair in fields.chunks(2) {
+        let [status, path] = pair else { return None };
+        let path = std::str::from_utf8(path).ok()?.to_owned();
+        // Submodules and type changes are rare: write the snapshot whole.
+        if !matches!(status.first(), Some(b'A' | b'M' | b'D')) {
+            return None;
+        }
+        changes.push((status[0], path));
+    }
+    Some((base, changes))
+}
+
+/// Recreates `from`'s tree under `to`: directories made, files hard-linked (snapshots are
+/// read-only, so sharing is safe), symlinks copied.
+fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            std::fs::create_dir(&target)?;
+            link_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
+        } else {
+            std::fs::hard_link(&source, &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// After deleting `removed`, removes the directories it leaves empty (git tracks none).
+fn remove_empty_parents(root: &Path, removed: &Path) {
+    let mut dir = removed.parent();
+    while let Some(current) = dir {
+        if current == root || std::fs::remove_dir(current).is_err() {
+            break;
+        }
+        dir = current.parent();
+    }
 }
 
 /// Counts the commit's files and bytes from its tree, before writing any.

@@ -101,6 +101,11 @@ impl Source {
     /// What `spec`'s revision names now, at the cost of one `ls-remote` (no objects are
     /// transferred): compare it with the last synced commit to learn whether it moved.
     pub async fn resolve(&self, spec: &RepoSpec) -> Result<Resolved> {
+        // Boxed, like `snapshot`: callers then hold a pointer, not a large future.
+        Box::pin(self.resolve_spec(spec)).await
+    }
+
+    async fn resolve_spec(&self, spec: &RepoSpec) -> Result<Resolved> {
         let url = self.parse_url(&spec.url)?;
         let remote = self.remote(&url, &spec.credentials)?;
         match self.resolve_with(&remote, &spec.revision).await? {
@@ -127,6 +132,11 @@ impl Source {
     /// before (by any application), else fetched (shallow, one commit), checked against
     /// the limits and the signature demands, and written once.
     pub async fn snapshot(&self, spec: &RepoSpec) -> Result<Snapshot> {
+        // Boxed: the work below is a large future, and callers hold several at once.
+        Box::pin(self.make_snapshot(spec)).await
+    }
+
+    async fn make_snapshot(&self, spec: &RepoSpec) -> Result<Snapshot> {
         let url = self.parse_url(&spec.url)?;
         self.remember(&url, spec);
         let remote = self.remote(&url, &spec.credentials)?;
