@@ -28,3 +28,24 @@ pub(super) fn health(live: &Value) -> Health {
     }
     Health::healthy()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_scheduled_pod_updated_and_available() {
+        let status = |updated: i64, available: i64| {
+            json!({"status": {"desiredNumberScheduled": 3,
+            "updatedNumberScheduled": updated, "numberAvailable": available}})
+        };
+        assert_eq!(health(&status(3, 3)).status, HealthStatus::Healthy);
+        assert_eq!(health(&status(2, 3)).status, HealthStatus::Progressing);
+        assert_eq!(
+            health(&status(3, 1)),
+            Health::new(HealthStatus::Progressing, "1 of 3 pods available")
+        );
+    }
+}

@@ -17,3 +17,33 @@ pub(super) fn health(live: &Value) -> Health {
     }
     Health::new(HealthStatus::Progressing, "running")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn complete_failed_suspended_and_running() {
+        let with = |conditions: Value| json!({"status": {"conditions": conditions}});
+        assert_eq!(
+            health(&with(json!([{"type": "Complete", "status": "True"}]))).status,
+            HealthStatus::Healthy
+        );
+        assert_eq!(
+            health(&with(
+                json!([{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}])
+            )),
+            Health::new(HealthStatus::Degraded, "BackoffLimitExceeded")
+        );
+        assert_eq!(
+            health(&json!({"spec": {"suspend": true}})).status,
+            HealthStatus::Suspended
+        );
+        assert_eq!(
+            health(&json!({"status": {"active": 1}})).status,
+            HealthStatus::Progressing
+        );
+    }
+}

@@ -38,3 +38,29 @@ pub(super) fn health(live: &Value) -> Health {
         other => Health::new(HealthStatus::Progressing, other.to_ascii_lowercase()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn ready_running_pods_are_healthy_and_crash_loops_degraded() {
+        let ready = json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}});
+        assert_eq!(health(&ready).status, HealthStatus::Healthy);
+        let unready = json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}});
+        assert_eq!(health(&unready).status, HealthStatus::Progressing);
+        let crashing = json!({"status": {"phase": "Running", "containerStatuses": [
+            {"state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
+        assert_eq!(
+            health(&crashing),
+            Health::new(HealthStatus::Degraded, "CrashLoopBackOff")
+        );
+        assert_eq!(
+            health(&json!({"status": {"phase": "Succeeded"}})).status,
+            HealthStatus::Healthy
+        );
+        assert_eq!(health(&json!({})).status, HealthStatus::Progressing);
+    }
+}

@@ -29,3 +29,24 @@ pub(super) fn ingress_health(live: &Value) -> Health {
         Health::new(HealthStatus::Progressing, "waiting for an address")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn load_balancers_and_ingresses_wait_for_an_address() {
+        assert_eq!(
+            health(&json!({"spec": {"type": "ClusterIP"}})).status,
+            HealthStatus::Healthy
+        );
+        let pending = json!({"spec": {"type": "LoadBalancer"}});
+        assert_eq!(health(&pending).status, HealthStatus::Progressing);
+        let addressed = json!({"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}}});
+        assert_eq!(health(&addressed).status, HealthStatus::Healthy);
+        assert_eq!(ingress_health(&json!({})).status, HealthStatus::Progressing);
+        assert_eq!(ingress_health(&addressed).status, HealthStatus::Healthy);
+    }
+}

@@ -33,3 +33,28 @@ pub(super) fn health(live: &Value) -> Health {
     }
     Health::healthy()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn ready_replicas_and_revisions_decide() {
+        let base = |status: Value| json!({"metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": status});
+        let done = base(
+            json!({"observedGeneration": 1, "readyReplicas": 2, "currentRevision": "a", "updateRevision": "a"}),
+        );
+        assert_eq!(health(&done).status, HealthStatus::Healthy);
+        let rolling = base(
+            json!({"observedGeneration": 1, "readyReplicas": 2, "currentRevision": "a", "updateRevision": "b"}),
+        );
+        assert_eq!(health(&rolling).status, HealthStatus::Progressing);
+        let short = base(json!({"observedGeneration": 1, "readyReplicas": 1}));
+        assert_eq!(
+            health(&short),
+            Health::new(HealthStatus::Progressing, "1 of 2 replicas ready")
+        );
+    }
+}
