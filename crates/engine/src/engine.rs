@@ -2,6 +2,8 @@
 //! state one process keeps between plans. Operations live in files named for them
 //! (`plan.rs`, `apply.rs`, `health/`).
 
+use std::sync::Arc;
+
 use kube::Client;
 use tokio::sync::RwLock;
 
@@ -12,7 +14,8 @@ use crate::error::Result;
 /// Plans and applies desired sets against one cluster.
 pub struct Engine {
     pub(crate) client: Client,
-    catalog: RwLock<Catalog>,
+    /// Replaced whole on refresh; readers keep the version they started with.
+    catalog: RwLock<Arc<Catalog>>,
     pub(crate) cache: SyncCache,
 }
 
@@ -22,7 +25,7 @@ impl Engine {
         let catalog = Catalog::discover(&client).await?;
         Ok(Engine {
             client,
-            catalog: RwLock::new(catalog),
+            catalog: RwLock::new(Arc::new(catalog)),
             cache: SyncCache::default(),
         })
     }
@@ -30,11 +33,11 @@ impl Engine {
     /// Discovers the served kinds again (after CRDs changed).
     pub async fn refresh_discovery(&self) -> Result<()> {
         let fresh = Catalog::discover(&self.client).await?;
-        *self.catalog.write().await = fresh;
+        *self.catalog.write().await = Arc::new(fresh);
         Ok(())
     }
 
-    pub(crate) async fn catalog(&self) -> Catalog {
+    pub(crate) async fn catalog(&self) -> Arc<Catalog> {
         self.catalog.read().await.clone()
     }
 

@@ -97,9 +97,7 @@ pub(crate) async fn list_tracked(
                 item.metadata.namespace.clone(),
                 item.metadata.name.clone().unwrap_or_default(),
             );
-            if let Ok(value) = serde_json::to_value(&item) {
-                tracked.objects.insert(key, value);
-            }
+            tracked.objects.insert(key, into_value(item));
         }
     }
     tracked
@@ -119,5 +117,22 @@ pub(crate) async fn get(
             object: object.to_string(),
             source,
         })?;
-    Ok(live.and_then(|live| serde_json::to_value(live).ok()))
+    Ok(live.map(into_value))
+}
+
+/// A live object as JSON. Its body (`data`) already is JSON: only the metadata is
+/// serialised, not the whole object again — this runs for every listed object.
+pub(crate) fn into_value(object: DynamicObject) -> Value {
+    let mut map = match object.data {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    if let Some(types) = object.types {
+        map.insert("apiVersion".into(), types.api_version.into());
+        map.insert("kind".into(), types.kind.into());
+    }
+    if let Ok(metadata) = serde_json::to_value(object.metadata) {
+        map.insert("metadata".into(), metadata);
+    }
+    Value::Object(map)
 }

@@ -289,7 +289,7 @@ impl Engine {
             .patch(&target.object.name, params, &Patch::Apply(&target.manifest))
             .await
             .map_err(|err| Error::from_write(&target.object.to_string(), err))?;
-        Ok(serde_json::to_value(applied).unwrap_or_default())
+        Ok(live::into_value(applied))
     }
 
     async fn plan_prunes(

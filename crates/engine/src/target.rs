@@ -40,16 +40,26 @@ pub(crate) fn resolve(
     app: &AppId,
     default_namespace: Option<&str>,
 ) -> Result<Vec<Target>> {
-    let mut catalog = catalog.clone();
-    for object in desired.iter() {
-        let id = object.id();
-        if id.group == "apiextensions.k8s.io" && id.kind == "CustomResourceDefinition" {
-            catalog.add_crd(object.manifest());
-        }
-    }
+    let crds: Vec<_> = desired
+        .iter()
+        .filter(|o| {
+            o.id().group == "apiextensions.k8s.io" && o.id().kind == "CustomResourceDefinition"
+        })
+        .collect();
+    // Copied only when the set brings CRDs: the common plan reads the shared catalog.
+    let extended;
+    let catalog = if crds.is_empty() {
+        catalog
+    } else {
+        let mut with_crds = catalog.clone();
+        crds.iter()
+            .for_each(|crd| with_crds.add_crd(crd.manifest()));
+        extended = with_crds;
+        &extended
+    };
     let mut targets: Vec<Target> = desired
         .iter()
-        .map(|object| resolve_one(object, &catalog, app, default_namespace))
+        .map(|object| resolve_one(object, catalog, app, default_namespace))
         .collect::<Result<_>>()?;
     targets.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     // Render refuses duplicates by written identity; defaulting namespaces can still
