@@ -32,5 +32,5 @@ pub use directory::DirectoryOptions;
 pub use error::{Duplicate, Error, Result};
 pub use limits::Limits;
 pub use manifest::Ignored;
-pub use object::{DesiredObject, MASK, ObjectId, Origin};
+pub use object::{DesiredObject, MASK, ObjectId, Origin, write_identity};
 pub use renderer::{KUSTOMIZATION_FILES, RenderOptions, Rendered, Renderer, render};

@@ -28,14 +28,32 @@ pub struct ObjectId {
 impl fmt::Display for ObjectId {
     /// `Deployment.apps prod/web`, `ConfigMap web` (no namespace written), `Namespace prod`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.kind)?;
-        if !self.group.is_empty() {
-            write!(f, ".{}", self.group)?;
-        }
-        match &self.namespace {
-            Some(namespace) => write!(f, " {namespace}/{}", self.name),
-            None => write!(f, " {}", self.name),
-        }
+        write_identity(
+            f,
+            &self.group,
+            &self.kind,
+            self.namespace.as_deref(),
+            &self.name,
+        )
+    }
+}
+
+/// How plumb names an object everywhere (render's ids, the engine's references):
+/// `Kind[.group] [namespace/]name`.
+pub fn write_identity(
+    f: &mut fmt::Formatter<'_>,
+    group: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> fmt::Result {
+    f.write_str(kind)?;
+    if !group.is_empty() {
+        write!(f, ".{group}")?;
+    }
+    match namespace {
+        Some(namespace) => write!(f, " {namespace}/{name}"),
+        None => write!(f, " {name}"),
     }
 }
 
