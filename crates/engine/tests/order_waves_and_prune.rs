@@ -9,7 +9,7 @@ use common::{World, config_map, deployment, join, make_pods_ready};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
-use plumb_engine::{AppId, Change, Error, Inventory};
+use plumb_engine::{Change, Error, Inventory};
 
 #[tokio::test]
 async fn a_crd_and_its_custom_resources_apply_in_one_sync() {
@@ -134,19 +134,7 @@ async fn objects_removed_from_git_are_pruned_unless_they_opt_out() {
     assert!(result.succeeded(), "{result:#?}");
 
     let config_maps: Api<ConfigMap> = world.api();
-    plumb_testkit::eventually(
-        "the pruned object to go",
-        Duration::from_secs(30),
-        || async {
-            config_maps
-                .get_opt("gone")
-                .await
-                .ok()?
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    plumb_testkit::wait::until_deleted(&config_maps, "gone", Duration::from_secs(30)).await;
     assert!(config_maps.get_opt("kept").await.unwrap().is_some());
     assert!(config_maps.get_opt("stays").await.unwrap().is_some());
     assert!(
@@ -167,13 +155,7 @@ async fn an_empty_desired_set_never_prunes() {
         .await;
 
     let err = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(""),
-            &first.inventory,
-            &world.options(),
-        )
+        .plan_with("app", "", &first.inventory, &world.options())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::EmptySet { inventory: 1 }), "{err}");
@@ -207,13 +189,7 @@ async fn an_immutable_field_change_is_refused_unless_the_object_opts_in_to_recre
         .uid;
 
     let err = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(&frozen("2", "")),
-            &first.inventory,
-            &world.options(),
-        )
+        .plan_with("app", &frozen("2", ""), &first.inventory, &world.options())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Immutable { .. }), "{err}");

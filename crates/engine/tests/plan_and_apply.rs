@@ -132,13 +132,7 @@ async fn conflicts_are_forced_by_default_and_reported_when_not() {
         ..world.options()
     };
     let err = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(&set),
-            &Inventory::default(),
-            &polite,
-        )
+        .plan_with("app", &set, &Inventory::default(), &polite)
         .await
         .unwrap_err();
     match &err {
@@ -168,13 +162,7 @@ async fn ignored_differences_do_not_count_as_drift() {
         ..world.options()
     };
     let plan = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(&set),
-            &result.inventory,
-            &options,
-        )
+        .plan_with("app", &set, &result.inventory, &options)
         .await
         .unwrap();
     assert!(plan.is_in_sync(), "{:#?}", plan.actions);
@@ -188,13 +176,7 @@ async fn an_invalid_object_fails_the_plan_and_nothing_is_written() {
 
     world.requests.reset();
     let err = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(&set),
-            &Inventory::default(),
-            &world.options(),
-        )
+        .plan_with("app", &set, &Inventory::default(), &world.options())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
@@ -247,13 +229,7 @@ async fn a_kind_the_cluster_does_not_serve_is_an_error_naming_it() {
     let world = World::new("unknown").await;
     let set = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
     let err = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(set),
-            &Inventory::default(),
-            &world.options(),
-        )
+        .plan_with("app", set, &Inventory::default(), &world.options())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownKind { .. }), "{err}");
@@ -299,13 +275,7 @@ async fn fields_owned_by_an_ignored_manager_do_not_count_as_drift() {
         ..world.options()
     };
     let plan = world
-        .engine
-        .plan(
-            &AppId::new("app"),
-            &world.desired(&set),
-            &result.inventory,
-            &options,
-        )
+        .plan_with("app", &set, &result.inventory, &options)
         .await
         .unwrap();
     assert!(plan.is_in_sync(), "{:#?}", plan.actions);

@@ -112,19 +112,8 @@ async fn diff_then_apply_then_prune_from_the_command_line() {
         "{}",
         text(&prune)
     );
-    plumb_testkit::eventually(
-        "beta to be deleted",
-        std::time::Duration::from_secs(30),
-        || async {
-            config_maps
-                .get_opt("beta")
-                .await
-                .ok()?
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    plumb_testkit::wait::until_deleted(&config_maps, "beta", std::time::Duration::from_secs(30))
+        .await;
 }
 
 #[tokio::test]

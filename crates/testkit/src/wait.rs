@@ -28,3 +28,19 @@ where
         tokio::time::sleep(POLL).await;
     }
 }
+
+/// Waits until the object `name` no longer exists (deletion, finalizers and garbage
+/// collection are asynchronous in Kubernetes).
+///
+/// # Panics
+/// After `timeout`, naming the object.
+pub async fn until_deleted<K>(api: &kube::Api<K>, name: &str, timeout: Duration)
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let what = format!("{name} to be deleted");
+    eventually(&what, timeout, || async {
+        api.get_opt(name).await.ok()?.is_none().then_some(())
+    })
+    .await;
+}

@@ -151,15 +151,7 @@ async fn a_namespace_deletion_completes() {
         .unwrap();
 
     // The namespace controller empties it and removes the `kubernetes` finalizer.
-    eventually("the namespace to be gone", WAIT, || async {
-        namespaces
-            .get_opt(&name)
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    plumb_testkit::wait::until_deleted(&namespaces, &name, WAIT).await;
 }
 
 #[tokio::test]

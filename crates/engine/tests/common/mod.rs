@@ -133,17 +133,23 @@ impl World {
     }
 
     pub async fn plan(&self, app: &str, yaml: &str, previous: &Inventory) -> Plan {
-        self.engine
-            .plan(
-                &AppId::new(app),
-                &self.desired(yaml),
-                previous,
-                &self.options(),
-            )
+        self.plan_with(app, yaml, previous, &self.options())
             .await
             .unwrap()
     }
 
+    /// Plans with other options; the error is the test's to inspect.
+    pub async fn plan_with(
+        &self,
+        app: &str,
+        yaml: &str,
+        previous: &Inventory,
+        options: &PlanOptions,
+    ) -> plumb_engine::Result<Plan> {
+        self.engine
+            .plan(&AppId::new(app), &self.desired(yaml), previous, options)
+            .await
+    }
     /// Plans and applies; panics when the sync fails.
     pub async fn sync(&self, app: &str, yaml: &str, previous: &Inventory) -> SyncResult {
         let plan = self.plan(app, yaml, previous).await;
