@@ -1,8 +1,35 @@
-//! The in-cluster GitOps agent: the `Application` CRD and its reconcile loop.
+//! The in-cluster GitOps agent: the `Application` resource and the loop that keeps each
+//! one applied.
 //!
-//! It joins `source`, `render` and `engine` into a loop that keeps the cluster matching
-//! Git: drift watches, self-heal, status, history, events and leader election.
+//! ```text
+//!  Git remote ──source──▶ Snapshot ──render──▶ DesiredSet ──engine──▶ Plan ──engine──▶ SyncResult
+//!       ▲                                                               ▲
+//!       │ ls-remote on interval / request             drift watches ────┘ (live changes)
+//!  controller: Application watch ─▶ queue ─▶ reconcile ─▶ status, history, Events
+//! ```
 //!
-//! # Status
-//!
-//! Empty on purpose: its API arrives with the "Controller" issue.
+//! Event-driven: a managed object changed by anyone reaches its app through a watch in
+//! milliseconds, and only a reconcile whose commit or spec may have moved asks Git. A
+//! no-op reconcile costs one list per kind and no writes (the engine's cache). Everything
+//! the controller knows lives in Kubernetes — status, Events, an inventory ConfigMap — so
+//! a restarted controller picks up where the last one stopped.
+
+pub mod application;
+mod context;
+mod controller;
+mod error;
+mod events;
+pub mod install;
+mod leader;
+mod queue;
+mod reconcile;
+mod secrets;
+mod status;
+mod sync_loop;
+mod watches;
+
+pub use application::{AppKey, Application, ApplicationSpec, ApplicationStatus};
+pub use controller::{ControllerConfig, run};
+pub use error::{Error, Result};
+pub use events::REPORTER;
+pub use install::{InstallOptions, manifests};

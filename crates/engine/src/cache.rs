@@ -57,8 +57,10 @@ pub(crate) fn manifest_hash(manifest: &Map<String, Value>) -> u64 {
     hash_json(manifest)
 }
 
-/// A hash of a live object, ignoring what controllers rewrite without a change to it.
-pub(crate) fn live_hash(live: &Value, object: &ObjectRef) -> u64 {
+/// A hash of a live object, ignoring what controllers rewrite without a change to it
+/// (status, resourceVersion, managedFields…): equal hashes mean nobody changed what an
+/// apply could have set. Watchers use it to tell drift from status updates.
+pub fn live_hash(live: &Value, object: &ObjectRef) -> u64 {
     hash_json(&normalize(live, object, &[]))
 }
 

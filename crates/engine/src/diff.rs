@@ -25,11 +25,23 @@ const VOLATILE_METADATA: &[&str] = &[
     "selfLink",
 ];
 
+/// How many differing fields a diff names; the text shows them all.
+const MAX_FIELDS: usize = 16;
+
 /// A difference between live and desired, shown as a unified diff of YAML.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Diff {
     /// Unified diff, `live` → `desired`, with secret values masked.
     pub text: String,
+    /// The fields that differ, as JSON pointers (`/spec/replicas`), at most 16.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// The field managers other than plumb that own those fields in the live object —
+    /// who changed them (`kubectl`, `kube-controller-manager`, an operator). When nobody
+    /// owns them (a field was removed), the manager that wrote to the object last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_by: Vec<String>,
 }
 
 /// Strips what must not be compared.
@@ -79,7 +91,53 @@ pub(crate) fn compare(live: &Value, desired: &Value, sensitive: bool) -> Option<
         .context_radius(3)
         .header("live", "desired")
         .to_string();
-    Some(Diff { text })
+    let mut fields = Vec::new();
+    changed_paths(&live, &desired, &mut String::new(), &mut fields);
+    Some(Diff {
+        text,
+        fields,
+        changed_by: Vec::new(),
+    })
+}
+
+/// Collects the JSON pointers where `before` and `after` differ: the deepest map field
+/// that differs, or the list as a whole when its length changed.
+fn changed_paths(before: &Value, after: &Value, path: &mut String, found: &mut Vec<String>) {
+    if found.len() >= MAX_FIELDS || before == after {
+        return;
+    }
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                match (b.get(key), a.get(key)) {
+                    (Some(b), Some(a)) => changed_paths(b, a, path, found),
+                    _ if found.len() < MAX_FIELDS => found.push(path.clone()),
+                    _ => {}
+                }
+                path.truncate(len);
+            }
+        }
+        (Value::Array(b), Value::Array(a)) if a.len() == b.len() => {
+            for (index, (b, a)) in b.iter().zip(a).enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&index.to_string());
+                changed_paths(b, a, path, found);
+                path.truncate(len);
+            }
+        }
+        _ => found.push(if path.is_empty() {
+            "/".into()
+        } else {
+            path.clone()
+        }),
+    }
 }
 
 /// Masks the values of a sensitive object on both sides, keeping whether each changed
@@ -202,6 +260,18 @@ mod tests {
         .unwrap();
         assert!(diff.text.contains("-  replicas: 3"), "{}", diff.text);
         assert!(diff.text.contains("+  replicas: 2"), "{}", diff.text);
+        assert_eq!(diff.fields, ["/spec/replicas"]);
+    }
+
+    #[test]
+    fn differing_fields_are_named_down_to_list_items() {
+        let diff = compare(
+            &json!({"spec": {"containers": [{"name": "a", "image": "x:1"}], "paused": true}}),
+            &json!({"spec": {"containers": [{"name": "a", "image": "x:2"}]}}),
+            false,
+        )
+        .unwrap();
+        assert_eq!(diff.fields, ["/spec/containers/0/image", "/spec/paused"]);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use kube::Client;
+use kube::discovery::ApiResource;
 use tokio::sync::RwLock;
 
 use crate::cache::SyncCache;
 use crate::catalog::Catalog;
 use crate::error::Result;
+use crate::object_ref::ObjectRef;
 
 /// Plans and applies desired sets against one cluster.
 pub struct Engine {
@@ -30,11 +32,31 @@ impl Engine {
         })
     }
 
+    /// An engine acting through another client — the same cluster as another identity
+    /// (an impersonated ServiceAccount). It starts from this engine's catalog, so no
+    /// second discovery, and keeps its own incremental cache.
+    pub async fn acting_as(&self, client: Client) -> Engine {
+        Engine {
+            client,
+            catalog: RwLock::new(self.catalog().await),
+            cache: SyncCache::default(),
+        }
+    }
+
     /// Discovers the served kinds again (after CRDs changed).
     pub async fn refresh_discovery(&self) -> Result<()> {
         let fresh = Catalog::discover(&self.client).await?;
         *self.catalog.write().await = Arc::new(fresh);
         Ok(())
+    }
+
+    /// Where `object`'s kind is served, for watching it; `None` when it is not served.
+    pub async fn api_resource(&self, object: &ObjectRef) -> Option<ApiResource> {
+        let catalog = self.catalog().await;
+        catalog
+            .get(&object.group, &object.version, &object.kind)
+            .filter(|kind| kind.served)
+            .map(|kind| kind.resource.clone())
     }
 
     pub(crate) async fn catalog(&self) -> Arc<Catalog> {

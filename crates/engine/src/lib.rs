@@ -37,11 +37,13 @@ mod wait;
 pub const FIELD_MANAGER: &str = "plumb";
 
 pub use apply::{ApplyOptions, Outcome, SyncResult};
+pub use cache::live_hash as live_fingerprint;
 pub use diff::Diff;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use ignore::IgnoreRule;
 pub use inventory::{Inventory, config_map as inventory_config_map};
+pub use live::into_value as object_json;
 pub use object_ref::ObjectRef;
 pub use plan::{Action, Change, Plan, PlanOptions};
 pub use tracking::AppId;

@@ -122,7 +122,7 @@ pub(crate) async fn get(
 
 /// A live object as JSON. Its body (`data`) already is JSON: only the metadata is
 /// serialised, not the whole object again — this runs for every listed object.
-pub(crate) fn into_value(object: DynamicObject) -> Value {
+pub fn into_value(object: DynamicObject) -> Value {
     let mut map = match object.data {
         Value::Object(map) => map,
         _ => serde_json::Map::new(),

@@ -28,6 +28,106 @@ pub(crate) fn owned_by(object: &Value, managers: &[String]) -> Vec<Map<String, V
         .collect()
 }
 
+/// Who changed the fields at `paths` (JSON pointers into `object`): the managers other
+/// than plumb whose owned fields lie on those paths, most recent first. When none owns
+/// them — a field another manager removed is owned by nobody — the manager other than
+/// plumb that wrote to the object last.
+pub(crate) fn changed_by(object: &Value, paths: &[String]) -> Vec<String> {
+    let entries: Vec<&Value> = object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.get("manager").and_then(Value::as_str) != Some(crate::FIELD_MANAGER))
+        .collect();
+    let mut by_time: Vec<(&str, &str, bool)> = entries
+        .iter()
+        .filter_map(|entry| {
+            let manager = entry.get("manager").and_then(Value::as_str)?;
+            let time = entry.get("time").and_then(Value::as_str).unwrap_or("");
+            let mut owned = Vec::new();
+            if let Some(fields) = entry.get("fieldsV1").and_then(Value::as_object) {
+                owned_paths(object, fields, &mut String::new(), &mut owned);
+            }
+            let touches = owned.iter().any(|owned| {
+                paths
+                    .iter()
+                    .any(|path| on_path(owned, path) || on_path(path, owned))
+            });
+            Some((manager, time, touches))
+        })
+        .collect();
+    by_time.sort_by(|a, b| b.1.cmp(a.1));
+    let mut owners: Vec<String> = by_time
+        .iter()
+        .filter(|(_, _, touches)| *touches)
+        .map(|(manager, _, _)| (*manager).to_owned())
+        .collect();
+    if owners.is_empty() {
+        owners.extend(by_time.first().map(|(manager, _, _)| (*manager).to_owned()));
+    }
+    owners.dedup();
+    owners
+}
+
+/// Whether `prefix` is `path` or one of its ancestors.
+fn on_path(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The JSON pointers of the leaves a `fieldsV1` tree owns in `value`, resolving list
+/// items named by key or value to their index.
+fn owned_paths(
+    value: &Value,
+    fields: &Map<String, Value>,
+    path: &mut String,
+    out: &mut Vec<String>,
+) {
+    for (key, subtree) in fields {
+        let (child, segment) = if let Some(name) = key.strip_prefix("f:") {
+            (value.get(name), name.replace('~', "~0").replace('/', "~1"))
+        } else if let Some(selector) = key.strip_prefix("k:") {
+            let Ok(Value::Object(keys)) = serde_json::from_str(selector) else {
+                continue;
+            };
+            let found = value.as_array().and_then(|items| {
+                items
+                    .iter()
+                    .position(|item| keys.iter().all(|(k, v)| item.get(k) == Some(v)))
+            });
+            let Some(index) = found else { continue };
+            (value.get(index), index.to_string())
+        } else if let Some(literal) = key.strip_prefix("v:") {
+            let Ok(wanted) = serde_json::from_str::<Value>(literal) else {
+                continue;
+            };
+            let found = value
+                .as_array()
+                .and_then(|items| items.iter().position(|item| *item == wanted));
+            let Some(index) = found else { continue };
+            (value.get(index), index.to_string())
+        } else if let Some(index) = key.strip_prefix("i:") {
+            (
+                index.parse::<usize>().ok().and_then(|i| value.get(i)),
+                index.to_owned(),
+            )
+        } else {
+            continue;
+        };
+        let len = path.len();
+        path.push('/');
+        path.push_str(&segment);
+        match (child, subtree.as_object()) {
+            (Some(child), Some(sub)) if sub.keys().any(|k| k != ".") => {
+                owned_paths(child, sub, path, out)
+            }
+            _ => out.push(path.clone()),
+        }
+        path.truncate(len);
+    }
+}
+
 /// Removes every leaf field named by `fields` from `value`.
 pub(crate) fn remove(value: &mut Value, fields: &Map<String, Value>) {
     for (key, subtree) in fields {
@@ -96,6 +196,25 @@ mod tests {
                     .clone()
             ]
         );
+    }
+
+    #[test]
+    fn a_changed_field_is_attributed_to_the_manager_that_owns_it() {
+        let live = json!({
+            "metadata": {"managedFields": [
+                {"manager": "plumb", "time": "2026-11-23T10:00:00Z", "fieldsV1": {"f:spec": {"f:template": {}}}},
+                {"manager": "kubectl", "time": "2026-11-23T10:05:00Z", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {"manager": "hpa", "time": "2026-11-23T10:01:00Z", "fieldsV1": {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {"f:image": {}}}}}},
+            ]},
+            "spec": {"replicas": 5, "containers": [{"name": "sidecar"}, {"name": "web", "image": "x"}]},
+        });
+        assert_eq!(changed_by(&live, &["/spec/replicas".into()]), ["kubectl"]);
+        assert_eq!(
+            changed_by(&live, &["/spec/containers/1/image".into()]),
+            ["hpa"]
+        );
+        // Nobody owns a removed field: the last writer other than plumb is named.
+        assert_eq!(changed_by(&live, &["/spec/paused".into()]), ["kubectl"]);
     }
 
     #[test]

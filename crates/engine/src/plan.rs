@@ -144,7 +144,11 @@ impl Engine {
             .map(|t| t.object.name.as_str())
             .collect();
 
-        let mut actions: Vec<Action> = futures::stream::iter(targets.iter())
+        // The futures are made first, then streamed: a closure inside the stream would
+        // make the whole plan future non-`Send` (a rustc limit on higher-ranked lifetimes),
+        // and the controller runs plans on spawned tasks.
+        let pending: Vec<_> = targets
+            .iter()
             .map(|target| {
                 self.plan_one(
                     target,
@@ -153,6 +157,8 @@ impl Engine {
                     options,
                 )
             })
+            .collect();
+        let mut actions: Vec<Action> = futures::stream::iter(pending)
             .buffered(CONCURRENCY)
             .try_collect()
             .await?;
@@ -268,7 +274,10 @@ impl Engine {
                     .record(&target.object, hash, live_hash(&live, &target.object));
                 Ok(action(Change::InSync, None, None))
             }
-            Some(diff) => Ok(action(Change::Update, Some(diff), None)),
+            Some(mut diff) => {
+                diff.changed_by = managed::changed_by(&live, &diff.fields);
+                Ok(action(Change::Update, Some(diff), None))
+            }
         }
     }
 

@@ -28,6 +28,143 @@ pub(crate) enum Command {
     /// Encrypt or decrypt files with SOPS and age, compatible with the `sops` tool.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Run the GitOps controller: keep every Application applied (in or out of cluster).
+    Controller(ControllerArgs),
+    /// Print (or apply) the CRD, RBAC and Deployment that run plumb in a cluster.
+    Install(InstallArgs),
+    /// List Applications, or show one with its resources, health, last sync and drift.
+    #[command(subcommand)]
+    Get(GetCommand),
+    /// Ask the controller to sync an Application now, and follow it until done.
+    Sync(SyncAppArgs),
+    /// The sync history of an Application: revision, author, message, result.
+    History(AppArgs),
+    /// Pin an Application to an earlier revision (automation stops until --unpin).
+    Rollback(RollbackArgs),
+    /// Stop applying an Application (new commits and self-heal); drift is still reported.
+    Suspend(AppArgs),
+    /// Resume a suspended Application.
+    Resume(AppArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ControllerArgs {
+    #[command(flatten)]
+    pub(crate) cluster: Cluster,
+    /// Only reconcile Applications in this namespace (default: all namespaces).
+    #[arg(long = "watch-namespace")]
+    pub(crate) watch_namespace: Option<String>,
+    /// Where Git repositories and snapshots are cached.
+    #[arg(long, default_value = "/var/cache/plumb")]
+    pub(crate) cache_dir: PathBuf,
+    /// How many Applications reconcile at once.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) concurrency: usize,
+    /// Elect a leader among replicas (a Lease); only the leader applies.
+    #[arg(long)]
+    pub(crate) leader_election: bool,
+    /// Namespace of the leader-election Lease (default: $POD_NAMESPACE, else plumb-system).
+    #[arg(long)]
+    pub(crate) lease_namespace: Option<String>,
+    /// Name of the leader-election Lease.
+    #[arg(long, default_value = "plumb-controller")]
+    pub(crate) lease_name: String,
+    /// Allow repositories on the local file system (tests and demos).
+    #[arg(long)]
+    pub(crate) allow_local_repositories: bool,
+    /// How long a sync wave may take to become healthy.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub(crate) wave_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    #[command(flatten)]
+    pub(crate) cluster: Cluster,
+    /// Namespace of the controller.
+    #[arg(long, default_value = "plumb-system")]
+    pub(crate) install_namespace: String,
+    /// Container image of plumb.
+    #[arg(long, default_value = "ghcr.io/plumb-dev/plumb:latest")]
+    pub(crate) image: String,
+    /// Controller replicas (one leads).
+    #[arg(long, default_value_t = 2)]
+    pub(crate) replicas: u32,
+    /// Do not grant cluster-wide apply; every Application must name a ServiceAccount.
+    #[arg(long)]
+    pub(crate) impersonation_only: bool,
+    /// Only the CustomResourceDefinition.
+    #[arg(long)]
+    pub(crate) crds_only: bool,
+    /// Apply to the cluster instead of printing.
+    #[arg(long)]
+    pub(crate) apply: bool,
+}
+
+/// How to reach the cluster (no namespace defaulting of objects).
+#[derive(Debug, Args)]
+pub(crate) struct Cluster {
+    /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long)]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long)]
+    pub(crate) context: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GetCommand {
+    /// Applications with sync status, health, revision and last sync.
+    Apps(ListArgs),
+    /// One Application: resources, health, last sync, drift.
+    App(AppArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// All namespaces.
+    #[arg(short = 'A', long)]
+    pub(crate) all_namespaces: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Human)]
+    pub(crate) output: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AppArgs {
+    /// The Application's name.
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Human)]
+    pub(crate) output: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncAppArgs {
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
+    /// Return once the request is made, without following it.
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+    /// How long to follow it.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub(crate) timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RollbackArgs {
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
+    /// A history id (`plumb history`) or a commit id; omit with --unpin.
+    #[arg(required_unless_present = "unpin")]
+    pub(crate) revision: Option<String>,
+    /// Return to the revision followed before the rollback, and resume automation.
+    #[arg(long, conflicts_with = "revision")]
+    pub(crate) unpin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,9 +262,10 @@ pub(crate) struct SyncArgs {
     pub(crate) source: Source,
     #[command(flatten)]
     pub(crate) target: Target,
-    /// The app name: it marks the objects and names the inventory.
+    /// The app name: it marks the objects and names the inventory. For `plumb diff`,
+    /// without --app the argument names an Application and its live-vs-Git drift is shown.
     #[arg(long)]
-    pub(crate) app: String,
+    pub(crate) app: Option<String>,
     /// Report conflicts with other field managers instead of taking the fields over.
     #[arg(long)]
     pub(crate) no_force_conflicts: bool,

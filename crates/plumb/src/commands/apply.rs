@@ -13,7 +13,10 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let sync = &args.sync;
     let rendered = render_source(&sync.source)?;
     let (client, namespace) = connect(&sync.target).await?;
-    let app = AppId::new(&sync.app);
+    let Some(name) = &sync.app else {
+        bail!("--app NAME is required: it marks the objects and names the inventory");
+    };
+    let app = AppId::new(name);
     let previous = inventory_config_map::load(&client, &namespace, &app).await?;
     let engine = Engine::new(client.clone()).await?;
     let plan = engine

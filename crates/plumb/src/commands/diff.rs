@@ -9,9 +9,13 @@ use crate::commands::{connect, plan_options, render_source};
 use crate::output;
 
 pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    let Some(name) = &args.app else {
+        // `plumb diff NAME`: an Application's drift, as its controller last saw it.
+        return super::apps::diff(&args.source.path, &args.target, args.output).await;
+    };
     let rendered = render_source(&args.source)?;
     let (client, namespace) = connect(&args.target).await?;
-    let app = AppId::new(&args.app);
+    let app = AppId::new(name);
     let previous = inventory_config_map::load(&client, &namespace, &app).await?;
     let engine = Engine::new(client).await?;
     let plan = engine

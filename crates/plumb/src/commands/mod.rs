@@ -2,7 +2,10 @@
 //! Each returns the process exit code: 0 success, 1 differences (diff), 2 error.
 
 mod apply;
+mod apps;
+mod controller;
 mod diff;
+mod install;
 mod render;
 mod secrets;
 
@@ -24,6 +27,14 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => runtime()?.block_on(diff::run(&args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&args)),
         Command::Secrets(command) => secrets::run(&command),
+        Command::Controller(args) => runtime()?.block_on(controller::run(&args)),
+        Command::Install(args) => runtime()?.block_on(install::run(&args)),
+        Command::Get(command) => runtime()?.block_on(apps::get(&command)),
+        Command::Sync(args) => runtime()?.block_on(apps::sync(&args)),
+        Command::History(args) => runtime()?.block_on(apps::history(&args)),
+        Command::Rollback(args) => runtime()?.block_on(apps::rollback(&args)),
+        Command::Suspend(args) => runtime()?.block_on(apps::suspend(&args, true)),
+        Command::Resume(args) => runtime()?.block_on(apps::suspend(&args, false)),
     }
 }
 
@@ -55,27 +66,35 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
 
 /// A client for the cluster, found as kubectl finds it, and the namespace to default to.
 pub(crate) async fn connect(target: &Target) -> anyhow::Result<(Client, String)> {
-    let options = KubeConfigOptions {
-        context: target.context.clone(),
-        ..KubeConfigOptions::default()
-    };
-    let config = match &target.kubeconfig {
-        Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
-            Config::from_custom_kubeconfig(kubeconfig, &options).await?
-        }
-        None if target.context.is_some() => Config::from_kubeconfig(&options).await?,
-        None => Config::infer()
-            .await
-            .context("cannot find a cluster (set KUBECONFIG or --kubeconfig)")?,
-    };
+    let config = cluster_config(target.kubeconfig.as_deref(), target.context.as_deref()).await?;
     let namespace = target
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let client = Client::try_from(config).context("cannot build a Kubernetes client")?;
     Ok((client, namespace))
+}
+
+/// The cluster's configuration, found as kubectl finds it (in-cluster last).
+pub(crate) async fn cluster_config(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+) -> anyhow::Result<Config> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..KubeConfigOptions::default()
+    };
+    Ok(match kubeconfig {
+        Some(path) => {
+            let kubeconfig = Kubeconfig::read_from(path)
+                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
+            Config::from_custom_kubeconfig(kubeconfig, &options).await?
+        }
+        None if context.is_some() => Config::from_kubeconfig(&options).await?,
+        None => Config::infer()
+            .await
+            .context("cannot find a cluster (set KUBECONFIG or --kubeconfig)")?,
+    })
 }
 
 /// The plan options a diff or apply asks for.

@@ -1,0 +1,517 @@
+//! The `Application` resource (`plumb.dev/v1alpha1`): what to deploy from where, how to
+//! keep it in sync, and — in its status — what happened.
+//!
+//! The CRD's YAML, structural schema included, is generated from these types
+//! (`plumb install` prints it), so the schema and the code cannot disagree.
+//!
+//! Empty strings are never written (`skip_serializing_if`): the Kubernetes 1.20 API
+//! server this is tested against rejects `""` in a string field of a custom resource as
+//! `"null"`; reading fills them back in (`serde(default)`).
+
+use std::collections::BTreeMap;
+
+use kube::CustomResource;
+use plumb_engine::IgnoreRule;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Annotation the CLI and webhooks set (to the current time) to ask for a reconcile now.
+pub const RECONCILE_REQUESTED_AT: &str = "plumb.dev/reconcile-requested-at";
+/// Annotation `plumb rollback` sets while `spec.source.revision` is pinned to an earlier
+/// commit: it holds the revision to return to. While it is set, plumb applies the pinned
+/// commit once and then stops automated syncs and self-heal until the pin is removed.
+pub const PINNED_FROM: &str = "plumb.dev/pinned-from";
+/// How many syncs the status history keeps.
+pub const HISTORY_LIMIT: usize = 10;
+
+/// An application: a path in a Git repository kept applied to the cluster.
+#[derive(CustomResource, Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[kube(
+    group = "plumb.dev",
+    version = "v1alpha1",
+    kind = "Application",
+    namespaced,
+    status = "ApplicationStatus",
+    shortname = "app",
+    category = "plumb",
+    doc = "A path in a Git repository that plumb keeps applied to the cluster.",
+    printcolumn(name = "Sync", type_ = "string", json_path = ".status.sync.status"),
+    printcolumn(name = "Health", type_ = "string", json_path = ".status.health.status"),
+    printcolumn(
+        name = "Revision",
+        type_ = "string",
+        json_path = ".status.sync.shortRevision"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSpec {
+    /// Where the desired state comes from.
+    pub source: SourceSpec,
+    /// Where it goes.
+    #[serde(default)]
+    pub destination: DestinationSpec,
+    /// When and how plumb applies.
+    #[serde(default)]
+    pub sync_policy: SyncPolicy,
+    /// Fields left out of the comparison (e.g. `/spec/replicas` of a Deployment an HPA scales).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<IgnoreDifference>")]
+    pub ignore_differences: Vec<IgnoreRule>,
+    /// Applications (in this namespace) that must be Healthy at their current revision
+    /// before this one syncs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Dependency>,
+    /// Stops applying (new commits and self-heal); drift is still reported.
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+/// The repository, revision and path.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceSpec {
+    /// `https://`, `http://`, `ssh://`, `git@host:path` or `git://` URL of the repository.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Branch, tag, commit or semver range (`>=1.2.0 <2`); the default branch when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub revision: String,
+    /// Directory inside the repository. A kustomization there means Kustomize.
+    #[serde(default = "dot")]
+    pub path: String,
+    /// Secret (this namespace) with `username`/`password` (or token as password) for
+    /// HTTPS, or `identity` (private key) and `known_hosts` for SSH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<LocalRef>,
+    /// How encrypted files are decrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<Decryption>,
+    /// How a plain-manifest directory is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<DirectorySpec>,
+}
+
+fn dot() -> String {
+    ".".to_owned()
+}
+
+/// SOPS decryption.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Decryption {
+    /// Only `sops`.
+    pub provider: String,
+    /// Secret (this namespace) whose `*.agekey` entries hold age identities.
+    pub secret_ref: LocalRef,
+}
+
+/// Reading a plain-manifest directory.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectorySpec {
+    /// Read subdirectories too.
+    #[serde(default)]
+    pub recurse: bool,
+    /// Globs of files to read (all YAML/JSON when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Globs of files to skip.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+/// An object in the Application's own namespace, by name.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct LocalRef {
+    /// Its name.
+    pub name: String,
+}
+
+/// The cluster side.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationSpec {
+    /// Namespace for namespaced objects that name none; the Application's own when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// ServiceAccount (in the Application's namespace) every apply and prune is made as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+}
+
+/// When and how to apply.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicy {
+    /// Apply without being asked; absent means report only (and `plumb sync` applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<Automated>,
+    /// How often the repository is checked (`30s`, `1m`, `1h`). Webhooks and the
+    /// reconcile annotation make it sooner; live drift is seen at once.
+    #[serde(default = "default_interval")]
+    pub interval: String,
+    /// Retries after a failed sync.
+    #[serde(default)]
+    pub retry: Retry,
+    /// Take over fields other managers own (default), rather than fail with a conflict.
+    #[serde(default = "yes")]
+    pub force_conflicts: bool,
+    /// Accept a render with no objects (which prunes everything, when pruning).
+    #[serde(default)]
+    pub allow_empty: bool,
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy {
+            automated: None,
+            interval: default_interval(),
+            retry: Retry::default(),
+            force_conflicts: true,
+            allow_empty: false,
+        }
+    }
+}
+
+fn default_interval() -> String {
+    "3m".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Automated syncing.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Automated {
+    /// Delete objects that left Git.
+    #[serde(default)]
+    pub prune: bool,
+    /// Revert changes made to live objects by anyone else.
+    #[serde(default)]
+    pub self_heal: bool,
+}
+
+/// Retries with exponential backoff.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    /// Attempts after the first failure before waiting for the next interval (or change).
+    #[serde(default = "default_retry_limit")]
+    pub limit: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            limit: default_retry_limit(),
+        }
+    }
+}
+
+fn default_retry_limit() -> u32 {
+    5
+}
+
+/// Another Application this one waits for.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct Dependency {
+    /// Its name, in this namespace.
+    pub name: String,
+}
+
+/// The schema of one `ignoreDifferences` entry (the engine's `IgnoreRule`).
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "only its schema is used")]
+struct IgnoreDifference {
+    group: Option<String>,
+    kind: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+    json_pointers: Option<Vec<String>>,
+    managed_fields_managers: Option<Vec<String>>,
+}
+
+/// What plumb observed and did.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationStatus {
+    /// The spec generation this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// The last `plumb.dev/reconcile-requested-at` value handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+    /// Sync state.
+    #[serde(default)]
+    pub sync: SyncStatus,
+    /// Aggregated health: the worst of the resources'.
+    #[serde(default)]
+    pub health: HealthStatus,
+    /// kstatus conditions: `Ready`, `Reconciling`, `Stalled`, and `SyncLoop` when another
+    /// controller fights plumb over a field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Per managed object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceStatus>,
+    /// The last syncs, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<SyncRecord>,
+    /// Set while `spec.source.revision` is pinned by a rollback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pin>,
+}
+
+/// Whether the cluster matches Git.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// `Synced`, `OutOfSync` or `Unknown`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    /// The commit compared with (full id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Its first 7 characters, for `kubectl get`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_revision: Option<String>,
+    /// The last commit applied successfully.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied_revision: Option<String>,
+}
+
+/// Aggregated health.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+pub struct HealthStatus {
+    /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing` or `Unknown`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    /// Why, when not healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A kstatus-style condition.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// `Ready`, `Reconciling`, `Stalled` or `SyncLoop`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// A PascalCase reason.
+    pub reason: String,
+    /// For people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When the status last changed (RFC 3339).
+    pub last_transition_time: String,
+    /// The generation it was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// One managed object.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceStatus {
+    /// API group (empty for core).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace, for namespaced objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// `Synced` or `OutOfSync`.
+    pub status: String,
+    /// Its health.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// Why it is not healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_message: Option<String>,
+    /// The difference from Git while out of sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
+}
+
+/// How a live object differs from Git, and who changed it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    /// The fields that differ (JSON pointers).
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// The field managers that changed them.
+    #[serde(default)]
+    pub changed_by: Vec<String>,
+    /// Unified diff live → Git, Secret values masked; cut at 4 KiB.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub diff: String,
+    /// When plumb saw it (RFC 3339).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detected_at: String,
+}
+
+/// One sync in the history.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncRecord {
+    /// Increasing number of the sync.
+    pub id: u64,
+    /// Commit applied.
+    pub revision: String,
+    /// Its author, `Name <email>`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub author: String,
+    /// The first line of its message.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Why it ran: `NewRevision`, `SelfHeal`, `Requested`, `Rollback`, `Retry`.
+    pub trigger: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339.
+    pub finished_at: String,
+    /// `Succeeded` or `Failed`.
+    pub result: String,
+    /// What changed: `3 created, 1 updated, 2 pruned`, or why it failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+}
+
+/// A rollback pin.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Pin {
+    /// The commit the app is pinned to.
+    pub revision: String,
+    /// The revision it returns to when unpinned.
+    pub from: String,
+}
+
+impl Application {
+    /// `namespace/name`.
+    pub fn key(&self) -> AppKey {
+        AppKey {
+            namespace: self.metadata.namespace.clone().unwrap_or_default(),
+            name: self.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The annotation asking for a reconcile, if set.
+    pub fn requested_at(&self) -> Option<&str> {
+        self.annotation(RECONCILE_REQUESTED_AT)
+    }
+
+    /// The revision a rollback pin returns to, if pinned.
+    pub fn pinned_from(&self) -> Option<&str> {
+        self.annotation(PINNED_FROM)
+    }
+
+    fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a: &BTreeMap<String, String>| a.get(key))
+            .map(String::as_str)
+    }
+
+    /// The condition of this type, if any.
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        self.status
+            .as_ref()
+            .and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
+    }
+}
+
+/// An Application's identity: `namespace/name`. Its engine app id is the same string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppKey {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl std::fmt::Display for AppKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Parses an interval: `90s`, `5m`, `1h`, `1h30m`.
+pub fn parse_interval(text: &str) -> Option<std::time::Duration> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let value: u64 = number.parse().ok()?;
+        number.clear();
+        total += value
+            * match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return None,
+            };
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    (total > 0).then(|| std::time::Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::CustomResourceExt;
+
+    use super::*;
+
+    #[test]
+    fn intervals_read_like_go_durations() {
+        assert_eq!(parse_interval("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_interval("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_interval("5"), None);
+        assert_eq!(parse_interval("0s"), None);
+        assert_eq!(parse_interval("3d"), None);
+    }
+
+    #[test]
+    fn the_crd_is_structural_with_a_status_subresource_and_columns() {
+        let crd = serde_json::to_value(Application::crd()).unwrap();
+        let version = &crd["spec"]["versions"][0];
+        assert_eq!(version["name"], "v1alpha1");
+        assert!(version["subresources"]["status"].is_object());
+        let columns: Vec<&str> = version["additionalPrinterColumns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(columns, ["Sync", "Health", "Revision", "Age"]);
+        let spec = &version["schema"]["openAPIV3Schema"]["properties"]["spec"];
+        assert_eq!(spec["required"], serde_json::json!(["source"]));
+        assert!(
+            spec["properties"]["ignoreDifferences"]["items"]["properties"]["jsonPointers"]
+                .is_object()
+        );
+    }
+}

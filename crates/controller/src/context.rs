@@ -1,0 +1,166 @@
+//! What every reconcile shares: clients, the engine, the source cache, the drift watches,
+//! the queue, the Applications as last seen, and per-app state kept between reconciles.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use plumb_engine::{Engine, Inventory};
+use plumb_render::DesiredSet;
+use plumb_source::{CommitMetadata, Source};
+
+use crate::application::{AppKey, Application};
+use crate::events::Events;
+use crate::queue::Queue;
+use crate::sync_loop::LoopGuard;
+use crate::watches::LiveObjects;
+
+/// Tunables of the controller.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// How long a sync wave may take to become healthy.
+    pub wave_timeout: Duration,
+}
+
+/// A rendered revision, kept until the source or revision changes.
+#[derive(Debug)]
+pub(crate) struct Desired {
+    /// The commit (full id).
+    pub commit: String,
+    /// Its author and message.
+    pub metadata: CommitMetadata,
+    /// The source spec it was rendered from, serialised: a change means render again.
+    pub source_key: String,
+    /// The objects.
+    pub set: DesiredSet,
+}
+
+/// What one app keeps between reconciles (in memory only: everything here can be
+/// rebuilt from Git, the cluster and the Application's status after a restart).
+#[derive(Debug, Default)]
+pub(crate) struct AppState {
+    /// The last rendered revision.
+    pub desired: Option<Arc<Desired>>,
+    /// The inventory as last stored.
+    pub inventory: Option<Inventory>,
+    /// The commit and generation last applied successfully.
+    pub applied: Option<(String, Option<i64>)>,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// Sync-loop detection.
+    pub loop_guard: LoopGuard,
+    /// The status as plumb last wrote it. The watched Application can lag behind its own
+    /// status writes; building on a stale copy would lose history entries.
+    pub(crate) status: Option<crate::application::ApplicationStatus>,
+    /// The engine impersonating the app's ServiceAccount, and whom.
+    pub impersonating: Option<(String, Arc<Engine>)>,
+}
+
+/// Shared by all reconciles.
+pub(crate) struct Context {
+    /// The controller's own client.
+    pub client: kube::Client,
+    /// Its configuration, to derive impersonating clients from.
+    pub config: kube::Config,
+    /// The engine acting as the controller.
+    pub engine: Arc<Engine>,
+    /// The Git cache.
+    pub source: Arc<Source>,
+    /// Drift watches and the health they see.
+    pub live: Arc<LiveObjects>,
+    /// What to reconcile next.
+    pub queue: Arc<Queue>,
+    /// Kubernetes Events.
+    pub events: Events,
+    /// Tunables.
+    pub settings: Settings,
+    /// Applications as last seen by the watch.
+    pub apps: RwLock<HashMap<AppKey, Arc<Application>>>,
+    states: Mutex<HashMap<AppKey, AppState>>,
+}
+
+impl Context {
+    /// A context; Applications and states start empty.
+    pub(crate) fn new(
+        client: kube::Client,
+        config: kube::Config,
+        engine: Arc<Engine>,
+        source: Arc<Source>,
+        live: Arc<LiveObjects>,
+        queue: Arc<Queue>,
+        settings: Settings,
+    ) -> Self {
+        Context {
+            events: Events::new(client.clone()),
+            client,
+            config,
+            engine,
+            source,
+            live,
+            queue,
+            settings,
+            apps: RwLock::default(),
+            states: Mutex::default(),
+        }
+    }
+
+    /// Takes `key`'s state out for a reconcile (the queue runs one reconcile per app).
+    pub(crate) fn take_state(&self, key: &AppKey) -> AppState {
+        self.lock_states().remove(key).unwrap_or_default()
+    }
+
+    /// Puts `key`'s state back.
+    pub(crate) fn put_state(&self, key: AppKey, state: AppState) {
+        if self.app(&key).is_some() {
+            self.lock_states().insert(key, state);
+        }
+    }
+
+    /// Forgets a deleted app.
+    pub(crate) fn forget(&self, key: &AppKey) {
+        self.lock_states().remove(key);
+        self.apps
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
+    /// The Application as last seen.
+    pub(crate) fn app(&self, key: &AppKey) -> Option<Arc<Application>> {
+        self.apps
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// Why `app` must wait for a dependency, if it must: each one it depends on has to be
+    /// Healthy and Synced at its current generation.
+    pub(crate) fn unready_dependency(&self, app: &Application) -> Option<String> {
+        let namespace = app.key().namespace;
+        for dependency in &app.spec.depends_on {
+            let key = AppKey {
+                namespace: namespace.clone(),
+                name: dependency.name.clone(),
+            };
+            let Some(other) = self.app(&key) else {
+                return Some(format!("dependency {key} does not exist"));
+            };
+            let ready = other.status.as_ref().is_some_and(|status| {
+                status.health.status == "Healthy"
+                    && status.sync.status == "Synced"
+                    && status.observed_generation == other.metadata.generation
+            });
+            if !ready {
+                return Some(format!(
+                    "dependency {key} is not yet Healthy and Synced at its current revision"
+                ));
+            }
+        }
+        None
+    }
+
+    fn lock_states(&self) -> std::sync::MutexGuard<'_, HashMap<AppKey, AppState>> {
+        self.states.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,157 @@
+//! The controller process: leadership, the Application watch, workers.
+//!
+//! ```text
+//!  leader election ─▶ watch Applications ─▶ queue (spec changed / reconcile requested)
+//!                     drift watches ───────▶ queue (live change / health)
+//!                     workers (N) ◀─ queue ─▶ reconcile ─▶ queue again after interval
+//! ```
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::Api;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use plumb_engine::Engine;
+use plumb_source::{Source, SourceConfig};
+
+use crate::application::{AppKey, Application};
+use crate::context::{Context, Settings};
+use crate::error::{Error, Result};
+use crate::leader::LeaderElection;
+use crate::queue::{Queue, Reasons};
+use crate::reconcile::reconcile;
+use crate::watches::LiveObjects;
+
+/// How the controller runs.
+#[derive(Clone, Debug)]
+pub struct ControllerConfig {
+    /// Watch Applications in this namespace only; all namespaces when `None`.
+    pub namespace: Option<String>,
+    /// Where Git repositories and snapshots are cached.
+    pub cache_dir: PathBuf,
+    /// How many Applications reconcile at once.
+    pub concurrency: usize,
+    /// Elect a leader among replicas: `(lease namespace, lease name, this replica's id)`.
+    pub leader_election: Option<(String, String, String)>,
+    /// Allow `file://` and plain-path repositories (tests, demos).
+    pub allow_local_repositories: bool,
+    /// How long a sync wave may take to become healthy.
+    pub wave_timeout: Duration,
+}
+
+/// Runs the controller until leadership is lost or the Application watch ends.
+pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()> {
+    let client = kube::Client::try_from(config.clone()).map_err(|source| Error::Kube {
+        action: "building the client".into(),
+        source,
+    })?;
+    let election = settings
+        .leader_election
+        .as_ref()
+        .map(|(namespace, name, id)| LeaderElection::new(client.clone(), namespace, name, id));
+    if let Some(election) = &election {
+        election.acquire().await?;
+    }
+    let engine = Arc::new(Engine::new(client.clone()).await?);
+    let mut source_config = SourceConfig::new(&settings.cache_dir);
+    source_config.allow_local = settings.allow_local_repositories;
+    let source = Arc::new(Source::new(source_config)?);
+    let queue = Arc::new(Queue::default());
+    let live = LiveObjects::new(client.clone(), Arc::clone(&queue));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        config,
+        engine,
+        source,
+        Arc::clone(&live),
+        Arc::clone(&queue),
+        Settings {
+            wave_timeout: settings.wave_timeout,
+        },
+    ));
+
+    let workers: Vec<_> = (0..settings.concurrency.max(1))
+        .map(|_| tokio::spawn(work(Arc::clone(&ctx))))
+        .collect();
+    let api: Api<Application> = match &settings.namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    };
+    let outcome = tokio::select! {
+        () = watch_applications(&ctx, api) => Ok(()),
+        err = async {
+            match &election {
+                Some(election) => election.hold().await,
+                None => std::future::pending().await,
+            }
+        } => Err(err),
+    };
+    queue.close();
+    live.stop();
+    for worker in workers {
+        worker.abort();
+    }
+    outcome
+}
+
+/// Feeds the queue from the Application watch: new apps, spec changes, reconcile requests.
+async fn watch_applications(ctx: &Context, api: Api<Application>) {
+    let mut seen: HashMap<AppKey, (Option<i64>, Option<String>, Option<String>)> = HashMap::new();
+    let mut events = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(Event::Apply(app) | Event::InitApply(app)) => {
+                let key = app.key();
+                let fingerprint = (
+                    app.metadata.generation,
+                    app.requested_at().map(str::to_owned),
+                    app.pinned_from().map(str::to_owned),
+                );
+                let previous = seen.insert(key.clone(), fingerprint.clone());
+                ctx.apps
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key.clone(), Arc::new(app));
+                let reasons = match previous {
+                    None => Some(Reasons::SPEC),
+                    Some(old) if old.1 != fingerprint.1 => Some(Reasons::REQUESTED),
+                    Some(old) if old != fingerprint => Some(Reasons::SPEC),
+                    Some(_) => None,
+                };
+                if let Some(reasons) = reasons {
+                    ctx.queue.add(key, reasons);
+                }
+            }
+            Ok(Event::Delete(app)) => {
+                let key = app.key();
+                seen.remove(&key);
+                ctx.queue.remove(&key);
+                ctx.live.unregister(&key);
+                ctx.forget(&key);
+                tracing::info!(app = %key, "deleted; its objects stay in the cluster");
+            }
+            Ok(Event::Init | Event::InitDone) => {}
+            Err(err) => tracing::warn!("watching Applications failed, retrying: {err}"),
+        }
+    }
+}
+
+async fn work(ctx: Arc<Context>) {
+    while let Some((key, reasons)) = ctx.queue.next().await {
+        if let Some(app) = ctx.app(&key) {
+            let started = std::time::Instant::now();
+            let next = reconcile(&ctx, app, reasons).await;
+            tracing::debug!(app = %key, ?reasons, elapsed = ?started.elapsed(), "reconciled");
+            if ctx.app(&key).is_some() {
+                ctx.queue.add_after(key.clone(), next.reasons, next.after);
+            }
+        }
+        ctx.queue.done(&key);
+    }
+}

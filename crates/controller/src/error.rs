@@ -1,0 +1,74 @@
+//! The controller's error type: why a reconcile or the controller itself failed. Each
+//! variant becomes a condition reason on the Application, so users see it with
+//! `kubectl get app` / `plumb get app` and know what to fix.
+
+/// Why a reconcile (or the controller) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The repository could not be reached, resolved or fetched.
+    #[error("fetching the source failed: {0}")]
+    Source(#[from] plumb_source::Error),
+    /// The revision's files do not render; the cluster was left as it was.
+    #[error("rendering {path} at {revision} failed: {source}; the cluster was left as it was")]
+    Render {
+        /// The application path.
+        path: String,
+        /// The commit.
+        revision: String,
+        /// Why.
+        source: plumb_render::Error,
+    },
+    /// Planning or applying failed.
+    #[error("{0}")]
+    Engine(#[from] plumb_engine::Error),
+    /// A Secret the Application names is missing or unusable.
+    #[error("secret {secret} {detail}")]
+    Credentials {
+        /// `namespace/name`.
+        secret: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The Application's spec is unusable.
+    #[error("invalid spec: {0}")]
+    Spec(String),
+    /// A request to the API server failed.
+    #[error("{action}: {source}")]
+    Kube {
+        /// What was being done.
+        action: String,
+        /// The client's error.
+        source: kube::Error,
+    },
+    /// Leadership was lost; this replica stops so it never applies beside the new leader.
+    #[error("leadership lost: {0}")]
+    LeadershipLost(String),
+}
+
+impl Error {
+    /// The PascalCase reason for conditions and events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Source(_) => "FetchFailed",
+            Error::Render { .. } => "RenderFailed",
+            Error::Engine(plumb_engine::Error::Invalid { .. })
+            | Error::Engine(plumb_engine::Error::UnknownKind { .. }) => "InvalidObject",
+            Error::Engine(_) => "SyncFailed",
+            Error::Credentials { .. } => "CredentialsInvalid",
+            Error::Spec(_) => "InvalidSpec",
+            Error::Kube { .. } => "APIRequestFailed",
+            Error::LeadershipLost(_) => "LeadershipLost",
+        }
+    }
+
+    /// Whether retrying without a change in Git or the spec cannot help (kstatus `Stalled`).
+    pub fn is_stalled(&self) -> bool {
+        matches!(
+            self,
+            Error::Render { .. } | Error::Spec(_) | Error::Credentials { .. }
+        ) || self.reason() == "InvalidObject"
+    }
+}
+
+/// The controller's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

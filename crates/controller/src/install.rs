@@ -1,0 +1,166 @@
+//! What `plumb install` prints or applies: the CRD, the controller's namespace,
+//! ServiceAccount, RBAC and Deployment.
+//!
+//! RBAC is least privilege for what the controller itself does (Applications, their
+//! status, Events, Leases, inventory ConfigMaps, reading Secrets it is pointed at,
+//! impersonating ServiceAccounts). Applying arbitrary objects is the one broad grant; with
+//! `impersonation_only` it is left out, and every Application must then name a
+//! ServiceAccount (`destination.serviceAccountName`) whose own RBAC bounds what it changes.
+
+use kube::CustomResourceExt;
+use serde_json::{Value, json};
+
+use crate::application::Application;
+
+/// Options of `plumb install`.
+#[derive(Clone, Debug)]
+pub struct InstallOptions {
+    /// Namespace of the controller.
+    pub namespace: String,
+    /// Container image of plumb.
+    pub image: String,
+    /// Replicas (leader election keeps one active).
+    pub replicas: u32,
+    /// Leave out the cluster-wide apply grant.
+    pub impersonation_only: bool,
+}
+
+/// The objects to install, in apply order.
+pub fn manifests(options: &InstallOptions) -> Vec<Value> {
+    let namespace = &options.namespace;
+    let mut crd = serde_json::to_value(Application::crd()).unwrap_or(Value::Null);
+    strip_defaults(&mut crd);
+    let mut objects = vec![
+        crd,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
+        json!({"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": {"name": "plumb-controller", "namespace": namespace}}),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "plumb-controller"},
+            "rules": [
+                {"apiGroups": ["plumb.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "patch", "update"]},
+                {"apiGroups": ["plumb.dev"], "resources": ["applications/status"], "verbs": ["get", "patch", "update"]},
+                {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "patch", "update"]},
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
+                {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+            ],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "plumb-controller"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "plumb-controller"},
+            "subjects": [{"kind": "ServiceAccount", "name": "plumb-controller", "namespace": namespace}],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "plumb-leader-election", "namespace": namespace},
+            "rules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "plumb-leader-election", "namespace": namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "plumb-leader-election"},
+            "subjects": [{"kind": "ServiceAccount", "name": "plumb-controller", "namespace": namespace}],
+        }),
+    ];
+    if !options.impersonation_only {
+        objects.push(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "plumb-applier"},
+            "rules": [
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                {"nonResourceURLs": ["*"], "verbs": ["*"]},
+            ],
+        }));
+        objects.push(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "plumb-applier"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "plumb-applier"},
+            "subjects": [{"kind": "ServiceAccount", "name": "plumb-controller", "namespace": namespace}],
+        }));
+    }
+    objects.push(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "plumb-controller", "namespace": namespace, "labels": {"app.kubernetes.io/name": "plumb"}},
+        "spec": {
+            "replicas": options.replicas,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "plumb"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "plumb"}},
+                "spec": {
+                    "serviceAccountName": "plumb-controller",
+                    "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "fsGroup": 65532},
+                    "containers": [{
+                        "name": "controller",
+                        "image": options.image,
+                        "args": ["controller", "--leader-election", "--cache-dir", "/var/cache/plumb"],
+                        "env": [
+                            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                        ],
+                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                        "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                                            "capabilities": {"drop": ["ALL"]}},
+                        "volumeMounts": [{"name": "cache", "mountPath": "/var/cache/plumb"}, {"name": "tmp", "mountPath": "/tmp"}],
+                    }],
+                    "volumes": [{"name": "cache", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
+                },
+            },
+        },
+    }));
+    objects
+}
+
+/// Removes `default` from the CRD's schema. Defaults are applied when plumb reads an
+/// Application (serde), and Kubernetes 1.20 rejects the empty-string defaults the schema
+/// generator writes (`in body must be of type string: "null"`).
+fn strip_defaults(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("default");
+            map.values_mut().for_each(strip_defaults);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_defaults),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(options: &InstallOptions) -> Vec<String> {
+        manifests(options)
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn impersonation_only_leaves_out_the_apply_grant() {
+        let mut options = InstallOptions {
+            namespace: "plumb-system".into(),
+            image: "plumb:dev".into(),
+            replicas: 2,
+            impersonation_only: false,
+        };
+        assert!(kinds(&options).contains(&"ClusterRoleBinding/plumb-applier".to_owned()));
+        options.impersonation_only = true;
+        let objects = kinds(&options);
+        assert!(!objects.iter().any(|o| o.contains("applier")));
+        assert_eq!(
+            objects[0],
+            "CustomResourceDefinition/applications.plumb.dev"
+        );
+        assert_eq!(objects.last().unwrap(), "Deployment/plumb-controller");
+    }
+}

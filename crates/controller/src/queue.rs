@@ -1,0 +1,202 @@
+//! The work queue: which Applications to reconcile, when, and why.
+//!
+//! Like client-go's workqueue: a key is queued at most once (a second request merges its
+//! reason and keeps the earlier time), a key being reconciled is never handed out twice,
+//! and one queued meanwhile waits until the running reconcile is done. Unlike kube-runtime's
+//! `Controller`, it keeps *why* a key was queued, because the reasons decide the work: drift
+//! needs no `git ls-remote`, a new spec or a webhook does.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::application::AppKey;
+
+/// Why an Application is reconciled. Several can hold at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Reasons(u8);
+
+impl Reasons {
+    /// The spec changed, or the app was just seen (start-up).
+    pub(crate) const SPEC: Reasons = Reasons(1);
+    /// Someone asked (annotation, CLI, webhook).
+    pub(crate) const REQUESTED: Reasons = Reasons(1 << 1);
+    /// The polling interval passed.
+    pub(crate) const INTERVAL: Reasons = Reasons(1 << 2);
+    /// A managed object changed.
+    pub(crate) const DRIFT: Reasons = Reasons(1 << 3);
+    /// A managed object's health may have changed.
+    pub(crate) const HEALTH: Reasons = Reasons(1 << 4);
+    /// A failed attempt is tried again, or a dependency is waited for.
+    pub(crate) const RETRY: Reasons = Reasons(1 << 5);
+
+    /// Whether every reason of `other` is present.
+    pub(crate) fn contains(self, other: Reasons) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether the repository must be asked where the revision points now.
+    pub(crate) fn needs_resolve(self) -> bool {
+        self.0 & (Self::SPEC.0 | Self::REQUESTED.0 | Self::INTERVAL.0 | Self::RETRY.0) != 0
+    }
+}
+
+impl std::ops::BitOr for Reasons {
+    type Output = Reasons;
+    fn bitor(self, rhs: Reasons) -> Reasons {
+        Reasons(self.0 | rhs.0)
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    due: Instant,
+    reasons: Reasons,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: HashMap<AppKey, Entry>,
+    running: HashSet<AppKey>,
+    closed: bool,
+}
+
+/// Keys to reconcile, due now or later.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+impl Queue {
+    /// Queues `key` now.
+    pub(crate) fn add(&self, key: AppKey, reasons: Reasons) {
+        self.add_after(key, reasons, Duration::ZERO);
+    }
+
+    /// Queues `key` after `delay` (or sooner, if it is already queued sooner).
+    pub(crate) fn add_after(&self, key: AppKey, reasons: Reasons, delay: Duration) {
+        let due = Instant::now() + delay;
+        {
+            let mut state = self.lock();
+            let entry = state.pending.entry(key).or_insert(Entry { due, reasons });
+            entry.due = entry.due.min(due);
+            entry.reasons = entry.reasons | reasons;
+        }
+        self.changed.notify_one();
+    }
+
+    /// Forgets `key` (its Application was deleted).
+    pub(crate) fn remove(&self, key: &AppKey) {
+        self.lock().pending.remove(key);
+    }
+
+    /// Stops handing out keys; `next` then returns `None`.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_waiters();
+    }
+
+    /// The next due key not being reconciled, waiting for one. Call [`Queue::done`] after.
+    pub(crate) async fn next(&self) -> Option<(AppKey, Reasons)> {
+        loop {
+            let notified = self.changed.notified();
+            let wait = {
+                let mut state = self.lock();
+                if state.closed {
+                    return None;
+                }
+                let now = Instant::now();
+                let ready = state
+                    .pending
+                    .iter()
+                    .filter(|(key, _)| !state.running.contains(*key))
+                    .min_by_key(|(_, entry)| entry.due)
+                    .map(|(key, entry)| (key.clone(), entry.due));
+                match ready {
+                    Some((key, due)) if due <= now => {
+                        let entry = state.pending.remove(&key)?;
+                        state.running.insert(key.clone());
+                        return Some((key, entry.reasons));
+                    }
+                    Some((_, due)) => Some(due),
+                    None => None,
+                }
+            };
+            match wait {
+                Some(due) => {
+                    tokio::select! {
+                        () = notified => {}
+                        () = tokio::time::sleep_until(due) => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// Marks `key`'s reconcile finished, so it can be handed out again.
+    pub(crate) fn done(&self, key: &AppKey) {
+        self.lock().running.remove(key);
+        self.changed.notify_one();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> AppKey {
+        AppKey {
+            namespace: "ns".into(),
+            name: name.into(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_is_queued_once_with_all_its_reasons_at_the_earliest_time() {
+        let queue = Queue::default();
+        queue.add_after(key("a"), Reasons::INTERVAL, Duration::from_secs(60));
+        queue.add(key("a"), Reasons::DRIFT);
+        assert_eq!(queue.len(), 1);
+        let (got, reasons) = queue.next().await.unwrap();
+        assert_eq!(got, key("a"));
+        assert!(reasons.contains(Reasons::DRIFT) && reasons.contains(Reasons::INTERVAL));
+        assert!(reasons.needs_resolve());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_running_key_is_not_handed_out_again_until_done() {
+        let queue = std::sync::Arc::new(Queue::default());
+        queue.add(key("a"), Reasons::DRIFT);
+        let (first, _) = queue.next().await.unwrap();
+        queue.add(key("a"), Reasons::DRIFT);
+        queue.add_after(key("b"), Reasons::SPEC, Duration::from_millis(10));
+        // `b` comes first, even though `a` is due earlier: `a` is still running.
+        let (second, _) = queue.next().await.unwrap();
+        assert_eq!(second, key("b"));
+        queue.done(&first);
+        let (third, reasons) = queue.next().await.unwrap();
+        assert_eq!(third, key("a"));
+        assert!(!reasons.needs_resolve(), "drift alone needs no ls-remote");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delayed_keys_wait_their_turn() {
+        let queue = Queue::default();
+        queue.add_after(key("late"), Reasons::INTERVAL, Duration::from_secs(30));
+        let started = Instant::now();
+        let (got, _) = queue.next().await.unwrap();
+        assert_eq!(got, key("late"));
+        assert!(started.elapsed() >= Duration::from_secs(30));
+    }
+}

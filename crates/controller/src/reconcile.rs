@@ -1,0 +1,509 @@
+//! One reconcile of one Application: source → render → plan → (apply) → status.
+//!
+//! ```text
+//!  reasons ─▶ resolve revision (ls-remote)? ─▶ moved or spec changed? ─▶ snapshot + render
+//!          │  (only for spec/interval/request/retry: drift skips Git entirely)
+//!          └▶ plan (engine: cache hits cost nothing) ─▶ decide ─▶ apply + prune ─▶ status
+//! ```
+//!
+//! What decides whether to apply, in order: suspended → never; a requested sync (`plumb
+//! sync`) → yes; a rollback pin → only the pinned commit, once; automated → a new revision
+//! or spec, a retry after failure, or drift when `selfHeal` is on (unless a sync loop
+//! holds self-heal back); otherwise the app is only reported OutOfSync.
+//!
+//! Safety: a failed fetch, render or plan changes nothing in the cluster. The inventory is
+//! written ahead of every apply (previous ∪ desired), so a controller killed mid-sync
+//! still knows every object it may have created and prunes correctly after restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use plumb_engine::health::HealthStatus;
+use plumb_engine::{
+    AppId, ApplyOptions, Change, Engine, Inventory, ObjectRef, Plan, PlanOptions, SyncResult,
+    inventory_config_map,
+};
+use plumb_render::{DirectoryOptions, RenderOptions};
+use plumb_source::{CommitMetadata, RepoSpec, Revision};
+use tokio::time::Instant;
+
+use crate::application::{Application, parse_interval};
+use crate::context::{AppState, Context, Desired};
+use crate::error::{Error, Result};
+use crate::events::Notice;
+use crate::queue::Reasons;
+use crate::secrets;
+use crate::status::{self, Observation, SyncOutcome};
+
+/// How soon to look again while resources are still progressing.
+const PROGRESS_POLL: Duration = Duration::from_secs(3);
+/// How soon to look again while waiting for a dependency.
+const DEPENDENCY_POLL: Duration = Duration::from_secs(2);
+
+/// When to reconcile this app next, and why.
+#[derive(Debug)]
+pub(crate) struct Next {
+    /// After how long.
+    pub after: Duration,
+    /// The reason to record.
+    pub reasons: Reasons,
+}
+
+/// Reconciles `app`. Never fails: failures become status, events and a retry.
+pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Reasons) -> Next {
+    let key = app.key();
+    let mut state = ctx.take_state(&key);
+    let interval =
+        parse_interval(&app.spec.sync_policy.interval).unwrap_or(Duration::from_secs(180));
+    let started = status::now();
+    let result = run(ctx, &app, reasons, &mut state).await;
+    let next = match result {
+        Ok(observation) => {
+            let next = match &observation.waiting {
+                Some(wait) => Next {
+                    after: *wait,
+                    reasons: Reasons::RETRY,
+                },
+                None if observation.health > HealthStatus::Suspended
+                    && observation.health != HealthStatus::Unknown =>
+                {
+                    Next {
+                        after: PROGRESS_POLL.min(interval),
+                        reasons: Reasons::HEALTH,
+                    }
+                }
+                None if matches!(observation.outcome, Some(SyncOutcome::Failed { .. })) => {
+                    retry_after(&app, &mut state, interval)
+                }
+                None => Next {
+                    after: interval,
+                    reasons: Reasons::INTERVAL,
+                },
+            };
+            if !matches!(observation.outcome, Some(SyncOutcome::Failed { .. })) {
+                state.failures = 0;
+            }
+            status::publish(ctx, &app, &mut state, observation, &started).await;
+            next
+        }
+        Err(err) => {
+            tracing::warn!(app = %key, "reconcile failed: {err}");
+            ctx.events
+                .publish(
+                    &app,
+                    Notice::warning(err.reason(), "Reconcile", &err.to_string()),
+                )
+                .await;
+            status::publish_error(ctx, &app, &mut state, &err).await;
+            retry_after(&app, &mut state, interval)
+        }
+    };
+    ctx.put_state(key, state);
+    next
+}
+
+/// Exponential backoff: 2s, 4s, 8s … while retries remain, then the interval.
+fn retry_after(app: &Application, state: &mut AppState, interval: Duration) -> Next {
+    state.failures += 1;
+    if state.failures > app.spec.sync_policy.retry.limit {
+        return Next {
+            after: interval,
+            reasons: Reasons::INTERVAL,
+        };
+    }
+    let backoff = Duration::from_secs(1 << state.failures.min(8)).min(interval);
+    Next {
+        after: backoff,
+        reasons: Reasons::RETRY,
+    }
+}
+
+async fn run(
+    ctx: &Context,
+    app: &Application,
+    reasons: Reasons,
+    state: &mut AppState,
+) -> Result<Observation> {
+    let key = app.key();
+    let app_id = AppId::new(key.to_string());
+    ctx.live.register(app_id.label_value(), key.clone());
+
+    let desired = desired_state(ctx, app, reasons, state).await?;
+    let engine = engine_for(ctx, app, state).await?;
+    let inventory = match &state.inventory {
+        Some(inventory) => inventory.clone(),
+        None => inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?,
+    };
+    state.inventory = Some(inventory.clone());
+    watch_kinds(ctx, &engine, &inventory).await;
+
+    let options = plan_options(app);
+    let plan = engine
+        .plan(&app_id, &desired.set, &inventory, &options)
+        .await?;
+    let mut observation = Observation::new(&desired, &plan);
+
+    match decide(ctx, app, state, &desired, &plan, reasons) {
+        Decision::Report => {}
+        Decision::Wait { why, after } => {
+            observation.waiting = Some(after);
+            observation.waiting_for = Some(why);
+        }
+        Decision::Sync(trigger) => {
+            let result = sync(ctx, app, &engine, &app_id, &plan, &inventory, state).await?;
+            observation.record_sync(trigger, &desired, &plan, &result, &mut state.loop_guard);
+            if result.succeeded() {
+                state.applied = Some((desired.commit.clone(), app.metadata.generation));
+            }
+            announce(ctx, app, trigger, &desired, &plan, &result).await;
+        }
+    }
+    observation.sync_loop = state.loop_guard.current(Instant::now()).cloned();
+    observation.resources_health(ctx, &engine).await?;
+    Ok(observation)
+}
+
+/// The rendered desired set: reused when nothing can have changed it, else fetched and
+/// rendered.
+async fn desired_state(
+    ctx: &Context,
+    app: &Application,
+    reasons: Reasons,
+    state: &mut AppState,
+) -> Result<Arc<Desired>> {
+    let source_key = serde_json::to_string(&app.spec.source).unwrap_or_default();
+    if let Some(desired) = &state.desired
+        && desired.source_key == source_key
+        && !reasons.needs_resolve()
+    {
+        return Ok(Arc::clone(desired));
+    }
+    let key = app.key();
+    let source = &app.spec.source;
+    let revision = Revision::parse(&source.revision)?;
+    let mut spec = RepoSpec::new(&source.repo_url, revision);
+    if let Some(secret) = &source.secret_ref {
+        spec.credentials = secrets::credentials(&ctx.client, &key.namespace, &secret.name).await?;
+    }
+    let resolved = ctx.source.resolve(&spec).await?;
+    if let Some(desired) = &state.desired
+        && desired.source_key == source_key
+        && desired.commit == resolved.commit.as_str()
+    {
+        return Ok(Arc::clone(desired));
+    }
+    let snapshot = ctx.source.snapshot(&spec).await?;
+    let decryption = match &source.decryption {
+        Some(decryption) if decryption.provider == "sops" => Some(
+            secrets::age_identities(&ctx.client, &key.namespace, &decryption.secret_ref.name)
+                .await?,
+        ),
+        Some(other) => {
+            return Err(Error::Spec(format!(
+                "spec.source.decryption.provider {:?} is not supported (only \"sops\")",
+                other.provider
+            )));
+        }
+        None => None,
+    };
+    let options = RenderOptions {
+        directory: source
+            .directory
+            .as_ref()
+            .map(|d| DirectoryOptions {
+                recursive: d.recurse,
+                include: d.include.clone(),
+                exclude: d.exclude.clone(),
+            })
+            .unwrap_or_default(),
+        decryption,
+        ..RenderOptions::default()
+    };
+    let root = snapshot.root().to_path_buf();
+    let path = source.path.clone();
+    let commit = snapshot.commit().as_str().to_owned();
+    let rendered =
+        tokio::task::spawn_blocking(move || plumb_render::render(&root, &path, &options))
+            .await
+            .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
+            .map_err(|source_error| Error::Render {
+                path: source.path.clone(),
+                revision: commit.clone(),
+                source: source_error,
+            })?;
+    let desired = Arc::new(Desired {
+        commit,
+        metadata: snapshot.metadata().clone(),
+        source_key,
+        set: rendered.objects,
+    });
+    state.desired = Some(Arc::clone(&desired));
+    Ok(desired)
+}
+
+/// The engine to act through: the controller's own, or one impersonating the app's
+/// ServiceAccount.
+async fn engine_for(ctx: &Context, app: &Application, state: &mut AppState) -> Result<Arc<Engine>> {
+    let Some(account) = &app.spec.destination.service_account_name else {
+        state.impersonating = None;
+        return Ok(Arc::clone(&ctx.engine));
+    };
+    let namespace = app.key().namespace;
+    let user = format!("system:serviceaccount:{namespace}:{account}");
+    if let Some((who, engine)) = &state.impersonating
+        && *who == user
+    {
+        return Ok(Arc::clone(engine));
+    }
+    let mut config = ctx.config.clone();
+    config.auth_info.impersonate = Some(user.clone());
+    config.auth_info.impersonate_groups = Some(vec![
+        "system:serviceaccounts".to_owned(),
+        format!("system:serviceaccounts:{namespace}"),
+        "system:authenticated".to_owned(),
+    ]);
+    let client = kube::Client::try_from(config).map_err(|source| Error::Kube {
+        action: format!("building a client impersonating {user}"),
+        source,
+    })?;
+    let engine = Arc::new(ctx.engine.acting_as(client).await);
+    state.impersonating = Some((user, Arc::clone(&engine)));
+    Ok(engine)
+}
+
+async fn watch_kinds(ctx: &Context, engine: &Engine, inventory: &Inventory) {
+    let mut seen = std::collections::HashSet::new();
+    for object in &inventory.objects {
+        if seen.insert((&object.group, &object.kind))
+            && let Some(resource) = engine.api_resource(object).await
+        {
+            ctx.live.watch(&resource);
+        }
+    }
+}
+
+fn plan_options(app: &Application) -> PlanOptions {
+    let policy = &app.spec.sync_policy;
+    PlanOptions {
+        default_namespace: Some(
+            app.spec
+                .destination
+                .namespace
+                .clone()
+                .unwrap_or_else(|| app.key().namespace),
+        ),
+        force_conflicts: policy.force_conflicts,
+        prune: policy.automated.as_ref().is_some_and(|a| a.prune),
+        allow_empty: policy.allow_empty,
+        ignore_differences: app.spec.ignore_differences.clone(),
+        cached_reads: true,
+    }
+}
+
+/// Why a sync runs; recorded in the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    /// A new commit or spec.
+    NewRevision,
+    /// Live drift, reverted.
+    SelfHeal,
+    /// `plumb sync` or a webhook asked.
+    Requested,
+    /// A rollback pin.
+    Rollback,
+    /// After a failed sync.
+    Retry,
+}
+
+impl Trigger {
+    /// As written in the history.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Trigger::NewRevision => "NewRevision",
+            Trigger::SelfHeal => "SelfHeal",
+            Trigger::Requested => "Requested",
+            Trigger::Rollback => "Rollback",
+            Trigger::Retry => "Retry",
+        }
+    }
+}
+
+enum Decision {
+    Report,
+    Wait { why: String, after: Duration },
+    Sync(Trigger),
+}
+
+fn decide(
+    ctx: &Context,
+    app: &Application,
+    state: &AppState,
+    desired: &Desired,
+    plan: &Plan,
+    reasons: Reasons,
+) -> Decision {
+    if app.spec.suspend || plan.is_in_sync() {
+        return Decision::Report;
+    }
+    let status = status::current(app, state);
+    let applied = state.applied.clone().or_else(|| {
+        Some((
+            status.sync.last_applied_revision.clone()?,
+            status.observed_generation,
+        ))
+    });
+    let new_revision = applied.as_ref().is_none_or(|(commit, generation)| {
+        *commit != desired.commit || *generation != app.metadata.generation
+    });
+    let requested = reasons.contains(Reasons::REQUESTED)
+        && app.requested_at().is_some()
+        && app.requested_at() != status.last_handled_reconcile_at.as_deref();
+    let automated = app.spec.sync_policy.automated.as_ref();
+    let trigger = if app.pinned_from().is_some() {
+        // A rollback: the pinned commit is applied once; then automation waits for unpin.
+        (new_revision || requested).then_some(Trigger::Rollback)
+    } else if requested {
+        Some(Trigger::Requested)
+    } else if automated.is_some() && new_revision {
+        Some(Trigger::NewRevision)
+    } else if automated.is_some() && state.failures > 0 {
+        Some(Trigger::Retry)
+    } else if automated.is_some_and(|a| a.self_heal) {
+        Some(Trigger::SelfHeal)
+    } else {
+        None
+    };
+    let Some(trigger) = trigger else {
+        return Decision::Report;
+    };
+    if trigger == Trigger::SelfHeal {
+        let now = Instant::now();
+        if let Some(until) = state.loop_guard.blocked_until(now) {
+            return Decision::Wait {
+                why: "self-heal is backing off from a sync loop".into(),
+                after: until - now,
+            };
+        }
+    }
+    if let Some(waiting) = ctx.unready_dependency(app) {
+        return Decision::Wait {
+            why: waiting,
+            after: DEPENDENCY_POLL,
+        };
+    }
+    Decision::Sync(trigger)
+}
+
+/// Applies the plan, with the inventory written ahead and after.
+async fn sync(
+    ctx: &Context,
+    app: &Application,
+    engine: &Engine,
+    app_id: &AppId,
+    plan: &Plan,
+    inventory: &Inventory,
+    state: &mut AppState,
+) -> Result<SyncResult> {
+    let namespace = app.key().namespace;
+    let ahead = Inventory::new(
+        inventory
+            .objects
+            .iter()
+            .cloned()
+            .chain(
+                plan.actions
+                    .iter()
+                    .filter(|a| a.change != Change::Prune)
+                    .map(|a| a.object.clone()),
+            )
+            .collect(),
+    );
+    if ahead != *inventory {
+        inventory_config_map::save(&ctx.client, &namespace, app_id, &ahead).await?;
+    }
+    let result = engine
+        .apply(
+            plan,
+            &ApplyOptions {
+                wave_timeout: ctx.settings.wave_timeout,
+            },
+        )
+        .await;
+    if result.inventory != ahead {
+        inventory_config_map::save(&ctx.client, &namespace, app_id, &result.inventory).await?;
+    }
+    state.inventory = Some(result.inventory.clone());
+    watch_kinds(ctx, engine, &result.inventory).await;
+    Ok(result)
+}
+
+async fn announce(
+    ctx: &Context,
+    app: &Application,
+    trigger: Trigger,
+    desired: &Desired,
+    plan: &Plan,
+    result: &SyncResult,
+) {
+    let summary = status::summary(plan, result);
+    let commit = &desired.commit[..desired.commit.len().min(7)];
+    let notice = if !result.succeeded() {
+        Notice::warning(
+            "SyncFailed",
+            "Sync",
+            &format!("sync of {commit} failed: {summary}"),
+        )
+    } else if trigger == Trigger::SelfHeal {
+        let drifted: Vec<String> = drifted(plan)
+            .map(|(object, by)| format!("{object} (changed by {by})"))
+            .collect();
+        Notice::normal(
+            "DriftCorrected",
+            "SelfHeal",
+            &format!("reverted drift of {}", drifted.join(", ")),
+        )
+    } else {
+        Notice::normal(
+            "Synced",
+            "Sync",
+            &format!(
+                "applied {commit} ({}): {summary}",
+                first_line(&desired.metadata)
+            ),
+        )
+    };
+    ctx.events.publish(app, notice).await;
+    let pruned = plan.count(Change::Prune);
+    if result.succeeded() && pruned > 0 {
+        ctx.events
+            .publish(
+                app,
+                Notice::normal(
+                    "Pruned",
+                    "Prune",
+                    &format!("deleted {pruned} objects that left Git"),
+                ),
+            )
+            .await;
+    }
+}
+
+/// Updated objects with who changed them.
+pub(crate) fn drifted(plan: &Plan) -> impl Iterator<Item = (&ObjectRef, String)> {
+    plan.actions
+        .iter()
+        .filter(|a| a.change == Change::Update)
+        .map(|a| {
+            let by = a
+                .diff
+                .as_ref()
+                .map(|d| d.changed_by.join(", "))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown".into());
+            (&a.object, by)
+        })
+}
+
+fn first_line(metadata: &CommitMetadata) -> &str {
+    metadata.summary()
+}

@@ -1,0 +1,448 @@
+//! Operator commands on Applications: get, sync, history, rollback, suspend/resume, diff.
+//! They read and patch the Application resource; the controller does the work.
+#![allow(clippy::print_stdout, reason = "these commands print tables")]
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use kube::api::{Api, Patch, PatchParams};
+use plumb_controller::application::{PINNED_FROM, RECONCILE_REQUESTED_AT};
+use plumb_controller::{Application, ApplicationStatus};
+use serde_json::json;
+
+use crate::cli::{AppArgs, Format, GetCommand, ListArgs, RollbackArgs, SyncAppArgs, Target};
+use crate::commands::connect;
+use crate::output;
+
+pub(crate) async fn get(command: &GetCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        GetCommand::Apps(args) => list(args).await,
+        GetCommand::App(args) => show(args).await,
+    }
+}
+
+async fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let (client, namespace) = connect(&args.target).await?;
+    let api: Api<Application> = if args.all_namespaces {
+        Api::all(client)
+    } else {
+        Api::namespaced(client, &namespace)
+    };
+    let apps = api
+        .list(&Default::default())
+        .await
+        .context("cannot list Applications")?;
+    if args.output != Format::Human {
+        return print_machine(&apps.items, args.output);
+    }
+    let mut rows = vec![vec![
+        "NAMESPACE".to_owned(),
+        "NAME".into(),
+        "SYNC".into(),
+        "HEALTH".into(),
+        "REVISION".into(),
+        "LAST SYNC".into(),
+        "MESSAGE".into(),
+    ]];
+    for app in &apps.items {
+        let status = app.status.clone().unwrap_or_default();
+        let last = status.history.first();
+        rows.push(vec![
+            app.metadata.namespace.clone().unwrap_or_default(),
+            app.metadata.name.clone().unwrap_or_default(),
+            state(&status.sync.status, app.spec.suspend),
+            or_unknown(&status.health.status),
+            status.sync.short_revision.clone().unwrap_or_default(),
+            last.map(|r| format!("{} {}", r.result, r.finished_at))
+                .unwrap_or_default(),
+            app.condition("Ready")
+                .map(|c| c.message.clone())
+                .unwrap_or_default(),
+        ]);
+    }
+    print_table(&rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn show(args: &AppArgs) -> anyhow::Result<ExitCode> {
+    let (api, app) = fetch(args).await?;
+    drop(api);
+    if args.output != Format::Human {
+        return print_machine(std::slice::from_ref(&app), args.output);
+    }
+    let status = app.status.clone().unwrap_or_default();
+    let source = &app.spec.source;
+    println!("Name:       {}", app.key());
+    println!(
+        "Source:     {} @ {} : {}",
+        source.repo_url,
+        or_default_branch(&source.revision),
+        source.path
+    );
+    println!(
+        "Sync:       {} at {}",
+        state(&status.sync.status, app.spec.suspend),
+        status.sync.revision.as_deref().unwrap_or("-")
+    );
+    println!(
+        "Health:     {}{}",
+        or_unknown(&status.health.status),
+        status
+            .health
+            .message
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default()
+    );
+    if let Some(pin) = &status.pinned {
+        println!(
+            "Pinned:     {} by a rollback (unpin returns to {})",
+            pin.revision, pin.from
+        );
+    }
+    for condition in &status.conditions {
+        println!(
+            "Condition:  {}={} {}: {}",
+            condition.type_, condition.status, condition.reason, condition.message
+        );
+    }
+    if let Some(last) = status.history.first() {
+        println!(
+            "Last sync:  #{} {} {} ({}) {} — {}",
+            last.id,
+            last.result,
+            short(&last.revision),
+            last.trigger,
+            last.finished_at,
+            last.summary
+        );
+    }
+    println!();
+    let mut rows = vec![vec![
+        "KIND".to_owned(),
+        "NAMESPACE".into(),
+        "NAME".into(),
+        "SYNC".into(),
+        "HEALTH".into(),
+        "DRIFT".into(),
+    ]];
+    for resource in &status.resources {
+        let drift = resource
+            .drift
+            .as_ref()
+            .map(|d| format!("{} by {}", d.fields.join(","), d.changed_by.join(",")))
+            .unwrap_or_default();
+        rows.push(vec![
+            if resource.group.is_empty() {
+                resource.kind.clone()
+            } else {
+                format!("{}.{}", resource.kind, resource.group)
+            },
+            resource.namespace.clone().unwrap_or_default(),
+            resource.name.clone(),
+            resource.status.clone(),
+            resource.health.clone().unwrap_or_default(),
+            drift,
+        ]);
+    }
+    print_table(&rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plumb sync NAME`: sets the reconcile annotation and follows the status until the
+/// controller has handled it and the app is Synced and Healthy (or failed).
+pub(crate) async fn sync(args: &SyncAppArgs) -> anyhow::Result<ExitCode> {
+    let (api, _) = fetch(&args.app).await?;
+    let requested = k8s_openapi::jiff::Timestamp::now().to_string();
+    let patch = json!({"metadata": {"annotations": {RECONCILE_REQUESTED_AT: requested}}});
+    api.patch(
+        &args.app.name,
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
+    .context("cannot request a sync")?;
+    output::line(&format!("sync of {} requested", args.app.name));
+    if args.no_wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let deadline = Instant::now() + args.timeout;
+    let mut last_line = String::new();
+    loop {
+        let app = api
+            .get(&args.app.name)
+            .await
+            .context("cannot read the Application")?;
+        let status = app.status.clone().unwrap_or_default();
+        let handled = status.last_handled_reconcile_at.as_deref() == Some(requested.as_str());
+        let line = format!(
+            "{} {} {}",
+            state(&status.sync.status, app.spec.suspend),
+            or_unknown(&status.health.status),
+            app.condition("Ready")
+                .map(|c| c.message.as_str())
+                .unwrap_or("")
+        );
+        if line != last_line {
+            output::line(&line);
+            last_line = line.clone();
+        }
+        if handled {
+            if let Some(failed) = status.history.first().filter(|r| r.result == "Failed") {
+                bail!("the sync failed: {}", failed.summary);
+            }
+            if app.condition("Stalled").is_some_and(|c| c.status == "True") {
+                bail!(
+                    "the app is stalled: {}",
+                    app.condition("Stalled")
+                        .map(|c| c.message.as_str())
+                        .unwrap_or("")
+                );
+            }
+            if status.sync.status == "Synced" && status.health.status == "Healthy" {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        if Instant::now() >= deadline {
+            bail!("gave up after {:?}: {line}", args.timeout);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+pub(crate) async fn history(args: &AppArgs) -> anyhow::Result<ExitCode> {
+    let (_, app) = fetch(args).await?;
+    let status = app.status.clone().unwrap_or_default();
+    if args.output != Format::Human {
+        return print_value(&serde_json::to_value(&status.history)?, args.output);
+    }
+    let mut rows = vec![vec![
+        "ID".to_owned(),
+        "REVISION".into(),
+        "RESULT".into(),
+        "TRIGGER".into(),
+        "FINISHED".into(),
+        "AUTHOR".into(),
+        "MESSAGE".into(),
+        "CHANGES".into(),
+    ]];
+    for record in &status.history {
+        rows.push(vec![
+            record.id.to_string(),
+            short(&record.revision).to_owned(),
+            record.result.clone(),
+            record.trigger.clone(),
+            record.finished_at.clone(),
+            record.author.clone(),
+            record.message.clone(),
+            record.summary.clone(),
+        ]);
+    }
+    print_table(&rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plumb rollback NAME REVISION` pins `spec.source.revision` to an earlier commit and
+/// remembers where it was; `--unpin` goes back.
+pub(crate) async fn rollback(args: &RollbackArgs) -> anyhow::Result<ExitCode> {
+    let (api, app) = fetch(&args.app).await?;
+    let status = app.status.clone().unwrap_or_default();
+    let patch = if args.unpin {
+        let Some(from) = app.pinned_from() else {
+            bail!("{} is not pinned", args.app.name);
+        };
+        json!({
+            "metadata": {"annotations": {PINNED_FROM: null}},
+            "spec": {"source": {"revision": from}},
+        })
+    } else {
+        let wanted = args.revision.as_deref().unwrap_or_default();
+        let revision = resolve_revision(&status, wanted)?;
+        let from = app
+            .pinned_from()
+            .map(str::to_owned)
+            .unwrap_or_else(|| app.spec.source.revision.clone());
+        json!({
+            "metadata": {"annotations": {PINNED_FROM: if from.is_empty() { "HEAD".to_owned() } else { from }}},
+            "spec": {"source": {"revision": revision}},
+        })
+    };
+    api.patch(
+        &args.app.name,
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
+    .context("cannot update the Application")?;
+    if args.unpin {
+        output::line(&format!("{} unpinned: automation resumes", args.app.name));
+    } else {
+        output::line(&format!(
+            "{} pinned to {}: it is applied once, then automation waits for `plumb rollback {} --unpin`",
+            args.app.name,
+            patch["spec"]["source"]["revision"]
+                .as_str()
+                .unwrap_or_default(),
+            args.app.name
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A history id, or a (prefix of a) commit id from the history, or a full commit id.
+fn resolve_revision(status: &ApplicationStatus, wanted: &str) -> anyhow::Result<String> {
+    if let Ok(id) = wanted.parse::<u64>()
+        && let Some(record) = status.history.iter().find(|r| r.id == id)
+    {
+        return Ok(record.revision.clone());
+    }
+    if let Some(record) = status
+        .history
+        .iter()
+        .find(|r| r.revision.starts_with(wanted))
+    {
+        return Ok(record.revision.clone());
+    }
+    if wanted.len() >= 7 && wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(wanted.to_ascii_lowercase());
+    }
+    bail!("{wanted:?} is neither a sync id from `plumb history` nor a commit id")
+}
+
+pub(crate) async fn suspend(args: &AppArgs, suspend: bool) -> anyhow::Result<ExitCode> {
+    let (api, _) = fetch(args).await?;
+    let patch = json!({"spec": {"suspend": suspend}});
+    api.patch(&args.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .context("cannot update the Application")?;
+    output::line(&format!(
+        "{} {}",
+        args.name,
+        if suspend { "suspended" } else { "resumed" }
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plumb diff NAME`: the drift the controller last saw, per object. Exit 1 when out of sync.
+pub(crate) async fn diff(name: &str, target: &Target, format: Format) -> anyhow::Result<ExitCode> {
+    let (client, namespace) = connect(target).await?;
+    let api: Api<Application> = Api::namespaced(client, &namespace);
+    let app = api.get(name).await.with_context(|| {
+        format!("no Application {namespace}/{name} (to diff a directory, pass --app)")
+    })?;
+    let status = app.status.clone().unwrap_or_default();
+    let drifted: Vec<_> = status
+        .resources
+        .iter()
+        .filter(|r| r.status == "OutOfSync")
+        .collect();
+    if format != Format::Human {
+        print_value(&serde_json::to_value(&drifted)?, format)?;
+    } else if drifted.is_empty() {
+        output::line(&format!(
+            "{name} is in sync with {}",
+            status.sync.revision.as_deref().unwrap_or("Git")
+        ));
+    } else {
+        for resource in &drifted {
+            let who = resource
+                .drift
+                .as_ref()
+                .map(|d| d.changed_by.join(", "))
+                .filter(|s| !s.is_empty())
+                .map(|s| format!(" (changed by {s})"))
+                .unwrap_or_default();
+            println!(
+                "{} {}/{}{who}",
+                resource.kind,
+                resource.namespace.as_deref().unwrap_or("-"),
+                resource.name
+            );
+            if let Some(drift) = &resource.drift {
+                for line in drift.diff.lines() {
+                    println!("    {line}");
+                }
+            } else {
+                println!("    (not created yet)");
+            }
+        }
+    }
+    Ok(if drifted.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn fetch(args: &AppArgs) -> anyhow::Result<(Api<Application>, Application)> {
+    let (client, namespace) = connect(&args.target).await?;
+    let api: Api<Application> = Api::namespaced(client, &namespace);
+    let app = api
+        .get(&args.name)
+        .await
+        .with_context(|| format!("cannot read Application {namespace}/{}", args.name))?;
+    Ok((api, app))
+}
+
+fn state(sync: &str, suspended: bool) -> String {
+    let sync = or_unknown(sync);
+    if suspended {
+        format!("{sync} (suspended)")
+    } else {
+        sync
+    }
+}
+
+fn or_unknown(text: &str) -> String {
+    if text.is_empty() {
+        "Unknown".into()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn or_default_branch(revision: &str) -> &str {
+    if revision.is_empty() {
+        "HEAD"
+    } else {
+        revision
+    }
+}
+
+fn short(revision: &str) -> &str {
+    &revision[..revision.len().min(7)]
+}
+
+fn print_table(rows: &[Vec<String>]) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| format!("{cell:<width$}", width = widths[c]))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
+fn print_machine(apps: &[Application], format: Format) -> anyhow::Result<ExitCode> {
+    print_value(&serde_json::to_value(apps)?, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_value(value: &serde_json::Value, format: Format) -> anyhow::Result<ExitCode> {
+    match format {
+        Format::Yaml => output::yaml_documents(std::iter::once(value.clone()))?,
+        _ => println!("{}", serde_json::to_string_pretty(value)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,71 @@
+//! `plumb controller`: the in-cluster agent (or run beside a cluster from a kubeconfig).
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use plumb_controller::ControllerConfig;
+
+use crate::cli::ControllerArgs;
+use crate::commands::cluster_config;
+
+pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let config = cluster_config(
+        args.cluster.kubeconfig.as_deref(),
+        args.cluster.context.as_deref(),
+    )
+    .await?;
+    let identity = std::env::var("POD_NAME")
+        .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
+    let lease_namespace = args
+        .lease_namespace
+        .clone()
+        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .unwrap_or_else(|| "plumb-system".to_owned());
+    let settings = ControllerConfig {
+        namespace: args.watch_namespace.clone(),
+        cache_dir: args.cache_dir.clone(),
+        concurrency: args.concurrency,
+        leader_election: args
+            .leader_election
+            .then(|| (lease_namespace, args.lease_name.clone(), identity)),
+        allow_local_repositories: args.allow_local_repositories,
+        wave_timeout: args.wave_timeout,
+    };
+    tokio::select! {
+        result = plumb_controller::run(config, settings) => result.context("the controller stopped")?,
+        signal = shutdown() => {
+            signal?;
+            tracing::info!("shutting down");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "plumb".to_owned())
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default: info for plumb, warn for the rest).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,plumb=info,plumb_controller=info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,307 @@
+//! The world of a controller story: the shared control plane, a namespace of its own, a
+//! git server with one repository and a checkout to commit from, and `plumb controller`
+//! running as a process watching that namespace only.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses part of it"
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{Patch, PatchParams, PostParams};
+use plumb_controller::Application;
+use plumb_testkit::process::Supervised;
+use plumb_testkit::{Author, Cluster, GitServer, Repo, WorkTree, eventually};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+/// Long enough for a loaded CI machine; stories normally finish in well under a second.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub fn alice() -> Author {
+    Author::new("Alice Example", "alice@example.com")
+}
+
+pub fn bob() -> Author {
+    Author::new("Bob Example", "bob@example.com")
+}
+
+pub struct World {
+    pub cluster: &'static Cluster,
+    pub namespace: String,
+    pub client: kube::Client,
+    pub git: GitServer,
+    pub repo: Repo,
+    pub tree: WorkTree,
+    pub dir: tempfile::TempDir,
+    controllers: Vec<Supervised>,
+}
+
+static CRD: OnceCell<()> = OnceCell::const_new();
+
+impl World {
+    /// A world whose repository starts with `files`, committed by Alice.
+    pub async fn new(hint: &str, files: &[(&str, &str)]) -> World {
+        let cluster = Cluster::shared().await;
+        CRD.get_or_init(|| async {
+            let output = plumb(cluster, &["install", "--crds-only", "--apply"]);
+            assert!(output.status.success(), "{}", text(&output));
+        })
+        .await;
+        let namespace = cluster.namespace(hint).await.unwrap();
+        let git = GitServer::start().unwrap();
+        let repo = git.create_repo("deploy").unwrap();
+        let tree = repo.work_tree().unwrap();
+        for (path, contents) in files {
+            tree.write(path, contents).unwrap();
+        }
+        tree.commit("first version", &alice()).unwrap();
+        tree.push().unwrap();
+        World {
+            client: cluster.client().await.unwrap(),
+            cluster,
+            namespace,
+            git,
+            repo,
+            tree,
+            dir: tempfile::tempdir().unwrap(),
+            controllers: Vec::new(),
+        }
+    }
+
+    /// Starts a controller (another replica, when one runs).
+    pub fn start_controller(&mut self, extra: &[&str]) -> usize {
+        let index = self.controllers.len();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));
+        command
+            .args(["controller", "--watch-namespace", &self.namespace])
+            .arg("--kubeconfig")
+            .arg(&self.cluster.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join(format!("cache-{index}")))
+            .arg("--allow-local-repositories")
+            .args(extra)
+            .env("RUST_LOG", "info,plumb_controller=debug");
+        let log = self.log(index);
+        self.controllers
+            .push(Supervised::spawn("plumb controller", command, &log).unwrap());
+        index
+    }
+
+    /// Kills a controller at once (SIGKILL to its group: a crash, not a shutdown).
+    pub fn kill_controller(&mut self, index: usize) {
+        let pid = self.controllers[index].pid();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status();
+        self.controllers[index].stop();
+    }
+
+    pub fn log(&self, index: usize) -> PathBuf {
+        self.dir.path().join(format!("controller-{index}.log"))
+    }
+
+    /// Every controller's log, for failure messages.
+    pub fn logs(&self) -> String {
+        (0..self.controllers.len())
+            .map(|i| std::fs::read_to_string(self.log(i)).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    }
+
+    pub fn apps(&self) -> Api<Application> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    pub fn config_maps(&self) -> Api<ConfigMap> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Creates an Application for `path` of the repository with `spec` merged in.
+    pub async fn create_app(&self, name: &str, path: &str, spec: Value) {
+        let mut app = json!({
+            "apiVersion": "plumb.dev/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": name, "namespace": self.namespace},
+            "spec": {
+                "source": {"repoURL": self.repo.git_url, "revision": "main", "path": path},
+                "syncPolicy": {"interval": "1h"},
+            },
+        });
+        merge(&mut app["spec"], spec);
+        let app: Application = serde_json::from_value(app).unwrap();
+        self.apps()
+            .create(&PostParams::default(), &app)
+            .await
+            .unwrap();
+    }
+
+    pub async fn patch_app(&self, name: &str, patch: Value) {
+        self.apps()
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap();
+    }
+
+    /// Commits and pushes; returns the commit id.
+    pub fn commit(&self, files: &[(&str, Option<&str>)], message: &str, author: &Author) -> String {
+        for (path, contents) in files {
+            match contents {
+                Some(contents) => {
+                    self.tree.write(path, contents).unwrap();
+                }
+                None => {
+                    self.tree.remove(path).unwrap();
+                }
+            }
+        }
+        let commit = self.tree.commit(message, author).unwrap();
+        self.tree.push().unwrap();
+        commit
+    }
+
+    /// Asks for a reconcile now, as `plumb sync --no-wait` and webhooks do.
+    pub async fn request_reconcile(&self, name: &str) {
+        let now = format!("{:?}", std::time::SystemTime::now());
+        self.patch_app(
+            name,
+            json!({"metadata": {"annotations": {"plumb.dev/reconcile-requested-at": now}}}),
+        )
+        .await;
+    }
+
+    /// Waits until `check` holds for the Application; returns it.
+    pub async fn until_app(
+        &self,
+        name: &str,
+        what: &str,
+        check: impl Fn(&Application) -> bool,
+    ) -> Application {
+        let apps = self.apps();
+        let logs = || self.logs();
+        let result = tokio::time::timeout(
+            PATIENCE,
+            eventually(what, PATIENCE * 2, || async {
+                let app = apps.get(name).await.ok()?;
+                check(&app).then_some(app)
+            }),
+        )
+        .await;
+        match result {
+            Ok(app) => app,
+            Err(_) => {
+                let app = apps.get(name).await.ok();
+                panic!(
+                    "timed out waiting for {name}: {what}\nstatus: {}\nlogs:\n{}",
+                    serde_json::to_string_pretty(&app.and_then(|a| a.status)).unwrap(),
+                    logs()
+                )
+            }
+        }
+    }
+
+    /// Waits until the ConfigMap `name` has `data.value == value` (`None`: is absent).
+    pub async fn until_config_map(&self, name: &str, value: Option<&str>) {
+        let api = self.config_maps();
+        let what = format!("ConfigMap {name} value {value:?}");
+        let result = tokio::time::timeout(
+            PATIENCE,
+            eventually(&what, PATIENCE * 2, || async {
+                let found = api.get_opt(name).await.ok()?;
+                let current = found
+                    .as_ref()
+                    .and_then(|cm| cm.data.as_ref())
+                    .and_then(|d| d.get("value"))
+                    .cloned();
+                let done = match value {
+                    Some(value) => current.as_deref() == Some(value),
+                    None => found.is_none(),
+                };
+                done.then_some(())
+            }),
+        )
+        .await;
+        assert!(
+            result.is_ok(),
+            "timed out waiting for {what}\nlogs:\n{}",
+            self.logs()
+        );
+    }
+
+    /// Changes a ConfigMap's value as a person with kubectl would.
+    pub fn kubectl(&self, args: &[&str]) -> std::process::Output {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.cluster.kubeconfig)
+            .args(["-n", &self.namespace])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs the plumb CLI in this world's namespace.
+    pub fn plumb(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_plumb"))
+            .args(args)
+            .args(["-n", &self.namespace])
+            .env("KUBECONFIG", &self.cluster.kubeconfig)
+            .output()
+            .unwrap()
+    }
+}
+
+pub fn plumb(cluster: &Cluster, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .output()
+        .unwrap()
+}
+
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+pub fn config_map(name: &str, value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n"
+    )
+}
+
+pub fn condition<'a>(
+    app: &'a Application,
+    type_: &str,
+) -> Option<&'a plumb_controller::application::Condition> {
+    app.condition(type_)
+}
+
+pub fn is(app: &Application, type_: &str, status: &str, reason: &str) -> bool {
+    app.condition(type_)
+        .is_some_and(|c| c.status == status && (reason.is_empty() || c.reason == reason))
+}
+
+pub fn synced_at(app: &Application, commit: &str) -> bool {
+    app.status.as_ref().is_some_and(|s| {
+        s.sync.status == "Synced" && s.sync.last_applied_revision.as_deref() == Some(commit)
+    })
+}
+
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (target, patch) => *target = patch,
+    }
+}
