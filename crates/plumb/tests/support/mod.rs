@@ -102,6 +102,11 @@ impl World {
         self.controllers[index].stop();
     }
 
+    /// The process id of controller `index`.
+    pub fn pid_of(&self, index: usize) -> u32 {
+        self.controllers[index].pid()
+    }
+
     pub fn log(&self, index: usize) -> PathBuf {
         self.dir.path().join(format!("controller-{index}.log"))
     }

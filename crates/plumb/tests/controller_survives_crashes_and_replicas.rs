@@ -1,0 +1,170 @@
+//! A controller killed in the middle of a sync converges after restart without lost
+//! prunes; of two replicas only the leader applies, and the other takes over when it dies.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+use support::{World, alice, config_map, synced_at};
+
+fn self_healing() -> serde_json::Value {
+    json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}})
+}
+
+/// A Pod in wave 0: without a kubelet it stays Pending, so the sync waits on its health.
+const GATE: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: gate\n  annotations: {plumb.dev/sync-wave: \"0\"}\n\
+spec:\n  containers:\n  - {name: main, image: busybox}\n";
+
+fn in_wave_1(manifest: &str) -> String {
+    manifest.replace(
+        "metadata:\n",
+        "metadata:\n  annotations: {plumb.dev/sync-wave: \"1\"}\n",
+    )
+}
+
+async fn make_ready(world: &World, name: &str) {
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &world.namespace);
+    let now = "2026-01-01T00:00:00Z";
+    let status = json!({"status": {
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now},
+                       {"type": "ContainersReady", "status": "True", "lastTransitionTime": now}],
+        "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0, "image": "busybox",
+                               "imageID": "", "started": true, "state": {"running": {"startedAt": now}}}],
+    }});
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_controller_killed_mid_sync_converges_after_restart_without_losing_prunes() {
+    let mut world = World::new("restart", &[("app/old.yaml", &config_map("old", "1"))]).await;
+    let first = world.start_controller(&["--wave-timeout", "10m"]);
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world.create_app("web", "app", self_healing()).await;
+    world
+        .until_app("web", "synced at v1", |a| synced_at(a, &v1))
+        .await;
+
+    // v2 drops `old` and adds a gated wave: the sync stops at the gate.
+    let v2 = world.commit(
+        &[
+            ("app/old.yaml", None),
+            ("app/gate.yaml", Some(GATE)),
+            ("app/new.yaml", Some(&in_wave_1(&config_map("new", "1")))),
+        ],
+        "v2 behind a gate",
+        &alice(),
+    );
+    world.request_reconcile("web").await;
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &world.namespace);
+    plumb_testkit::eventually("the gate pod", Duration::from_secs(60), || async {
+        pods.get_opt("gate").await.ok().flatten()
+    })
+    .await;
+    // Mid-sync: wave 0 applied, wave 1 and the prune not yet.
+    assert!(world.config_maps().get_opt("new").await.unwrap().is_none());
+    assert!(world.config_maps().get_opt("old").await.unwrap().is_some());
+    world.kill_controller(first);
+
+    make_ready(&world, "gate").await;
+    let gate_version = pods.get("gate").await.unwrap().metadata.resource_version;
+    world.start_controller(&[]);
+    world.until_config_map("new", Some("1")).await;
+    world.until_config_map("old", None).await;
+    let app = world
+        .until_app("web", "synced at v2", |a| synced_at(a, &v2))
+        .await;
+    // The gate applied before the crash was not written again.
+    assert_eq!(
+        pods.get("gate").await.unwrap().metadata.resource_version,
+        gate_version
+    );
+    let last = &app.status.unwrap().history[0];
+    assert_eq!(
+        (last.revision.as_str(), last.result.as_str()),
+        (v2.as_str(), "Succeeded")
+    );
+    assert!(
+        last.summary.contains("1 created") && last.summary.contains("1 pruned"),
+        "{}",
+        last.summary
+    );
+}
+
+#[tokio::test]
+async fn of_two_replicas_only_the_leader_applies_and_the_other_takes_over() {
+    let mut world = World::new("leader", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let ns = world.namespace.clone();
+    let election = [
+        "--leader-election",
+        "--lease-namespace",
+        &ns,
+        "--lease-name",
+        "plumb-test",
+    ];
+    let a = world.start_controller(&election);
+    let b = world.start_controller(&election);
+    let leases: Api<Lease> = Api::namespaced(world.client.clone(), &ns);
+    let holder = plumb_testkit::eventually("a leader", Duration::from_secs(60), || async {
+        leases
+            .get_opt("plumb-test")
+            .await
+            .ok()??
+            .spec?
+            .holder_identity
+    })
+    .await;
+    world.create_app("web", "app", self_healing()).await;
+    world.until_config_map("alpha", Some("1")).await;
+
+    let logs = [
+        std::fs::read_to_string(world.log(a)).unwrap(),
+        std::fs::read_to_string(world.log(b)).unwrap(),
+    ];
+    let reconciling: Vec<usize> = (0..2).filter(|i| logs[*i].contains("reconciled")).collect();
+    assert_eq!(
+        reconciling.len(),
+        1,
+        "exactly one replica reconciles:\n{}",
+        world.logs()
+    );
+    let leader = reconciling[0];
+    assert!(logs[leader].contains("leading"), "{}", logs[leader]);
+    assert!(
+        holder.ends_with(&world.pid_of(leader).to_string()),
+        "lease held by {holder}"
+    );
+
+    // The leader dies; the other replica takes the lease once it expires and carries on.
+    world.kill_controller(leader);
+    let v2 = world.commit(
+        &[("app/a.yaml", Some(&config_map("alpha", "2")))],
+        "v2",
+        &alice(),
+    );
+    world.request_reconcile("web").await;
+    world.until_config_map("alpha", Some("2")).await;
+    world
+        .until_app("web", "synced at v2", |app| synced_at(app, &v2))
+        .await;
+    let follower = 1 - leader;
+    let new_holder = leases
+        .get("plumb-test")
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .holder_identity
+        .unwrap();
+    assert!(
+        new_holder.ends_with(&world.pid_of(follower).to_string()),
+        "{new_holder}"
+    );
+}
