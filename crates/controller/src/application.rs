@@ -35,18 +35,10 @@ pub const HISTORY_LIMIT: usize = 10;
     shortname = "app",
     category = "plumb",
     doc = "A path in a Git repository that plumb keeps applied to the cluster.",
-    printcolumn(name = "Sync", type_ = "string", json_path = ".status.sync.status"),
-    printcolumn(name = "Health", type_ = "string", json_path = ".status.health.status"),
-    printcolumn(
-        name = "Revision",
-        type_ = "string",
-        json_path = ".status.sync.shortRevision"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn = r#"{"name": "Sync", "type": "string", "jsonPath": ".status.sync.status"}"#,
+    printcolumn = r#"{"name": "Health", "type": "string", "jsonPath": ".status.health.status"}"#,
+    printcolumn = r#"{"name": "Revision", "type": "string", "jsonPath": ".status.sync.shortRevision"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationSpec {

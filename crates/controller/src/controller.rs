@@ -98,9 +98,13 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     outcome
 }
 
+/// What of an Application asks for a reconcile when it changes: the generation (spec), the
+/// reconcile request and the rollback pin. Status writes change none of them.
+type Fingerprint = (Option<i64>, Option<String>, Option<String>);
+
 /// Feeds the queue from the Application watch: new apps, spec changes, reconcile requests.
 async fn watch_applications(ctx: &Context, api: Api<Application>) {
-    let mut seen: HashMap<AppKey, (Option<i64>, Option<String>, Option<String>)> = HashMap::new();
+    let mut seen: HashMap<AppKey, Fingerprint> = HashMap::new();
     let mut events = watcher::watcher(api, watcher::Config::default())
         .default_backoff()
         .boxed();
