@@ -123,23 +123,31 @@ async fn of_two_replicas_only_the_leader_applies_and_the_other_takes_over() {
     .await;
     world.create_app("web", "app", self_healing()).await;
     world.until_config_map("alpha", Some("1")).await;
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("web", "synced at v1", |app| synced_at(app, &v1))
+        .await;
 
     let logs = [
         std::fs::read_to_string(world.log(a)).unwrap(),
         std::fs::read_to_string(world.log(b)).unwrap(),
     ];
-    let reconciling: Vec<usize> = (0..2).filter(|i| logs[*i].contains("reconciled")).collect();
+    let leading: Vec<usize> = (0..2).filter(|i| logs[*i].contains("leading")).collect();
     assert_eq!(
-        reconciling.len(),
+        leading.len(),
         1,
-        "exactly one replica reconciles:\n{}",
+        "exactly one replica leads:\n{}",
         world.logs()
     );
-    let leader = reconciling[0];
-    assert!(logs[leader].contains("leading"), "{}", logs[leader]);
+    let leader = leading[0];
     assert!(
         holder.ends_with(&world.pid_of(leader).to_string()),
         "lease held by {holder}"
+    );
+    assert!(
+        !logs[1 - leader].contains("reconciled"),
+        "the standby reconciled:\n{}",
+        world.logs()
     );
 
     // The leader dies; the other replica takes the lease once it expires and carries on.
