@@ -5,7 +5,7 @@
 //!                                  ^^^^^^^^^^^^^^^^^^^^^^^^
 //!
 //!  render(root, path) ─▶ confine (Root) ─▶ Renderer::detect ─▶ plain manifests ─▶ DesiredSet
-//!                                                          └─▶ Kustomize (its own issue)
+//!                                                          └─▶ Kustomize (native, see kustomize/)
 //! ```
 //!
 //! It turns files into objects with their provenance (file and line), or fails as a whole
@@ -21,6 +21,7 @@ mod confine;
 mod desired_set;
 mod directory;
 mod error;
+mod kustomize;
 mod limits;
 mod manifest;
 mod object;
@@ -30,7 +31,16 @@ pub mod sops;
 pub use desired_set::DesiredSet;
 pub use directory::DirectoryOptions;
 pub use error::{Duplicate, Error, Result};
+pub use kustomize::KustomizeOptions;
 pub use limits::Limits;
 pub use manifest::Ignored;
 pub use object::{DesiredObject, MASK, ObjectId, Origin, write_identity};
 pub use renderer::{KUSTOMIZATION_FILES, RenderOptions, Rendered, Renderer, render};
+
+/// Objects as YAML exactly as `kubectl kustomize` prints them: `---` between documents,
+/// keys in go-yaml v2's order, its quoting and folding.
+pub fn kustomize_yaml<'a>(
+    objects: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>,
+) -> String {
+    kustomize::yaml_stream(objects)
+}
