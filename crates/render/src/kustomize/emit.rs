@@ -816,7 +816,8 @@ mod tests {
     fn keys_sort_naturally() {
         let mut keys = vec!["a10", "a2", "a_b", "aB", "ab", "A", "_", "n"];
         keys.sort_by(|a, b| natural_order(a, b));
-        assert_eq!(keys, ["A", "_", "a2", "a10", "aB", "a_b", "ab", "n"]);
+        // As `kubectl kustomize` orders them (see the yaml-formatting fixture).
+        assert_eq!(keys, ["_", "A", "a_b", "a2", "a10", "aB", "ab", "n"]);
     }
 
     #[test]

@@ -119,7 +119,8 @@ impl GeneratedKind {
     }
 }
 
-/// Kustomize lays global options over an entry's own: the global maps win on conflicts.
+/// An entry's own options over the kustomization's `generatorOptions`: the entry's
+/// labels and annotations win on conflicts; either may disable the hash or set immutable.
 fn merged_options(
     local: Option<&GeneratorOptions>,
     global: Option<&GeneratorOptions>,
@@ -127,10 +128,13 @@ fn merged_options(
     let mut options = local.cloned().unwrap_or_default();
     if let Some(global) = global {
         for (k, v) in &global.labels {
-            options.labels.insert(k.clone(), v.clone());
+            options.labels.entry(k.clone()).or_insert_with(|| v.clone());
         }
         for (k, v) in &global.annotations {
-            options.annotations.insert(k.clone(), v.clone());
+            options
+                .annotations
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
         }
         options.disable_name_suffix_hash |= global.disable_name_suffix_hash;
         options.immutable |= global.immutable;
@@ -218,8 +222,20 @@ fn valid_env_name(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Base64 as Kustomize writes generated values: wrapped every 70 characters, each line
+/// ending in a newline, once the text is longer than one line.
 fn base64_of(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    const LINE: usize = 70;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut wrapped = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    for chunk in encoded.as_bytes().chunks(LINE) {
+        wrapped.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        wrapped.push('\n');
+    }
+    wrapped
 }
 
 fn string_map(map: &BTreeMap<String, String>) -> Value {

@@ -1,6 +1,6 @@
 //! The name suffix of generated ConfigMaps and Secrets: Kustomize's hash, bit for bit.
 //!
-//! Kustomize hashes a small JSON document (kind, name, data and, when present,
+//! Kustomize hashes a small JSON document (kind, an empty name, data and, when present,
 //! binaryData or stringData; type for Secrets) encoded by Go's `encoding/json` — sorted
 //! keys and HTML-safe escapes — takes SHA-256, and maps the first ten hex digits onto an
 //! alphabet without vowels-lookalikes (`0→g 1→h 3→k a→m e→t`).
@@ -11,11 +11,9 @@ use sha2::{Digest, Sha256};
 /// The suffix for a ConfigMap or Secret object (`None` for other kinds).
 pub(crate) fn suffix(object: &Map<String, Value>) -> Option<String> {
     let kind = object.get("kind").and_then(Value::as_str)?;
-    let name = object
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .cloned()
-        .unwrap_or_else(|| Value::String(String::new()));
+    // Kustomize looks the name up as the single field `metadata/name`, which never
+    // exists: the name it hashes is always empty. Matching its hashes means doing the same.
+    let name = Value::String(String::new());
     let field = |key: &str| match object.get(key) {
         None => Value::String(String::new()),
         Some(value) => value.clone(),
@@ -131,6 +129,22 @@ mod tests {
         assert_eq!(
             encode(&[0x01, 0x3a, 0xe0, 0x00, 0x00]),
             "ghkmtgggggg"[..10].to_string()
+        );
+    }
+}
+
+#[cfg(test)]
+mod oracle_values {
+    use serde_json::json;
+
+    #[test]
+    fn a_generated_config_map_hashes_as_kustomize_does() {
+        // `kubectl kustomize` names a generator `created` with literal x=1 this way.
+        let object = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                            "metadata": {"name": "created"}, "data": {"x": "1"}});
+        assert_eq!(
+            super::suffix(object.as_object().unwrap()).unwrap(),
+            "hmg6f82fh6"
         );
     }
 }

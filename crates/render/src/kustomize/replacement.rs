@@ -132,7 +132,28 @@ fn source_part(value: Value, options: &ReplacementOptions) -> Result<Value, Buil
                 options.index
             ))
         })?;
-    Ok(Value::String(parts[index].to_owned()))
+    Ok(resolve_plain(parts[index]))
+}
+
+/// Kustomize writes a part of a delimited string as an untagged scalar, so YAML reads
+/// `1.0` back as a number and `true` as a boolean; only strings stay strings.
+fn resolve_plain(text: &str) -> Value {
+    let looks_scalar = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'));
+    if looks_scalar {
+        if let Ok(value) = serde_saphyr::from_str_with_options::<Value>(text, {
+            let mut options = serde_saphyr::Options::default();
+            options.strict_booleans = true;
+            options
+        }) {
+            if matches!(value, Value::Number(_) | Value::Bool(_) | Value::Null) {
+                return value;
+            }
+        }
+    }
+    Value::String(text.to_owned())
 }
 
 /// `a.b[name=x].c` → `a`, `b`, `[name=x]`, `c`.
@@ -238,7 +259,7 @@ fn set(
             } else {
                 parts[options.index as usize] = replacement;
             }
-            *node = Value::String(parts.join(&options.delimiter));
+            *node = resolve_plain(&parts.join(&options.delimiter));
         }
         return Ok(true);
     };

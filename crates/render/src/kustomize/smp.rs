@@ -3,8 +3,9 @@
 //! Maps merge field by field; `null` deletes a field; `$patch: delete` removes a map or
 //! list element and `$patch: replace` replaces a map or list wholesale. Lists that the
 //! Kubernetes schema marks `patchStrategy: merge` merge element by element on their merge
-//! keys (existing elements keep their place, new ones are appended); lists of scalars
-//! with that strategy become the union of both. Every other list — including all lists of
+//! keys — in the patch's order, then the remaining existing elements, as Kustomize's
+//! "prepend" merge option orders them; lists of scalars with that strategy become the
+//! union of both, patch first. Every other list — including all lists of
 //! custom resources, whose schema Kustomize does not know — is replaced by the patch's.
 
 use serde_json::{Map, Value};
@@ -195,8 +196,8 @@ fn walk_associative(
         return Ok(Some(Value::Array(dest_items)));
     };
     if keys.is_empty() {
-        let mut merged = dest_items;
-        for item in patch_items {
+        let mut merged: Vec<Value> = Vec::new();
+        for item in patch_items.into_iter().chain(dest_items) {
             if !merged.contains(&item) {
                 merged.push(item);
             }
@@ -221,15 +222,17 @@ fn key_values(item: &Value, keys: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Merges two lists of maps on `keys` as kyaml does with Kustomize's options: the
+/// elements come in the patch's order, then the destination's remaining ones; when more
+/// than one key is in use, the destination's elements move to the end.
 fn merge_by_keys(
-    mut dest: Vec<Value>,
+    dest: Vec<Value>,
     patch: Vec<Value>,
     node: Schema,
     keys: &[&str],
 ) -> Result<Vec<Value>, BuildError> {
-    // Which keys are in use at all (a list may be keyed on a subset).
     let mut tuples: Vec<Vec<String>> = Vec::new();
-    for item in dest.iter().chain(patch.iter()) {
+    for item in patch.iter().chain(dest.iter()) {
         let values = key_values(item, keys);
         if values.iter().all(String::is_empty) {
             continue;
@@ -238,28 +241,22 @@ fn merge_by_keys(
             tuples.push(values);
         }
     }
-    let mut additions: Vec<Value> = Vec::new();
+    let keys_in_use = (0..keys.len())
+        .filter(|&i| tuples.iter().any(|t| !t[i].is_empty()))
+        .count();
     let find = |items: &[Value], values: &[String]| {
         items
             .iter()
             .position(|item| key_values(item, keys).as_slice() == values)
     };
+    let mut merged_items: Vec<(Value, bool)> = Vec::new();
     for values in &tuples {
         let dest_at = find(&dest, values);
         let patch_item = find(&patch, values).map(|at| patch[at].clone());
         let dest_item = dest_at.map(|at| dest[at].clone());
-        let merged = walk(dest_item, patch_item, node, None)?;
-        match merged {
-            None => {
-                if let Some(at) = dest_at {
-                    dest.remove(at);
-                }
-            }
-            Some(Value::Object(map)) if map.is_empty() => {
-                if let Some(at) = dest_at {
-                    dest.remove(at);
-                }
-            }
+        match walk(dest_item, patch_item, node, None)? {
+            None => {}
+            Some(Value::Object(map)) if map.is_empty() => {}
             Some(mut value) => {
                 if let Value::Object(map) = &mut value {
                     for (key, key_value) in keys.iter().zip(values) {
@@ -268,18 +265,34 @@ fn merge_by_keys(
                         }
                     }
                 }
-                additions.push(value);
+                merged_items.push((value, dest_at.is_some()));
             }
         }
     }
-    for item in additions {
-        let values = key_values(&item, keys);
-        match find(&dest, &values) {
-            Some(at) => dest[at] = item,
-            None => dest.push(item),
-        }
+    // Elements without any key value are kept from the destination, at the end.
+    let unkeyed = dest
+        .iter()
+        .filter(|item| key_values(item, keys).iter().all(String::is_empty))
+        .cloned();
+    let mut result: Vec<Value> = Vec::new();
+    if keys_in_use > 1 {
+        result.extend(
+            merged_items
+                .iter()
+                .filter(|(_, in_dest)| !in_dest)
+                .map(|(v, _)| v.clone()),
+        );
+        result.extend(
+            merged_items
+                .into_iter()
+                .filter(|(_, in_dest)| *in_dest)
+                .map(|(v, _)| v),
+        );
+    } else {
+        result.extend(merged_items.into_iter().map(|(v, _)| v));
     }
-    Ok(dest)
+    result.extend(unkeyed);
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -302,15 +315,16 @@ mod tests {
     }
 
     #[test]
-    fn containers_merge_by_name_and_new_ones_are_appended() {
+    fn containers_merge_by_name_in_the_patch_s_order() {
         let out = apply(json!({"spec": {"template": {"spec": {"containers": [
             {"name": "c", "image": "c:1"}, {"name": "a", "image": "a:2"}]}}}}));
         let containers = &out["spec"]["template"]["spec"]["containers"];
+        assert_eq!(containers[0]["name"], "c");
         assert_eq!(
-            containers[0],
+            containers[1],
             json!({"name": "a", "image": "a:2", "args": ["x"]})
         );
-        assert_eq!(containers[2]["name"], "c");
+        assert_eq!(containers[2]["name"], "b");
     }
 
     #[test]
