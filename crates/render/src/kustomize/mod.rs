@@ -54,6 +54,9 @@ use resource::Resource;
 
 pub(crate) use emit::stream as yaml_stream;
 
+/// One rendered object: its manifest, where it came from, whether it was decrypted.
+pub(crate) type Built = (Map<String, Value>, crate::object::Origin, bool);
+
 /// A failure inside a transformer, before it is tied to its kustomization file.
 #[derive(Debug)]
 pub(crate) struct BuildError(pub(crate) String);
@@ -83,7 +86,7 @@ pub(crate) fn render(
     dir: &Path,
     relative: &str,
     options: &RenderOptions,
-) -> Result<Vec<(Map<String, Value>, crate::object::Origin, bool)>> {
+) -> Result<Vec<Built>> {
     let context = Context::new(root, options);
     let directory = context.root.resolve(relative)?;
     let native = render_native(&context, directory);
@@ -98,10 +101,7 @@ pub(crate) fn render(
     }
 }
 
-fn render_native(
-    context: &Context<'_>,
-    directory: RepoFile,
-) -> Result<Vec<(Map<String, Value>, crate::object::Origin, bool)>> {
+fn render_native(context: &Context<'_>, directory: RepoFile) -> Result<Vec<Built>> {
     let loader = Loader::open(context, directory)?;
     let kustomization =
         Kustomization::from_document(&loader.kustomization_file(), loader.read_kustomization()?)?;
@@ -353,7 +353,7 @@ fn external(
     dir: &Path,
     relative: &str,
     options: &RenderOptions,
-) -> Result<Vec<(Map<String, Value>, crate::object::Origin, bool)>> {
+) -> Result<Vec<Built>> {
     let program = Path::new(command);
     let is_kubectl = program
         .file_name()

@@ -625,12 +625,12 @@ fn could_refer(referrer: &Resource, candidate: &Resource) -> bool {
     if id.is_cluster_scoped() || id.effective_namespace() == referrer_id.effective_namespace() {
         return true;
     }
-    if referrer.kind() == "RoleBinding" {
-        if let Some(Value::Array(subjects)) = referrer.object.get("subjects") {
-            return subjects.iter().any(|s| {
-                s.get("namespace").and_then(Value::as_str) == Some(id.namespace.as_str())
-            });
-        }
+    if referrer.kind() == "RoleBinding"
+        && let Some(Value::Array(subjects)) = referrer.object.get("subjects")
+    {
+        return subjects
+            .iter()
+            .any(|s| s.get("namespace").and_then(Value::as_str) == Some(id.namespace.as_str()));
     }
     false
 }

@@ -142,16 +142,15 @@ fn resolve_plain(text: &str) -> Value {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'));
-    if looks_scalar {
-        if let Ok(value) = serde_saphyr::from_str_with_options::<Value>(text, {
+    if looks_scalar
+        && let Ok(value) = serde_saphyr::from_str_with_options::<Value>(text, {
             let mut options = serde_saphyr::Options::default();
             options.strict_booleans = true;
             options
-        }) {
-            if matches!(value, Value::Number(_) | Value::Bool(_) | Value::Null) {
-                return value;
-            }
-        }
+        })
+        && matches!(value, Value::Number(_) | Value::Bool(_) | Value::Null)
+    {
+        return value;
     }
     Value::String(text.to_owned())
 }

@@ -173,14 +173,14 @@ fn walk_associative(
         _ => None,
     };
     let mut directive = Directive::Merge;
-    if let Some(items) = patch_items.as_mut() {
-        if let Some(at) = items.iter().position(|item| {
+    if let Some(items) = patch_items.as_mut()
+        && let Some(at) = items.iter().position(|item| {
             item.as_object()
                 .is_some_and(|m| m.contains_key(DIRECTIVE) && m.len() <= 1)
-        }) {
-            directive = directive_of(&items[at])?;
-            items.remove(at);
-        }
+        })
+    {
+        directive = directive_of(&items[at])?;
+        items.remove(at);
     }
     let dest_items = match (dest, &directive) {
         (_, Directive::Delete) => return Ok(None),

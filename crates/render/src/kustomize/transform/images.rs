@@ -25,14 +25,14 @@ fn walk(value: &mut Value, image: &Image, pattern: &regex::Regex) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                if matches!(key.as_str(), "containers" | "initContainers") {
-                    if let Value::Array(containers) = child {
-                        for container in containers.iter_mut() {
-                            if let Some(Value::String(current)) = container.get_mut("image") {
-                                if pattern.is_match(current) {
-                                    *current = updated(current, image);
-                                }
-                            }
+                if matches!(key.as_str(), "containers" | "initContainers")
+                    && let Value::Array(containers) = child
+                {
+                    for container in containers.iter_mut() {
+                        if let Some(Value::String(current)) = container.get_mut("image")
+                            && pattern.is_match(current)
+                        {
+                            *current = updated(current, image);
                         }
                     }
                 }

@@ -31,12 +31,12 @@ pub(crate) fn apply(resources: &mut [Resource], namespace: &str) -> Result<(), B
             })?;
             resource.object = into_map(object);
         }
-        if matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") {
-            if let Some(Value::Array(subjects)) = resource.object.get_mut("subjects") {
-                for subject in subjects.iter_mut().filter_map(Value::as_object_mut) {
-                    if subject.get("name").and_then(Value::as_str) == Some("default") {
-                        subject.insert("namespace".into(), namespace.into());
-                    }
+        if matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
+            && let Some(Value::Array(subjects)) = resource.object.get_mut("subjects")
+        {
+            for subject in subjects.iter_mut().filter_map(Value::as_object_mut) {
+                if subject.get("name").and_then(Value::as_str) == Some("default") {
+                    subject.insert("namespace".into(), namespace.into());
                 }
             }
         }
