@@ -45,7 +45,9 @@ fn main() {
             plumb(repo.path(), env);
         }
     });
-    let plumb_b = median_time(trials, || plumb(repo.path(), "big/overlay"));
+    let plumb_b = median_time(trials, || {
+        plumb(repo.path(), "big/overlay");
+    });
     report("plumb: 3 overlays", ms(plumb_a), "ms");
     report("plumb: large overlay", ms(plumb_b), "ms");
 

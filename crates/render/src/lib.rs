@@ -13,9 +13,13 @@
 //! bounded by [`Limits`], because a repository is untrusted input. It knows nothing of the
 //! cluster.
 //!
+//! Kustomize is rendered natively (module `kustomize`): the same bytes as
+//! `kubectl kustomize` on a corpus of 51 fixtures checked against it in the tests.
+//!
 //! Dependencies, chosen once: `serde-saphyr` for YAML (pure Rust, multi-document, with a
 //! budget that stops alias bombs; kube-client already uses it), `serde_json` for JSON and
-//! for the object model, `globset` for include/exclude patterns.
+//! for the object model, `globset` for include/exclude patterns, `regex` for Kustomize's
+//! selectors, `sha2` for its name hashes (and SOPS MACs).
 
 mod confine;
 mod desired_set;

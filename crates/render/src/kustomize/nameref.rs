@@ -4,6 +4,8 @@
 //! Kustomize picks them: by previous name, kind, namespace and, when several remain, by
 //! shared prefixes and suffixes.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::BuildError;
@@ -414,72 +416,108 @@ fn references() -> Vec<Reference> {
     all
 }
 
+/// What selection needs to know of each object; names do not change while references
+/// are fixed, so it is computed once.
+struct Snapshot {
+    id: ResId,
+    previous: Vec<ResId>,
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+    subjects_namespaces: Vec<String>,
+}
+
+impl Snapshot {
+    fn of(resource: &Resource) -> Self {
+        let subjects_namespaces = match resource.object.get("subjects") {
+            Some(Value::Array(subjects)) if resource.kind() == "RoleBinding" => subjects
+                .iter()
+                .filter_map(|s| {
+                    s.get("namespace")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Snapshot {
+            id: resource.cur_id(),
+            previous: resource.prev_ids(),
+            prefixes: resource.prefixes.clone(),
+            suffixes: resource.suffixes.clone(),
+            subjects_namespaces,
+        }
+    }
+
+    fn org_id(&self) -> &ResId {
+        self.previous.first().unwrap_or(&self.id)
+    }
+}
+
 /// Fixes every name reference in `resources`.
 pub(crate) fn fix(resources: &mut [Resource]) -> Result<(), BuildError> {
     let references = references();
-    for index in 0..resources.len() {
-        let referrer_org = resources[index].org_id();
+    let snapshots: Vec<Snapshot> = resources.iter().map(Snapshot::of).collect();
+    // Only renamed objects can be referred to under an old name.
+    let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, snapshot) in snapshots.iter().enumerate() {
+        let mut names: Vec<&str> = snapshot
+            .previous
+            .iter()
+            .map(|id| id.name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            by_previous_name.entry(name).or_default().push(index);
+        }
+    }
+    if by_previous_name.is_empty() {
+        return Ok(());
+    }
+    for (index, resource) in resources.iter_mut().enumerate() {
+        let referrer_org = snapshots[index].org_id().clone();
+        let mut object = Value::Object(std::mem::take(&mut resource.object));
         for reference in &references {
             for spec in &reference.referrers {
                 if !spec.selects(&referrer_org) {
                     continue;
                 }
-                apply(resources, index, reference.target, spec)?;
+                let context = Context {
+                    snapshots: &snapshots,
+                    by_previous_name: &by_previous_name,
+                    referrer: index,
+                    target: reference.target,
+                    role_ref: role_ref_gvk(&object, spec),
+                };
+                fieldspec::visit::<BuildError>(&mut object, &spec.path, false, &mut |value| {
+                    context.set(value)
+                })?;
             }
         }
+        resource.object = super::transform::namespace::into_map(object);
     }
     Ok(())
 }
 
-fn apply(
-    resources: &mut [Resource],
-    index: usize,
-    target: (&str, &str, &str),
-    spec: &FieldSpec,
-) -> Result<(), BuildError> {
-    let referrer = resources[index].clone();
-    let referrer_id = referrer.cur_id();
-    let candidates: Vec<usize> = (0..resources.len())
-        .filter(|&i| could_refer(&referrer, &resources[i]))
-        .collect();
-    let role_ref = role_ref_gvk(&referrer, spec);
-    let context = Context {
-        resources,
-        candidates: &candidates,
-        target,
-        referrer: &referrer,
-        referrer_id: &referrer_id,
-        role_ref,
-    };
-    let mut object = Value::Object(referrer.object.clone());
-    let mut updates = Vec::new();
-    fieldspec::visit::<BuildError>(&mut object, &spec.path, false, &mut |value| {
-        context.set(value, &mut updates)
-    })?;
-    resources[index].object = super::transform::namespace::into_map(object);
-    Ok(())
-}
-
 struct Context<'a> {
-    resources: &'a [Resource],
-    candidates: &'a [usize],
+    snapshots: &'a [Snapshot],
+    by_previous_name: &'a HashMap<&'a str, Vec<usize>>,
+    referrer: usize,
     target: (&'a str, &'a str, &'a str),
-    referrer: &'a Resource,
-    referrer_id: &'a ResId,
     role_ref: Option<(String, String)>,
 }
 
 impl Context<'_> {
-    fn set(&self, value: &mut Value, updates: &mut Vec<usize>) -> Result<(), BuildError> {
+    fn set(&self, value: &mut Value) -> Result<(), BuildError> {
         match value {
             Value::Null => Ok(()),
-            Value::String(_) => self.set_scalar(value, updates),
-            Value::Object(_) => self.set_mapping(value, updates),
+            Value::String(_) => self.set_scalar(value),
+            Value::Object(_) => self.set_mapping(value),
             Value::Array(items) => {
                 for item in items {
                     match item {
-                        Value::String(_) => self.set_scalar(item, updates)?,
-                        Value::Object(_) => self.set_mapping(item, updates)?,
+                        Value::String(_) => self.set_scalar(item)?,
+                        Value::Object(_) => self.set_mapping(item)?,
                         _ => {}
                     }
                 }
@@ -491,22 +529,31 @@ impl Context<'_> {
         }
     }
 
-    fn set_scalar(&self, value: &mut Value, _updates: &mut Vec<usize>) -> Result<(), BuildError> {
+    /// Objects once named `old` that the referrer may name at all.
+    fn named(&self, old: &str) -> Vec<&Snapshot> {
+        self.by_previous_name
+            .get(old)
+            .map(|found| {
+                found
+                    .iter()
+                    .map(|&i| &self.snapshots[i])
+                    .filter(|candidate| could_refer(&self.snapshots[self.referrer], candidate))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn set_scalar(&self, value: &mut Value) -> Result<(), BuildError> {
         let Value::String(old) = value else {
             return Ok(());
         };
-        let candidates: Vec<&Resource> = self
-            .candidates
-            .iter()
-            .map(|&i| &self.resources[i])
-            .collect();
-        if let Some(referral) = self.select(old, candidates, false)? {
-            *value = Value::String(referral.name().to_owned());
+        if let Some(referral) = self.select(old, self.named(old), false)? {
+            *value = Value::String(referral.id.name.clone());
         }
         Ok(())
     }
 
-    fn set_mapping(&self, value: &mut Value, _updates: &mut Vec<usize>) -> Result<(), BuildError> {
+    fn set_mapping(&self, value: &mut Value) -> Result<(), BuildError> {
         let Value::Object(map) = value else {
             return Ok(());
         };
@@ -515,15 +562,11 @@ impl Context<'_> {
                 "path config error; no 'name' field in node".into(),
             ));
         };
-        let all: Vec<&Resource> = self
-            .candidates
-            .iter()
-            .map(|&i| &self.resources[i])
-            .collect();
+        let all = self.named(&old);
         let candidates = match map.get("namespace").and_then(Value::as_str) {
             None => all,
             Some(namespace) => {
-                let by_original: Vec<&Resource> = all
+                let by_original: Vec<&Snapshot> = all
                     .iter()
                     .copied()
                     .filter(|r| {
@@ -533,7 +576,7 @@ impl Context<'_> {
                     .collect();
                 if by_original.is_empty() {
                     all.into_iter()
-                        .filter(|r| r.cur_id().effective_namespace() == namespace)
+                        .filter(|r| r.id.effective_namespace() == namespace)
                         .collect()
                 } else {
                     by_original
@@ -543,12 +586,12 @@ impl Context<'_> {
         let Some(referral) = self.select(&old, candidates, true)? else {
             return Ok(());
         };
-        if referral.name() == old && referral.namespace().is_empty() {
+        if referral.id.name == old && referral.id.namespace.is_empty() {
             return Ok(());
         }
-        map.insert("name".into(), referral.name().into());
-        if !referral.namespace().is_empty() {
-            map.insert("namespace".into(), referral.namespace().into());
+        map.insert("name".into(), referral.id.name.clone().into());
+        if !referral.id.namespace.is_empty() {
+            map.insert("namespace".into(), referral.id.namespace.clone().into());
         }
         Ok(())
     }
@@ -556,29 +599,27 @@ impl Context<'_> {
     fn select<'r>(
         &self,
         old: &str,
-        candidates: Vec<&'r Resource>,
+        candidates: Vec<&'r Snapshot>,
         with_namespace: bool,
-    ) -> Result<Option<&'r Resource>, BuildError> {
+    ) -> Result<Option<&'r Snapshot>, BuildError> {
         let (tg, tv, tk) = self.target;
-        let mut candidates: Vec<&Resource> = candidates
+        let referrer = &self.snapshots[self.referrer];
+        let mut candidates: Vec<&Snapshot> = candidates
             .into_iter()
-            .filter(|r| r.prev_ids().iter().any(|id| id.name == old))
-            .filter(|r| r.prev_ids().iter().any(|id| gvk_selects(tg, tv, tk, id)))
+            .filter(|r| r.previous.iter().any(|id| id.name == old))
+            .filter(|r| r.previous.iter().any(|id| gvk_selects(tg, tv, tk, id)))
             .filter(|r| match &self.role_ref {
                 None => true,
-                Some((group, kind)) => r
-                    .prev_ids()
-                    .iter()
-                    .any(|id| gvk_selects(group, "", kind, id)),
+                Some((group, kind)) => r.previous.iter().any(|id| gvk_selects(group, "", kind, id)),
             })
-            .filter(|r| self.same_namespace(r))
+            .filter(|r| same_namespace(referrer, r))
             .collect();
         if candidates.len() == 1 {
             return Ok(candidates.pop());
         }
-        candidates.retain(|r| affixes_equal(r, self.referrer, true));
+        candidates.retain(|r| affixes_equal(r, referrer, true));
         if candidates.len() > 1 {
-            candidates.retain(|r| affixes_equal(r, self.referrer, false));
+            candidates.retain(|r| affixes_equal(r, referrer, false));
         }
         match candidates.len() {
             0 => Ok(None),
@@ -586,14 +627,13 @@ impl Context<'_> {
             _ => {
                 let first = candidates[0];
                 let identical = candidates.iter().all(|r| {
-                    r.name() == first.name()
-                        && (!with_namespace || r.namespace() == first.namespace())
+                    r.id.name == first.id.name
+                        && (!with_namespace || r.id.namespace == first.id.namespace)
                 });
                 if identical {
                     Ok(Some(first))
                 } else {
-                    let ids: Vec<String> =
-                        candidates.iter().map(|r| r.cur_id().describe()).collect();
+                    let ids: Vec<String> = candidates.iter().map(|r| r.id.describe()).collect();
                     Err(BuildError::new(format!(
                         "found multiple possible referrals: {}",
                         ids.join(", ")
@@ -602,50 +642,37 @@ impl Context<'_> {
             }
         }
     }
+}
 
-    fn same_namespace(&self, candidate: &Resource) -> bool {
-        if self.referrer_id.is_cluster_scoped() {
-            return true;
-        }
-        let id = candidate.cur_id();
-        id.is_cluster_scoped()
-            || candidate.kind() == "ServiceAccount"
-            || id.effective_namespace() == self.referrer_id.effective_namespace()
-    }
+fn same_namespace(referrer: &Snapshot, candidate: &Snapshot) -> bool {
+    referrer.id.is_cluster_scoped()
+        || candidate.id.is_cluster_scoped()
+        || candidate.id.kind == "ServiceAccount"
+        || candidate.id.effective_namespace() == referrer.id.effective_namespace()
 }
 
 /// The objects a referrer may name: cluster-scoped ones, ones in its namespace, and for a
 /// RoleBinding the namespaces of its subjects.
-fn could_refer(referrer: &Resource, candidate: &Resource) -> bool {
-    let referrer_id = referrer.cur_id();
-    if referrer_id.is_cluster_scoped() {
-        return true;
-    }
-    let id = candidate.cur_id();
-    if id.is_cluster_scoped() || id.effective_namespace() == referrer_id.effective_namespace() {
-        return true;
-    }
-    if referrer.kind() == "RoleBinding"
-        && let Some(Value::Array(subjects)) = referrer.object.get("subjects")
-    {
-        return subjects
-            .iter()
-            .any(|s| s.get("namespace").and_then(Value::as_str) == Some(id.namespace.as_str()));
-    }
-    false
+fn could_refer(referrer: &Snapshot, candidate: &Snapshot) -> bool {
+    referrer.id.is_cluster_scoped()
+        || candidate.id.is_cluster_scoped()
+        || candidate.id.effective_namespace() == referrer.id.effective_namespace()
+        || referrer
+            .subjects_namespaces
+            .contains(&candidate.id.namespace)
 }
 
-fn role_ref_gvk(referrer: &Resource, spec: &FieldSpec) -> Option<(String, String)> {
+fn role_ref_gvk(referrer: &Value, spec: &FieldSpec) -> Option<(String, String)> {
     if !spec.path_text().ends_with("roleRef/name") {
         return None;
     }
-    let role_ref = referrer.object.get("roleRef")?;
+    let role_ref = referrer.get("roleRef")?;
     let group = role_ref.get("apiGroup")?.as_str()?.to_owned();
     let kind = role_ref.get("kind")?.as_str()?.to_owned();
     Some((group, kind))
 }
 
-fn affixes_equal(a: &Resource, b: &Resource, allow_empty: bool) -> bool {
+fn affixes_equal(a: &Snapshot, b: &Snapshot, allow_empty: bool) -> bool {
     if allow_empty {
         let prefixes =
             a.prefixes.is_empty() || b.prefixes.is_empty() || same_ending(&a.prefixes, &b.prefixes);

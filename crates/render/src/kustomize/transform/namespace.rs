@@ -46,9 +46,17 @@ pub(crate) fn apply(resources: &mut [Resource], namespace: &str) -> Result<(), B
 
 /// Two objects may not end up with one id.
 fn check_unique(resources: &[Resource]) -> Result<(), BuildError> {
-    for (index, resource) in resources.iter().enumerate() {
+    let mut seen = std::collections::HashSet::new();
+    for resource in resources {
         let id = resource.cur_id();
-        if resources[..index].iter().any(|r| r.cur_id().same(&id)) {
+        let key = (
+            id.group.clone(),
+            id.version.clone(),
+            id.kind.clone(),
+            id.name.clone(),
+            id.effective_namespace().to_owned(),
+        );
+        if !seen.insert(key) {
             return Err(BuildError::new(format!(
                 "namespace transformation produces ID conflict: {}",
                 id.describe()
