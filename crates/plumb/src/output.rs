@@ -25,6 +25,18 @@ pub(crate) fn yaml_documents(
     Ok(())
 }
 
+/// Prints objects as `kubectl kustomize` does (its key order, quoting and `---`s).
+pub(crate) fn kustomize_documents(
+    documents: impl Iterator<Item = serde_json::Value>,
+) -> anyhow::Result<()> {
+    let documents: Vec<serde_json::Value> = documents.collect();
+    let text = plumb_render::kustomize_yaml(documents.iter().filter_map(|d| d.as_object()));
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("cannot write to stdout")
+}
+
 /// Prints a plan.
 pub(crate) fn plan(plan: &Plan, format: Format) -> anyhow::Result<()> {
     match format {

@@ -29,6 +29,30 @@ pub(crate) struct RepoFile {
     absolute: PathBuf,
 }
 
+impl RepoFile {
+    /// Whether it is a directory.
+    pub(crate) fn is_dir(&self) -> bool {
+        self.absolute.is_dir()
+    }
+
+    /// The file `name` in this directory, if it is a regular file.
+    pub(crate) fn child_file(&self, name: &str) -> Option<RepoFile> {
+        let absolute = self.absolute.join(name);
+        absolute.is_file().then(|| RepoFile {
+            relative: join_display(&self.relative, name),
+            absolute,
+        })
+    }
+}
+
+fn join_display(dir: &str, name: &str) -> String {
+    if dir == "." || dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 impl Root {
     pub(crate) fn new(path: &Path) -> Result<Self> {
         let canonical = std::fs::canonicalize(path).map_err(|source| Error::Io {
@@ -117,6 +141,21 @@ impl Root {
             }
         }
         Ok(())
+    }
+
+    /// Resolves a path relative to the root (`..` allowed while it stays inside) to what
+    /// it names, refusing paths and symlinks that leave the root.
+    pub(crate) fn resolve(&self, relative: &str) -> Result<RepoFile> {
+        let normalized = normalize(relative)?;
+        let joined = self.canonical.join(&normalized);
+        if std::fs::symlink_metadata(&joined).is_err() {
+            return Err(Error::NotFound {
+                path: display(&normalized),
+            });
+        }
+        let absolute = self.inside(&joined, &normalized)?;
+        let relative = display(&normalized);
+        Ok(RepoFile { relative, absolute })
     }
 
     /// Reads a file found by [`Root::files`], refusing non-regular files and files over

@@ -115,15 +115,62 @@ pub enum Error {
         /// What SOPS decryption found.
         source: crate::sops::SopsError,
     },
-    /// A directory holds a kustomization, which this version cannot render yet.
+    /// A kustomization uses a field plumb's Kustomize engine does not support.
     #[error(
-        "{path} holds a {file}: Kustomize rendering is not available yet in this version of plumb"
+        "{file}: field `{field}` is not supported by plumb's Kustomize engine; remove it, or let plumb hand such kustomizations to an external kustomize (RenderOptions.kustomize.external)"
     )]
-    KustomizeUnavailable {
+    KustomizeUnsupported {
+        /// The kustomization file, relative to the repository root.
+        file: String,
+        /// The unsupported field.
+        field: String,
+    },
+    /// A kustomization file is not valid.
+    #[error("{file}: invalid kustomization: {detail}")]
+    KustomizationInvalid {
+        /// The kustomization file (or its directory), relative to the repository root.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A directory used as a base or component holds no kustomization.
+    #[error(
+        "{path}: no kustomization.yaml, kustomization.yml or Kustomization in this directory; a directory used as a resource, base or component needs one"
+    )]
+    KustomizationMissing {
         /// The directory, relative to the repository root.
         path: String,
-        /// The kustomization file name found.
+    },
+    /// A kustomization names a remote base.
+    #[error(
+        "{file}: remote base {url} {}",
+        if *allowed { "is allowed but plumb's engine does not fetch remote bases; set RenderOptions.kustomize.external to render it with kustomize" } else { "is refused: remote bases are off (RenderOptions.kustomize.allow_remote_bases); vendor the base into the repository" }
+    )]
+    KustomizeRemoteBase {
+        /// The kustomization file, relative to the repository root.
         file: String,
+        /// The remote target as written.
+        url: String,
+        /// Whether remote bases were allowed.
+        allowed: bool,
+    },
+    /// Building a kustomization failed (a patch without target, a conflict, …).
+    #[error("{file}: {detail}")]
+    KustomizeFailed {
+        /// The kustomization file, relative to the repository root.
+        file: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The external kustomize plumb handed a kustomization to failed.
+    #[error("{path}: {command} failed: {detail}")]
+    KustomizeExternal {
+        /// The application directory, relative to the repository root.
+        path: String,
+        /// The command run.
+        command: String,
+        /// Its error output.
+        detail: String,
     },
 }
 

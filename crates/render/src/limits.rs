@@ -49,4 +49,13 @@ impl Limits {
         options.budget = Some(budget);
         options
     }
+
+    /// The parser options for files Kustomize reads: go-yaml v3 resolves scalars by YAML
+    /// 1.2 (`yes` and `on` are strings) but still reads `0755` as octal.
+    pub(crate) fn kustomize_yaml_options(&self) -> serde_saphyr::Options {
+        let mut options = self.yaml_options();
+        options.strict_booleans = true;
+        options.legacy_octal_numbers = true;
+        options
+    }
 }

@@ -52,6 +52,17 @@ pub(crate) fn parse(
     decrypted: bool,
     limits: &Limits,
 ) -> Result<FileContents> {
+    parse_with(path, syntax, bytes, decrypted, limits.yaml_options())
+}
+
+/// [`parse`] with the YAML parser's options given (Kustomize reads YAML 1.2 scalars).
+pub(crate) fn parse_with(
+    path: &str,
+    syntax: Syntax,
+    bytes: &[u8],
+    decrypted: bool,
+    yaml_options: serde_saphyr::Options,
+) -> Result<FileContents> {
     let syntax_error = |detail: String| Error::Syntax {
         path: path.to_owned(),
         detail,
@@ -59,7 +70,7 @@ pub(crate) fn parse(
     let documents: Vec<(u64, Value)> = match syntax {
         Syntax::Yaml => {
             let parsed: Vec<Spanned<Value>> =
-                serde_saphyr::from_slice_multiple_with_options(bytes, limits.yaml_options())
+                serde_saphyr::from_slice_multiple_with_options(bytes, yaml_options)
                     .map_err(|err| syntax_error(first_lines(&err.to_string())))?;
             parsed
                 .into_iter()

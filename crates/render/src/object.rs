@@ -142,6 +142,11 @@ impl DesiredObject {
         })
     }
 
+    /// The manifest, origin and decrypted mark, for renderers that transform objects.
+    pub(crate) fn into_parts(self) -> (Map<String, Value>, Origin, bool) {
+        (self.manifest, self.origin, self.decrypted)
+    }
+
     /// Its identity.
     pub fn id(&self) -> &ObjectId {
         &self.id

@@ -13,6 +13,7 @@ use crate::directory::{DirectoryOptions, FileFilter};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::{self, FileContents, Ignored, Syntax};
+use crate::object::DesiredObject;
 use crate::sops::{self, Identities};
 
 /// File names that make a directory a Kustomization, in Kustomize's order of preference.
@@ -45,6 +46,9 @@ pub struct RenderOptions {
     pub directory: DirectoryOptions,
     /// Bounds on what is read and produced.
     pub limits: Limits,
+    /// What Kustomize rendering may do beyond plumb's engine (remote bases, an external
+    /// binary); both off by default.
+    pub kustomize: crate::kustomize::KustomizeOptions,
     /// age identities for SOPS-encrypted files (the controller reads them from a Secret's
     /// `*.agekey` entries). Without them an encrypted file fails the render.
     pub decryption: Option<Arc<Identities>>,
@@ -69,12 +73,38 @@ pub fn render(snapshot_root: &Path, path: &str, options: &RenderOptions) -> Resu
     let root = Root::new(snapshot_root)?;
     let (relative, dir) = root.directory(path)?;
     match Renderer::detect(&dir) {
-        Renderer::Kustomize(file) => Err(Error::KustomizeUnavailable {
-            path: relative,
-            file: file.to_owned(),
-        }),
+        Renderer::Kustomize(file) => render_kustomize(root, &relative, &dir, file, options),
         Renderer::PlainManifests => render_plain(&root, &relative, &dir, options),
     }
+}
+
+fn render_kustomize(
+    root: Root,
+    relative: &str,
+    dir: &Path,
+    file: &'static str,
+    options: &RenderOptions,
+) -> Result<Rendered> {
+    let built = crate::kustomize::render(root, dir, relative, options)?;
+    if built.len() > options.limits.max_objects {
+        return Err(exceeded(
+            "max_objects",
+            options.limits.max_objects as u64,
+            relative,
+        ));
+    }
+    let objects = built
+        .into_iter()
+        .map(|(manifest, origin, decrypted)| {
+            DesiredObject::from_manifest(manifest, origin.clone(), decrypted)
+                .map_err(|detail| Error::InvalidObject { origin, detail })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Rendered {
+        renderer: Renderer::Kustomize(file),
+        objects: DesiredSet::new(objects)?,
+        ignored: Vec::new(),
+    })
 }
 
 fn render_plain(

@@ -222,13 +222,20 @@ fn an_object_with_no_name_fails_the_render_with_its_place() {
 }
 
 #[test]
-fn a_directory_with_a_kustomization_is_not_read_as_plain_manifests() {
+fn a_directory_with_a_kustomization_renders_what_it_lists_not_every_file() {
     let repo = Repo::new();
     repo.file("overlay/kustomization.yaml", "resources: [cm.yaml]\n")
         .file("overlay/cm.yaml", &config_map("cm"));
 
-    let err = render(repo.root(), "overlay", &RenderOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::KustomizeUnavailable { .. }), "{err}");
+    repo.file("overlay/ignored.yaml", &config_map("not-listed"));
+    let rendered = render(repo.root(), "overlay", &RenderOptions::default()).unwrap();
+    assert_eq!(rendered.renderer, Renderer::Kustomize("kustomization.yaml"));
+    let names: Vec<&str> = rendered
+        .objects
+        .iter()
+        .map(|o| o.id().name.as_str())
+        .collect();
+    assert_eq!(names, ["cm"]);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use plumb_render::Renderer;
+
 use crate::cli::RenderArgs;
 use crate::commands::render_source;
 use crate::output;
@@ -15,6 +17,11 @@ pub(crate) fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
             object.redacted()
         }
     });
-    output::yaml_documents(documents)?;
+    if let Renderer::Kustomize(_) = rendered.renderer {
+        // Exactly what `kubectl kustomize` prints for the same directory.
+        output::kustomize_documents(documents)?;
+    } else {
+        output::yaml_documents(documents)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

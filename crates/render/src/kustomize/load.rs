@@ -1,0 +1,236 @@
+//! Reading a kustomization's files: the kustomization itself, resources (files, or
+//! directories with their own kustomization), patches and generator sources — all
+//! confined to the snapshot root, bounded by the render's limits, and decrypted when
+//! SOPS encrypted them. Files a kustomization reads must lie in or below its directory,
+//! as Kustomize's default load restrictions require; bases may be anywhere in the repo.
+
+use std::cell::Cell;
+
+use serde_json::Value;
+
+use super::resource::Resource;
+use crate::confine::{RepoFile, Root};
+use crate::error::{Error, Result};
+use crate::manifest::{self, Syntax};
+use crate::renderer::{KUSTOMIZATION_FILES, RenderOptions};
+use crate::sops;
+
+/// What one render shares across all its kustomizations.
+pub(crate) struct Context<'a> {
+    pub(crate) root: Root,
+    pub(crate) options: &'a RenderOptions,
+    files: Cell<usize>,
+    bytes: Cell<u64>,
+    /// Kustomization directories being built, to refuse cycles.
+    pub(crate) stack: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(root: Root, options: &'a RenderOptions) -> Self {
+        Context {
+            root,
+            options,
+            files: Cell::new(0),
+            bytes: Cell::new(0),
+            stack: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Reads a confined file, counting it against the limits.
+    fn read(&self, file: &RepoFile) -> Result<Vec<u8>> {
+        let limits = &self.options.limits;
+        self.files.set(self.files.get() + 1);
+        if self.files.get() > limits.max_files {
+            return Err(exceeded(
+                "max_files",
+                limits.max_files as u64,
+                &file.relative,
+            ));
+        }
+        let bytes = self.root.read(file, limits.max_file_bytes)?;
+        self.bytes.set(self.bytes.get() + bytes.len() as u64);
+        if self.bytes.get() > limits.max_total_bytes {
+            return Err(exceeded(
+                "max_total_bytes",
+                limits.max_total_bytes,
+                &file.relative,
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+pub(crate) fn exceeded(limit: &'static str, value: u64, at: &str) -> Error {
+    Error::LimitExceeded {
+        limit,
+        value,
+        detail: format!("reached at {at}"),
+    }
+}
+
+/// One kustomization directory and its file.
+pub(crate) struct Loader<'c, 'a> {
+    pub(crate) context: &'c Context<'a>,
+    /// The directory, relative to the root (`.` for the root itself).
+    pub(crate) dir: RepoFile,
+    pub(crate) file: RepoFile,
+}
+
+impl<'c, 'a> Loader<'c, 'a> {
+    /// Opens the kustomization in `dir`; exactly one kustomization file must be there.
+    pub(crate) fn open(context: &'c Context<'a>, dir: RepoFile) -> Result<Self> {
+        let found: Vec<RepoFile> = KUSTOMIZATION_FILES
+            .iter()
+            .filter_map(|name| dir.child_file(name))
+            .collect();
+        match found.len() {
+            0 => Err(Error::KustomizationMissing {
+                path: dir.relative.clone(),
+            }),
+            1 => Ok(Loader {
+                context,
+                file: found.into_iter().next().expect("one"),
+                dir,
+            }),
+            _ => Err(Error::KustomizationInvalid {
+                file: dir.relative.clone(),
+                detail: "found multiple kustomization files; keep one".into(),
+            }),
+        }
+    }
+
+    /// The kustomization file, relative to the root.
+    pub(crate) fn kustomization_file(&self) -> String {
+        self.file.relative.clone()
+    }
+
+    /// An error in this kustomization.
+    pub(crate) fn error(&self, detail: String) -> Error {
+        Error::KustomizeFailed {
+            file: self.kustomization_file(),
+            detail,
+        }
+    }
+
+    pub(crate) fn read_kustomization(&self) -> Result<Value> {
+        let bytes = self.context.read(&self.file)?;
+        let documents = self.parse_yaml(&self.file.relative, &bytes)?;
+        Ok(documents.into_iter().next().unwrap_or(Value::Null))
+    }
+
+    /// Joins a path written in the kustomization onto its directory.
+    pub(crate) fn join(&self, path: &str) -> String {
+        if self.dir.relative == "." {
+            path.to_owned()
+        } else {
+            format!("{}/{path}", self.dir.relative)
+        }
+    }
+
+    /// Resolves a path of the kustomization (file or directory).
+    pub(crate) fn resolve(&self, path: &str) -> Result<RepoFile> {
+        if path.starts_with('/') {
+            return Err(Error::PathOutsideRoot {
+                path: path.to_owned(),
+                reason: "absolute paths are not allowed".into(),
+            });
+        }
+        self.context.root.resolve(&self.join(path))
+    }
+
+    /// Reads a file of this kustomization: it must be in or below the directory.
+    pub(crate) fn read_relative(&self, path: &str) -> Result<Vec<u8>> {
+        let file = self.resolve(path)?;
+        let below = self.dir.relative == "."
+            || file
+                .relative
+                .starts_with(&format!("{}/", self.dir.relative));
+        if !below {
+            return Err(self.error(format!(
+                "security; file '{path}' is not in or below '{}'",
+                self.dir.relative
+            )));
+        }
+        if file.is_dir() {
+            return Err(self.error(format!("{path} is a directory, not a file")));
+        }
+        self.context.read(&file)
+    }
+
+    /// Parses YAML as Kustomize reads it.
+    pub(crate) fn parse_yaml(&self, source: &str, bytes: &[u8]) -> Result<Vec<Value>> {
+        serde_saphyr::from_slice_multiple_with_options(
+            bytes,
+            self.context.options.limits.kustomize_yaml_options(),
+        )
+        .map_err(|err| Error::Syntax {
+            path: source.to_owned(),
+            detail: err
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+
+    /// The objects of a resource file (decrypted when SOPS encrypted it).
+    pub(crate) fn resource_file(&self, file: &RepoFile) -> Result<Vec<Resource>> {
+        let below = self.dir.relative == "."
+            || file
+                .relative
+                .starts_with(&format!("{}/", self.dir.relative));
+        if !below {
+            return Err(self.error(format!(
+                "security; file '{}' is not in or below '{}'",
+                file.relative, self.dir.relative
+            )));
+        }
+        let bytes = self.context.read(file)?;
+        let syntax = if file.relative.ends_with(".json") {
+            Syntax::Json
+        } else {
+            Syntax::Yaml
+        };
+        let options = self.context.options;
+        let format = match syntax {
+            Syntax::Yaml => sops::Format::Yaml,
+            Syntax::Json => sops::Format::Json,
+        };
+        let yaml = options.limits.kustomize_yaml_options();
+        let contents = if sops::is_encrypted(&bytes, format) {
+            let identities =
+                options
+                    .decryption
+                    .as_deref()
+                    .ok_or_else(|| Error::DecryptionKeysMissing {
+                        path: file.relative.clone(),
+                    })?;
+            let plaintext =
+                sops::decrypt(&bytes, format, identities).map_err(|source| Error::Sops {
+                    path: file.relative.clone(),
+                    source,
+                })?;
+            manifest::parse_with(&file.relative, syntax, plaintext.as_bytes(), true, yaml)?
+        } else {
+            manifest::parse_with(&file.relative, syntax, &bytes, false, yaml)?
+        };
+        if let Some(ignored) = contents.ignored.first() {
+            return Err(Error::InvalidObject {
+                origin: ignored.origin.clone(),
+                detail: format!(
+                    "{}; Kustomize accepts only Kubernetes objects as resources",
+                    ignored.reason
+                ),
+            });
+        }
+        Ok(contents
+            .objects
+            .into_iter()
+            .map(|object| {
+                let (manifest, origin, decrypted) = object.into_parts();
+                Resource::new(manifest, origin, decrypted)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,7 @@
+//! The built-in transformers, one module each, run in Kustomize's order by `build`.
+
+pub(crate) mod images;
+pub(crate) mod labels;
+pub(crate) mod name_affix;
+pub(crate) mod namespace;
+pub(crate) mod replicas;
