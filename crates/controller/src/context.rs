@@ -20,6 +20,8 @@ use crate::watches::LiveObjects;
 pub(crate) struct Settings {
     /// How long a sync wave may take to become healthy.
     pub wave_timeout: Duration,
+    /// What Kustomize rendering may do beyond plumb's engine.
+    pub kustomize: plumb_render::KustomizeOptions,
 }
 
 /// A rendered revision, kept until the source or revision changes.

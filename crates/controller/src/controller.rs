@@ -16,6 +16,7 @@ use kube::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use plumb_engine::Engine;
+use plumb_render::KustomizeOptions;
 use plumb_source::{Source, SourceConfig};
 
 use crate::application::{AppKey, Application};
@@ -41,6 +42,8 @@ pub struct ControllerConfig {
     pub allow_local_repositories: bool,
     /// How long a sync wave may take to become healthy.
     pub wave_timeout: Duration,
+    /// Remote bases and the external Kustomize binary, both off unless the operator opts in.
+    pub kustomize: KustomizeOptions,
 }
 
 /// Runs the controller until leadership is lost or the Application watch ends.
@@ -71,6 +74,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         Arc::clone(&queue),
         Settings {
             wave_timeout: settings.wave_timeout,
+            kustomize: settings.kustomize.clone(),
         },
     ));
 

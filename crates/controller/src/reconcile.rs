@@ -217,6 +217,7 @@ async fn desired_state(
             })
             .unwrap_or_default(),
         decryption,
+        kustomize: ctx.settings.kustomize.clone(),
         ..RenderOptions::default()
     };
     let root = snapshot.root().to_path_buf();

@@ -75,6 +75,8 @@ pub(crate) struct ControllerArgs {
     /// How long a sync wave may take to become healthy.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub(crate) wave_timeout: Duration,
+    #[command(flatten)]
+    pub(crate) kustomize: KustomizeFlags,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +233,30 @@ pub(crate) struct Source {
     pub(crate) exclude: Vec<String>,
     #[command(flatten)]
     pub(crate) keys: Keys,
+    #[command(flatten)]
+    pub(crate) kustomize: KustomizeFlags,
+}
+
+/// What Kustomize rendering may do beyond plumb's own engine; both off by default.
+#[derive(Debug, Args)]
+pub(crate) struct KustomizeFlags {
+    /// Hand kustomizations plumb does not support (e.g. Helm charts, plugins) to this
+    /// binary, `kustomize` or `kubectl`. It reads the file system itself: plumb's
+    /// confinement to the repository does not hold for it.
+    #[arg(long, value_name = "COMMAND")]
+    pub(crate) kustomize_external: Option<String>,
+    /// Allow remote bases (URLs) in kustomizations; they render only with --kustomize-external.
+    #[arg(long)]
+    pub(crate) allow_remote_bases: bool,
+}
+
+impl KustomizeFlags {
+    pub(crate) fn options(&self) -> plumb_render::KustomizeOptions {
+        plumb_render::KustomizeOptions {
+            allow_remote_bases: self.allow_remote_bases,
+            external: self.kustomize_external.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -117,7 +117,7 @@ pub enum Error {
     },
     /// A kustomization uses a field plumb's Kustomize engine does not support.
     #[error(
-        "{file}: field `{field}` is not supported by plumb's Kustomize engine; remove it, or let plumb hand such kustomizations to an external kustomize (RenderOptions.kustomize.external)"
+        "{file}: field `{field}` is not supported by plumb's Kustomize engine; remove it, or let plumb hand such kustomizations to an external kustomize (--kustomize-external)"
     )]
     KustomizeUnsupported {
         /// The kustomization file, relative to the repository root.
@@ -144,7 +144,7 @@ pub enum Error {
     /// A kustomization names a remote base.
     #[error(
         "{file}: remote base {url} {}",
-        if *allowed { "is allowed but plumb's engine does not fetch remote bases; set RenderOptions.kustomize.external to render it with kustomize" } else { "is refused: remote bases are off (RenderOptions.kustomize.allow_remote_bases); vendor the base into the repository" }
+        if *allowed { "is allowed but plumb's engine does not fetch remote bases: name an external kustomize to render it (--kustomize-external)" } else { "is refused: remote bases are off; vendor the base into the repository, or allow them (--allow-remote-bases with --kustomize-external)" }
     )]
     KustomizeRemoteBase {
         /// The kustomization file, relative to the repository root.

@@ -31,6 +31,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             .then(|| (lease_namespace, args.lease_name.clone(), identity)),
         allow_local_repositories: args.allow_local_repositories,
         wave_timeout: args.wave_timeout,
+        kustomize: args.kustomize.options(),
     };
     tokio::select! {
         result = plumb_controller::run(config, settings) => result.context("the controller stopped")?,

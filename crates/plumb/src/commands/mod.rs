@@ -54,6 +54,7 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
             exclude: source.exclude.clone(),
         },
         decryption: secrets::identities(&source.keys)?,
+        kustomize: source.kustomize.options(),
         ..RenderOptions::default()
     };
     let rendered = plumb_render::render(&source.root, &source.path, &options)

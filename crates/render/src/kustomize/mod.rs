@@ -127,14 +127,15 @@ pub(crate) fn render(
     let context = Context::new(root, options);
     let directory = context.root.resolve(relative)?;
     let native = render_native(&context, directory);
-    match native {
-        Err(err @ (Error::KustomizeUnsupported { .. } | Error::KustomizeRemoteBase { .. })) => {
-            match &options.kustomize.external {
-                Some(command) => external(command, dir, relative, options),
-                None => Err(err),
-            }
-        }
-        other => other,
+    // A refused remote base stays refused: the external binary would fetch it.
+    let external_may_render = match &native {
+        Err(Error::KustomizeUnsupported { .. }) => true,
+        Err(Error::KustomizeRemoteBase { allowed, .. }) => *allowed,
+        _ => false,
+    };
+    match (&options.kustomize.external, external_may_render) {
+        (Some(command), true) => external(command, dir, relative, options),
+        _ => native,
     }
 }
 
