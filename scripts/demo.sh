@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# plumb's main job, as far as it exists today, on a local control plane built by the
-# project: render a directory of manifests, diff it against the cluster, apply it, see a
-# hand-made change show up as drift and be reverted, and prune what left the directory.
-# (When the controller lands, it does this continuously from Git; this is push mode.)
+# plumb's main job on a local control plane built by the project: a Git repository of
+# Kustomize overlays (dev and prod, with a SOPS-encrypted Secret) is served by a real git
+# daemon; `plumb controller` keeps two Applications matching it. The demo shows the first
+# sync, a hand-made change corrected in under a second, drift reported with who made it
+# while suspended, a promotion commit, a rollback by `git revert`, and a prune.
 #
-# Interactive: pauses between steps and keeps the control plane up at the end until
-# Enter. With CI=true or no terminal on stdin: runs straight through, then stops.
+# The controller runs outside the cluster (the local control plane has no nodes to run its
+# Deployment; `plumb install` prints that Deployment for a real cluster). A stand-in
+# kubelet marks Pods Ready so health can turn Healthy — nothing actually runs.
+#
+# Interactive: pauses between steps and keeps everything up at the end until Enter.
+# With CI=true or no terminal on stdin: runs straight through, then stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,12 +20,13 @@ step() {
     say "$*"
     if interactive; then read -r -p "    (Enter to run) " _ || true; fi
 }
-plumb() {
-    printf '\033[2m$ plumb %s\033[0m\n' "$*" >&2
-    local status=0
-    target/debug/plumb "$@" || status=$?
-    printf '\033[2m(exit code %s)\033[0m\n' "$status" >&2
+show() {
+    printf '\033[2m$ %s\033[0m\n' "$*" >&2
+    "$@"
 }
+plumb() { show target/debug/plumb "$@"; }
+in_repo() { (cd "$WORK" && show git "$@"); }
+image_of() { kubectl -n "$1" get deployment web -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 
 bash scripts/provision.sh
 say "Building plumb"
@@ -28,42 +34,132 @@ cargo build --locked --quiet -p plumb -p plumb-testkit
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/plumb-demo.XXXXXX")
 export PLUMB_TESTKIT_TMP=$RUN_DIR/scratch
-trap 'stop_control_plane; rm -rf "$RUN_DIR"' EXIT
+CONTROLLER_PID=
+GIT_DAEMON_PID=
+cleanup() {
+    for pid in $CONTROLLER_PID $GIT_DAEMON_PID; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    done
+    stop_control_plane
+    rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
 
 say "Starting a local control plane (etcd, kube-apiserver, kube-controller-manager v1.20.2)"
-start_control_plane "$RUN_DIR"
-# A working copy of the example, standing in for a Git checkout.
-cp -r examples/hello "$RUN_DIR/hello"
-APP=(--root "$RUN_DIR" --app hello -n hello)
+start_control_plane "$RUN_DIR" --kubelet
 
-step "What the directory renders to (the Secret's value is masked)"
-plumb render hello --root "$RUN_DIR"
+say "Serving the demo's Git repository (examples/shop) with git daemon on loopback"
+mkdir -p "$RUN_DIR/git"
+git init --quiet --bare --initial-branch=main "$RUN_DIR/git/shop.git"
+start_git_daemon "$RUN_DIR/git"
+REPO_URL=$GIT_DAEMON_URL/shop.git
+WORK=$RUN_DIR/shop
+cp -r examples/shop "$WORK"
+export GIT_AUTHOR_NAME="Dana Developer" GIT_AUTHOR_EMAIL=dana@example.com
+export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+age-keygen -o "$RUN_DIR/demo.agekey" 2>/dev/null
+RECIPIENT=$(age-keygen -y "$RUN_DIR/demo.agekey")
 
-step "What applying it would change (exit code 1: differences)"
-plumb diff hello "${APP[@]}"
+step "Encrypt prod's Secret with SOPS (age) before it ever reaches Git"
+plumb secrets encrypt --age "$RECIPIENT" --encrypted-regex '^(data|stringData)$' \
+    --in-place "$WORK/envs/prod/secret.yaml"
+sed -n '1,12p' "$WORK/envs/prod/secret.yaml"
+(cd "$WORK" && git init --quiet --initial-branch=main && git add -A &&
+    git commit --quiet -m "shop: base, dev and prod overlays" &&
+    git push --quiet "$REPO_URL" main)
 
-step "Apply it: Namespace first, then config, then workloads — all with field manager plumb"
-plumb apply hello "${APP[@]}"
-kubectl -n hello get deployments,replicasets,services,configmaps,secrets
+step "What prod renders to — Kustomize rendered natively, the Secret decrypted and masked"
+plumb render envs/prod --root "$WORK" --age-key-file "$RUN_DIR/demo.agekey"
 
-step "Someone scales the Deployment by hand: plumb diff shows the drift"
-kubectl -n hello scale deployment hello --replicas=5
-plumb diff hello "${APP[@]}"
+step "Install the Application CRD; the age key goes into a Secret beside the Applications"
+plumb install --crds-only --apply
+kubectl create namespace plumb-demo
+kubectl -n plumb-demo create secret generic sops-age --from-file=demo.agekey="$RUN_DIR/demo.agekey"
 
-step "Apply again: the drift is reverted"
-plumb apply hello "${APP[@]}"
-kubectl -n hello get deployment hello
+step "Start the controller (outside the cluster, with this kubeconfig)"
+target/debug/plumb controller --watch-namespace plumb-demo --cache-dir "$RUN_DIR/cache" \
+    >"$RUN_DIR/controller.log" 2>&1 &
+CONTROLLER_PID=$!
+echo "    log: $RUN_DIR/controller.log (pid $CONTROLLER_PID)"
 
-step "The Service leaves the directory: apply --prune deletes it"
-rm "$RUN_DIR/hello/service.yaml"
-plumb apply hello "${APP[@]}" --prune
-kubectl -n hello get services
+step "Two Applications: shop-dev, and shop-prod that waits for dev to be healthy"
+show kubectl apply -f - <<EOF
+apiVersion: plumb.dev/v1alpha1
+kind: Application
+metadata: {name: shop-dev, namespace: plumb-demo}
+spec:
+  source: {repoURL: "$REPO_URL", revision: main, path: envs/dev}
+  syncPolicy: {automated: {prune: true, selfHeal: true}, interval: 1m}
+---
+apiVersion: plumb.dev/v1alpha1
+kind: Application
+metadata: {name: shop-prod, namespace: plumb-demo}
+spec:
+  source:
+    repoURL: "$REPO_URL"
+    revision: main
+    path: envs/prod
+    decryption: {provider: sops, secretRef: {name: sops-age}}
+  syncPolicy: {automated: {prune: true, selfHeal: true}, interval: 1m}
+  dependsOn: [{name: shop-dev}]
+EOF
+plumb sync shop-dev -n plumb-demo
+plumb sync shop-prod -n plumb-demo
+plumb get apps -n plumb-demo
+show kubectl -n shop-prod get deployments,services,configmaps,secrets
 
-step "Nothing left to do: diff exits 0"
-plumb diff hello "${APP[@]}" --prune
+step "Someone scales prod by hand: the controller sees the change and reverts it at once"
+show kubectl -n shop-prod patch deployment web --type merge -p '{"spec":{"replicas":7}}'
+sleep 1
+show kubectl -n shop-prod get deployment web
+show kubectl -n plumb-demo get events --field-selector reason=DriftCorrected
+
+step "During an incident, suspend prod: drift is then reported, with who made it"
+plumb suspend shop-prod -n plumb-demo
+show kubectl -n shop-prod set image deployment/web web=nginx:1.27.2-debug
+sleep 1
+plumb get apps -n plumb-demo
+plumb diff shop-prod -n plumb-demo || true
+
+step "Resume: the hand-made change is reverted"
+plumb resume shop-prod -n plumb-demo
+plumb sync shop-prod -n plumb-demo
+echo "    prod runs $(image_of shop-prod)"
+
+step "Promote dev's image to prod: a commit to envs/prod, synced"
+echo "    dev runs $(image_of shop-dev), prod runs $(image_of shop-prod)"
+sed -i 's/newTag: 1.27.2/newTag: 1.27.3/' "$WORK/envs/prod/kustomization.yaml"
+in_repo commit --quiet -am "prod: promote nginx 1.27.2 -> 1.27.3"
+in_repo push --quiet "$REPO_URL" main
+plumb sync shop-prod -n plumb-demo
+echo "    prod runs $(image_of shop-prod)"
+
+step "Roll back with git revert: the revert is a commit like any other"
+in_repo revert --no-edit HEAD
+in_repo push --quiet "$REPO_URL" main
+plumb sync shop-prod -n plumb-demo
+echo "    prod runs $(image_of shop-prod)"
+plumb history shop-prod -n plumb-demo
+
+step "A file leaves Git: its object is pruned"
+in_repo rm --quiet envs/dev/flags.yaml
+sed -i '/^- flags.yaml$/d' "$WORK/envs/dev/kustomization.yaml"
+in_repo commit --quiet -am "dev: the new checkout is the default; drop its flag"
+in_repo push --quiet "$REPO_URL" main
+plumb sync shop-dev -n plumb-demo
+show kubectl -n shop-dev get configmaps
+plumb get app shop-dev -n plumb-demo
 
 if interactive; then
-    say "The control plane is still up. In another shell:  export KUBECONFIG=$KUBECONFIG"
-    read -r -p "Press Enter to stop it. " _ || true
+    say "Everything is still up. In another shell:"
+    cat <<EOF
+    export KUBECONFIG=$KUBECONFIG
+    cd $WORK                          # a clone of the repository: edit, commit, git push $REPO_URL main
+    $PWD/target/debug/plumb get apps -n plumb-demo
+    $PWD/target/debug/plumb sync shop-prod -n plumb-demo      # or wait for the 1-minute poll
+    kubectl -n shop-prod delete service web                   # self-heal puts it back
+    tail -f $RUN_DIR/controller.log
+EOF
+    read -r -p "Press Enter to stop it all. " _ || true
 fi
 say "Stopping"

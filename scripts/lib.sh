@@ -4,11 +4,13 @@
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
-# start_control_plane RUN_DIR: starts one in the background and waits until it is ready.
+# start_control_plane RUN_DIR [ARGS...]: starts one in the background and waits until it
+# is ready; ARGS go to `plumb-testkit control-plane` (e.g. --kubelet).
 # Sets CONTROL_PLANE_PID and exports PLUMB_TEST_CLUSTER and KUBECONFIG.
 start_control_plane() {
     local run_dir=$1 info=$1/cluster.json log=$1/control-plane.log
-    target/debug/plumb-testkit control-plane --info "$info" 2>"$log" &
+    shift
+    target/debug/plumb-testkit control-plane --info "$info" "$@" 2>"$log" &
     CONTROL_PLANE_PID=$!
     while [ ! -s "$info" ]; do
         if ! kill -0 "$CONTROL_PLANE_PID" 2>/dev/null; then
@@ -30,6 +32,28 @@ stop_control_plane() {
         wait "$CONTROL_PLANE_PID" 2>/dev/null || true
     fi
     CONTROL_PLANE_PID=
+}
+
+# free_port: a TCP port on loopback that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_git_daemon BASE_DIR: serves the bare repositories under BASE_DIR on git:// (loopback,
+# push allowed). Sets GIT_DAEMON_PID and GIT_DAEMON_URL (git://127.0.0.1:PORT).
+start_git_daemon() {
+    local base=$1 port
+    port=$(free_port)
+    git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --base-path="$base" \
+        --export-all --enable=receive-pack --informative-errors "$base" 2>"$base.log" &
+    GIT_DAEMON_PID=$!
+    GIT_DAEMON_URL=git://127.0.0.1:$port
+    local tries=0
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 50 ] || die "git daemon did not start: $(cat "$base.log")"
+        sleep 0.1
+    done
 }
 
 # leftover_processes RUN_DIR: live processes (not zombies) whose command line names RUN_DIR.

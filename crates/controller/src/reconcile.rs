@@ -500,7 +500,7 @@ pub(crate) fn drifted(plan: &Plan) -> impl Iterator<Item = (&ObjectRef, String)>
                 .as_ref()
                 .map(|d| d.changed_by.join(", "))
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "unknown".into());
+                .unwrap_or_else(|| "a writer Kubernetes did not record".into());
             (&a.object, by)
         })
 }

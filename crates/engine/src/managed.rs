@@ -31,7 +31,10 @@ pub(crate) fn owned_by(object: &Value, managers: &[String]) -> Vec<Map<String, V
 /// Who changed the fields at `paths` (JSON pointers into `object`): the managers other
 /// than plumb whose owned fields lie on those paths, most recent first. When none owns
 /// them — a field another manager removed is owned by nobody — the manager other than
-/// plumb that wrote to the object last.
+/// plumb that wrote to the object last. When plumb itself still owns a changed field,
+/// nobody is named: the write was not recorded (Kubernetes before 1.22 does not record
+/// writes through subresources such as `/scale`), and the last writer — typically the
+/// controller that updates status — would be a false accusation.
 pub(crate) fn changed_by(object: &Value, paths: &[String]) -> Vec<String> {
     let entries: Vec<&Value> = object
         .pointer("/metadata/managedFields")
@@ -63,11 +66,24 @@ pub(crate) fn changed_by(object: &Value, paths: &[String]) -> Vec<String> {
         .filter(|(_, _, touches)| *touches)
         .map(|(manager, _, _)| (*manager).to_owned())
         .collect();
-    if owners.is_empty() {
+    if owners.is_empty() && !owned_by_plumb(object, paths) {
         owners.extend(by_time.first().map(|(manager, _, _)| (*manager).to_owned()));
     }
     owners.dedup();
     owners
+}
+
+/// Whether plumb's own managedFields entry owns one of `paths` (or a field below one).
+fn owned_by_plumb(object: &Value, paths: &[String]) -> bool {
+    owned_by(object, &[crate::FIELD_MANAGER.to_owned()])
+        .iter()
+        .any(|fields| {
+            let mut owned = Vec::new();
+            owned_paths(object, fields, &mut String::new(), &mut owned);
+            owned
+                .iter()
+                .any(|owned| paths.iter().any(|path| on_path(path, owned)))
+        })
 }
 
 /// Whether `prefix` is `path` or one of its ancestors.
@@ -215,6 +231,21 @@ mod tests {
         );
         // Nobody owns a removed field: the last writer other than plumb is named.
         assert_eq!(changed_by(&live, &["/spec/paused".into()]), ["kubectl"]);
+    }
+
+    #[test]
+    fn a_field_plumb_still_owns_was_changed_by_an_unrecorded_write() {
+        // `kubectl scale` on 1.20 goes through /scale, which records no manager: plumb
+        // still owns replicas, and kube-controller-manager (status) wrote last.
+        let live = json!({
+            "metadata": {"managedFields": [
+                {"manager": "plumb", "time": "2026-11-23T10:00:00Z", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {"manager": "kube-controller-manager", "time": "2026-11-23T10:05:00Z", "fieldsV1": {"f:status": {"f:replicas": {}}}},
+            ]},
+            "spec": {"replicas": 7},
+            "status": {"replicas": 7},
+        });
+        assert!(changed_by(&live, &["/spec/replicas".into()]).is_empty());
     }
 
     #[test]

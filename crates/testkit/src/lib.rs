@@ -18,6 +18,7 @@ pub mod cluster;
 pub mod control_plane;
 mod error;
 pub mod git;
+pub mod kubelet;
 pub mod locations;
 pub mod process;
 pub mod wait;

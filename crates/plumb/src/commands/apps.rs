@@ -131,7 +131,10 @@ async fn show(args: &AppArgs) -> anyhow::Result<ExitCode> {
         let drift = resource
             .drift
             .as_ref()
-            .map(|d| format!("{} by {}", d.fields.join(","), d.changed_by.join(",")))
+            .map(|d| match d.changed_by.as_slice() {
+                [] => format!("{} by an unrecorded writer", d.fields.join(",")),
+                managers => format!("{} by {}", d.fields.join(","), managers.join(",")),
+            })
             .unwrap_or_default();
         rows.push(vec![
             if resource.group.is_empty() {

@@ -2,12 +2,13 @@
 //! the demo and benchmarks.
 //!
 //! ```text
-//! plumb-testkit control-plane [--info FILE] [--exit-when-ready]
+//! plumb-testkit control-plane [--info FILE] [--exit-when-ready] [--kubelet]
 //! ```
 //!
 //! Starts a control plane, writes its [`Cluster`] description to FILE (what
 //! `PLUMB_TEST_CLUSTER` points at), prints where the kubeconfig is, and serves until
-//! SIGINT or SIGTERM — or until the process that started it dies.
+//! SIGINT or SIGTERM — or until the process that started it dies. With `--kubelet`, a
+//! stand-in marks Pods Running and Ready ([`plumb_testkit::kubelet`]), for the demo.
 #![allow(
     clippy::print_stderr,
     clippy::print_stdout,
@@ -20,11 +21,13 @@ use std::process::ExitCode;
 use plumb_testkit::{Cluster, ControlPlane};
 use tokio::signal::unix::{SignalKind, signal};
 
-const USAGE: &str = "usage: plumb-testkit control-plane [--info FILE] [--exit-when-ready]";
+const USAGE: &str =
+    "usage: plumb-testkit control-plane [--info FILE] [--exit-when-ready] [--kubelet]";
 
 struct Args {
     info: Option<PathBuf>,
     exit_when_ready: bool,
+    kubelet: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -37,11 +40,13 @@ fn parse_args() -> Result<Args, String> {
     let mut parsed = Args {
         info: None,
         exit_when_ready: false,
+        kubelet: false,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--info" => parsed.info = Some(args.next().ok_or("--info needs a file")?.into()),
             "--exit-when-ready" => parsed.exit_when_ready = true,
+            "--kubelet" => parsed.kubelet = true,
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
@@ -102,9 +107,18 @@ async fn run(args: Args) -> Result<(), plumb_testkit::Error> {
         );
         return Ok(());
     }
+    let kubelet = async {
+        if args.kubelet {
+            eprintln!("plumb-testkit: a stand-in kubelet marks Pods Running and Ready");
+            plumb_testkit::kubelet::run(cluster.client().await?).await
+        } else {
+            std::future::pending().await
+        }
+    };
     tokio::select! {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
+        result = kubelet => result?,
     }
     eprintln!("plumb-testkit: stopping the control plane");
     drop(control_plane);
