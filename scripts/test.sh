@@ -53,4 +53,10 @@ cargo run --locked --quiet -p plumb-bench --bin source-fetch -- --files 500 --co
 cargo run --locked --quiet -p plumb-bench --bin controller-latency -- --trials 3 --apps 3 --objects 3
 cargo run --locked --quiet -p plumb-bench --bin kustomize-render -- --objects 300 --trials 1 --baseline-trials 1
 
+say "Running the demo straight through, to keep it working (its own control plane)"
+if ! CI=true bash scripts/demo.sh >"$RUN_DIR/demo.log" 2>&1; then
+    tail -n 60 "$RUN_DIR/demo.log" >&2
+    die "the demo failed (last lines above)"
+fi
+
 say "All checks passed in $((SECONDS - started))s"

@@ -72,7 +72,9 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
                         reasons: Reasons::HEALTH,
                     }
                 }
-                None if matches!(observation.outcome, Some(SyncOutcome::Failed { .. })) => {
+                None if matches!(observation.outcome, Some(SyncOutcome::Failed { .. }))
+                    || observation.source_unreachable.is_some() =>
+                {
                     retry_after(&app, &mut state, interval)
                 }
                 None => Next {
@@ -80,7 +82,15 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
                     reasons: Reasons::INTERVAL,
                 },
             };
-            if !matches!(observation.outcome, Some(SyncOutcome::Failed { .. })) {
+            if let Some(unreachable) = &observation.source_unreachable {
+                tracing::warn!(app = %key, "{unreachable}; keeping the last rendered revision");
+                ctx.events
+                    .publish(
+                        &app,
+                        Notice::warning("FetchFailed", "Reconcile", unreachable),
+                    )
+                    .await;
+            } else if !matches!(observation.outcome, Some(SyncOutcome::Failed { .. })) {
                 state.failures = 0;
             }
             status::publish(ctx, &app, &mut state, observation, &started).await;
@@ -128,7 +138,20 @@ async fn run(
     let app_id = AppId::new(key.to_string());
     ctx.live.register(app_id.label_value(), key.clone());
 
-    let desired = desired_state(ctx, app, reasons, state).await?;
+    // Git unreachable is no reason to stop self-healing: the revision rendered last is
+    // still the desired state. The failure is reported (Ready=False) and retried.
+    let (desired, unreachable) = match desired_state(ctx, app, reasons, state).await {
+        Ok(desired) => (desired, None),
+        Err(err @ Error::Source(_)) => match state
+            .desired
+            .as_ref()
+            .filter(|d| d.source_key == source_key(app))
+        {
+            Some(rendered) => (Arc::clone(rendered), Some(err.to_string())),
+            None => return Err(err),
+        },
+        Err(err) => return Err(err),
+    };
     let engine = engine_for(ctx, app, state).await?;
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
@@ -142,6 +165,7 @@ async fn run(
         .plan(&app_id, &desired.set, &inventory, &options)
         .await?;
     let mut observation = Observation::new(&desired, &plan);
+    observation.source_unreachable = unreachable;
 
     match decide(ctx, app, state, &desired, &plan, reasons) {
         Decision::Report => {}
@@ -163,6 +187,11 @@ async fn run(
     Ok(observation)
 }
 
+/// What of the spec the rendered desired set depends on.
+fn source_key(app: &Application) -> String {
+    serde_json::to_string(&app.spec.source).unwrap_or_default()
+}
+
 /// The rendered desired set: reused when nothing can have changed it, else fetched and
 /// rendered.
 async fn desired_state(
@@ -171,7 +200,7 @@ async fn desired_state(
     reasons: Reasons,
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
-    let source_key = serde_json::to_string(&app.spec.source).unwrap_or_default();
+    let source_key = source_key(app);
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
         && !reasons.needs_resolve()

@@ -58,6 +58,8 @@ pub(crate) struct Observation {
     pub waiting_for: Option<String>,
     /// A sync loop in progress.
     pub sync_loop: Option<SyncLoop>,
+    /// Why Git could not be reached, when the reconcile used the revision rendered last.
+    pub source_unreachable: Option<String>,
     /// The aggregated health.
     pub health: HealthStatus,
     health_message: Option<String>,
@@ -96,6 +98,7 @@ impl Observation {
             record: None,
             waiting: None,
             waiting_for: None,
+            source_unreachable: None,
             sync_loop: None,
             health: HealthStatus::Unknown,
             health_message: None,
@@ -295,6 +298,14 @@ pub(crate) async fn publish(
     conditions.push(condition("Ready", ready, reason, &message, generation));
     if let Some(why) = &observation.waiting_for {
         conditions.push(condition("Reconciling", true, "Waiting", why, generation));
+    } else if let Some(unreachable) = &observation.source_unreachable {
+        conditions.push(condition(
+            "Reconciling",
+            true,
+            "Retrying",
+            unreachable,
+            generation,
+        ));
     } else if observation.health == HealthStatus::Progressing {
         let message = observation.health_message.clone().unwrap_or_default();
         conditions.push(condition(
@@ -386,6 +397,16 @@ fn readiness(
 ) -> (bool, &'static str, String) {
     if let Some(SyncOutcome::Failed { message }) = &observation.outcome {
         return (false, "SyncFailed", message.clone());
+    }
+    if let Some(unreachable) = &observation.source_unreachable {
+        return (
+            false,
+            "FetchFailed",
+            format!(
+                "{unreachable}; the cluster is kept at {}, the revision fetched last",
+                observation.revision
+            ),
+        );
     }
     if app.spec.suspend {
         let state = if synced { "in sync" } else { "out of sync" };

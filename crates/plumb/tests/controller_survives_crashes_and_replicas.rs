@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
-use support::{World, alice, config_map, synced_at};
+use support::{World, alice, config_map, is, synced_at};
 
 fn self_healing() -> serde_json::Value {
     json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}})
@@ -175,4 +175,63 @@ async fn of_two_replicas_only_the_leader_applies_and_the_other_takes_over() {
         new_holder.ends_with(&world.pid_of(follower).to_string()),
         "{new_holder}"
     );
+}
+
+#[tokio::test]
+async fn a_git_server_that_goes_away_changes_nothing_and_self_heal_goes_on() {
+    let mut world = World::new("git-down", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    world.start_controller(&[]);
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world.create_app("web", "app", self_healing()).await;
+    world
+        .until_app("web", "synced at v1", |a| synced_at(a, &v1))
+        .await;
+    let config_maps = world.config_maps();
+    let before = config_maps.get("alpha").await.unwrap();
+
+    // The git server dies (its process group: `git daemon` serves from a child process);
+    // a reconcile is requested, as a webhook or the CLI does.
+    let group = format!("-{}", world.git.daemon_pid());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status()
+            .unwrap()
+            .success()
+    );
+    world.request_reconcile("web").await;
+    let app = world
+        .until_app("web", "FetchFailed", |a| {
+            is(a, "Ready", "False", "FetchFailed")
+        })
+        .await;
+    let ready = app.condition("Ready").unwrap();
+    assert!(
+        ready.message.contains(&world.repo.git_url),
+        "the condition names the repository: {}",
+        ready.message
+    );
+    let status = app.status.clone().unwrap();
+    assert_eq!(
+        status.sync.last_applied_revision.as_deref(),
+        Some(v1.as_str())
+    );
+    // Nothing was pruned or rewritten for want of a snapshot.
+    let after = config_maps.get("alpha").await.unwrap();
+    assert_eq!(
+        after.metadata.resource_version,
+        before.metadata.resource_version
+    );
+
+    // Drift is still corrected from the last revision the controller rendered.
+    let edit = world.kubectl(&[
+        "patch",
+        "configmap",
+        "alpha",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"by hand"}}"#,
+    ]);
+    assert!(edit.status.success());
+    world.until_config_map("alpha", Some("1")).await;
 }

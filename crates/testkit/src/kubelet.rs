@@ -20,6 +20,10 @@ use crate::Error;
 const PERIOD: Duration = Duration::from_millis(500);
 
 /// Marks Pods Ready until the future is dropped; API errors are retried on the next round.
+#[allow(
+    clippy::print_stderr,
+    reason = "it runs in plumb-testkit's process, whose stderr is the control plane's log"
+)]
 pub async fn run(client: Client) -> Result<(), Error> {
     let pods: Api<Pod> = Api::all(client.clone());
     loop {
