@@ -77,10 +77,11 @@ kubectl create namespace plumb-demo
 kubectl -n plumb-demo create secret generic sops-age --from-file=demo.agekey="$RUN_DIR/demo.agekey"
 
 step "Start the controller (outside the cluster, with this kubeconfig)"
+SERVER=127.0.0.1:$(free_port)
 target/debug/plumb controller --watch-namespace plumb-demo --cache-dir "$RUN_DIR/cache" \
-    >"$RUN_DIR/controller.log" 2>&1 &
+    --listen "$SERVER" >"$RUN_DIR/controller.log" 2>&1 &
 CONTROLLER_PID=$!
-echo "    log: $RUN_DIR/controller.log (pid $CONTROLLER_PID)"
+echo "    log: $RUN_DIR/controller.log (pid $CONTROLLER_PID); API, webhooks and metrics: http://$SERVER"
 
 step "Two Applications: shop-dev, and shop-prod that waits for dev to be healthy"
 show kubectl apply -f - <<EOF

@@ -92,7 +92,8 @@ async fn main() {
         ])
         .arg("--cache-dir")
         .arg(scratch.path().join("cache"))
-        .arg("--allow-local-repositories");
+        .arg("--allow-local-repositories")
+        .args(["--listen", "127.0.0.1:0"]);
     let mut controller = Supervised::spawn(
         "plumb controller",
         command,

@@ -19,10 +19,12 @@ use plumb_engine::Engine;
 use plumb_render::KustomizeOptions;
 use plumb_source::{Source, SourceConfig};
 
+use crate::api_client;
 use crate::application::{AppKey, Application};
 use crate::context::{Context, Settings};
 use crate::error::{Error, Result};
 use crate::leader::LeaderElection;
+use crate::metrics;
 use crate::queue::{Queue, Reasons};
 use crate::reconcile::reconcile;
 use crate::watches::LiveObjects;
@@ -48,7 +50,7 @@ pub struct ControllerConfig {
 
 /// Runs the controller until leadership is lost or the Application watch ends.
 pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()> {
-    let client = kube::Client::try_from(config.clone()).map_err(|source| Error::Kube {
+    let client = api_client::counted(config.clone()).map_err(|source| Error::Kube {
         action: "building the client".into(),
         source,
     })?;
@@ -155,6 +157,12 @@ async fn work(ctx: Arc<Context>) {
         if let Some(app) = ctx.app(&key) {
             let started = std::time::Instant::now();
             let next = reconcile(&ctx, app, reasons).await;
+            metrics::observe(
+                "plumb_reconcile_duration_seconds",
+                "How long reconciles take, from dequeue to status written.",
+                &[("namespace", &key.namespace), ("name", &key.name)],
+                started.elapsed(),
+            );
             tracing::debug!(app = %key, ?reasons, elapsed = ?started.elapsed(), "reconciled");
             if ctx.app(&key).is_some() {
                 ctx.queue.add_after(key.clone(), next.reasons, next.after);

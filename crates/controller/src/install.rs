@@ -45,6 +45,9 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                 {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "patch", "update"]},
                 {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
                 {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+                // The API server answers who a dashboard or CI token is and what it may do.
+                {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]},
+                {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"], "verbs": ["create"]},
                 {"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
             ],
         }),
@@ -96,7 +99,10 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                     "containers": [{
                         "name": "controller",
                         "image": options.image,
-                        "args": ["controller", "--leader-election", "--cache-dir", "/var/cache/plumb"],
+                        "args": ["controller", "--leader-election", "--cache-dir", "/var/cache/plumb", "--listen", "0.0.0.0:8080"],
+                        "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10},
+                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5},
                         "env": [
                             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
                             {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
@@ -109,6 +115,15 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                     "volumes": [{"name": "cache", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
                 },
             },
+        },
+    }));
+    // Every replica serves the API, webhooks and metrics; the Service spreads them.
+    objects.push(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "plumb", "namespace": namespace, "labels": {"app.kubernetes.io/name": "plumb"}},
+        "spec": {
+            "selector": {"app.kubernetes.io/name": "plumb"},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
         },
     }));
     objects
@@ -161,6 +176,7 @@ mod tests {
             objects[0],
             "CustomResourceDefinition/applications.plumb.dev"
         );
-        assert_eq!(objects.last().unwrap(), "Deployment/plumb-controller");
+        assert!(objects.contains(&"Deployment/plumb-controller".to_owned()));
+        assert_eq!(objects.last().unwrap(), "Service/plumb");
     }
 }

@@ -14,6 +14,7 @@
 //! the controller knows lives in Kubernetes — status, Events, an inventory ConfigMap — so
 //! a restarted controller picks up where the last one stopped.
 
+mod api_client;
 pub mod application;
 mod context;
 mod controller;
@@ -21,6 +22,8 @@ mod error;
 mod events;
 pub mod install;
 mod leader;
+pub mod metrics;
+pub mod operations;
 mod queue;
 mod reconcile;
 mod secrets;

@@ -27,10 +27,12 @@ use plumb_render::{DirectoryOptions, RenderOptions};
 use plumb_source::{CommitMetadata, RepoSpec, Revision};
 use tokio::time::Instant;
 
+use crate::api_client;
 use crate::application::{Application, parse_interval};
 use crate::context::{AppState, Context, Desired};
 use crate::error::{Error, Result};
 use crate::events::Notice;
+use crate::metrics;
 use crate::queue::Reasons;
 use crate::secrets;
 use crate::status::{self, Observation, SyncOutcome};
@@ -187,6 +189,29 @@ async fn run(
     Ok(observation)
 }
 
+/// Runs a Git operation, recording its duration and failure for `/metrics`.
+async fn timed_git<T>(
+    operation: &'static str,
+    work: impl std::future::Future<Output = plumb_source::Result<T>>,
+) -> plumb_source::Result<T> {
+    let started = Instant::now();
+    let result = work.await;
+    metrics::observe(
+        "plumb_git_duration_seconds",
+        "Git operations: resolve (ls-remote) and snapshot (fetch and check out).",
+        &[("operation", operation)],
+        started.elapsed(),
+    );
+    if result.is_err() {
+        metrics::count(
+            "plumb_git_errors_total",
+            "Git operations that failed.",
+            &[("operation", operation)],
+        );
+    }
+    result
+}
+
 /// What of the spec the rendered desired set depends on.
 fn source_key(app: &Application) -> String {
     serde_json::to_string(&app.spec.source).unwrap_or_default()
@@ -214,14 +239,14 @@ async fn desired_state(
     if let Some(secret) = &source.secret_ref {
         spec.credentials = secrets::credentials(&ctx.client, &key.namespace, &secret.name).await?;
     }
-    let resolved = ctx.source.resolve(&spec).await?;
+    let resolved = timed_git("resolve", ctx.source.resolve(&spec)).await?;
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
         && desired.commit == resolved.commit.as_str()
     {
         return Ok(Arc::clone(desired));
     }
-    let snapshot = ctx.source.snapshot(&spec).await?;
+    let snapshot = timed_git("snapshot", ctx.source.snapshot(&spec)).await?;
     let decryption = match &source.decryption {
         Some(decryption) if decryption.provider == "sops" => Some(
             secrets::age_identities(&ctx.client, &key.namespace, &decryption.secret_ref.name)
@@ -292,7 +317,7 @@ async fn engine_for(ctx: &Context, app: &Application, state: &mut AppState) -> R
         format!("system:serviceaccounts:{namespace}"),
         "system:authenticated".to_owned(),
     ]);
-    let client = kube::Client::try_from(config).map_err(|source| Error::Kube {
+    let client = api_client::counted(config).map_err(|source| Error::Kube {
         action: format!("building a client impersonating {user}"),
         source,
     })?;
@@ -476,6 +501,29 @@ async fn announce(
     result: &SyncResult,
 ) {
     let summary = status::summary(plan, result);
+    let key = app.key();
+    let outcome = if result.succeeded() {
+        "Succeeded"
+    } else {
+        "Failed"
+    };
+    metrics::count(
+        "plumb_syncs_total",
+        "Syncs (apply and prune) by result and trigger.",
+        &[
+            ("namespace", &key.namespace),
+            ("name", &key.name),
+            ("result", outcome),
+            ("trigger", trigger.as_str()),
+        ],
+    );
+    if trigger == Trigger::SelfHeal && result.succeeded() {
+        metrics::count(
+            "plumb_drift_corrections_total",
+            "Syncs that reverted drift (self-heal).",
+            &[("namespace", &key.namespace), ("name", &key.name)],
+        );
+    }
     let commit = &desired.commit[..desired.commit.len().min(7)];
     let notice = if !result.succeeded() {
         Notice::warning(

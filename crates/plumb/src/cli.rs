@@ -77,6 +77,26 @@ pub(crate) struct ControllerArgs {
     pub(crate) wave_timeout: Duration,
     #[command(flatten)]
     pub(crate) kustomize: KustomizeFlags,
+    #[command(flatten)]
+    pub(crate) server: ServerFlags,
+}
+
+/// The API, webhooks, metrics and probes that `plumb controller` serves.
+#[derive(Debug, Args)]
+pub(crate) struct ServerFlags {
+    /// Where to serve the API, webhooks, /metrics and probes.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Do not serve HTTP at all.
+    #[arg(long)]
+    pub(crate) no_server: bool,
+    /// The Secret (in the controller's namespace) with one key per webhook provider:
+    /// github, gitlab, gitea, bitbucket.
+    #[arg(long, default_value = "plumb-webhooks")]
+    pub(crate) webhook_secret: String,
+    /// Let API requests without a token act as system:anonymous (RBAC still decides).
+    #[arg(long)]
+    pub(crate) allow_anonymous: bool,
 }
 
 #[derive(Debug, Args)]

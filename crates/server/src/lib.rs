@@ -1,7 +1,64 @@
-//! plumb's HTTP face: REST API, dashboard, Git webhook receiver, metrics and probes.
+//! plumb's HTTP face: REST API, Git webhook receiver, Prometheus metrics and probes,
+//! served by `plumb controller` on every replica.
 //!
-//! It calls the controller and engine; it never knows how a sync works.
+//! ```text
+//!  browser, CLI, CI ──▶ /api/v1 ── auth (TokenReview, SubjectAccessReview) ──▶ Application patch
+//!  GitHub, GitLab, Gitea, Bitbucket ──▶ /api/v1/webhooks/{provider} ── signature ──▶ reconcile request
+//!  Prometheus ──▶ /metrics          kubelet ──▶ /healthz, /readyz
+//! ```
 //!
-//! # Status
-//!
-//! Empty on purpose: its API arrives with the "Server" issue.
+//! The server never syncs anything itself: every action is a patch of the Application (the
+//! same the CLI makes), which the leader's controller sees through its watch. So any replica
+//! can serve, and what the API allows is exactly what RBAC allows on `applications.plumb.dev`.
+
+mod api;
+mod auth;
+mod error;
+mod probes;
+mod server;
+mod store;
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kube::Client;
+
+pub use error::Error;
+use server::Server;
+
+/// How the server is reached and what it reads.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The controller's namespace: where the webhook Secret lives.
+    pub namespace: String,
+    /// The name of the Secret with one key per webhook provider.
+    pub webhook_secret: String,
+    /// Show Applications of this namespace only (all when `None`).
+    pub watch_namespace: Option<String>,
+    /// Let requests without a token act as `system:anonymous` (RBAC still decides).
+    pub anonymous: bool,
+}
+
+/// Serves until the future is dropped. Binds first, so a taken port fails at once.
+pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            address: config.listen.to_string(),
+            source,
+        })?;
+    let apps = store::Apps::watch(client.clone(), config.watch_namespace.as_deref());
+    let server = Arc::new(Server {
+        authority: auth::Authority::new(client.clone(), config.anonymous),
+        client,
+        apps,
+        config,
+    });
+    tracing::info!(address = %listener.local_addr().map_err(Error::Serve)?, "serving the API, webhooks and metrics");
+    axum::serve(listener, server::routes(server))
+        .await
+        .map_err(Error::Serve)
+}

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use kube::api::{Api, Patch, PatchParams};
-use plumb_controller::application::{PINNED_FROM, RECONCILE_REQUESTED_AT};
-use plumb_controller::{Application, ApplicationStatus};
-use serde_json::json;
+use plumb_controller::Application;
+use plumb_controller::operations;
 
 use crate::cli::{AppArgs, Format, GetCommand, ListArgs, RollbackArgs, SyncAppArgs, Target};
 use crate::commands::connect;
@@ -157,8 +156,8 @@ async fn show(args: &AppArgs) -> anyhow::Result<ExitCode> {
 /// controller has handled it and the app is Synced and Healthy (or failed).
 pub(crate) async fn sync(args: &SyncAppArgs) -> anyhow::Result<ExitCode> {
     let (api, _) = fetch(&args.app).await?;
-    let requested = k8s_openapi::jiff::Timestamp::now().to_string();
-    let patch = json!({"metadata": {"annotations": {RECONCILE_REQUESTED_AT: requested}}});
+    let requested = operations::request_token();
+    let patch = operations::request_sync(&requested);
     api.patch(
         &args.app.name,
         &PatchParams::default(),
@@ -250,27 +249,12 @@ pub(crate) async fn history(args: &AppArgs) -> anyhow::Result<ExitCode> {
 /// remembers where it was; `--unpin` goes back.
 pub(crate) async fn rollback(args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     let (api, app) = fetch(&args.app).await?;
-    let status = app.status.clone().unwrap_or_default();
     let patch = if args.unpin {
-        let Some(from) = app.pinned_from() else {
-            bail!("{} is not pinned", args.app.name);
-        };
-        json!({
-            "metadata": {"annotations": {PINNED_FROM: null}},
-            "spec": {"source": {"revision": from}},
-        })
+        operations::unpin(&app)
     } else {
-        let wanted = args.revision.as_deref().unwrap_or_default();
-        let revision = resolve_revision(&status, wanted)?;
-        let from = app
-            .pinned_from()
-            .map(str::to_owned)
-            .unwrap_or_else(|| app.spec.source.revision.clone());
-        json!({
-            "metadata": {"annotations": {PINNED_FROM: if from.is_empty() { "HEAD".to_owned() } else { from }}},
-            "spec": {"source": {"revision": revision}},
-        })
-    };
+        operations::rollback(&app, args.revision.as_deref().unwrap_or_default())
+    }
+    .map_err(|message| anyhow::anyhow!(message))?;
     api.patch(
         &args.app.name,
         &PatchParams::default(),
@@ -293,29 +277,9 @@ pub(crate) async fn rollback(args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A history id, or a (prefix of a) commit id from the history, or a full commit id.
-fn resolve_revision(status: &ApplicationStatus, wanted: &str) -> anyhow::Result<String> {
-    if let Ok(id) = wanted.parse::<u64>()
-        && let Some(record) = status.history.iter().find(|r| r.id == id)
-    {
-        return Ok(record.revision.clone());
-    }
-    if let Some(record) = status
-        .history
-        .iter()
-        .find(|r| r.revision.starts_with(wanted))
-    {
-        return Ok(record.revision.clone());
-    }
-    if wanted.len() >= 7 && wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(wanted.to_ascii_lowercase());
-    }
-    bail!("{wanted:?} is neither a sync id from `plumb history` nor a commit id")
-}
-
 pub(crate) async fn suspend(args: &AppArgs, suspend: bool) -> anyhow::Result<ExitCode> {
     let (api, _) = fetch(args).await?;
-    let patch = json!({"spec": {"suspend": suspend}});
+    let patch = operations::suspend(suspend);
     api.patch(&args.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .context("cannot update the Application")?;

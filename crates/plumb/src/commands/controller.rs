@@ -22,6 +22,8 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| std::env::var("POD_NAMESPACE").ok())
         .unwrap_or_else(|| "plumb-system".to_owned());
+    // The controller's own namespace: the Lease's, and the webhook Secret's.
+    let settings_namespace = lease_namespace.clone();
     let settings = ControllerConfig {
         namespace: args.watch_namespace.clone(),
         cache_dir: args.cache_dir.clone(),
@@ -33,8 +35,26 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         wave_timeout: args.wave_timeout,
         kustomize: args.kustomize.options(),
     };
+    let server = async {
+        if args.server.no_server {
+            return std::future::pending().await;
+        }
+        let client = kube::Client::try_from(config.clone())
+            .context("cannot build a Kubernetes client for the server")?;
+        let server_config = plumb_server::ServerConfig {
+            listen: args.server.listen,
+            namespace: settings_namespace.clone(),
+            webhook_secret: args.server.webhook_secret.clone(),
+            watch_namespace: args.watch_namespace.clone(),
+            anonymous: args.server.allow_anonymous,
+        };
+        plumb_server::serve(client, server_config)
+            .await
+            .context("the server stopped")
+    };
     tokio::select! {
-        result = plumb_controller::run(config, settings) => result.context("the controller stopped")?,
+        result = plumb_controller::run(config.clone(), settings) => result.context("the controller stopped")?,
+        result = server => result?,
         signal = shutdown() => {
             signal?;
             tracing::info!("shutting down");

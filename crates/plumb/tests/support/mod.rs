@@ -87,6 +87,10 @@ impl World {
             .arg("--allow-local-repositories")
             .args(extra)
             .env("RUST_LOG", "info,plumb_controller=debug");
+        if !extra.contains(&"--listen") {
+            // Every replica serves; any free port, unless the test wants to reach it.
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
         let log = self.log(index);
         self.controllers
             .push(Supervised::spawn("plumb controller", command, &log).unwrap());

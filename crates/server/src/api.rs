@@ -1,0 +1,220 @@
+//! `/api/v1`: the Applications the caller may see, one in full, the operations on it, and a
+//! stream of changes. Every answer is what the API server would let the caller see or do
+//! (see `auth`); the dashboard uses nothing else.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use http::{HeaderMap, StatusCode, header};
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use plumb_controller::{Application, operations};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{Access, Caller};
+use crate::error::ApiError;
+use crate::server::Server;
+
+/// The OpenAPI description of this API.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+pub(crate) async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// `GET /api/v1/applications`: a summary of each Application the caller may see.
+pub(crate) async fn list(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let caller = server.authority.caller(&headers, true).await?;
+    let mut items = Vec::new();
+    for app in server.apps.all() {
+        if may_view(&server, &caller, &app).await? {
+            items.push(summary(&app));
+        }
+    }
+    Ok(Json(json!({"items": items})))
+}
+
+/// `GET /api/v1/applications/{namespace}/{name}`: spec, status, summary.
+pub(crate) async fn show(
+    State(server): State<Arc<Server>>,
+    Path((namespace, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let caller = server.authority.caller(&headers, true).await?;
+    server
+        .authority
+        .require(&caller, Access::View, &namespace, &name)
+        .await?;
+    let app = server
+        .apps
+        .get(&namespace, &name)
+        .ok_or_else(|| ApiError::not_found(format!("no Application {namespace}/{name}")))?;
+    let operate = server
+        .authority
+        .require(&caller, Access::Operate, &namespace, &name)
+        .await
+        .is_ok();
+    Ok(Json(json!({
+        "summary": summary(&app),
+        "spec": app.spec,
+        "status": app.status,
+        "annotations": app.metadata.annotations,
+        "permissions": {"operate": operate},
+    })))
+}
+
+/// The body of `rollback`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RollbackRequest {
+    /// A sync id from the history, or a commit id.
+    #[serde(default)]
+    revision: String,
+}
+
+/// `POST /api/v1/applications/{namespace}/{name}/{sync|suspend|resume|rollback|unpin}`.
+pub(crate) async fn operate(
+    State(server): State<Arc<Server>>,
+    Path((namespace, name, operation)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let caller = server.authority.caller(&headers, false).await?;
+    server
+        .authority
+        .require(&caller, Access::Operate, &namespace, &name)
+        .await?;
+    let api: Api<Application> = Api::namespaced(server.client.clone(), &namespace);
+    let app = api
+        .get(&name)
+        .await
+        .map_err(|err| ApiError::kube(&format!("reading {namespace}/{name}"), &err))?;
+    let mut answer = json!({"operation": operation, "application": format!("{namespace}/{name}")});
+    let patch = match operation.as_str() {
+        "sync" => {
+            let token = operations::request_token();
+            answer["requestedAt"] = json!(token);
+            operations::request_sync(&token)
+        }
+        "suspend" => operations::suspend(true),
+        "resume" => operations::suspend(false),
+        "unpin" => operations::unpin(&app).map_err(ApiError::bad_request)?,
+        "rollback" => {
+            let request: RollbackRequest = if body.is_empty() {
+                RollbackRequest::default()
+            } else {
+                serde_json::from_slice(&body).map_err(|err| {
+                    ApiError::bad_request(format!(
+                        "the body must be {{\"revision\": \"…\"}}: {err}"
+                    ))
+                })?
+            };
+            operations::rollback(&app, &request.revision).map_err(ApiError::bad_request)?
+        }
+        other => {
+            return Err(ApiError::not_found(format!(
+                "no operation {other:?}: use sync, suspend, resume, rollback or unpin"
+            )));
+        }
+    };
+    api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|err| ApiError::kube(&format!("updating {namespace}/{name}"), &err))?;
+    tracing::info!(app = %format!("{namespace}/{name}"), user = %caller.username, %operation, "operation requested");
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// `GET /api/v1/stream`: server-sent events, one `changed` event (`namespace/name`) each
+/// time an Application the caller may see changes — the dashboard then refetches it.
+pub(crate) async fn stream(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let caller = server.authority.caller(&headers, true).await?;
+    let mut changes = server.apps.subscribe();
+    let events = async_stream(move |sender| async move {
+        loop {
+            let key = match changes.recv().await {
+                Ok(key) => key,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "*".to_owned(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let visible = match key.split_once('/') {
+                Some((namespace, name)) => server
+                    .authority
+                    .require(&caller, Access::View, namespace, name)
+                    .await
+                    .is_ok(),
+                None => true,
+            };
+            if visible
+                && sender
+                    .send(Event::default().event("changed").data(key))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A stream fed by a task: what `work` sends, until it returns or the client goes away.
+fn async_stream<F, Fut>(work: F) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(work(sender));
+    futures::stream::poll_fn(move |cx| receiver.poll_recv(cx).map(|event| event.map(Ok)))
+}
+
+async fn may_view(server: &Server, caller: &Caller, app: &Application) -> Result<bool, ApiError> {
+    let namespace = app.metadata.namespace.as_deref().unwrap_or_default();
+    let name = app.metadata.name.as_deref().unwrap_or_default();
+    Ok(server
+        .authority
+        .allows(caller, Access::View, namespace, None)
+        .await?
+        || server
+            .authority
+            .allows(caller, Access::View, namespace, Some(name))
+            .await?)
+}
+
+/// What the list shows of an Application.
+fn summary(app: &Application) -> Value {
+    let status = app.status.clone().unwrap_or_default();
+    let ready = app.condition("Ready");
+    let last = status.history.first();
+    json!({
+        "namespace": app.metadata.namespace,
+        "name": app.metadata.name,
+        "repoURL": app.spec.source.repo_url,
+        "path": app.spec.source.path,
+        "targetRevision": app.spec.source.revision,
+        "sync": if status.sync.status.is_empty() { "Unknown" } else { status.sync.status.as_str() },
+        "health": if status.health.status.is_empty() { "Unknown" } else { status.health.status.as_str() },
+        "revision": status.sync.revision,
+        "suspended": app.spec.suspend,
+        "pinned": status.pinned.is_some(),
+        "ready": ready.map(|c| c.status == "True"),
+        "message": ready.map(|c| c.message.clone()),
+        "lastSync": last.map(|r| json!({
+            "id": r.id, "revision": r.revision, "result": r.result, "trigger": r.trigger,
+            "finishedAt": r.finished_at, "author": r.author, "message": r.message,
+        })),
+    })
+}

@@ -1,0 +1,38 @@
+//! The server's shared state and its routes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use kube::Client;
+
+use crate::auth::Authority;
+use crate::store::Apps;
+use crate::{ServerConfig, api, probes, webhooks};
+
+/// What every handler reads.
+pub(crate) struct Server {
+    pub(crate) client: Client,
+    pub(crate) apps: Apps,
+    pub(crate) authority: Authority,
+    pub(crate) config: ServerConfig,
+}
+
+/// Every route of the server.
+pub(crate) fn routes(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/metrics", get(probes::metrics))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/applications", get(api::list))
+        .route("/api/v1/applications/{namespace}/{name}", get(api::show))
+        .route(
+            "/api/v1/applications/{namespace}/{name}/{operation}",
+            post(api::operate),
+        )
+        .route("/api/v1/stream", get(api::stream))
+        .route("/api/v1/webhooks/{provider}", post(webhooks::receive))
+        .route("/api/v1/trigger", post(webhooks::trigger_repository))
+        .with_state(server)
+}

@@ -1,0 +1,198 @@
+//! Git webhooks: a verified push asks every Application of that repository to reconcile
+//! now (the same annotation `plumb sync` sets), so a push is applied in about a second
+//! instead of at the next poll. Any replica may receive it: the annotation reaches the
+//! leader through its watch.
+//!
+//! Secrets live in one Kubernetes Secret (`--webhook-secret`, default `plumb-webhooks` in
+//! the controller's namespace), one key per provider: `github`, `gitlab`, `gitea`,
+//! `bitbucket`. A provider without a key refuses every delivery: nothing is unsigned.
+
+pub(crate) mod providers;
+pub(crate) mod repo_url;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use http::{HeaderMap, StatusCode};
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use plumb_controller::{metrics, operations};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::server::Server;
+use providers::{Delivery, Provider};
+
+fn count(provider: &str, result: &str) {
+    metrics::count(
+        "plumb_webhook_deliveries_total",
+        "Webhook deliveries by provider and result (triggered, ignored, refused, failed).",
+        &[("provider", provider), ("result", result)],
+    );
+}
+
+/// `POST /api/v1/webhooks/{provider}`.
+pub(crate) async fn receive(
+    State(server): State<Arc<Server>>,
+    Path(provider_name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let provider = Provider::from_path(&provider_name).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no webhook provider {provider_name:?}: use github, gitlab, gitea, forgejo or bitbucket"
+        ))
+    })?;
+    let secret = match webhook_secret(&server, provider).await {
+        Ok(secret) => secret,
+        Err(err) => {
+            count(provider.secret_key(), "refused");
+            tracing::warn!(
+                provider = provider.secret_key(),
+                "refused a webhook: {}",
+                err.message
+            );
+            return Err(err);
+        }
+    };
+    if let Err(reason) = provider.verify(&headers, &body, &secret) {
+        count(provider.secret_key(), "refused");
+        tracing::warn!(
+            provider = provider.secret_key(),
+            "refused a webhook: {reason}"
+        );
+        return Err(ApiError::unauthorized(format!("webhook refused: {reason}")));
+    }
+    let delivery = provider.parse(&headers, &body).map_err(|reason| {
+        count(provider.secret_key(), "failed");
+        ApiError::bad_request(reason)
+    })?;
+    match delivery {
+        Delivery::Ignored(reason) => {
+            count(provider.secret_key(), "ignored");
+            Ok((StatusCode::ACCEPTED, Json(json!({"ignored": reason}))))
+        }
+        Delivery::Push(urls) => {
+            let wanted: HashSet<String> = urls.iter().map(|u| repo_url::normalize(u)).collect();
+            let apps = server
+                .apps
+                .all()
+                .into_iter()
+                .filter(|app| wanted.contains(&repo_url::normalize(&app.spec.source.repo_url)))
+                .map(|app| {
+                    (
+                        app.metadata.namespace.clone().unwrap_or_default(),
+                        app.metadata.name.clone().unwrap_or_default(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            let triggered = trigger(&server, &apps).await?;
+            count(provider.secret_key(), "triggered");
+            tracing::info!(
+                provider = provider.secret_key(),
+                apps = ?triggered,
+                "push received; reconciling its applications"
+            );
+            Ok((StatusCode::ACCEPTED, Json(json!({"triggered": triggered}))))
+        }
+    }
+}
+
+/// The body of `POST /api/v1/trigger`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TriggerRequest {
+    /// Reconcile every Application of this repository the caller may operate.
+    repo_url: String,
+}
+
+/// `POST /api/v1/trigger`: for CI systems — a bearer token, and a repository URL.
+pub(crate) async fn trigger_repository(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Json(request): Json<TriggerRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let caller = server.authority.caller(&headers, false).await?;
+    let wanted = repo_url::normalize(&request.repo_url);
+    let mut allowed = Vec::new();
+    let mut forbidden = Vec::new();
+    for app in server.apps.all() {
+        if repo_url::normalize(&app.spec.source.repo_url) != wanted {
+            continue;
+        }
+        let namespace = app.metadata.namespace.clone().unwrap_or_default();
+        let name = app.metadata.name.clone().unwrap_or_default();
+        if server
+            .authority
+            .require(&caller, Access::Operate, &namespace, &name)
+            .await
+            .is_ok()
+        {
+            allowed.push((namespace, name));
+        } else {
+            forbidden.push(format!("{namespace}/{name}"));
+        }
+    }
+    if allowed.is_empty() && !forbidden.is_empty() {
+        return Err(ApiError::forbidden(format!(
+            "{} may not operate the applications of {}: {}",
+            caller.username,
+            request.repo_url,
+            forbidden.join(", ")
+        )));
+    }
+    let triggered = trigger(&server, &allowed).await?;
+    count("generic", "triggered");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"triggered": triggered, "forbidden": forbidden})),
+    ))
+}
+
+/// Sets the reconcile request on each app; returns `namespace/name` of those it reached.
+async fn trigger(server: &Server, apps: &[(String, String)]) -> Result<Vec<String>, ApiError> {
+    let token = operations::request_token();
+    let patch = operations::request_sync(&token);
+    let mut triggered = Vec::new();
+    for (namespace, name) in apps {
+        let api: Api<plumb_controller::Application> =
+            Api::namespaced(server.client.clone(), namespace);
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|err| {
+                ApiError::kube(
+                    &format!("requesting a reconcile of {namespace}/{name}"),
+                    &err,
+                )
+            })?;
+        triggered.push(format!("{namespace}/{name}"));
+    }
+    Ok(triggered)
+}
+
+/// This provider's secret from the webhook Secret.
+async fn webhook_secret(server: &Server, provider: Provider) -> Result<Vec<u8>, ApiError> {
+    let (namespace, name) = (&server.config.namespace, &server.config.webhook_secret);
+    let secret = Api::<Secret>::namespaced(server.client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .map_err(|err| ApiError::kube("reading the webhook Secret", &err))?;
+    secret
+        .and_then(|s| s.data)
+        .and_then(|mut data| data.remove(provider.secret_key()))
+        .map(|bytes| bytes.0)
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthorized(format!(
+                "webhook refused: no secret for {} webhooks (key {:?} of Secret {namespace}/{name})",
+                provider.secret_key(),
+                provider.secret_key()
+            ))
+        })
+}
