@@ -341,7 +341,7 @@ impl Checkout {
             .await
         {
             Ok(_) => Ok(PushOutcome::Pushed),
-            Err(Failure::Exit(stderr)) if stderr.contains("[rejected]") => {
+            Err(Failure::Exit(stderr)) if moved(&stderr) => {
                 Ok(PushOutcome::Behind(redactor.clean(&stderr)))
             }
             Err(Failure::Exit(stderr)) => Err(classify("pushing to", url, redactor.clean(&stderr))),
@@ -451,6 +451,14 @@ impl RemoteGit {
         let RemoteGit { git, _session } = self;
         git.output().await
     }
+}
+
+/// Whether a refused push means the branch moved: refused as not a fast-forward, or —
+/// when two pushes race inside the server — its ref update lost (`cannot lock ref`).
+fn moved(stderr: &str) -> bool {
+    stderr.contains("[rejected]")
+        || stderr.contains("cannot lock ref")
+        || stderr.contains("failed to update ref")
 }
 
 /// Spreads retries of jobs that collided, so they do not collide again in step.

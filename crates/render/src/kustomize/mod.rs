@@ -142,8 +142,9 @@ pub(crate) fn render(
     }
 }
 
-/// `own_images: false` leaves out the top kustomization's `images:` — what its images
-/// transformer is given (see `image_use`).
+/// `own_images: false` leaves out the top kustomization's `images:` and the one
+/// transformer Kustomize runs after them (`replacements`): the objects as its images
+/// transformer is given them (see `image_use`).
 fn render_native(
     context: &Context<'_>,
     directory: RepoFile,
@@ -154,6 +155,7 @@ fn render_native(
         Kustomization::from_document(&loader.kustomization_file(), loader.read_kustomization()?)?;
     if !own_images {
         kustomization.images.clear();
+        kustomization.replacements.clear();
     }
     let mut resources = build(context, &loader, &kustomization)?;
     for resource in resources.iter_mut().filter(|r| r.needs_hash) {
