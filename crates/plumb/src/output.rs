@@ -112,7 +112,7 @@ pub(crate) fn warn(message: &str) {
     eprintln!("warning: {message}");
 }
 
-fn machine(value: &impl serde::Serialize, format: Format) -> anyhow::Result<()> {
+pub(crate) fn machine(value: &impl serde::Serialize, format: Format) -> anyhow::Result<()> {
     let text = match format {
         Format::Yaml => serde_saphyr::to_string(value).context("cannot print as YAML")?,
         _ => serde_json::to_string_pretty(value).context("cannot print as JSON")?,

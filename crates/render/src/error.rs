@@ -162,6 +162,28 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// An image reference (`registry/app:1.4.0`, `app@sha256:…`) is malformed.
+    #[error("image reference {reference:?}: {reason}")]
+    ImageReference {
+        /// The reference as given.
+        reference: String,
+        /// Which part is wrong and how.
+        reason: String,
+    },
+    /// A kustomization file has a shape plumb's text edit cannot change without risk; the
+    /// file is left as it was.
+    #[error(
+        "{file}{}: cannot edit safely: {detail}",
+        line.map(|l| format!(":{l}")).unwrap_or_default()
+    )]
+    KustomizationNotEditable {
+        /// The kustomization file.
+        file: String,
+        /// The line (1-based) where the problem is, when there is one.
+        line: Option<usize>,
+        /// What is in the way and how to rewrite it.
+        detail: String,
+    },
     /// The external kustomize plumb handed a kustomization to failed.
     #[error("{path}: {command} failed: {detail}")]
     KustomizeExternal {

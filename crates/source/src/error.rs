@@ -122,6 +122,51 @@ pub enum Error {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// An author given as text is not `Name <email>`.
+    #[error("author {text:?} is not `Name <email>`")]
+    InvalidIdentity {
+        /// The text as given.
+        text: String,
+    },
+    /// The directory is not inside a git checkout.
+    #[error("{path} is not inside a git checkout: {detail}")]
+    NotACheckout {
+        /// The directory.
+        path: String,
+        /// What git said.
+        detail: String,
+    },
+    /// Files plumb would commit have changes of someone else that are not committed.
+    #[error(
+        "{} {} uncommitted changes; commit or stash them first, so plumb's commit holds its own change only",
+        paths.join(", "),
+        if paths.len() == 1 { "has" } else { "have" }
+    )]
+    Uncommitted {
+        /// The files, relative to the checkout.
+        paths: Vec<String>,
+    },
+    /// `HEAD` is detached and no branch to push to was named.
+    #[error(
+        "HEAD is detached (as in many CI checkouts), so there is no branch to push to; name it (--branch main)"
+    )]
+    DetachedHead,
+    /// Every push attempt was refused because the branch kept moving.
+    #[error(
+        "{remote} refused the push to {branch} {attempts} times because others pushed first; the last commit ({commit}) is in the local checkout — run again, or raise the attempts: {detail}"
+    )]
+    PushRejected {
+        /// The remote.
+        remote: String,
+        /// The remote branch.
+        branch: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The local commit that was not pushed.
+        commit: String,
+        /// What git said on the last attempt, redacted.
+        detail: String,
+    },
     /// A file-system operation on the cache failed.
     #[error("cannot {action}: {source}")]
     Io {

@@ -107,6 +107,27 @@ impl Git {
         }
     }
 
+    /// `git -C DIR ARGS…` in a person's (or CI job's) own checkout: unlike [`Git::new`] it
+    /// keeps their environment and configuration — identity, remotes, hooks, signing —
+    /// because the commit is theirs; it still never prompts.
+    pub(crate) fn in_checkout(dir: &Path, timeout: Duration) -> Self {
+        let mut command = Command::new("git");
+        command
+            .arg("-C")
+            .arg(dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GCM_INTERACTIVE", "never")
+            .env("LC_ALL", "C")
+            .env("LANG", "C");
+        Git {
+            command,
+            timeout,
+            max_output: 16 << 20,
+            watch: None,
+            config: Vec::new(),
+        }
+    }
+
     pub(crate) fn git_dir(mut self, dir: &Path) -> Self {
         self.command.env("GIT_DIR", dir);
         self
@@ -161,8 +182,10 @@ impl Git {
 
     /// Runs git to completion and returns its stdout.
     pub(crate) async fn output(mut self) -> Result<Vec<u8>, Failure> {
-        self.command
-            .env("GIT_CONFIG_COUNT", self.config.len().to_string());
+        if !self.config.is_empty() {
+            self.command
+                .env("GIT_CONFIG_COUNT", self.config.len().to_string());
+        }
         for (index, (key, value)) in self.config.iter().enumerate() {
             self.command
                 .env(format!("GIT_CONFIG_KEY_{index}"), key)

@@ -15,6 +15,10 @@
 //!  Snapshot{commit, root: read-only dir without .git, metadata}  (kept while held)
 //! ```
 //!
+//! The other direction, for the CLI's `set-image` and `promote`: [`Checkout::publish`]
+//! commits a change in a local checkout and pushes it, making the change again on the new
+//! tip when someone pushed first (module `publish`).
+//!
 //! Many applications share one repository: the cache is per URL, one fetch serves all of
 //! them, and a snapshot is keyed by commit id and never changes once made.
 //!
@@ -43,6 +47,7 @@ mod error;
 mod git;
 mod limits;
 mod metadata;
+mod publish;
 mod refs;
 mod remote;
 mod repo_url;
@@ -55,6 +60,9 @@ pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result};
 pub use limits::{CachePolicy, Limits};
 pub use metadata::{CommitId, CommitMetadata, Signature};
+pub use publish::{
+    Change, Checkout, Identity, PublishError, PublishOptions, Published, PushTarget,
+};
 pub use revision::{Revision, VersionRange};
 pub use snapshot::{Snapshot, Transfer};
 pub use source::{RepoSpec, Resolved, Source, SourceConfig};

@@ -174,7 +174,7 @@ fn no_such_object(stderr: &str) -> bool {
     .any(|needle| stderr.contains(needle))
 }
 
-fn classify(action: &str, url: String, detail: String) -> Error {
+pub(crate) fn classify(action: &str, url: String, detail: String) -> Error {
     let has = |needle: &str| detail.contains(needle);
     if has("Host key verification failed")
         || has("REMOTE HOST IDENTIFICATION HAS CHANGED")

@@ -1,13 +1,17 @@
 //! One module per command; each calls the library crates and hands values to `output`.
-//! Each returns the process exit code: 0 success, 1 differences (diff), 2 error.
+//! Each returns the process exit code: 0 success, 1 differences (diff), 2 error, 3 already
+//! up to date (set-image, promote).
 
 mod apply;
 mod apps;
 mod controller;
 mod diff;
 mod install;
+mod overlay_edit;
+mod promote;
 mod render;
 mod secrets;
+mod set_image;
 
 use std::process::ExitCode;
 
@@ -35,6 +39,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rollback(args) => runtime()?.block_on(apps::rollback(&args)),
         Command::Suspend(args) => runtime()?.block_on(apps::suspend(&args, true)),
         Command::Resume(args) => runtime()?.block_on(apps::suspend(&args, false)),
+        Command::SetImage(args) => runtime()?.block_on(set_image::run(&args)),
+        Command::Promote(args) => runtime()?.block_on(promote::run(&args)),
     }
 }
 
@@ -63,6 +69,14 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
         output::warn(&format!("{}: ignored: {}", ignored.origin, ignored.reason));
     }
     Ok(rendered)
+}
+
+/// Render options for commands that read overlays without a --recursive/--include choice.
+pub(crate) fn render_options(keys: &crate::cli::Keys) -> anyhow::Result<RenderOptions> {
+    Ok(RenderOptions {
+        decryption: secrets::identities(keys)?,
+        ..RenderOptions::default()
+    })
 }
 
 /// A client for the cluster, found as kubectl finds it, and the namespace to default to.

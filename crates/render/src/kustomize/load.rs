@@ -23,6 +23,9 @@ pub(crate) struct Context<'a> {
     bytes: Cell<u64>,
     /// Kustomization directories being built, to refuse cycles.
     pub(crate) stack: std::cell::RefCell<Vec<String>>,
+    /// A file read with other contents than on disk (path relative to the root): how an
+    /// edit is rendered before it is written.
+    pub(crate) replaced: Option<(String, Vec<u8>)>,
 }
 
 impl<'a> Context<'a> {
@@ -33,6 +36,7 @@ impl<'a> Context<'a> {
             files: Cell::new(0),
             bytes: Cell::new(0),
             stack: std::cell::RefCell::new(Vec::new()),
+            replaced: None,
         }
     }
 
@@ -47,7 +51,10 @@ impl<'a> Context<'a> {
                 &file.relative,
             ));
         }
-        let bytes = self.root.read(file, limits.max_file_bytes)?;
+        let bytes = match &self.replaced {
+            Some((path, contents)) if *path == file.relative => contents.clone(),
+            _ => self.root.read(file, limits.max_file_bytes)?,
+        };
         self.bytes.set(self.bytes.get() + bytes.len() as u64);
         if self.bytes.get() > limits.max_total_bytes {
             return Err(exceeded(

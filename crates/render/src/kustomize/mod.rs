@@ -58,10 +58,13 @@
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.
 
+pub(crate) mod edit;
 mod emit;
 mod fieldspec;
 mod generator;
 mod hash;
+pub(crate) mod image_ref;
+pub(crate) mod image_use;
 mod json6902;
 mod kustomization;
 mod load;
@@ -74,7 +77,7 @@ mod schema;
 mod schema_table;
 mod selector;
 mod smp;
-mod transform;
+pub(crate) mod transform;
 
 use std::path::Path;
 
@@ -126,7 +129,7 @@ pub(crate) fn render(
 ) -> Result<Vec<Built>> {
     let context = Context::new(root, options);
     let directory = context.root.resolve(relative)?;
-    let native = render_native(&context, directory);
+    let native = render_native(&context, directory, true);
     // A refused remote base stays refused: the external binary would fetch it.
     let external_may_render = match &native {
         Err(Error::KustomizeUnsupported { .. }) => true,
@@ -139,10 +142,21 @@ pub(crate) fn render(
     }
 }
 
-fn render_native(context: &Context<'_>, directory: RepoFile) -> Result<Vec<Built>> {
+/// `own_images: false` leaves out the top kustomization's `images:` and the one
+/// transformer Kustomize runs after them (`replacements`): the objects as its images
+/// transformer is given them (see `image_use`).
+fn render_native(
+    context: &Context<'_>,
+    directory: RepoFile,
+    own_images: bool,
+) -> Result<Vec<Built>> {
     let loader = Loader::open(context, directory)?;
-    let kustomization =
+    let mut kustomization =
         Kustomization::from_document(&loader.kustomization_file(), loader.read_kustomization()?)?;
+    if !own_images {
+        kustomization.images.clear();
+        kustomization.replacements.clear();
+    }
     let mut resources = build(context, &loader, &kustomization)?;
     for resource in resources.iter_mut().filter(|r| r.needs_hash) {
         if let Some(suffix) = hash::suffix(&resource.object) {

@@ -8,10 +8,7 @@ use crate::kustomize::kustomization::Image;
 use crate::kustomize::resource::Resource;
 
 pub(crate) fn apply(resources: &mut [Resource], image: &Image) {
-    let Ok(pattern) = regex::Regex::new(&format!(
-        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
-        image.name
-    )) else {
+    let Some(pattern) = pattern(&image.name) else {
         return;
     };
     for resource in resources.iter_mut() {
@@ -19,6 +16,55 @@ pub(crate) fn apply(resources: &mut [Resource], image: &Image) {
             walk(value, image, &pattern);
         }
     }
+}
+
+/// What an entry named `name` matches: the name, then an optional tag and sha256 digest.
+/// Kustomize puts the name into the expression unescaped, and so does plumb.
+fn pattern(name: &str) -> Option<regex::Regex> {
+    regex::Regex::new(&format!(
+        "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+    ))
+    .ok()
+}
+
+/// Whether an `images:` entry named `name` rewrites `image`.
+pub fn matches(name: &str, image: &str) -> bool {
+    pattern(name).is_some_and(|p| p.is_match(image))
+}
+
+/// The images of every container the transformer looks at, with a JSON pointer to each
+/// container, in the order it visits them.
+pub(crate) fn containers(object: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    fn visit(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    if matches!(key.as_str(), "containers" | "initContainers")
+                        && let Value::Array(list) = child
+                    {
+                        for (index, container) in list.iter().enumerate() {
+                            if let Some(Value::String(image)) = container.get("image") {
+                                out.push((format!("{here}/{index}"), image.clone()));
+                            }
+                        }
+                    }
+                    visit(child, &here, out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    visit(item, &format!("{at}/{index}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (key, value) in object {
+        visit(value, &format!("/{key}"), &mut out);
+    }
+    out
 }
 
 fn walk(value: &mut Value, image: &Image, pattern: &regex::Regex) {
@@ -71,8 +117,9 @@ fn updated(current: &str, image: &Image) -> String {
     name
 }
 
-/// `registry:5000/app:1.2@sha256:…` → (name, tag, digest); a port is not a tag.
-pub(crate) fn split(image: &str) -> (String, String, String) {
+/// `registry:5000/app:1.2@sha256:…` → (name, tag, digest), as Kustomize splits the
+/// images it rewrites; a port is not a tag.
+pub fn split(image: &str) -> (String, String, String) {
     let slash = image.find('/').filter(|&at| at > 0).unwrap_or(0);
     let search = &image[slash..];
     let at = search.find('@');
