@@ -20,6 +20,8 @@ use plumb_testkit::{Author, Cluster, GitServer, Repo, WorkTree, eventually};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
+pub mod http;
+
 /// Long enough for a loaded CI machine; stories normally finish in well under a second.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 

@@ -106,9 +106,9 @@ pub(crate) async fn receive(
 
 /// The body of `POST /api/v1/trigger`.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct TriggerRequest {
     /// Reconcile every Application of this repository the caller may operate.
+    #[serde(rename = "repoURL")]
     repo_url: String,
 }
 
