@@ -61,6 +61,24 @@ pub struct ApplicationSpec {
     /// Stops applying (new commits and self-heal); drift is still reported.
     #[serde(default)]
     pub suspend: bool,
+    /// Who hears about syncs, drift and degraded health.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<NotificationSpec>,
+}
+
+/// A receiver of notifications, described by a Secret of the Application's namespace:
+/// `type` (`webhook`, `slack`, `github`, `gitlab` or `gitea`), `url` (the webhook, or the
+/// API base for commit statuses, e.g. `https://api.github.com`), optional `token`, and for
+/// commit statuses optional `repository` (`owner/name`; default: from `repoURL`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSpec {
+    /// The Secret describing the receiver.
+    pub secret_ref: LocalRef,
+    /// Which events: `SyncSucceeded`, `SyncFailed`, `DriftDetected`, `DriftCorrected`,
+    /// `HealthDegraded`. All when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
 }
 
 /// The repository, revision and path.

@@ -11,6 +11,7 @@ use plumb_source::{CommitMetadata, Source};
 
 use crate::application::{AppKey, Application};
 use crate::events::Events;
+use crate::notify::Notifier;
 use crate::queue::Queue;
 use crate::sync_loop::LoopGuard;
 use crate::watches::LiveObjects;
@@ -74,6 +75,8 @@ pub(crate) struct Context {
     pub queue: Arc<Queue>,
     /// Kubernetes Events.
     pub events: Events,
+    /// Notifications to the receivers Applications name.
+    pub notifier: Notifier,
     /// Tunables.
     pub settings: Settings,
     /// Applications as last seen by the watch.
@@ -94,6 +97,7 @@ impl Context {
     ) -> Self {
         Context {
             events: Events::new(client.clone()),
+            notifier: Notifier::start(client.clone()),
             client,
             config,
             engine,

@@ -23,6 +23,7 @@ mod events;
 pub mod install;
 mod leader;
 pub mod metrics;
+mod notify;
 pub mod operations;
 mod queue;
 mod reconcile;

@@ -33,6 +33,7 @@ use crate::context::{AppState, Context, Desired};
 use crate::error::{Error, Result};
 use crate::events::Notice;
 use crate::metrics;
+use crate::notify;
 use crate::queue::Reasons;
 use crate::secrets;
 use crate::status::{self, Observation, SyncOutcome};
@@ -100,6 +101,19 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
         }
         Err(err) => {
             tracing::warn!(app = %key, "reconcile failed: {err}");
+            if state.failures == 0 {
+                // Once per run of failures, not at every retry.
+                // The commit that failed when known (a render failure names it); never the
+                // last good one, which a commit status would then wrongly mark.
+                let revision = match &err {
+                    Error::Render { revision, .. } => revision.clone(),
+                    _ => String::new(),
+                };
+                ctx.notifier.notify(
+                    &app,
+                    notify::Notice::new(notify::Kind::SyncFailed, &app, &revision, err.to_string()),
+                );
+            }
             ctx.events
                 .publish(
                     &app,
@@ -525,6 +539,25 @@ async fn announce(
         );
     }
     let commit = &desired.commit[..desired.commit.len().min(7)];
+    let (kind, objects): (notify::Kind, Vec<String>) = if !result.succeeded() {
+        (notify::Kind::SyncFailed, Vec::new())
+    } else if trigger == Trigger::SelfHeal {
+        (
+            notify::Kind::DriftCorrected,
+            drifted(plan)
+                .map(|(object, by)| format!("{object} (changed by {by})"))
+                .collect(),
+        )
+    } else {
+        (notify::Kind::SyncSucceeded, Vec::new())
+    };
+    let mut message = format!("{} of {commit}: {summary}", trigger.as_str());
+    if !result.succeeded() {
+        message = format!("sync of {commit} failed: {summary}");
+    }
+    let mut notification = notify::Notice::new(kind, app, &desired.commit, message);
+    notification.objects = objects;
+    ctx.notifier.notify(app, notification);
     let notice = if !result.succeeded() {
         Notice::warning(
             "SyncFailed",

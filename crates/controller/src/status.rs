@@ -16,6 +16,7 @@ use crate::application::{
 };
 use crate::context::{AppState, Context, Desired};
 use crate::error::{Error, Result};
+use crate::notify::{Kind, Notice};
 use crate::reconcile::Trigger;
 use crate::sync_loop::{LoopGuard, SyncLoop};
 
@@ -335,8 +336,53 @@ pub(crate) async fn publish(
         ));
     }
     status.conditions = keep_transition_times(conditions, &old.conditions);
+    notify_transitions(ctx, app, &old, &status, &observation);
     if write(ctx, app, &old, &status).await {
         state.status = Some(status);
+    }
+}
+
+/// Drift that appeared without a sync, and health that turned Degraded, are told to the
+/// app's receivers once, on the transition.
+fn notify_transitions(
+    ctx: &Context,
+    app: &Application,
+    old: &ApplicationStatus,
+    new: &ApplicationStatus,
+    observation: &Observation,
+) {
+    if old.sync.status == "Synced" && new.sync.status == "OutOfSync" && observation.record.is_none()
+    {
+        let objects: Vec<String> = observation
+            .resources
+            .iter()
+            .filter(|(_, s)| !s.synced)
+            .map(
+                |(object, s)| match s.drift.as_ref().map(|d| d.changed_by.join(", ")) {
+                    Some(by) if !by.is_empty() => format!("{object} (changed by {by})"),
+                    _ => object.to_string(),
+                },
+            )
+            .collect();
+        let mut notice = Notice::new(
+            Kind::DriftDetected,
+            app,
+            &observation.revision,
+            format!("{} object(s) differ from Git", objects.len()),
+        );
+        notice.objects = objects;
+        ctx.notifier.notify(app, notice);
+    }
+    if new.health.status == "Degraded" && old.health.status != "Degraded" {
+        let message = new
+            .health
+            .message
+            .clone()
+            .unwrap_or_else(|| "health is Degraded".into());
+        ctx.notifier.notify(
+            app,
+            Notice::new(Kind::HealthDegraded, app, &observation.revision, message),
+        );
     }
 }
 

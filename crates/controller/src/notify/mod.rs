@@ -1,0 +1,192 @@
+//! Notifications: syncs that succeeded or failed, drift detected or corrected, health that
+//! turned Degraded — delivered to generic webhooks (JSON), Slack-compatible incoming
+//! webhooks, and as commit statuses on GitHub, GitLab and Gitea.
+//!
+//! Each Application names its receivers (`spec.notifications`), each described by a Secret
+//! of its namespace (see [`crate::application::NotificationSpec`]). Delivery never slows a
+//! reconcile: notices go through a bounded queue to background tasks that retry with
+//! backoff; when the queue is full a notice is dropped, logged and counted.
+
+mod receiver;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, Client};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::application::{Application, NotificationSpec};
+use crate::metrics;
+use receiver::{Http, Receiver};
+
+/// How many notices may wait for delivery.
+const QUEUE: usize = 1024;
+/// How many deliveries run at once.
+const PARALLEL: usize = 8;
+/// Attempts per delivery, the first included; waits double from one second.
+const ATTEMPTS: u32 = 6;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    SyncSucceeded,
+    SyncFailed,
+    DriftDetected,
+    DriftCorrected,
+    HealthDegraded,
+}
+
+impl Kind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::SyncSucceeded => "SyncSucceeded",
+            Kind::SyncFailed => "SyncFailed",
+            Kind::DriftDetected => "DriftDetected",
+            Kind::DriftCorrected => "DriftCorrected",
+            Kind::HealthDegraded => "HealthDegraded",
+        }
+    }
+}
+
+/// One notification, before it is shaped for a receiver.
+#[derive(Clone, Debug)]
+pub(crate) struct Notice {
+    pub(crate) kind: Kind,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    pub(crate) repo_url: String,
+    /// The commit concerned (full id).
+    pub(crate) revision: String,
+    /// One line for people.
+    pub(crate) message: String,
+    /// Objects concerned (drifted, failed), `Kind namespace/name (changed by …)`.
+    pub(crate) objects: Vec<String>,
+    /// RFC 3339.
+    pub(crate) time: String,
+}
+
+impl Notice {
+    pub(crate) fn new(kind: Kind, app: &Application, revision: &str, message: String) -> Notice {
+        Notice {
+            kind,
+            namespace: app.metadata.namespace.clone().unwrap_or_default(),
+            name: app.metadata.name.clone().unwrap_or_default(),
+            repo_url: app.spec.source.repo_url.clone(),
+            revision: revision.to_owned(),
+            message,
+            objects: Vec::new(),
+            time: crate::status::now(),
+        }
+    }
+}
+
+/// Hands notices to background delivery.
+#[derive(Clone)]
+pub(crate) struct Notifier {
+    queue: mpsc::Sender<(Vec<NotificationSpec>, Notice)>,
+}
+
+impl Notifier {
+    /// Starts the delivery tasks.
+    pub(crate) fn start(client: Client) -> Notifier {
+        let (queue, mut receiver) = mpsc::channel::<(Vec<NotificationSpec>, Notice)>(QUEUE);
+        let http = Arc::new(Http::new());
+        let slots = Arc::new(Semaphore::new(PARALLEL));
+        tokio::spawn(async move {
+            while let Some((specs, notice)) = receiver.recv().await {
+                for spec in specs {
+                    let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                        return;
+                    };
+                    let (client, http, notice) =
+                        (client.clone(), Arc::clone(&http), notice.clone());
+                    tokio::spawn(async move {
+                        deliver(&client, &http, &spec, &notice).await;
+                        drop(slot);
+                    });
+                }
+            }
+        });
+        Notifier { queue }
+    }
+
+    /// Queues `notice` for the receivers of `app` that want its kind.
+    pub(crate) fn notify(&self, app: &Application, notice: Notice) {
+        let specs: Vec<NotificationSpec> = app
+            .spec
+            .notifications
+            .iter()
+            .filter(|spec| {
+                spec.events.is_empty() || spec.events.iter().any(|e| e == notice.kind.as_str())
+            })
+            .cloned()
+            .collect();
+        if specs.is_empty() {
+            return;
+        }
+        if let Err(err) = self.queue.try_send((specs, notice)) {
+            tracing::warn!("notification dropped, the delivery queue is full: {err}");
+            metrics::count(
+                "plumb_notifications_total",
+                "Notifications by receiver type and result (delivered, failed, dropped).",
+                &[("type", "any"), ("result", "dropped")],
+            );
+        }
+    }
+}
+
+/// Delivers one notice to one receiver, retrying with backoff.
+async fn deliver(client: &Client, http: &Http, spec: &NotificationSpec, notice: &Notice) {
+    let app = format!("{}/{}", notice.namespace, notice.name);
+    let secret = match Api::<Secret>::namespaced(client.clone(), &notice.namespace)
+        .get(&spec.secret_ref.name)
+        .await
+    {
+        Ok(secret) => secret,
+        Err(err) => {
+            tracing::warn!(%app, secret = %spec.secret_ref.name, "cannot read the notification Secret: {err}");
+            count("unknown", "failed");
+            return;
+        }
+    };
+    let receiver = match Receiver::from_secret(&secret) {
+        Ok(receiver) => receiver,
+        Err(message) => {
+            tracing::warn!(%app, secret = %spec.secret_ref.name, "{message}");
+            count("unknown", "failed");
+            return;
+        }
+    };
+    let Some(request) = receiver.request(notice) else {
+        return; // e.g. a commit status for drift: nothing to say to this receiver
+    };
+    let mut wait = Duration::from_secs(1);
+    for attempt in 1..=ATTEMPTS {
+        match http.send(&request).await {
+            Ok(()) => {
+                count(receiver.kind(), "delivered");
+                tracing::debug!(%app, receiver = receiver.kind(), event = notice.kind.as_str(), "notification delivered");
+                return;
+            }
+            Err(err) if attempt < ATTEMPTS => {
+                tracing::info!(%app, receiver = receiver.kind(), "notification not delivered (attempt {attempt}), retrying in {wait:?}: {err}");
+                count(receiver.kind(), "retried");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(err) => {
+                tracing::warn!(%app, receiver = receiver.kind(), "notification given up after {ATTEMPTS} attempts: {err}");
+                count(receiver.kind(), "failed");
+            }
+        }
+    }
+}
+
+fn count(kind: &str, result: &str) {
+    metrics::count(
+        "plumb_notifications_total",
+        "Notifications by receiver type and result (delivered, retried, failed, dropped).",
+        &[("type", kind), ("result", result)],
+    );
+}
