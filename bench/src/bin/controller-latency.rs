@@ -1,8 +1,10 @@
 //! The controller's latencies and footprint, against the test control plane and a real
 //! git server, with `plumb controller` running as a process:
 //!
-//! - commit → applied: push a commit, set the reconcile annotation (what webhooks and
-//!   `plumb sync` do), time until the cluster shows the new value;
+//! - commit → applied: push a commit, set the reconcile annotation (what `plumb sync`
+//!   does), time until the cluster shows the new value;
+//! - push → webhook → applied: push a commit and deliver GitHub's signed push event to the
+//!   controller's webhook endpoint, time until the cluster shows the new value;
 //! - drift → corrected: change a managed object as a person would, time until plumb has
 //!   put it back;
 //! - memory: the controller's resident set size managing `--apps` apps of `--objects`
@@ -18,18 +20,21 @@
 //! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one.
 #![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use plumb_bench::{arg, report, run};
 use plumb_testkit::process::Supervised;
 use plumb_testkit::{Author, Cluster, GitServer};
 use serde_json::json;
 
 const POLL: Duration = Duration::from_millis(5);
+const WEBHOOK_SECRET: &str = "bench-webhook-secret";
 
 #[tokio::main]
 async fn main() {
@@ -80,6 +85,21 @@ async fn main() {
     tree.commit("initial", &author).unwrap();
     tree.push().unwrap();
 
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    let webhook_secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plumb-webhooks"},
+                                "stringData": {"github": WEBHOOK_SECRET}});
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(webhook_secret).unwrap(),
+        )
+        .await
+        .unwrap();
+    let server = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+
     let scratch = tempfile::tempdir().unwrap();
     let mut command = Command::new(&plumb);
     command
@@ -93,7 +113,12 @@ async fn main() {
         .arg("--cache-dir")
         .arg(scratch.path().join("cache"))
         .arg("--allow-local-repositories")
-        .args(["--listen", "127.0.0.1:0"]);
+        .args([
+            "--listen",
+            &server.to_string(),
+            "--lease-namespace",
+            &namespace,
+        ]);
     let mut controller = Supervised::spawn(
         "plumb controller",
         command,
@@ -152,6 +177,22 @@ async fn main() {
         commit_to_applied.push(started.elapsed());
     }
 
+    let mut push_to_applied = Vec::new();
+    let push = json!({"ref": "refs/heads/main", "repository": {"full_name": "org/deploy", "git_url": repo.git_url}})
+        .to_string();
+    for trial in 1..=trials {
+        let value = format!("webhook-{trial}");
+        tree.write("latency/a.yaml", config_map("latency", &value))
+            .unwrap();
+        tree.commit(&format!("value {value}"), &author).unwrap();
+        let started = Instant::now();
+        tree.push().unwrap();
+        let status = deliver_github_push(server, push.as_bytes());
+        assert_eq!(status, 202, "the webhook was not accepted");
+        wait_value(&config_maps, "latency", &value).await;
+        push_to_applied.push(started.elapsed());
+    }
+
     let mut drift_to_corrected = Vec::new();
     for trial in 1..=trials {
         let name = format!("drift-{trial}");
@@ -185,6 +226,16 @@ async fn main() {
         "ms",
     );
     report(
+        "push -> webhook -> applied, median",
+        millis(median(&push_to_applied)),
+        "ms",
+    );
+    report(
+        "push -> webhook -> applied, p90",
+        millis(p90(&push_to_applied)),
+        "ms",
+    );
+    report(
         "drift -> corrected, median",
         millis(median(&drift_to_corrected)),
         "ms",
@@ -200,6 +251,32 @@ async fn main() {
         "MiB",
     );
     controller.stop();
+}
+
+/// Posts GitHub's push event, signed as GitHub signs it; returns the status code.
+fn deliver_github_push(server: std::net::SocketAddr, body: &[u8]) -> u16 {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
+    let signature: String = ring::hmac::sign(&key, body)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut stream = std::net::TcpStream::connect(server).unwrap();
+    let head = format!(
+        "POST /api/v1/webhooks/github HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nX-GitHub-Event: push\r\n\
+         X-Hub-Signature-256: sha256={signature}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
 }
 
 async fn wait_value(api: &Api<ConfigMap>, name: &str, value: &str) {
