@@ -21,6 +21,9 @@ pub const RECONCILE_REQUESTED_AT: &str = "plumb.dev/reconcile-requested-at";
 /// commit: it holds the revision to return to. While it is set, plumb applies the pinned
 /// commit once and then stops automated syncs and self-heal until the pin is removed.
 pub const PINNED_FROM: &str = "plumb.dev/pinned-from";
+/// Finalizer that makes deleting an Application delete its objects too (cascade), as
+/// Argo CD's resources finalizer does. Without it, the objects stay in the cluster.
+pub const PRUNE_ON_DELETE: &str = "plumb.dev/prune-on-delete";
 /// How many syncs the status history keeps.
 pub const HISTORY_LIMIT: usize = 10;
 
@@ -415,6 +418,14 @@ pub struct Pin {
 }
 
 impl Application {
+    /// Whether deleting it deletes its objects ([`PRUNE_ON_DELETE`]).
+    pub fn prunes_on_delete(&self) -> bool {
+        self.metadata
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|f| f == PRUNE_ON_DELETE))
+    }
+
     /// `namespace/name`.
     pub fn key(&self) -> AppKey {
         AppKey {

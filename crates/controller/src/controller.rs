@@ -105,8 +105,9 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
 }
 
 /// What of an Application asks for a reconcile when it changes: the generation (spec), the
-/// reconcile request and the rollback pin. Status writes change none of them.
-type Fingerprint = (Option<i64>, Option<String>, Option<String>);
+/// reconcile request, the rollback pin and the start of its deletion. Status writes change
+/// none of them.
+type Fingerprint = (Option<i64>, Option<String>, Option<String>, bool);
 
 /// Feeds the queue from the Application watch: new apps, spec changes, reconcile requests.
 async fn watch_applications(ctx: &Context, api: Api<Application>) {
@@ -122,6 +123,7 @@ async fn watch_applications(ctx: &Context, api: Api<Application>) {
                     app.metadata.generation,
                     app.requested_at().map(str::to_owned),
                     app.pinned_from().map(str::to_owned),
+                    app.metadata.deletion_timestamp.is_some(),
                 );
                 let previous = seen.insert(key.clone(), fingerprint.clone());
                 ctx.apps

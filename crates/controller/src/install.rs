@@ -42,7 +42,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                 {"apiGroups": ["plumb.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "patch", "update"]},
                 {"apiGroups": ["plumb.dev"], "resources": ["applications/status"], "verbs": ["get", "patch", "update"]},
                 {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
-                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "patch", "update"]},
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "patch", "update", "delete"]},
                 {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
                 {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
                 // The API server answers who a dashboard or CI token is and what it may do.

@@ -20,6 +20,7 @@ mod context;
 mod controller;
 mod error;
 mod events;
+mod finalize;
 pub mod install;
 mod leader;
 pub mod metrics;

@@ -56,6 +56,22 @@ pub(crate) struct Next {
 pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Reasons) -> Next {
     let key = app.key();
     let mut state = ctx.take_state(&key);
+    if app.metadata.deletion_timestamp.is_some() {
+        // Being deleted: only the cascade is left to do, if asked for.
+        let next = if !app.prunes_on_delete() {
+            None
+        } else if let Err(err) = crate::finalize::finalize(ctx, &app, &mut state).await {
+            tracing::warn!(app = %key, "cascade deletion failed, retrying: {err}");
+            Some(retry_after(&app, &mut state, Duration::from_secs(60)))
+        } else {
+            None
+        };
+        ctx.put_state(key, state);
+        return next.unwrap_or(Next {
+            after: Duration::from_secs(3600),
+            reasons: Reasons::INTERVAL,
+        });
+    }
     let interval =
         parse_interval(&app.spec.sync_policy.interval).unwrap_or(Duration::from_secs(180));
     let started = status::now();
@@ -312,7 +328,11 @@ async fn desired_state(
 
 /// The engine to act through: the controller's own, or one impersonating the app's
 /// ServiceAccount.
-async fn engine_for(ctx: &Context, app: &Application, state: &mut AppState) -> Result<Arc<Engine>> {
+pub(crate) async fn engine_for(
+    ctx: &Context,
+    app: &Application,
+    state: &mut AppState,
+) -> Result<Arc<Engine>> {
     let Some(account) = &app.spec.destination.service_account_name else {
         state.impersonating = None;
         return Ok(Arc::clone(&ctx.engine));

@@ -1,6 +1,7 @@
 //! What operators do to a running controller: suspend it during an incident, pin a
 //! rollback and unpin it, order apps with dependsOn, confine an app to what its
-//! ServiceAccount may change — and what plumb does when another controller fights it.
+//! ServiceAccount may change, delete an app with or without its objects — and what plumb
+//! does when another controller fights it.
 
 mod support;
 
@@ -247,4 +248,50 @@ async fn an_app_can_only_change_what_its_service_account_may() {
     // Nothing outside the ServiceAccount's rights was created.
     let roles = world.kubectl(&["get", "clusterrole", "plumb-test-escalation"]);
     assert!(!roles.status.success());
+}
+
+#[tokio::test]
+async fn deleting_an_app_takes_its_objects_only_when_it_carries_the_finalizer() {
+    let mut world = World::new(
+        "delete",
+        &[
+            ("kept/a.yaml", &config_map("kept", "1")),
+            ("gone/a.yaml", &config_map("gone", "1")),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world.create_app("keeper", "kept", self_healing()).await;
+    world.create_app("cascader", "gone", self_healing()).await;
+    world
+        .patch_app(
+            "cascader",
+            json!({"metadata": {"finalizers": [plumb_controller::application::PRUNE_ON_DELETE]}}),
+        )
+        .await;
+    let v1 = world.repo.rev_parse("main").unwrap();
+    for app in ["keeper", "cascader"] {
+        world.until_app(app, "synced", |a| synced_at(a, &v1)).await;
+    }
+    let config_maps = world.config_maps();
+    let inventory = format!("plumb-inventory.{}.cascader", world.namespace);
+    assert!(config_maps.get_opt(&inventory).await.unwrap().is_some());
+
+    for app in ["keeper", "cascader"] {
+        let out = world.kubectl(&["delete", "application", app, "--wait=false"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let apps = world.apps();
+    for app in ["keeper", "cascader"] {
+        plumb_testkit::wait::until_deleted(&apps, app, support::PATIENCE).await;
+    }
+    plumb_testkit::wait::until_deleted(&config_maps, "gone", support::PATIENCE).await;
+    assert!(
+        config_maps.get_opt(&inventory).await.unwrap().is_none(),
+        "the inventory went with the app"
+    );
+    assert!(
+        config_maps.get_opt("kept").await.unwrap().is_some(),
+        "without the finalizer the objects stay"
+    );
 }

@@ -1,0 +1,101 @@
+//! Cascade deletion. An Application with the finalizer `plumb.dev/prune-on-delete` is
+//! kept by Kubernetes until plumb has deleted every object of its inventory (reverse
+//! order, background propagation, `plumb.dev/prune: disabled` respected, as any prune) and
+//! its inventory ConfigMap; then plumb removes the finalizer and the deletion completes.
+//! If an object cannot be deleted the finalizer stays, the failure is an Event, and it is
+//! retried — the Application does not vanish while its objects linger untracked.
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use plumb_engine::{AppId, ApplyOptions, PlanOptions, inventory_config_map};
+use plumb_render::DesiredSet;
+use serde_json::json;
+
+use crate::application::{Application, PRUNE_ON_DELETE};
+use crate::context::{AppState, Context};
+use crate::error::{Error, Result};
+use crate::events::Notice;
+
+/// Deletes the app's objects, then lets the Application go.
+pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppState) -> Result<()> {
+    let key = app.key();
+    let app_id = AppId::new(key.to_string());
+    let inventory = inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?;
+    let engine = crate::reconcile::engine_for(ctx, app, state).await?;
+    let options = PlanOptions {
+        prune: true,
+        allow_empty: true,
+        ..PlanOptions::default()
+    };
+    let plan = engine
+        .plan(&app_id, &DesiredSet::default(), &inventory, &options)
+        .await?;
+    let result = engine
+        .apply(
+            &plan,
+            &ApplyOptions {
+                wave_timeout: ctx.settings.wave_timeout,
+            },
+        )
+        .await;
+    if !result.succeeded() {
+        inventory_config_map::save(&ctx.client, &key.namespace, &app_id, &result.inventory).await?;
+        let message = format!(
+            "deleting the objects of {key} failed; the Application stays until they are gone: {}",
+            crate::status::summary(&plan, &result)
+        );
+        ctx.events
+            .publish(app, Notice::warning("PruneFailed", "Delete", &message))
+            .await;
+        return Err(Error::Spec(message));
+    }
+    let pruned = plan.actions.len();
+    let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    match config_maps
+        .delete(
+            &inventory_config_map::name(&app_id),
+            &DeleteParams::default(),
+        )
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 404 => {}
+        Err(source) => {
+            return Err(Error::Kube {
+                action: "deleting the inventory".into(),
+                source,
+            });
+        }
+    }
+    ctx.events
+        .publish(
+            app,
+            Notice::normal(
+                "Pruned",
+                "Delete",
+                &format!("deleted {pruned} object(s) with the Application"),
+            ),
+        )
+        .await;
+    let remaining: Vec<String> = app
+        .metadata
+        .finalizers
+        .iter()
+        .flatten()
+        .filter(|f| *f != PRUNE_ON_DELETE)
+        .cloned()
+        .collect();
+    // The resourceVersion makes this a compare-and-swap: another writer's finalizer change
+    // is not overwritten.
+    let patch = json!({"metadata": {"finalizers": remaining, "resourceVersion": app.metadata.resource_version}});
+    Api::<Application>::namespaced(ctx.client.clone(), &key.namespace)
+        .patch(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|source| Error::Kube {
+            action: "removing the finalizer".into(),
+            source,
+        })?;
+    tracing::info!(app = %key, pruned, "deleted with its objects");
+    Ok(())
+}
