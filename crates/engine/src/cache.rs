@@ -52,9 +52,15 @@ impl SyncCache {
     }
 }
 
-/// A hash of a manifest's canonical JSON (maps are sorted, so equal manifests hash equal).
-pub(crate) fn manifest_hash(manifest: &Map<String, Value>) -> u64 {
-    hash_json(manifest)
+/// The cache key of a desired object: its manifest's canonical JSON (maps are sorted, so
+/// equal manifests hash equal) and the `ignoreDifferences` rules it was compared under.
+pub(crate) fn desired_key(manifest: &Map<String, Value>, rules: u64) -> u64 {
+    hash_json(&(manifest, rules))
+}
+
+/// A hash of an app's `ignoreDifferences` rules, for [`desired_key`].
+pub(crate) fn rules_hash(rules: &[crate::IgnoreRule]) -> u64 {
+    hash_json(&rules)
 }
 
 /// A hash of a live object, ignoring what controllers rewrite without a change to it

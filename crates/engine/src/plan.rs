@@ -12,7 +12,7 @@ use kube::api::{Patch, PatchParams};
 use plumb_render::DesiredSet;
 use serde_json::Value;
 
-use crate::cache::{live_hash, manifest_hash};
+use crate::cache::{desired_key, live_hash, rules_hash};
 use crate::diff::{Diff, compare, normalize};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -204,7 +204,9 @@ impl Engine {
                 true,
             ),
         };
-        let hash = manifest_hash(&target.manifest);
+        // The rules are part of the key: an in-sync verdict reached while a field was
+        // ignored does not hold once it is not.
+        let hash = desired_key(&target.manifest, rules_hash(&options.ignore_differences));
         if let Some(live) = &live
             && self
                 .cache

@@ -166,6 +166,14 @@ async fn ignored_differences_do_not_count_as_drift() {
         .await
         .unwrap();
     assert!(plan.is_in_sync(), "{:#?}", plan.actions);
+
+    // The same engine, the rule removed: the verdict reached under the rule must not be
+    // reused from the cache — the scaled replicas are drift again.
+    let plan = world
+        .plan_with("app", &set, &result.inventory, &world.options())
+        .await
+        .unwrap();
+    assert!(!plan.is_in_sync(), "{:#?}", plan.actions);
 }
 
 #[tokio::test]
