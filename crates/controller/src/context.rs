@@ -57,6 +57,9 @@ pub(crate) struct AppState {
     pub(crate) status: Option<crate::application::ApplicationStatus>,
     /// The engine impersonating the app's ServiceAccount, and whom.
     pub impersonating: Option<(String, Arc<Engine>)>,
+    /// The incremental cache as last kept beside the inventory (a restarted controller
+    /// reads it back and makes no dry-run for what did not change meanwhile).
+    pub kept_cache: Option<plumb_engine::CacheSnapshot>,
 }
 
 /// Shared by all reconciles.

@@ -187,7 +187,12 @@ async fn run(
     let engine = engine_for(ctx, app, state).await?;
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
-        None => inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?,
+        None => {
+            let kept = inventory_config_map::load_cache(&ctx.client, &key.namespace, &app_id).await;
+            engine.restore_cache(&kept);
+            state.kept_cache = Some(kept);
+            inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?
+        }
     };
     state.inventory = Some(inventory.clone());
     watch_kinds(ctx, &engine, &inventory).await;
@@ -522,6 +527,13 @@ async fn sync(
         inventory_config_map::save(&ctx.client, &namespace, app_id, &result.inventory).await?;
     }
     state.inventory = Some(result.inventory.clone());
+    let cache = engine.cache_snapshot(&result.inventory.objects);
+    if state.kept_cache.as_ref() != Some(&cache) {
+        match inventory_config_map::save_cache(&ctx.client, &namespace, app_id, &cache).await {
+            Ok(()) => state.kept_cache = Some(cache),
+            Err(err) => tracing::warn!(app = %app.key(), "the sync cache was not kept: {err}"),
+        }
+    }
     watch_kinds(ctx, engine, &result.inventory).await;
     Ok(result)
 }

@@ -6,12 +6,18 @@
 //! The live side is hashed after normalising (status and volatile metadata removed) rather
 //! than keyed by resourceVersion: controllers rewrite the status of Deployments and their
 //! kin all the time, which bumps resourceVersion without changing anything plumb applies.
+//!
+//! The cache can be kept between processes ([`CacheSnapshot`], stored beside the
+//! inventory): `plumb apply` of an unchanged directory then makes no dry-run either, and a
+//! restarted controller starts warm. A stale snapshot is harmless — an entry only counts
+//! when both hashes still match what is desired and what is live now.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::diff::normalize;
 use crate::object_ref::ObjectRef;
@@ -42,6 +48,46 @@ impl SyncCache {
         entries.insert(object.clone(), (manifest_hash, live_hash));
     }
 
+    /// The entries of `objects`, to keep for another process.
+    pub(crate) fn snapshot(&self, objects: &[ObjectRef]) -> CacheSnapshot {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        CacheSnapshot {
+            format: FORMAT.to_owned(),
+            entries: objects
+                .iter()
+                .filter_map(|object| {
+                    entries.get(object).map(|&(desired, live)| CacheEntry {
+                        object: object.clone(),
+                        desired: format!("{desired:016x}"),
+                        live: format!("{live:016x}"),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Takes in a snapshot another process kept; one of another format is ignored.
+    pub(crate) fn restore(&self, snapshot: &CacheSnapshot) {
+        if snapshot.format != FORMAT {
+            return;
+        }
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for entry in &snapshot.entries {
+            if let (Ok(desired), Ok(live)) = (
+                u64::from_str_radix(&entry.desired, 16),
+                u64::from_str_radix(&entry.live, 16),
+            ) {
+                entries.insert(entry.object.clone(), (desired, live));
+            }
+        }
+    }
+
     /// Forgets an object (after a failure, or when it was pruned).
     pub(crate) fn forget(&self, object: &ObjectRef) {
         let mut entries = self
@@ -70,10 +116,34 @@ pub fn live_hash(live: &Value, object: &ObjectRef) -> u64 {
     hash_json(&normalize(live, object, &[]))
 }
 
-fn hash_json(value: &impl serde::Serialize) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    serde_json::to_string(value)
-        .unwrap_or_default()
-        .hash(&mut hasher);
-    hasher.finish()
+/// The first 64 bits of the SHA-256 of the canonical JSON: stable across processes,
+/// versions and machines, and not something a writer of live objects can aim at.
+fn hash_json(value: &impl Serialize) -> u64 {
+    let digest = Sha256::digest(serde_json::to_vec(value).unwrap_or_default());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// The hash scheme of the entries: a snapshot of another scheme is ignored.
+const FORMAT: &str = "sha256-64/v1";
+
+/// The incremental cache of some objects, kept between processes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheSnapshot {
+    /// The hash scheme.
+    pub format: String,
+    /// Per object, the hashes it was last in sync at.
+    pub entries: Vec<CacheEntry>,
+}
+
+/// One object's hashes, hexadecimal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheEntry {
+    /// The object.
+    pub object: ObjectRef,
+    /// Hash of its manifest and the rules it was compared under.
+    pub desired: String,
+    /// Hash of the live object it matched.
+    pub live: String,
 }

@@ -8,7 +8,7 @@ use kube::Client;
 use kube::discovery::ApiResource;
 use tokio::sync::RwLock;
 
-use crate::cache::SyncCache;
+use crate::cache::{CacheSnapshot, SyncCache};
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::object_ref::ObjectRef;
@@ -41,6 +41,18 @@ impl Engine {
             catalog: RwLock::new(self.catalog().await),
             cache: SyncCache::default(),
         }
+    }
+
+    /// The incremental cache of `objects`, to keep for another process (see
+    /// [`crate::CacheSnapshot`]).
+    pub fn cache_snapshot(&self, objects: &[ObjectRef]) -> CacheSnapshot {
+        self.cache.snapshot(objects)
+    }
+
+    /// Takes in what another process kept: its in-sync verdicts count again where nothing
+    /// changed since.
+    pub fn restore_cache(&self, snapshot: &CacheSnapshot) {
+        self.cache.restore(snapshot);
     }
 
     /// Discovers the served kinds again (after CRDs changed).

@@ -45,10 +45,69 @@ pub mod config_map {
     use kube::api::{Api, ObjectMeta, Patch, PatchParams};
 
     use super::Inventory;
+    use crate::cache::CacheSnapshot;
     use crate::error::{Error, Result};
     use crate::tracking::AppId;
 
     const KEY: &str = "inventory.json";
+    /// The incremental cache, beside the inventory, written by its own field manager so
+    /// that saving one never removes the other.
+    const CACHE_KEY: &str = "sync-cache.json";
+    const CACHE_MANAGER: &str = "plumb-sync-cache";
+    /// Past this, the cache is not kept (a ConfigMap holds 1 MiB in all).
+    const CACHE_LIMIT: usize = 512 * 1024;
+
+    /// The cache kept for `app`; empty when none is, or it cannot be read (it is only
+    /// an optimisation).
+    pub async fn load_cache(client: &Client, namespace: &str, app: &AppId) -> CacheSnapshot {
+        let stored = Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .get_opt(&name(app))
+            .await;
+        stored
+            .ok()
+            .flatten()
+            .and_then(|cm| cm.data)
+            .and_then(|mut data| data.remove(CACHE_KEY))
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// Keeps `app`'s cache beside its inventory (skipped when too large).
+    pub async fn save_cache(
+        client: &Client,
+        namespace: &str,
+        app: &AppId,
+        cache: &CacheSnapshot,
+    ) -> Result<()> {
+        let name = name(app);
+        let text = serde_json::to_string(cache).map_err(|err| Error::Inventory {
+            name: format!("{namespace}/{name}"),
+            detail: err.to_string(),
+        })?;
+        if text.len() > CACHE_LIMIT {
+            return Ok(());
+        }
+        let config_map = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                ..ObjectMeta::default()
+            },
+            data: Some([(CACHE_KEY.to_owned(), text)].into()),
+            ..ConfigMap::default()
+        };
+        Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .patch(
+                &name,
+                &PatchParams::apply(CACHE_MANAGER).force(),
+                &Patch::Apply(&config_map),
+            )
+            .await
+            .map_err(|err| Error::Inventory {
+                name: format!("{namespace}/{name}"),
+                detail: err.to_string(),
+            })?;
+        Ok(())
+    }
 
     /// The ConfigMap's name for `app`.
     pub fn name(app: &AppId) -> String {

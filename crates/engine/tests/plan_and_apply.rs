@@ -8,7 +8,9 @@ use common::{World, config_map, deployment, join};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Patch, PatchParams};
-use plumb_engine::{AppId, Change, Error, IgnoreRule, Inventory, PlanOptions};
+use plumb_engine::{
+    AppId, Change, Error, IgnoreRule, Inventory, PlanOptions, inventory_config_map,
+};
 
 #[tokio::test]
 async fn a_first_sync_creates_everything_and_marks_it_as_plumbs() {
@@ -59,6 +61,71 @@ async fn a_no_op_plan_makes_no_dry_run_and_no_write() {
     assert!(result.succeeded());
     assert_eq!(world.requests.dry_runs(), 0, "dry-runs on a no-op");
     assert_eq!(world.requests.writes(), 0, "writes on a no-op");
+}
+
+#[tokio::test]
+async fn a_kept_cache_makes_a_fresh_engines_no_op_plan_free_as_well() {
+    let world = World::new("kept-cache").await;
+    let set = join(&[
+        config_map("a", "1", ""),
+        config_map("b", "2", ""),
+        deployment("web", 1, ""),
+    ]);
+    let first = world.sync("app", &set, &Inventory::default()).await;
+    wait_for_revision(&world, "web").await;
+    world.sync("app", &set, &first.inventory).await;
+
+    // What `plumb apply` keeps beside the inventory, and the next process reads back.
+    let app = AppId::new("app");
+    let snapshot = world.engine.cache_snapshot(&first.inventory.objects);
+    assert_eq!(snapshot.entries.len(), 3, "{snapshot:#?}");
+    inventory_config_map::save_cache(&world.client, &world.namespace, &app, &snapshot)
+        .await
+        .unwrap();
+    inventory_config_map::save(&world.client, &world.namespace, &app, &first.inventory)
+        .await
+        .unwrap();
+    let kept = inventory_config_map::load_cache(&world.client, &world.namespace, &app).await;
+    assert_eq!(
+        kept, snapshot,
+        "saving the inventory keeps the cache beside it"
+    );
+
+    let (fresh, requests) = common::counted_engine(world.cluster).await;
+    fresh.restore_cache(&kept);
+    requests.reset();
+    let plan = fresh
+        .plan(
+            &app,
+            &world.desired(&set),
+            &first.inventory,
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_in_sync(), "{plan:#?}");
+    assert_eq!(requests.dry_runs(), 0, "a fresh engine with the kept cache");
+
+    // The kept verdict holds only for the live object it saw: a hand change shows.
+    world
+        .api::<ConfigMap>()
+        .patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"data": {"value": "by hand"}})),
+        )
+        .await
+        .unwrap();
+    let plan = fresh
+        .plan(
+            &app,
+            &world.desired(&set),
+            &first.inventory,
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.count(Change::Update), 1, "{plan:#?}");
 }
 
 #[tokio::test]

@@ -166,7 +166,7 @@ impl World {
     }
 }
 
-async fn counted_engine(cluster: &Cluster) -> (Engine, Arc<Requests>) {
+pub async fn counted_engine(cluster: &Cluster) -> (Engine, Arc<Requests>) {
     let requests = Arc::new(Requests::default());
     let config = cluster.config_as(ADMIN).await.unwrap();
     let client = ClientBuilder::try_from(config)

@@ -19,6 +19,9 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let app = AppId::new(name);
     let previous = inventory_config_map::load(&client, &namespace, &app).await?;
     let engine = Engine::new(client.clone()).await?;
+    // What the last apply found in sync: unchanged objects then need no dry-run.
+    let kept = inventory_config_map::load_cache(&client, &namespace, &app).await;
+    engine.restore_cache(&kept);
     let plan = engine
         .plan(
             &app,
@@ -40,7 +43,17 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         )
         .await;
     // Stored whatever happened: objects created before a failure must stay tracked.
-    inventory_config_map::save(&client, &namespace, &app, &result.inventory).await?;
+    if result.inventory != previous {
+        inventory_config_map::save(&client, &namespace, &app, &result.inventory).await?;
+    }
+    let cache = engine.cache_snapshot(&result.inventory.objects);
+    if cache != kept
+        && let Err(err) = inventory_config_map::save_cache(&client, &namespace, &app, &cache).await
+    {
+        output::warn(&format!(
+            "the sync cache was not kept (the next apply is slower): {err}"
+        ));
+    }
     output::sync_result(&result, sync.output)?;
     if !result.succeeded() {
         bail!("the sync of {app} did not complete");

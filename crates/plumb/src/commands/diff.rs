@@ -17,7 +17,8 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let (client, namespace) = connect(&args.target).await?;
     let app = AppId::new(name);
     let previous = inventory_config_map::load(&client, &namespace, &app).await?;
-    let engine = Engine::new(client).await?;
+    let engine = Engine::new(client.clone()).await?;
+    engine.restore_cache(&inventory_config_map::load_cache(&client, &namespace, &app).await);
     let plan = engine
         .plan(
             &app,
