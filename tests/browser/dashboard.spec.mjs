@@ -220,6 +220,22 @@ try {
     await page.locator('.title-row .flag', { hasText: 'pinned' }).waitFor({ state: 'detached', timeout: PATIENCE });
   });
 
+  await step('a sync clicked after RBAC took patch away is refused, and the refusal shown', async () => {
+    await page.goto(`${URL}/#/apps/${NAMESPACE}/manual`);
+    const sync = page.locator('button[data-operation="sync"]');
+    await sync.waitFor();
+    await ask('make the operator read-only');
+    await ask('remember manual');
+    // The server reuses RBAC's answers for 10 s.
+    await sleep(11_000);
+    await sync.click();
+    const refusal = page.locator('#notice[data-kind="error"]');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /Refused by Kubernetes RBAC: .*:operator may not patch applications\.plumb\.dev/);
+    await shot('operator-refused-after-rbac-change');
+    await ask('check manual was not changed');
+  });
+
   assert.deepEqual(errors, [], 'no script error in the page');
   await context.close();
 

@@ -3,7 +3,8 @@
 //! real control plane. They log in with a ServiceAccount token, see every application's
 //! state, follow one's resource tree down to its Pods, see a `kubectl` edit as drift with its
 //! diff and field manager, watch a pushed commit arrive without reloading, and sync, suspend,
-//! resume and roll back — while a read-only token sees no buttons and is refused by the API.
+//! resume and roll back — while a read-only token sees no buttons and is refused by the API,
+//! as is a click on Sync once RBAC has taken `patch` away.
 //!
 //! The screenshots of each step are kept in `target/browser-artifacts/` (the target
 //! directory of the build).
@@ -234,6 +235,18 @@ async fn answer(world: &World, what: &str, remembered: &mut Option<Value>) -> St
             // What a webhook does on a push (the apps poll hourly).
             world.request_reconcile("shop").await;
             format!("ok {commit}")
+        }
+        "make the operator read-only" => {
+            let out = world.kubectl(&[
+                "patch",
+                "role",
+                "operator",
+                "--type=json",
+                "-p",
+                r#"[{"op": "replace", "path": "/rules/0/verbs", "value": ["get", "list", "watch"]}]"#,
+            ]);
+            assert!(out.status.success(), "{}", text(&out));
+            "ok".into()
         }
         "remember manual" => {
             *remembered = Some(app_json(world, "manual").await);
