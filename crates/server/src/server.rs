@@ -8,7 +8,7 @@ use kube::Client;
 
 use crate::auth::Authority;
 use crate::store::Apps;
-use crate::{ServerConfig, api, probes, webhooks};
+use crate::{ServerConfig, api, dashboard, probes, tree, webhooks};
 
 /// What every handler reads.
 pub(crate) struct Server {
@@ -21,12 +21,18 @@ pub(crate) struct Server {
 /// Every route of the server.
 pub(crate) fn routes(server: Arc<Server>) -> Router {
     Router::new()
+        .route("/", get(dashboard::index))
+        .route("/assets/{file}", get(dashboard::asset))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/applications", get(api::list))
         .route("/api/v1/applications/{namespace}/{name}", get(api::show))
+        .route(
+            "/api/v1/applications/{namespace}/{name}/tree",
+            get(tree::tree),
+        )
         .route(
             "/api/v1/applications/{namespace}/{name}/{operation}",
             post(api::operate),
