@@ -151,9 +151,28 @@ plumb sync shop-dev -n plumb-demo
 show kubectl -n shop-dev get configmaps
 plumb get app shop-dev -n plumb-demo
 
+step "The dashboard and API: a token from a ServiceAccount that may operate the demo's apps"
+kubectl -n plumb-demo create serviceaccount demo-operator
+kubectl -n plumb-demo create role demo-operator --verb=get,list,watch,patch --resource=applications.plumb.dev
+kubectl -n plumb-demo create rolebinding demo-operator --role=demo-operator \
+    --serviceaccount=plumb-demo:demo-operator
+TOKEN=
+for _ in $(seq 50); do
+    TOKEN=$(kubectl -n plumb-demo get secrets -o jsonpath='{range .items[?(@.metadata.annotations.kubernetes\.io/service-account\.name=="demo-operator")]}{.data.token}{end}' | base64 -d)
+    [ -n "$TOKEN" ] && break
+    sleep 0.2
+done
+[ -n "$TOKEN" ] || die "no token was issued for the demo-operator ServiceAccount"
+printf '%s\n' "$TOKEN" >"$RUN_DIR/token"
+printf 'Authorization: Bearer %s\n' "$TOKEN" >"$RUN_DIR/auth-header"
+show curl -fsS -H @"$RUN_DIR/auth-header" "http://$SERVER/api/v1/applications" | python3 -m json.tool | sed -n '1,14p'
+echo "    dashboard: http://$SERVER/   (log in with the token in $RUN_DIR/token)"
+show curl -fsS "http://$SERVER/metrics" | grep -E '^plumb_app_(sync|health)_status.*} 1$'
+
 if interactive; then
     say "Everything is still up. In another shell:"
     cat <<EOF
+    open http://$SERVER/ and log in with: $(cat "$RUN_DIR/token")
     export KUBECONFIG=$KUBECONFIG
     cd $WORK                          # a clone of the repository: edit, commit, git push $REPO_URL main
     $PWD/target/debug/plumb get apps -n plumb-demo

