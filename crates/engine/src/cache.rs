@@ -109,11 +109,24 @@ pub(crate) fn rules_hash(rules: &[crate::IgnoreRule]) -> u64 {
     hash_json(&rules)
 }
 
-/// A hash of a live object, ignoring what controllers rewrite without a change to it
-/// (status, resourceVersion, managedFields…): equal hashes mean nobody changed what an
-/// apply could have set. Watchers use it to tell drift from status updates.
+/// A hash of what plumb set on a live object: the fields its managedFields entries own,
+/// with their values. Equal hashes mean nobody changed what an apply by plumb sets — what
+/// others add beside it (a Deployment's revision annotation, status, an HPA's fields)
+/// does not count, as it does not for server-side apply. Watchers use it to tell drift
+/// from the churn of other controllers.
+///
+/// An object plumb owns nothing of (adopted, never applied) is hashed whole, less status
+/// and volatile metadata: then every change counts.
 pub fn live_hash(live: &Value, object: &ObjectRef) -> u64 {
-    hash_json(&normalize(live, object, &[]))
+    let owned = crate::managed::owned_by(live, &[crate::FIELD_MANAGER.to_owned()]);
+    if owned.is_empty() {
+        return hash_json(&normalize(live, object, &[]));
+    }
+    let projections: Vec<(&Map<String, Value>, Value)> = owned
+        .iter()
+        .map(|fields| (fields, crate::managed::project(live, fields)))
+        .collect();
+    hash_json(&projections)
 }
 
 /// The first 64 bits of the SHA-256 of the canonical JSON: stable across processes,

@@ -144,6 +144,52 @@ fn owned_paths(
     }
 }
 
+/// The part of `value` that `fields` (a `fieldsV1` tree) owns, keyed by the tree's own
+/// keys: what a manager set, and only that. Two objects with equal projections for plumb
+/// are the same to an apply by plumb, whatever else others wrote.
+pub(crate) fn project(value: &Value, fields: &Map<String, Value>) -> Value {
+    let mut out = Map::new();
+    for (key, subtree) in fields {
+        if key == "." {
+            continue;
+        }
+        let sub = subtree
+            .as_object()
+            .filter(|sub| sub.keys().any(|k| k != "."));
+        let child = if let Some(name) = key.strip_prefix("f:") {
+            value.get(name)
+        } else if let Some(selector) = key.strip_prefix("k:") {
+            let Ok(Value::Object(keys)) = serde_json::from_str(selector) else {
+                continue;
+            };
+            value.as_array().and_then(|items| {
+                items
+                    .iter()
+                    .find(|item| keys.iter().all(|(k, v)| item.get(k) == Some(v)))
+            })
+        } else if let Some(literal) = key.strip_prefix("v:") {
+            let present = serde_json::from_str::<Value>(literal).is_ok_and(|wanted| {
+                value
+                    .as_array()
+                    .is_some_and(|items| items.contains(&wanted))
+            });
+            out.insert(key.clone(), Value::Bool(present));
+            continue;
+        } else if let Some(index) = key.strip_prefix("i:") {
+            index.parse::<usize>().ok().and_then(|i| value.get(i))
+        } else {
+            continue;
+        };
+        let projected = match (child, sub) {
+            (Some(child), Some(sub)) => project(child, sub),
+            (Some(child), None) => child.clone(),
+            (None, _) => Value::Null,
+        };
+        out.insert(key.clone(), projected);
+    }
+    Value::Object(out)
+}
+
 /// Removes every leaf field named by `fields` from `value`.
 pub(crate) fn remove(value: &mut Value, fields: &Map<String, Value>) {
     for (key, subtree) in fields {
@@ -231,6 +277,44 @@ mod tests {
         );
         // Nobody owns a removed field: the last writer other than plumb is named.
         assert_eq!(changed_by(&live, &["/spec/paused".into()]), ["kubectl"]);
+    }
+
+    #[test]
+    fn a_projection_holds_what_the_manager_owns_and_nothing_else() {
+        let fields = json!({
+            "f:metadata": {"f:labels": {"f:app": {}}},
+            "f:spec": {"f:replicas": {}, "f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:image": {}}}},
+        });
+        let fields = fields.as_object().unwrap();
+        let live = json!({
+            "metadata": {"labels": {"app": "web", "other": "x"}, "annotations": {"rev": "1"}},
+            "spec": {"replicas": 2, "paused": false,
+                     "containers": [{"name": "sidecar", "image": "s"}, {"name": "web", "image": "nginx", "imagePullPolicy": "Always"}]},
+            "status": {"replicas": 2},
+        });
+        let projected = project(&live, fields);
+        assert_eq!(
+            projected,
+            json!({
+                "f:metadata": {"f:labels": {"f:app": "web"}},
+                "f:spec": {"f:replicas": 2, "f:containers": {"k:{\"name\":\"web\"}": {"f:image": "nginx"}}},
+            })
+        );
+        // What others wrote beside it changes nothing; a value plumb set does.
+        let mut churned = live.clone();
+        churned["metadata"]["annotations"]["rev"] = json!("2");
+        churned["status"]["replicas"] = json!(3);
+        churned["spec"]["containers"][0]["image"] = json!("s2");
+        assert_eq!(project(&churned, fields), projected);
+        let mut drifted = live.clone();
+        drifted["spec"]["containers"][1]["image"] = json!("nginx:evil");
+        assert_ne!(project(&drifted, fields), projected);
+        let mut removed = live;
+        removed["metadata"]["labels"]
+            .as_object_mut()
+            .unwrap()
+            .remove("app");
+        assert_ne!(project(&removed, fields), projected);
     }
 
     #[test]
