@@ -2,13 +2,15 @@
 //! set being applied will add.
 //!
 //! Discovery is slow (one request per group version), so it is done once and refreshed only
-//! when CRDs change. Kubernetes 1.20 has no aggregated discovery: `Discovery::run` walks the
-//! groups one by one.
+//! when CRDs change. Kubernetes 1.20 has no aggregated discovery, and `Discovery::run` walks
+//! the groups one by one; plumb asks for every group version at once instead — the CLI pays
+//! for discovery on every run.
 
 use std::collections::HashMap;
 
 use kube::Client;
-use kube::discovery::{ApiResource, Discovery, Scope};
+use kube::core::GroupVersion;
+use kube::discovery::{ApiResource, Scope};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -30,12 +32,33 @@ pub(crate) struct Catalog {
 
 impl Catalog {
     pub(crate) async fn discover(client: &Client) -> Result<Self> {
-        let discovery = Discovery::new(client.clone())
-            .run()
-            .await
-            .map_err(Error::Discovery)?;
+        let (core, groups) =
+            futures::try_join!(client.list_core_api_versions(), client.list_api_groups())
+                .map_err(Error::Discovery)?;
+        let mut versions: Vec<GroupVersion> = core
+            .versions
+            .iter()
+            .map(|version| GroupVersion::gv("", version))
+            .collect();
+        for group in &groups.groups {
+            versions.extend(
+                group
+                    .versions
+                    .iter()
+                    .map(|v| GroupVersion::gv(&group.name, &v.version)),
+            );
+        }
+        // A group version that does not answer (an aggregated API whose backend is down)
+        // is left out: its kinds then read as not served, and only objects of those kinds
+        // fail, by name — not every sync of every app.
+        let found = futures::future::join_all(
+            versions
+                .iter()
+                .map(|gv| kube::discovery::pinned_group(client, gv)),
+        )
+        .await;
         let mut kinds = HashMap::new();
-        for group in discovery.groups() {
+        for group in found.iter().flatten() {
             for version in group.versions() {
                 for (resource, capabilities) in group.versioned_resources(version) {
                     let key = (

@@ -43,15 +43,17 @@ pub(crate) enum Listed {
 }
 
 impl Tracked {
-    pub(crate) fn lookup(&self, object: &ObjectRef) -> Listed {
+    /// What the lists say about `object`; its live copy is handed over, not cloned (each
+    /// object is planned once).
+    pub(crate) fn take(&mut self, object: &ObjectRef) -> Listed {
         let key = (
             object.group.clone(),
             object.kind.clone(),
             object.namespace.clone(),
             object.name.clone(),
         );
-        match self.objects.get(&key) {
-            Some(live) => Listed::Found(live.clone()),
+        match self.objects.remove(&key) {
+            Some(live) => Listed::Found(live),
             None if self
                 .listed
                 .contains(&(object.group.clone(), object.kind.clone())) =>
@@ -78,29 +80,59 @@ pub(crate) async fn list_tracked(
     from_cache: bool,
 ) -> Tracked {
     let selector = format!("{APP_LABEL}={}", app.label_value());
+    let mut params = ListParams::default().labels(&selector);
+    if from_cache {
+        params = params.match_any();
+    }
+    // All kinds at once: the API server answers them in parallel. Read as plain JSON:
+    // the plan works on JSON, and a typed round trip of every object costs more than
+    // the request.
+    let lists = futures::future::join_all(
+        kinds
+            .iter()
+            .filter(|kind| kind.served)
+            .map(|kind| list_json(client, kind, &params)),
+    )
+    .await;
     let mut tracked = Tracked::default();
-    for kind in kinds.iter().filter(|kind| kind.served) {
-        let mut params = ListParams::default().labels(&selector);
-        if from_cache {
-            params = params.match_any();
-        }
-        let Ok(list) = api(client, &kind.resource, None).list(&params).await else {
-            continue;
-        };
+    for (kind, list) in kinds.iter().filter(|kind| kind.served).zip(lists) {
+        let Some(items) = list else { continue };
         tracked
             .listed
             .insert((kind.resource.group.clone(), kind.resource.kind.clone()));
-        for item in list.items {
+        for item in items {
+            let metadata = item.get("metadata");
+            let field = |name: &str| {
+                metadata
+                    .and_then(|m| m.get(name))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
             let key = (
                 kind.resource.group.clone(),
                 kind.resource.kind.clone(),
-                item.metadata.namespace.clone(),
-                item.metadata.name.clone().unwrap_or_default(),
+                field("namespace"),
+                field("name").unwrap_or_default(),
             );
-            tracked.objects.insert(key, into_value(item));
+            tracked.objects.insert(key, item);
         }
     }
     tracked
+}
+
+/// The items of one list request, or `None` when it was refused or failed.
+async fn list_json(client: &Client, kind: &KindInfo, params: &ListParams) -> Option<Vec<Value>> {
+    let url = <DynamicObject as kube::Resource>::url_path(&kind.resource, None);
+    let request = kube::core::Request::new(url).list(params).ok()?;
+    let list: Value = client.request(request).await.ok()?;
+    match list {
+        Value::Object(mut map) => match map.remove("items") {
+            Some(Value::Array(items)) => Some(items),
+            Some(Value::Null) | None => Some(Vec::new()),
+            Some(_) => None,
+        },
+        _ => None,
+    }
 }
 
 /// The live object, or `None` when it does not exist.

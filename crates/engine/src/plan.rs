@@ -137,7 +137,7 @@ impl Engine {
         let catalog = self.catalog().await;
         let targets = resolve(desired, &catalog, app, options.default_namespace.as_deref())?;
         let kinds: Vec<_> = unique_kinds(&targets);
-        let tracked = live::list_tracked(&self.client, app, &kinds, options.cached_reads).await;
+        let mut tracked = live::list_tracked(&self.client, app, &kinds, options.cached_reads).await;
         let created_namespaces: HashSet<&str> = targets
             .iter()
             .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")
@@ -152,7 +152,7 @@ impl Engine {
             .map(|target| {
                 self.plan_one(
                     target,
-                    tracked.lookup(&target.object),
+                    tracked.take(&target.object),
                     &created_namespaces,
                     options,
                 )
