@@ -24,6 +24,50 @@ pub(crate) struct KindInfo {
     pub(crate) served: bool,
 }
 
+/// What discovery found, to keep between processes (the CLI keeps it on disk, as kubectl
+/// keeps its discovery cache): every served kind and whether it is namespaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DiscoverySnapshot {
+    /// The served kinds.
+    pub kinds: Vec<(ApiResource, bool)>,
+}
+
+impl Catalog {
+    pub(crate) fn from_snapshot(snapshot: &DiscoverySnapshot) -> Catalog {
+        let kinds = snapshot
+            .kinds
+            .iter()
+            .map(|(resource, namespaced)| {
+                let key = (
+                    resource.group.clone(),
+                    resource.version.clone(),
+                    resource.kind.clone(),
+                );
+                let info = KindInfo {
+                    resource: resource.clone(),
+                    namespaced: *namespaced,
+                    served: true,
+                };
+                (key, info)
+            })
+            .collect();
+        Catalog { kinds }
+    }
+
+    pub(crate) fn snapshot(&self) -> DiscoverySnapshot {
+        let mut kinds: Vec<(ApiResource, bool)> = self
+            .kinds
+            .values()
+            .filter(|kind| kind.served)
+            .map(|kind| (kind.resource.clone(), kind.namespaced))
+            .collect();
+        kinds.sort_by(|a, b| {
+            (&a.0.group, &a.0.version, &a.0.kind).cmp(&(&b.0.group, &b.0.version, &b.0.kind))
+        });
+        DiscoverySnapshot { kinds }
+    }
+}
+
 /// Served kinds by (group, version, kind).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Catalog {

@@ -3,13 +3,14 @@
 //! (`plan.rs`, `apply.rs`, `health/`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kube::Client;
 use kube::discovery::ApiResource;
 use tokio::sync::RwLock;
 
 use crate::cache::{CacheSnapshot, SyncCache};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, DiscoverySnapshot};
 use crate::error::Result;
 use crate::object_ref::ObjectRef;
 
@@ -19,6 +20,8 @@ pub struct Engine {
     /// Replaced whole on refresh; readers keep the version they started with.
     catalog: RwLock<Arc<Catalog>>,
     pub(crate) cache: SyncCache,
+    /// The catalog came from a kept snapshot and may be missing kinds added since.
+    from_snapshot: AtomicBool,
 }
 
 impl Engine {
@@ -29,7 +32,35 @@ impl Engine {
             client,
             catalog: RwLock::new(Arc::new(catalog)),
             cache: SyncCache::default(),
+            from_snapshot: AtomicBool::new(false),
         })
+    }
+
+    /// An engine that starts from a discovery kept by an earlier process, without asking
+    /// the API server. A kind missing from it makes the engine discover again, once.
+    pub fn from_discovery(client: Client, snapshot: &DiscoverySnapshot) -> Engine {
+        Engine {
+            client,
+            catalog: RwLock::new(Arc::new(Catalog::from_snapshot(snapshot))),
+            cache: SyncCache::default(),
+            from_snapshot: AtomicBool::new(true),
+        }
+    }
+
+    /// What discovery found, to keep; with whether it is fresh (not from a snapshot).
+    pub async fn discovery(&self) -> (DiscoverySnapshot, bool) {
+        let fresh = !self.from_snapshot.load(Ordering::Relaxed);
+        (self.catalog().await.snapshot(), fresh)
+    }
+
+    /// Discovers again if the catalog came from a snapshot (a kind is missing from it);
+    /// returns whether it did.
+    pub(crate) async fn rediscover_if_kept(&self) -> Result<bool> {
+        if !self.from_snapshot.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        self.refresh_discovery().await?;
+        Ok(true)
     }
 
     /// An engine acting through another client — the same cluster as another identity
@@ -40,6 +71,7 @@ impl Engine {
             client,
             catalog: RwLock::new(self.catalog().await),
             cache: SyncCache::default(),
+            from_snapshot: AtomicBool::new(self.from_snapshot.load(Ordering::Relaxed)),
         }
     }
 
@@ -59,6 +91,7 @@ impl Engine {
     pub async fn refresh_discovery(&self) -> Result<()> {
         let fresh = Catalog::discover(&self.client).await?;
         *self.catalog.write().await = Arc::new(fresh);
+        self.from_snapshot.store(false, Ordering::Relaxed);
         Ok(())
     }
 

@@ -39,6 +39,7 @@ pub const FIELD_MANAGER: &str = "plumb";
 pub use apply::{ApplyOptions, Outcome, SyncResult};
 pub use cache::live_hash as live_fingerprint;
 pub use cache::{CacheEntry, CacheSnapshot};
+pub use catalog::DiscoverySnapshot;
 pub use diff::Diff;
 pub use engine::Engine;
 pub use error::{Error, Result};

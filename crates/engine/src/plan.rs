@@ -135,7 +135,14 @@ impl Engine {
             });
         }
         let catalog = self.catalog().await;
-        let targets = resolve(desired, &catalog, app, options.default_namespace.as_deref())?;
+        let targets = match resolve(desired, &catalog, app, options.default_namespace.as_deref()) {
+            // A kept discovery may predate a CRD: ask the API server before failing.
+            Err(Error::UnknownKind { .. }) if self.rediscover_if_kept().await? => {
+                let fresh = self.catalog().await;
+                resolve(desired, &fresh, app, options.default_namespace.as_deref())?
+            }
+            other => other?,
+        };
         let kinds: Vec<_> = unique_kinds(&targets);
         let mut tracked = live::list_tracked(&self.client, app, &kinds, options.cached_reads).await;
         let created_namespaces: HashSet<&str> = targets
@@ -309,12 +316,21 @@ impl Engine {
         previous: &Inventory,
         options: &PlanOptions,
     ) -> Result<Vec<Action>> {
-        let catalog = self.catalog().await;
+        let mut catalog = self.catalog().await;
         let mut gone: Vec<&ObjectRef> = previous
             .objects
             .iter()
             .filter(|old| !targets.iter().any(|t| t.object.same_object(old)))
             .collect();
+        // A kind missing from a kept discovery is asked for before its objects are taken
+        // for gone with it: a prune must not be lost to a stale snapshot.
+        if gone
+            .iter()
+            .any(|o| catalog.get(&o.group, &o.version, &o.kind).is_none())
+            && self.rediscover_if_kept().await?
+        {
+            catalog = self.catalog().await;
+        }
         // Reverse of apply order: custom resources before their CRDs, namespaces last.
         gone.sort_by_key(|o| std::cmp::Reverse((kind_rank(&o.group, &o.kind), (*o).clone())));
         let mut actions = Vec::new();

@@ -57,6 +57,52 @@ async fn a_crd_and_its_custom_resources_apply_in_one_sync() {
 }
 
 #[tokio::test]
+async fn a_kept_discovery_that_predates_a_crd_is_asked_again_not_trusted() {
+    let world = World::new("kept-discovery").await;
+    // What an earlier `plumb apply` kept on disk, before anyone created the CRD.
+    let (kept, fresh) = world.engine.discovery().await;
+    assert!(fresh && !kept.kinds.is_empty());
+
+    let group = format!("{}.example.org", world.namespace);
+    let crd = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: gadgets.{group}}}\n\
+         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: gadgets, singular: gadget, kind: Gadget}}\n\
+         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
+         \x20       type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
+    );
+    let installed = world.sync("crd-owner", &crd, &Inventory::default()).await;
+    assert!(installed.succeeded());
+
+    let engine = plumb_engine::Engine::from_discovery(world.client.clone(), &kept);
+    let gadget =
+        format!("apiVersion: {group}/v1\nkind: Gadget\nmetadata: {{name: g}}\nspec: {{size: 1}}\n");
+    let plan = engine
+        .plan(
+            &plumb_engine::AppId::new("app"),
+            &world.desired(&gadget),
+            &Inventory::default(),
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.count(Change::Create), 1, "{:#?}", plan.actions);
+    let (_, fresh) = engine.discovery().await;
+    assert!(fresh, "the missing kind made the engine discover again");
+    // A kind nobody serves is still refused, by name.
+    let unknown = "apiVersion: nowhere.example.org/v1\nkind: Nothing\nmetadata: {name: nothing}\n";
+    let err = engine
+        .plan(
+            &plumb_engine::AppId::new("app"),
+            &world.desired(unknown),
+            &Inventory::default(),
+            &world.options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownKind { .. }), "{err}");
+}
+
+#[tokio::test]
 async fn a_wave_waits_for_the_previous_wave_to_be_healthy() {
     let world = World::new("waves").await;
     let set = join(&[

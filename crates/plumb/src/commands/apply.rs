@@ -3,22 +3,24 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use plumb_engine::{AppId, ApplyOptions, Engine, inventory_config_map};
+use plumb_engine::{AppId, ApplyOptions, inventory_config_map};
 
 use crate::cli::ApplyArgs;
-use crate::commands::{connect, plan_options, render_source};
+use crate::commands::kept_discovery::KeptDiscovery;
+use crate::commands::{connect_to, plan_options, render_source};
 use crate::output;
 
 pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let sync = &args.sync;
     let rendered = render_source(&sync.source)?;
-    let (client, namespace) = connect(&sync.target).await?;
+    let (client, namespace, server) = connect_to(&sync.target).await?;
     let Some(name) = &sync.app else {
         bail!("--app NAME is required: it marks the objects and names the inventory");
     };
     let app = AppId::new(name);
     let previous = inventory_config_map::load(&client, &namespace, &app).await?;
-    let engine = Engine::new(client.clone()).await?;
+    let discovery = KeptDiscovery::for_server(&server);
+    let engine = discovery.engine(client.clone()).await?;
     // What the last apply found in sync: unchanged objects then need no dry-run.
     let kept = inventory_config_map::load_cache(&client, &namespace, &app).await;
     engine.restore_cache(&kept);
@@ -31,6 +33,7 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
     if args.dry_run {
+        discovery.keep(&engine).await;
         output::plan(&plan, sync.output)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -42,6 +45,8 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             },
         )
         .await;
+    // After the apply: CRDs it created were discovered then.
+    discovery.keep(&engine).await;
     // Stored whatever happened: objects created before a failure must stay tracked.
     if result.inventory != previous {
         inventory_config_map::save(&client, &namespace, &app, &result.inventory).await?;

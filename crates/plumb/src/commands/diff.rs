@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
-use plumb_engine::{AppId, Engine, inventory_config_map};
+use plumb_engine::{AppId, inventory_config_map};
 
 use crate::cli::SyncArgs;
-use crate::commands::{connect, plan_options, render_source};
+use crate::commands::kept_discovery::KeptDiscovery;
+use crate::commands::{connect_to, plan_options, render_source};
 use crate::output;
 
 pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -14,10 +15,11 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         return super::apps::diff(&args.source.path, &args.target, args.output).await;
     };
     let rendered = render_source(&args.source)?;
-    let (client, namespace) = connect(&args.target).await?;
+    let (client, namespace, server) = connect_to(&args.target).await?;
     let app = AppId::new(name);
     let previous = inventory_config_map::load(&client, &namespace, &app).await?;
-    let engine = Engine::new(client.clone()).await?;
+    let discovery = KeptDiscovery::for_server(&server);
+    let engine = discovery.engine(client.clone()).await?;
     engine.restore_cache(&inventory_config_map::load_cache(&client, &namespace, &app).await);
     let plan = engine
         .plan(
@@ -27,6 +29,7 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
             &plan_options(args, &namespace),
         )
         .await?;
+    discovery.keep(&engine).await;
     output::plan(&plan, args.output)?;
     Ok(if plan.is_in_sync() {
         ExitCode::SUCCESS

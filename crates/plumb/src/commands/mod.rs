@@ -7,6 +7,7 @@ mod apps;
 mod controller;
 mod diff;
 mod install;
+mod kept_discovery;
 mod overlay_edit;
 mod promote;
 mod render;
@@ -81,13 +82,20 @@ pub(crate) fn render_options(keys: &crate::cli::Keys) -> anyhow::Result<RenderOp
 
 /// A client for the cluster, found as kubectl finds it, and the namespace to default to.
 pub(crate) async fn connect(target: &Target) -> anyhow::Result<(Client, String)> {
+    let (client, namespace, _) = connect_to(target).await?;
+    Ok((client, namespace))
+}
+
+/// [`connect`], and the API server's URL.
+pub(crate) async fn connect_to(target: &Target) -> anyhow::Result<(Client, String, String)> {
     let config = cluster_config(target.kubeconfig.as_deref(), target.context.as_deref()).await?;
     let namespace = target
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
+    let server = config.cluster_url.to_string();
     let client = Client::try_from(config).context("cannot build a Kubernetes client")?;
-    Ok((client, namespace))
+    Ok((client, namespace, server))
 }
 
 /// The cluster's configuration, found as kubectl finds it (in-cluster last).
