@@ -188,10 +188,11 @@ async fn run(
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
         None => {
-            let kept = inventory_config_map::load_cache(&ctx.client, &key.namespace, &app_id).await;
+            let (inventory, kept) =
+                inventory_config_map::load_with_cache(&ctx.client, &key.namespace, &app_id).await?;
             engine.restore_cache(&kept);
             state.kept_cache = Some(kept);
-            inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?
+            inventory
         }
     };
     state.inventory = Some(inventory.clone());

@@ -57,21 +57,6 @@ pub mod config_map {
     /// Past this, the cache is not kept (a ConfigMap holds 1 MiB in all).
     const CACHE_LIMIT: usize = 512 * 1024;
 
-    /// The cache kept for `app`; empty when none is, or it cannot be read (it is only
-    /// an optimisation).
-    pub async fn load_cache(client: &Client, namespace: &str, app: &AppId) -> CacheSnapshot {
-        let stored = Api::<ConfigMap>::namespaced(client.clone(), namespace)
-            .get_opt(&name(app))
-            .await;
-        stored
-            .ok()
-            .flatten()
-            .and_then(|cm| cm.data)
-            .and_then(|mut data| data.remove(CACHE_KEY))
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
-    }
-
     /// Keeps `app`'s cache beside its inventory (skipped when too large).
     pub async fn save_cache(
         client: &Client,
@@ -116,6 +101,15 @@ pub mod config_map {
 
     /// The stored inventory of `app` in `namespace`; empty when none is stored.
     pub async fn load(client: &Client, namespace: &str, app: &AppId) -> Result<Inventory> {
+        Ok(load_with_cache(client, namespace, app).await?.0)
+    }
+
+    /// The stored inventory and the cache kept beside it, in one read.
+    pub async fn load_with_cache(
+        client: &Client,
+        namespace: &str,
+        app: &AppId,
+    ) -> Result<(Inventory, CacheSnapshot)> {
         let name = name(app);
         let failed = |detail: String| Error::Inventory {
             name: format!("{namespace}/{name}"),
@@ -125,14 +119,18 @@ pub mod config_map {
             .get_opt(&name)
             .await
             .map_err(|err| failed(err.to_string()))?;
-        let Some(text) = stored
-            .and_then(|cm| cm.data)
-            .and_then(|mut data| data.remove(KEY))
-        else {
-            return Ok(Inventory::default());
+        let mut data = stored.and_then(|cm| cm.data).unwrap_or_default();
+        // The cache is only an optimisation: unreadable means empty.
+        let cache = data
+            .remove(CACHE_KEY)
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let Some(text) = data.remove(KEY) else {
+            return Ok((Inventory::default(), cache));
         };
-        serde_json::from_str(&text)
-            .map_err(|err| failed(format!("unreadable ({err}); delete it to start over")))
+        let inventory = serde_json::from_str(&text)
+            .map_err(|err| failed(format!("unreadable ({err}); delete it to start over")))?;
+        Ok((inventory, cache))
     }
 
     /// Stores the inventory of `app` in `namespace`.
@@ -147,8 +145,7 @@ pub mod config_map {
             name: format!("{namespace}/{name}"),
             detail,
         };
-        let text =
-            serde_json::to_string_pretty(inventory).map_err(|err| failed(err.to_string()))?;
+        let text = serde_json::to_string(inventory).map_err(|err| failed(err.to_string()))?;
         let config_map = ConfigMap {
             metadata: ObjectMeta {
                 name: Some(name.clone()),

@@ -85,7 +85,9 @@ async fn a_kept_cache_makes_a_fresh_engines_no_op_plan_free_as_well() {
     inventory_config_map::save(&world.client, &world.namespace, &app, &first.inventory)
         .await
         .unwrap();
-    let kept = inventory_config_map::load_cache(&world.client, &world.namespace, &app).await;
+    let (_, kept) = inventory_config_map::load_with_cache(&world.client, &world.namespace, &app)
+        .await
+        .unwrap();
     assert_eq!(
         kept, snapshot,
         "saving the inventory keeps the cache beside it"

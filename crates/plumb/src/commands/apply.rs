@@ -18,11 +18,10 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         bail!("--app NAME is required: it marks the objects and names the inventory");
     };
     let app = AppId::new(name);
-    let previous = inventory_config_map::load(&client, &namespace, &app).await?;
+    let (previous, kept) = inventory_config_map::load_with_cache(&client, &namespace, &app).await?;
     let discovery = KeptDiscovery::for_server(&server);
     let engine = discovery.engine(client.clone()).await?;
     // What the last apply found in sync: unchanged objects then need no dry-run.
-    let kept = inventory_config_map::load_cache(&client, &namespace, &app).await;
     engine.restore_cache(&kept);
     let plan = engine
         .plan(

@@ -17,10 +17,10 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let rendered = render_source(&args.source)?;
     let (client, namespace, server) = connect_to(&args.target).await?;
     let app = AppId::new(name);
-    let previous = inventory_config_map::load(&client, &namespace, &app).await?;
+    let (previous, kept) = inventory_config_map::load_with_cache(&client, &namespace, &app).await?;
     let discovery = KeptDiscovery::for_server(&server);
     let engine = discovery.engine(client.clone()).await?;
-    engine.restore_cache(&inventory_config_map::load_cache(&client, &namespace, &app).await);
+    engine.restore_cache(&kept);
     let plan = engine
         .plan(
             &app,
