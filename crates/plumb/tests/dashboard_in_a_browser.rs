@@ -96,8 +96,8 @@ async fn the_dashboard_shows_and_operates_applications_in_a_real_browser() {
     // No kubelet on the control plane: this marks Pods Ready, so the Deployment turns
     // Healthy. (It marks every Pod of the cluster; this test binary runs alone.)
     let kubelet = tokio::spawn(plumb_testkit::kubelet::run(world.client.clone()));
-    let operator = token_for(&world, "operator", "get,list,watch,patch").await;
-    let viewer = token_for(&world, "viewer", "get,list,watch").await;
+    let operator = world.token_for("operator", "get,list,watch,patch").await;
+    let viewer = world.token_for("viewer", "get,list,watch").await;
 
     let address = free_address();
     let namespace = world.namespace.clone();
@@ -272,45 +272,4 @@ async fn answer(world: &World, what: &str, remembered: &mut Option<Value>) -> St
 
 async fn app_json(world: &World, name: &str) -> Value {
     serde_json::to_value(world.apps().get(name).await.unwrap()).unwrap()
-}
-
-/// A ServiceAccount bound to `verbs` on Applications in the world's namespace; its token,
-/// from the Secret kube-controller-manager (1.20) writes for it.
-async fn token_for(world: &World, name: &str, verbs: &str) -> String {
-    let account = format!("--serviceaccount={}:{name}", world.namespace);
-    for args in [
-        vec!["create", "serviceaccount", name],
-        vec![
-            "create",
-            "role",
-            name,
-            &format!("--verb={verbs}"),
-            "--resource=applications.plumb.dev",
-        ],
-        vec![
-            "create",
-            "rolebinding",
-            name,
-            &format!("--role={name}"),
-            &account,
-        ],
-    ] {
-        let out = world.kubectl(&args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    let encoded =
-        plumb_testkit::eventually("a token for the ServiceAccount", support::PATIENCE, || async {
-            let out = world.kubectl(&[
-                "get", "secrets", "-o",
-                &format!("jsonpath={{range .items[?(@.metadata.annotations.kubernetes\\.io/service-account\\.name==\"{name}\")]}}{{.data.token}}{{end}}"),
-            ]);
-            let encoded = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            (!encoded.is_empty()).then_some(encoded)
-        })
-        .await;
-    let out = Command::new("sh")
-        .args(["-c", "printf %s \"$0\" | base64 -d", &encoded])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
 }

@@ -250,57 +250,6 @@ async fn before_value(world: &World) -> String {
     config_map.data.unwrap_or_default()["value"].clone()
 }
 
-/// A ServiceAccount bound to `verbs` on Applications in the world's namespace; its token.
-async fn token_for(world: &World, name: &str, verbs: &str) -> String {
-    for args in [
-        vec!["create", "serviceaccount", name],
-        vec![
-            "create",
-            "role",
-            name,
-            &format!("--verb={verbs}"),
-            "--resource=applications.plumb.dev",
-        ],
-    ] {
-        let out = world.kubectl(&args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    let account = format!("--serviceaccount={}:{name}", world.namespace);
-    let out = world.kubectl(&[
-        "create",
-        "rolebinding",
-        name,
-        &format!("--role={name}"),
-        &account,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    // kube-controller-manager (1.20) writes a token Secret for each ServiceAccount.
-    plumb_testkit::eventually("a token for the ServiceAccount", support::PATIENCE, || async {
-        let out = world.kubectl(&[
-            "get", "secrets", "-o",
-            &format!("jsonpath={{range .items[?(@.metadata.annotations.kubernetes\\.io/service-account\\.name==\"{name}\")]}}{{.data.token}}{{end}}"),
-        ]);
-        let encoded = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        (!encoded.is_empty()).then(|| decode_base64(&encoded))
-    })
-    .await
-}
-
-fn decode_base64(encoded: &str) -> String {
-    let out = std::process::Command::new("base64")
-        .arg("-d")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(encoded.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn bearer(token: &str) -> Vec<(String, String)> {
     vec![("Authorization".into(), format!("Bearer {token}"))]
 }
@@ -318,8 +267,8 @@ fn get(address: SocketAddr, path: &str, token: Option<&str>) -> Response {
 async fn the_api_lets_a_token_do_what_rbac_lets_it_do_to_the_application() {
     let (world, address) = serving_world("api").await;
     let ns = world.namespace.clone();
-    let viewer = token_for(&world, "viewer", "get,list,watch").await;
-    let operator = token_for(&world, "operator", "get,list,watch,patch").await;
+    let viewer = world.token_for("viewer", "get,list,watch").await;
+    let operator = world.token_for("operator", "get,list,watch,patch").await;
 
     assert_eq!(get(address, "/api/v1/applications", None).status, 401);
     assert_eq!(

@@ -255,6 +255,47 @@ impl World {
             .unwrap()
     }
 
+    /// A ServiceAccount bound to `verbs` on Applications in the world's namespace; its token,
+    /// from the Secret kube-controller-manager (1.20) writes for it.
+    pub async fn token_for(&self, name: &str, verbs: &str) -> String {
+        let account = format!("--serviceaccount={}:{name}", self.namespace);
+        for args in [
+            vec!["create", "serviceaccount", name],
+            vec![
+                "create",
+                "role",
+                name,
+                &format!("--verb={verbs}"),
+                "--resource=applications.plumb.dev",
+            ],
+            vec![
+                "create",
+                "rolebinding",
+                name,
+                &format!("--role={name}"),
+                &account,
+            ],
+        ] {
+            let out = self.kubectl(&args);
+            assert!(out.status.success(), "{}", text(&out));
+        }
+        let encoded =
+            plumb_testkit::eventually("a token for the ServiceAccount", PATIENCE, || async {
+                let out = self.kubectl(&[
+                    "get", "secrets", "-o",
+                    &format!("jsonpath={{range .items[?(@.metadata.annotations.kubernetes\\.io/service-account\\.name==\"{name}\")]}}{{.data.token}}{{end}}"),
+                ]);
+                let encoded = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                (!encoded.is_empty()).then_some(encoded)
+            })
+            .await;
+        let out = std::process::Command::new("sh")
+            .args(["-c", "printf %s \"$0\" | base64 -d", &encoded])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// Runs the plumb CLI in this world's namespace.
     pub fn plumb(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_plumb"))
