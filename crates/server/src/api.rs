@@ -45,21 +45,32 @@ pub(crate) async fn list(
     Ok(Json(json!({"items": items})))
 }
 
+/// The caller of a read, and the Application they asked for — if they may see it.
+pub(crate) async fn visible(
+    server: &Server,
+    headers: &HeaderMap,
+    namespace: &str,
+    name: &str,
+) -> Result<(Caller, Arc<Application>), ApiError> {
+    let caller = server.authority.caller(headers, true).await?;
+    server
+        .authority
+        .require(&caller, Access::View, namespace, name)
+        .await?;
+    let app = server
+        .apps
+        .get(namespace, name)
+        .ok_or_else(|| ApiError::not_found(format!("no Application {namespace}/{name}")))?;
+    Ok((caller, app))
+}
+
 /// `GET /api/v1/applications/{namespace}/{name}`: spec, status, summary.
 pub(crate) async fn show(
     State(server): State<Arc<Server>>,
     Path((namespace, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = server.authority.caller(&headers, true).await?;
-    server
-        .authority
-        .require(&caller, Access::View, &namespace, &name)
-        .await?;
-    let app = server
-        .apps
-        .get(&namespace, &name)
-        .ok_or_else(|| ApiError::not_found(format!("no Application {namespace}/{name}")))?;
+    let (caller, app) = visible(&server, &headers, &namespace, &name).await?;
     let operate = server
         .authority
         .require(&caller, Access::Operate, &namespace, &name)

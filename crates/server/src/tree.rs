@@ -24,7 +24,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::auth::Access;
 use crate::error::ApiError;
 use crate::server::Server;
 
@@ -37,15 +36,7 @@ pub(crate) async fn tree(
     Path((namespace, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = server.authority.caller(&headers, true).await?;
-    server
-        .authority
-        .require(&caller, Access::View, &namespace, &name)
-        .await?;
-    let app = server
-        .apps
-        .get(&namespace, &name)
-        .ok_or_else(|| ApiError::not_found(format!("no Application {namespace}/{name}")))?;
+    let (_, app) = crate::api::visible(&server, &headers, &namespace, &name).await?;
     let resources = app
         .status
         .as_ref()
