@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
-use plumb_testkit::{GitServer, eventually};
+use plumb_testkit::{GitServer, SshServer, eventually};
 use serde_json::{Value, json};
 use support::{PATIENCE, World, alice, text};
 
@@ -615,4 +615,55 @@ async fn a_promotion_is_applied_by_the_controller_and_its_revert_restores_the_pr
     world.tree.push().unwrap();
     world.request_reconcile("web-prod").await;
     image_is("registry.example.com/team/app:1.1.0").await;
+}
+
+#[test]
+fn a_ci_job_pushes_over_ssh_with_a_deploy_key_and_refuses_an_unknown_host() {
+    let (_server, repo) = repository();
+    let ssh = SshServer::start().unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let key = secrets.path().join("deploy-key");
+    std::fs::write(&key, ssh.client_private_key()).unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let known_hosts = secrets.path().join("known_hosts");
+    std::fs::write(&known_hosts, format!("{}\n", ssh.known_hosts_line())).unwrap();
+    let stranger = secrets.path().join("stranger_hosts");
+    std::fs::write(&stranger, "").unwrap();
+    let before = repo.rev_parse("main").unwrap();
+    // Each attempt from a fresh CI checkout whose remote is the SSH URL.
+    let set_image = |known: &Path| {
+        let clone = ci_clone(&repo);
+        git(
+            clone.path(),
+            &["remote", "set-url", "origin", &ssh.url(&repo)],
+        );
+        plumb_in(
+            clone.path(),
+            &[
+                "set-image",
+                "envs/dev",
+                "app=registry.example.com/team/app:3.0.0",
+                "--push",
+                "--ssh-key-file",
+                key.to_str().unwrap(),
+                "--known-hosts-file",
+                known.to_str().unwrap(),
+                "--author",
+                "CI <ci@example.com>",
+            ],
+            &[],
+        )
+    };
+
+    // A host the known_hosts file does not vouch for is refused; nothing reaches it.
+    let refused = set_image(&stranger);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert_eq!(repo.rev_parse("main").unwrap(), before);
+
+    let pushed = set_image(&known_hosts);
+    assert!(pushed.status.success(), "{}", text(&pushed));
+    let after = repo.rev_parse("main").unwrap();
+    assert_ne!(after, before, "the commit reached the server over SSH");
+    let shown = git(&repo.path, &["show", "main:envs/dev/kustomization.yaml"]);
+    assert!(shown.contains("3.0.0"), "{shown}");
 }
