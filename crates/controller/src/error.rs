@@ -32,6 +32,9 @@ pub enum Error {
     /// The Application's spec is unusable.
     #[error("invalid spec: {0}")]
     Spec(String),
+    /// Deleting an Application's objects with it did not finish; the Application stays.
+    #[error("{0}")]
+    CascadeIncomplete(String),
     /// A request to the API server failed.
     #[error("{action}: {source}")]
     Kube {
@@ -56,6 +59,7 @@ impl Error {
             Error::Engine(_) => "SyncFailed",
             Error::Credentials { .. } => "CredentialsInvalid",
             Error::Spec(_) => "InvalidSpec",
+            Error::CascadeIncomplete(_) => "PruneFailed",
             Error::Kube { .. } => "APIRequestFailed",
             Error::LeadershipLost(_) => "LeadershipLost",
         }

@@ -48,7 +48,7 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
         ctx.events
             .publish(app, Notice::warning("PruneFailed", "Delete", &message))
             .await;
-        return Err(Error::Spec(message));
+        return Err(Error::CascadeIncomplete(message));
     }
     let pruned = plan.actions.len();
     let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &key.namespace);

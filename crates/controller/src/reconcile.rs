@@ -572,50 +572,31 @@ async fn announce(
         );
     }
     let commit = &desired.commit[..desired.commit.len().min(7)];
-    let (kind, objects): (notify::Kind, Vec<String>) = if !result.succeeded() {
-        (notify::Kind::SyncFailed, Vec::new())
-    } else if trigger == Trigger::SelfHeal {
-        (
-            notify::Kind::DriftCorrected,
-            drifted(plan)
-                .map(|(object, by)| format!("{object} (changed by {by})"))
-                .collect(),
-        )
-    } else {
-        (notify::Kind::SyncSucceeded, Vec::new())
-    };
-    let mut message = format!("{} of {commit}: {summary}", trigger.as_str());
-    if !result.succeeded() {
-        message = format!("sync of {commit} failed: {summary}");
-    }
-    let mut notification = notify::Notice::new(kind, app, &desired.commit, message);
-    notification.objects = objects;
-    ctx.notifier.notify(app, notification);
-    let notice = if !result.succeeded() {
-        Notice::warning(
-            "SyncFailed",
-            "Sync",
-            &format!("sync of {commit} failed: {summary}"),
-        )
+    // One account of the sync, told as a Kubernetes Event and to the app's receivers.
+    let (kind, objects, note) = if !result.succeeded() {
+        let note = format!("sync of {commit} failed: {summary}");
+        (notify::Kind::SyncFailed, Vec::new(), note)
     } else if trigger == Trigger::SelfHeal {
         let drifted: Vec<String> = drifted(plan)
             .map(|(object, by)| format!("{object} (changed by {by})"))
             .collect();
-        Notice::normal(
-            "DriftCorrected",
-            "SelfHeal",
-            &format!("reverted drift of {}", drifted.join(", ")),
-        )
+        let note = format!("reverted drift of {}", drifted.join(", "));
+        (notify::Kind::DriftCorrected, drifted, note)
     } else {
-        Notice::normal(
-            "Synced",
-            "Sync",
-            &format!(
-                "applied {commit} ({}): {summary}",
-                first_line(&desired.metadata)
-            ),
-        )
+        let note = format!(
+            "applied {commit} ({}): {summary}",
+            first_line(&desired.metadata)
+        );
+        (notify::Kind::SyncSucceeded, Vec::new(), note)
     };
+    let notice = match kind {
+        notify::Kind::SyncFailed => Notice::warning("SyncFailed", "Sync", &note),
+        notify::Kind::DriftCorrected => Notice::normal("DriftCorrected", "SelfHeal", &note),
+        _ => Notice::normal("Synced", "Sync", &note),
+    };
+    let mut notification = notify::Notice::new(kind, app, &desired.commit, note);
+    notification.objects = objects;
+    ctx.notifier.notify(app, notification);
     ctx.events.publish(app, notice).await;
     let pruned = plan.count(Change::Prune);
     if result.succeeded() && pruned > 0 {

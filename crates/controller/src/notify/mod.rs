@@ -127,11 +127,7 @@ impl Notifier {
         }
         if let Err(err) = self.queue.try_send((specs, notice)) {
             tracing::warn!("notification dropped, the delivery queue is full: {err}");
-            metrics::count(
-                "plumb_notifications_total",
-                "Notifications by receiver type and result (delivered, failed, dropped).",
-                &[("type", "any"), ("result", "dropped")],
-            );
+            count("any", "dropped");
         }
     }
 }
