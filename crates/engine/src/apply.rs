@@ -2,7 +2,7 @@
 //! (each group concurrently), waiting for CRDs to be established before their custom
 //! resources and for each wave to be healthy before the next; then prunes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::live;
-use crate::object_ref::ObjectRef;
+use crate::object_ref::{Identity, ObjectRef};
 use crate::plan::{Change, Plan, apply_params, recreate_allowed};
 use crate::target::Target;
 
@@ -87,9 +87,16 @@ impl Engine {
             }
         }
         let desired: Vec<ObjectRef> = plan.targets.iter().map(|t| t.object.clone()).collect();
-        let kept = plan.previous.objects.iter().filter(|o| {
-            !pruned.iter().any(|p| p.same_object(o)) && !desired.iter().any(|t| t.same_object(o))
-        });
+        let dropped: HashSet<Identity<'_>> = pruned
+            .iter()
+            .chain(&desired)
+            .map(ObjectRef::identity)
+            .collect();
+        let kept = plan
+            .previous
+            .objects
+            .iter()
+            .filter(|o| !dropped.contains(&o.identity()));
         let owned: Vec<ObjectRef> = kept.cloned().chain(desired.iter().cloned()).collect();
         SyncResult {
             outcomes,

@@ -46,6 +46,6 @@ pub use error::{Error, Result};
 pub use ignore::IgnoreRule;
 pub use inventory::{Inventory, config_map as inventory_config_map};
 pub use live::into_value as object_json;
-pub use object_ref::ObjectRef;
+pub use object_ref::{Identity, ObjectRef};
 pub use plan::{Action, Change, Plan, PlanOptions};
 pub use tracking::AppId;

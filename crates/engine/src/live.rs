@@ -1,7 +1,7 @@
 //! Reading live objects: one labelled list per kind for everything plumb already tracks,
 //! a GET for the rest (objects being adopted or created).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::catalog::KindInfo;
 use crate::error::{Error, Result};
 use crate::object_ref::ObjectRef;
+use crate::target::Target;
 use crate::tracking::{APP_LABEL, AppId};
 
 /// The API endpoint for objects of `kind` in `namespace` (cluster-wide when `None`).
@@ -25,11 +26,55 @@ pub(crate) fn api(
     }
 }
 
-/// What one labelled list per kind found.
+/// One list request: a kind, in one namespace or (`None`) in all.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ListScope<'a> {
+    pub(crate) kind: &'a KindInfo,
+    pub(crate) namespace: Option<&'a str>,
+}
+
+/// Past this many namespaces, a kind is listed once across all of them instead.
+const MAX_NAMESPACE_LISTS: usize = 4;
+
+/// The lists that cover every target: per namespace where the targets of a kind sit in
+/// a few namespaces — a list across all namespaces reads every object of the kind in the
+/// cluster, and other apps' objects are most of them — or else one across all.
+pub(crate) fn scopes<'a>(targets: &'a [Target]) -> Vec<ListScope<'a>> {
+    let mut by_kind: Vec<(&KindInfo, BTreeSet<Option<&str>>)> = Vec::new();
+    for target in targets.iter().filter(|t| t.kind.served) {
+        let namespace = target.object.namespace.as_deref();
+        let same_kind = |(kind, _): &&mut (&KindInfo, _)| kind.resource == target.kind.resource;
+        match by_kind.iter_mut().find(same_kind) {
+            Some((_, namespaces)) => {
+                namespaces.insert(namespace);
+            }
+            None => by_kind.push((&target.kind, BTreeSet::from([namespace]))),
+        }
+    }
+    by_kind
+        .into_iter()
+        .flat_map(|(kind, namespaces)| {
+            let cluster_wide = !kind.namespaced
+                || namespaces.len() > MAX_NAMESPACE_LISTS
+                || namespaces.contains(&None);
+            let namespaces: Vec<Option<&str>> = if cluster_wide {
+                vec![None]
+            } else {
+                namespaces.into_iter().collect()
+            };
+            namespaces
+                .into_iter()
+                .map(move |namespace| ListScope { kind, namespace })
+        })
+        .collect()
+}
+
+/// What the labelled lists found.
 #[derive(Debug, Default)]
 pub(crate) struct Tracked {
     objects: HashMap<(String, String, Option<String>, String), Value>,
-    listed: HashSet<(String, String)>,
+    /// Group, kind and namespace (`None`: all namespaces) of each list that answered.
+    listed: HashSet<(String, String, Option<String>)>,
 }
 
 /// What the lists say about one object.
@@ -52,12 +97,13 @@ impl Tracked {
             object.namespace.clone(),
             object.name.clone(),
         );
+        let listed = |namespace: Option<String>| {
+            self.listed
+                .contains(&(object.group.clone(), object.kind.clone(), namespace))
+        };
         match self.objects.remove(&key) {
             Some(live) => Listed::Found(live),
-            None if self
-                .listed
-                .contains(&(object.group.clone(), object.kind.clone())) =>
-            {
+            None if listed(None) || (object.namespace.is_some() && listed(key.2)) => {
                 Listed::NotTracked
             }
             None => Listed::Unknown,
@@ -65,10 +111,10 @@ impl Tracked {
     }
 }
 
-/// Live objects of every kind in `kinds` labelled for `app`: one list request per kind.
+/// Live objects labelled for `app`: one list request per scope.
 ///
 /// A list that is refused (an app limited to some namespaces may not list cluster-wide)
-/// leaves its kind unknown; its objects are then fetched one by one by [`get`].
+/// leaves its scope unknown; its objects are then fetched one by one by [`get`].
 ///
 /// With `from_cache`, lists are answered from the API server's watch cache instead of a
 /// quorum read of etcd: much cheaper on a large cluster, and possibly a few milliseconds
@@ -76,7 +122,7 @@ impl Tracked {
 pub(crate) async fn list_tracked(
     client: &Client,
     app: &AppId,
-    kinds: &[&KindInfo],
+    scopes: &[ListScope<'_>],
     from_cache: bool,
 ) -> Tracked {
     let selector = format!("{APP_LABEL}={}", app.label_value());
@@ -84,22 +130,20 @@ pub(crate) async fn list_tracked(
     if from_cache {
         params = params.match_any();
     }
-    // All kinds at once: the API server answers them in parallel. Read as plain JSON:
-    // the plan works on JSON, and a typed round trip of every object costs more than
-    // the request.
-    let lists = futures::future::join_all(
-        kinds
-            .iter()
-            .filter(|kind| kind.served)
-            .map(|kind| list_json(client, kind, &params)),
-    )
-    .await;
+    // All at once: the API server answers them in parallel. Read as plain JSON: the plan
+    // works on JSON, and a typed round trip of every object costs more than the request.
+    let lists =
+        futures::future::join_all(scopes.iter().map(|scope| list_json(client, scope, &params)))
+            .await;
     let mut tracked = Tracked::default();
-    for (kind, list) in kinds.iter().filter(|kind| kind.served).zip(lists) {
+    for (scope, list) in scopes.iter().zip(lists) {
         let Some(items) = list else { continue };
-        tracked
-            .listed
-            .insert((kind.resource.group.clone(), kind.resource.kind.clone()));
+        let resource = &scope.kind.resource;
+        tracked.listed.insert((
+            resource.group.clone(),
+            resource.kind.clone(),
+            scope.namespace.map(str::to_owned),
+        ));
         for item in items {
             let metadata = item.get("metadata");
             let field = |name: &str| {
@@ -109,8 +153,8 @@ pub(crate) async fn list_tracked(
                     .map(str::to_owned)
             };
             let key = (
-                kind.resource.group.clone(),
-                kind.resource.kind.clone(),
+                resource.group.clone(),
+                resource.kind.clone(),
                 field("namespace"),
                 field("name").unwrap_or_default(),
             );
@@ -121,8 +165,12 @@ pub(crate) async fn list_tracked(
 }
 
 /// The items of one list request, or `None` when it was refused or failed.
-async fn list_json(client: &Client, kind: &KindInfo, params: &ListParams) -> Option<Vec<Value>> {
-    let url = <DynamicObject as kube::Resource>::url_path(&kind.resource, None);
+async fn list_json(
+    client: &Client,
+    scope: &ListScope<'_>,
+    params: &ListParams,
+) -> Option<Vec<Value>> {
+    let url = <DynamicObject as kube::Resource>::url_path(&scope.kind.resource, scope.namespace);
     let request = kube::core::Request::new(url).list(params).ok()?;
     let list: Value = client.request(request).await.ok()?;
     match list {
@@ -167,4 +215,78 @@ pub fn into_value(object: DynamicObject) -> Value {
         map.insert("metadata".into(), metadata);
     }
     Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::core::GroupVersionKind;
+    use serde_json::Map;
+
+    use super::*;
+
+    fn target(kind: &str, namespaced: bool, namespace: Option<&str>, name: &str) -> Target {
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", kind));
+        Target {
+            object: ObjectRef {
+                group: String::new(),
+                version: "v1".into(),
+                kind: kind.into(),
+                namespace: namespace.map(str::to_owned),
+                name: name.into(),
+            },
+            kind: KindInfo {
+                resource,
+                namespaced,
+                served: true,
+            },
+            manifest: Map::new(),
+            wave: 0,
+            rank: 0,
+            sensitive: false,
+        }
+    }
+
+    fn described(scopes: &[ListScope<'_>]) -> Vec<String> {
+        scopes
+            .iter()
+            .map(|s| format!("{} {}", s.kind.resource.kind, s.namespace.unwrap_or("*")))
+            .collect()
+    }
+
+    #[test]
+    fn a_kind_in_a_few_namespaces_is_listed_in_each_of_them() {
+        let targets = [
+            target("ConfigMap", true, Some("dev"), "a"),
+            target("ConfigMap", true, Some("prod"), "a"),
+            target("ConfigMap", true, Some("dev"), "b"),
+            target("Namespace", false, None, "dev"),
+        ];
+        assert_eq!(
+            described(&scopes(&targets)),
+            ["ConfigMap dev", "ConfigMap prod", "Namespace *"]
+        );
+    }
+
+    #[test]
+    fn a_kind_spread_over_many_namespaces_is_listed_once_across_all() {
+        let targets: Vec<Target> = (0..=MAX_NAMESPACE_LISTS)
+            .map(|n| target("ConfigMap", true, Some(&format!("ns{n}")), "a"))
+            .collect();
+        assert_eq!(described(&scopes(&targets)), ["ConfigMap *"]);
+    }
+
+    #[test]
+    fn an_object_is_not_tracked_only_where_its_namespace_was_listed() {
+        let targets = [target("ConfigMap", true, Some("dev"), "a")];
+        let mut tracked = Tracked::default();
+        tracked
+            .listed
+            .insert((String::new(), "ConfigMap".into(), Some("dev".into())));
+        let in_prod = target("ConfigMap", true, Some("prod"), "a");
+        assert!(matches!(
+            tracked.take(&targets[0].object),
+            Listed::NotTracked
+        ));
+        assert!(matches!(tracked.take(&in_prod.object), Listed::Unknown));
+    }
 }

@@ -5,6 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Group, kind, namespace and name: see [`ObjectRef::identity`].
+pub type Identity<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
 /// A live object's identity. Unlike render's `ObjectId`, it carries the version it is
 /// applied at (needed to address it) and its namespace after defaulting.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,10 +37,18 @@ impl ObjectRef {
 
     /// Whether this is the same object as `other`, whatever the version.
     pub fn same_object(&self, other: &ObjectRef) -> bool {
-        self.group == other.group
-            && self.kind == other.kind
-            && self.namespace == other.namespace
-            && self.name == other.name
+        self.identity() == other.identity()
+    }
+
+    /// What names the object whatever its version: the key to find it in a set, as an
+    /// app of thousands of objects must, rather than by comparing with each in turn.
+    pub fn identity(&self) -> Identity<'_> {
+        (
+            &self.group,
+            &self.kind,
+            self.namespace.as_deref(),
+            &self.name,
+        )
     }
 }
 

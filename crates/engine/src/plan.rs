@@ -20,7 +20,7 @@ use crate::ignore::IgnoreRule;
 use crate::inventory::Inventory;
 use crate::live;
 use crate::managed;
-use crate::object_ref::ObjectRef;
+use crate::object_ref::{Identity, ObjectRef};
 use crate::order::kind_rank;
 use crate::target::{Target, resolve};
 use crate::tracking::{AppId, PRUNE_ANNOTATION, RECREATE_ANNOTATION, annotation};
@@ -143,8 +143,9 @@ impl Engine {
             }
             other => other?,
         };
-        let kinds: Vec<_> = unique_kinds(&targets);
-        let mut tracked = live::list_tracked(&self.client, app, &kinds, options.cached_reads).await;
+        let scopes = live::scopes(&targets);
+        let mut tracked =
+            live::list_tracked(&self.client, app, &scopes, options.cached_reads).await;
         let created_namespaces: HashSet<&str> = targets
             .iter()
             .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")
@@ -317,10 +318,11 @@ impl Engine {
         options: &PlanOptions,
     ) -> Result<Vec<Action>> {
         let mut catalog = self.catalog().await;
+        let desired: HashSet<Identity<'_>> = targets.iter().map(|t| t.object.identity()).collect();
         let mut gone: Vec<&ObjectRef> = previous
             .objects
             .iter()
-            .filter(|old| !targets.iter().any(|t| t.object.same_object(old)))
+            .filter(|old| !desired.contains(&old.identity()))
             .collect();
         // A kind missing from a kept discovery is asked for before its objects are taken
         // for gone with it: a prune must not be lost to a stale snapshot.
@@ -380,19 +382,4 @@ pub(crate) fn recreate_allowed(target: &Target) -> bool {
 pub(crate) fn apply_params(force: bool) -> PatchParams {
     let params = PatchParams::apply(crate::FIELD_MANAGER);
     if force { params.force() } else { params }
-}
-
-fn unique_kinds(targets: &[Target]) -> Vec<&crate::catalog::KindInfo> {
-    let mut seen = HashSet::new();
-    targets
-        .iter()
-        .filter(|t| {
-            seen.insert((
-                &t.kind.resource.group,
-                &t.kind.resource.version,
-                &t.kind.resource.kind,
-            ))
-        })
-        .map(|t| &t.kind)
-        .collect()
 }
