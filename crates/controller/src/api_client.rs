@@ -5,14 +5,13 @@
 use std::task::{Context, Poll};
 
 use http::Request;
-use kube::client::ClientBuilder;
 use tower::{Layer, Service};
 
 use crate::metrics;
 
 /// A client for `config` that counts its requests.
 pub(crate) fn counted(config: kube::Config) -> kube::Result<kube::Client> {
-    Ok(ClientBuilder::try_from(config)?
+    Ok(plumb_engine::client::builder(config)?
         .with_layer(&CountLayer)
         .build())
 }

@@ -17,6 +17,7 @@
 mod apply;
 mod cache;
 mod catalog;
+pub mod client;
 mod diff;
 mod engine;
 mod error;

@@ -14,7 +14,6 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use kube::client::ClientBuilder;
 use plumb_engine::{AppId, Engine, Inventory, Plan, PlanOptions, SyncResult};
 use plumb_render::{DesiredSet, RenderOptions, render};
 use plumb_testkit::{ADMIN, Cluster};
@@ -169,7 +168,7 @@ impl World {
 pub async fn counted_engine(cluster: &Cluster) -> (Engine, Arc<Requests>) {
     let requests = Arc::new(Requests::default());
     let config = cluster.config_as(ADMIN).await.unwrap();
-    let client = ClientBuilder::try_from(config)
+    let client = plumb_engine::client::builder(config)
         .unwrap()
         .with_layer(&CountingLayer(requests.clone()))
         .build();

@@ -39,7 +39,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         if args.server.no_server {
             return std::future::pending().await;
         }
-        let client = kube::Client::try_from(config.clone())
+        let client = plumb_engine::client::client(config.clone())
             .context("cannot build a Kubernetes client for the server")?;
         let server_config = plumb_server::ServerConfig {
             listen: args.server.listen,

@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use kube::Client;
 use plumb_controller::InstallOptions;
 use plumb_engine::{AppId, ApplyOptions, Engine, PlanOptions, inventory_config_map};
 use plumb_render::RenderOptions;
@@ -41,7 +40,7 @@ pub(crate) async fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         args.cluster.context.as_deref(),
     )
     .await?;
-    let client = Client::try_from(config)?;
+    let client = plumb_engine::client::client(config)?;
     let engine = Engine::new(client.clone()).await?;
     let app = AppId::new(if args.crds_only {
         "plumb-crds"

@@ -10,6 +10,7 @@ mod install;
 mod kept_discovery;
 mod overlay_edit;
 mod promote;
+mod push;
 mod render;
 mod secrets;
 mod set_image;
@@ -94,7 +95,8 @@ pub(crate) async fn connect_to(target: &Target) -> anyhow::Result<(Client, Strin
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).context("cannot build a Kubernetes client")?;
+    let client =
+        plumb_engine::client::client(config).context("cannot build a Kubernetes client")?;
     Ok((client, namespace, server))
 }
 
