@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::diff::normalize;
+use crate::managed::Projection;
 use crate::object_ref::ObjectRef;
 
 #[derive(Debug, Default)]
@@ -122,20 +123,44 @@ pub fn live_hash(live: &Value, object: &ObjectRef) -> u64 {
     if owned.is_empty() {
         return hash_json(&normalize(live, object, &[]));
     }
-    let projections: Vec<(&Map<String, Value>, Value)> = owned
-        .iter()
-        .map(|fields| (fields, crate::managed::project(live, fields)))
+    let projections: Vec<(&Map<String, Value>, Projection<'_>)> = owned
+        .into_iter()
+        .map(|fields| (fields, Projection::new(live, fields)))
         .collect();
     hash_json(&projections)
 }
 
 /// The first 64 bits of the SHA-256 of the canonical JSON: stable across processes,
 /// versions and machines, and not something a writer of live objects can aim at.
+///
+/// The JSON is written straight into the hash: this runs for every object of every
+/// reconcile, and the text is never needed.
 fn hash_json(value: &impl Serialize) -> u64 {
-    let digest = Sha256::digest(serde_json::to_vec(value).unwrap_or_default());
+    let mut hasher = HashWriter(Sha256::new());
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(4096, &mut hasher);
+        // Writing into a hash cannot fail, and these values always serialise.
+        let _ = serde_json::to_writer(&mut buffered, value);
+        let _ = std::io::Write::flush(&mut buffered);
+    }
+    let digest = hasher.0.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     u64::from_be_bytes(first)
+}
+
+/// Feeds what is written to it into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The hash scheme of the entries: a snapshot of another scheme is ignored.
@@ -159,4 +184,88 @@ pub struct CacheEntry {
     pub desired: String,
     /// Hash of the live object it matched.
     pub live: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn object() -> ObjectRef {
+        ObjectRef {
+            group: "apps".into(),
+            version: "v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        }
+    }
+
+    /// A Deployment as listed: fields plumb applied, fields others wrote, status.
+    fn live() -> Value {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "web",
+                "namespace": "shop",
+                "resourceVersion": "42",
+                "annotations": {"deployment.kubernetes.io/revision": "3"},
+                "labels": {"plumb.dev/app": "shop"},
+                "managedFields": [
+                    {"manager": "plumb", "operation": "Apply", "fieldsType": "FieldsV1",
+                     "fieldsV1": {"f:metadata": {"f:labels": {"f:plumb.dev/app": {}}},
+                                  "f:spec": {"f:replicas": {}, "f:template": {"f:spec": {
+                                      "f:containers": {"k:{\"name\":\"web\"}": {
+                                          ".": {}, "f:image": {}, "f:name": {}}}}},
+                                      "f:strategy": {"f:rollingUpdate": {}}}}},
+                    {"manager": "kube-controller-manager", "operation": "Update",
+                     "fieldsType": "FieldsV1",
+                     "fieldsV1": {"f:metadata": {"f:annotations": {
+                         "f:deployment.kubernetes.io/revision": {}}}}}
+                ]
+            },
+            "spec": {
+                "replicas": 2,
+                "template": {"spec": {"containers": [
+                    {"name": "sidecar", "image": "envoy"},
+                    {"name": "web", "image": "shop:1.2"}
+                ]}}
+            },
+            "status": {"replicas": 2}
+        })
+    }
+
+    /// Hashes outlive the process (kept beside the inventory): a change to how they are
+    /// computed must change FORMAT, or every kept cache would silently miss.
+    #[test]
+    fn the_live_hash_is_stable_across_versions_of_plumb() {
+        assert_eq!(
+            format!("{:016x}", live_hash(&live(), &object())),
+            "9148b457997bf041"
+        );
+        let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "c"}, "data": {"k": "v"}});
+        let rules = rules_hash(&[]);
+        assert_eq!(
+            format!("{:016x}", desired_key(manifest.as_object().unwrap(), rules)),
+            "3683a35353803e32"
+        );
+    }
+
+    #[test]
+    fn what_others_write_does_not_change_the_live_hash_and_what_plumb_set_does() {
+        let before = live_hash(&live(), &object());
+        let mut churned = live();
+        churned["status"]["replicas"] = json!(3);
+        churned["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("4");
+        churned["metadata"]["resourceVersion"] = json!("43");
+        churned["spec"]["template"]["spec"]["containers"][0]["image"] = json!("envoy:2");
+        assert_eq!(live_hash(&churned, &object()), before);
+
+        let mut drifted = live();
+        drifted["spec"]["template"]["spec"]["containers"][1]["image"] = json!("shop:evil");
+        assert_ne!(live_hash(&drifted, &object()), before);
+    }
 }

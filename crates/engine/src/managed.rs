@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 /// The `fieldsV1` trees of `object`'s managedFields entries whose manager is in `managers`.
-pub(crate) fn owned_by(object: &Value, managers: &[String]) -> Vec<Map<String, Value>> {
+pub(crate) fn owned_by<'a>(object: &'a Value, managers: &[String]) -> Vec<&'a Map<String, Value>> {
     if managers.is_empty() {
         return Vec::new();
     }
@@ -24,7 +24,7 @@ pub(crate) fn owned_by(object: &Value, managers: &[String]) -> Vec<Map<String, V
                 .and_then(Value::as_str)
                 .is_some_and(|manager| managers.iter().any(|m| m == manager))
         })
-        .filter_map(|entry| entry.get("fieldsV1").and_then(Value::as_object).cloned())
+        .filter_map(|entry| entry.get("fieldsV1").and_then(Value::as_object))
         .collect()
 }
 
@@ -147,47 +147,88 @@ fn owned_paths(
 /// The part of `value` that `fields` (a `fieldsV1` tree) owns, keyed by the tree's own
 /// keys: what a manager set, and only that. Two objects with equal projections for plumb
 /// are the same to an apply by plumb, whatever else others wrote.
-pub(crate) fn project(value: &Value, fields: &Map<String, Value>) -> Value {
-    let mut out = Map::new();
-    for (key, subtree) in fields {
-        if key == "." {
-            continue;
-        }
-        let sub = subtree
-            .as_object()
-            .filter(|sub| sub.keys().any(|k| k != "."));
-        let child = if let Some(name) = key.strip_prefix("f:") {
-            value.get(name)
-        } else if let Some(selector) = key.strip_prefix("k:") {
-            let Ok(Value::Object(keys)) = serde_json::from_str(selector) else {
-                continue;
-            };
-            value.as_array().and_then(|items| {
-                items
-                    .iter()
-                    .find(|item| keys.iter().all(|(k, v)| item.get(k) == Some(v)))
-            })
-        } else if let Some(literal) = key.strip_prefix("v:") {
-            let present = serde_json::from_str::<Value>(literal).is_ok_and(|wanted| {
-                value
-                    .as_array()
-                    .is_some_and(|items| items.contains(&wanted))
-            });
-            out.insert(key.clone(), Value::Bool(present));
-            continue;
-        } else if let Some(index) = key.strip_prefix("i:") {
-            index.parse::<usize>().ok().and_then(|i| value.get(i))
-        } else {
-            continue;
-        };
-        let projected = match (child, sub) {
-            (Some(child), Some(sub)) => project(child, sub),
-            (Some(child), None) => child.clone(),
-            (None, _) => Value::Null,
-        };
-        out.insert(key.clone(), projected);
+///
+/// It is only ever hashed, so it is serialised straight from the object, copying nothing:
+/// a map of the tree's keys in the tree's (sorted) order; an owned leaf is the value
+/// itself, a missing one `null`, and a set item (`v:`) whether it is present.
+pub(crate) struct Projection<'a> {
+    value: &'a Value,
+    fields: &'a Map<String, Value>,
+}
+
+impl<'a> Projection<'a> {
+    pub(crate) fn new(value: &'a Value, fields: &'a Map<String, Value>) -> Self {
+        Projection { value, fields }
     }
-    Value::Object(out)
+
+    /// Each projected key with what it holds.
+    fn entries(&self) -> impl Iterator<Item = (&'a String, Projected<'a>)> + use<'a> {
+        let value = self.value;
+        self.fields.iter().filter_map(move |(key, subtree)| {
+            if key == "." {
+                return None;
+            }
+            let sub = subtree
+                .as_object()
+                .filter(|sub| sub.keys().any(|k| k != "."));
+            let child = if let Some(name) = key.strip_prefix("f:") {
+                value.get(name)
+            } else if let Some(selector) = key.strip_prefix("k:") {
+                let Ok(Value::Object(keys)) = serde_json::from_str(selector) else {
+                    return None;
+                };
+                value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .find(|item| keys.iter().all(|(k, v)| item.get(k) == Some(v)))
+                })
+            } else if let Some(literal) = key.strip_prefix("v:") {
+                let present = serde_json::from_str::<Value>(literal).is_ok_and(|wanted| {
+                    value
+                        .as_array()
+                        .is_some_and(|items| items.contains(&wanted))
+                });
+                return Some((key, Projected::Present(present)));
+            } else if let Some(index) = key.strip_prefix("i:") {
+                index.parse::<usize>().ok().and_then(|i| value.get(i))
+            } else {
+                return None;
+            };
+            Some((
+                key,
+                match (child, sub) {
+                    (Some(child), Some(sub)) => Projected::Tree(Projection::new(child, sub)),
+                    (Some(child), None) => Projected::Leaf(child),
+                    (None, _) => Projected::Missing,
+                },
+            ))
+        })
+    }
+}
+
+/// What one key of a [`Projection`] holds.
+enum Projected<'a> {
+    Tree(Projection<'a>),
+    Leaf(&'a Value),
+    Missing,
+    Present(bool),
+}
+
+impl serde::Serialize for Projection<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.entries())
+    }
+}
+
+impl serde::Serialize for Projected<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Projected::Tree(projection) => projection.serialize(serializer),
+            Projected::Leaf(value) => value.serialize(serializer),
+            Projected::Missing => serializer.serialize_unit(),
+            Projected::Present(present) => serializer.serialize_bool(*present),
+        }
+    }
 }
 
 /// Removes every leaf field named by `fields` from `value`.
@@ -243,6 +284,10 @@ mod tests {
 
     use super::*;
 
+    fn project(value: &Value, fields: &Map<String, Value>) -> Value {
+        serde_json::to_value(Projection::new(value, fields)).unwrap()
+    }
+
     #[test]
     fn fields_of_the_named_managers_are_found() {
         let live = json!({"metadata": {"managedFields": [
@@ -251,12 +296,7 @@ mod tests {
         let owned = owned_by(&live, &["hpa".into()]);
         assert_eq!(
             owned,
-            vec![
-                json!({"f:spec": {"f:replicas": {}}})
-                    .as_object()
-                    .unwrap()
-                    .clone()
-            ]
+            [json!({"f:spec": {"f:replicas": {}}}).as_object().unwrap()]
         );
     }
 

@@ -275,8 +275,8 @@ impl Engine {
             .flat_map(|rule| rule.managed_fields_managers.iter().cloned())
             .collect();
         for fields in managed::owned_by(&live, &managers) {
-            managed::remove(&mut before, &fields);
-            managed::remove(&mut after, &fields);
+            managed::remove(&mut before, fields);
+            managed::remove(&mut after, fields);
         }
         match compare(&before, &after, target.sensitive) {
             None => {
