@@ -38,6 +38,7 @@ async fn main() {
     let mut first = Figures::default();
     let mut noop = Figures::default();
     let mut diff = Figures::default();
+    let mut namespaces = Vec::new();
     for trial in 0..trials {
         let ours = cluster
             .namespace(&format!("bench-plumb-{trial}"))
@@ -47,6 +48,7 @@ async fn main() {
             .namespace(&format!("bench-kubectl-{trial}"))
             .await
             .unwrap();
+        namespaces.extend([ours.clone(), theirs.clone()]);
         let plumb = |verb: &str, namespace: &str| {
             let mut command = Command::new(&plumb_bin);
             command
@@ -88,6 +90,12 @@ async fn main() {
             ))
         }));
     }
+    // Thousands of objects left behind would slow whatever shares the control plane.
+    let _ = Command::new("kubectl")
+        .args(["delete", "namespace", "--wait=false"])
+        .args(&namespaces)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .output();
     first.report("(a) first apply");
     noop.report("(b) no-op re-apply");
     diff.report("(c) diff");
@@ -138,7 +146,10 @@ fn time(job: impl FnOnce()) -> Duration {
 /// A plan and apply by an engine that has already synced the app once, as the controller
 /// keeps one: what a reconcile costs when nothing changed.
 async fn warm_noop(cluster: &Cluster, repo: &Path, namespace: &str) -> Duration {
-    let engine = Engine::new(cluster.client().await.unwrap()).await.unwrap();
+    let config = cluster.config_as(plumb_testkit::ADMIN).await.unwrap();
+    let engine = Engine::new(plumb_engine::client::client(config).unwrap())
+        .await
+        .unwrap();
     let desired = render(repo, "app", &RenderOptions::default())
         .unwrap()
         .objects;

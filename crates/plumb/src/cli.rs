@@ -332,7 +332,7 @@ pub(crate) struct DecryptArgs {
 }
 
 /// Where age identities come from, as sops looks for them.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub(crate) struct Keys {
     /// A file of age identities (`AGE-SECRET-KEY-…` lines); repeatable. Also read:
     /// $SOPS_AGE_KEY_FILE and $SOPS_AGE_KEY, as sops does.
@@ -340,7 +340,7 @@ pub(crate) struct Keys {
     pub(crate) age_key_file: Vec<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub(crate) struct Source {
     /// The directory to render, relative to --root.
     pub(crate) path: String,
@@ -363,7 +363,7 @@ pub(crate) struct Source {
 }
 
 /// What Kustomize rendering may do beyond plumb's own engine; both off by default.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub(crate) struct KustomizeFlags {
     /// Hand kustomizations plumb does not support (e.g. Helm charts, plugins) to this
     /// binary, `kustomize` or `kubectl`. It reads the file system itself: plumb's

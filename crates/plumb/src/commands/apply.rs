@@ -6,23 +6,24 @@ use anyhow::bail;
 use plumb_engine::{AppId, ApplyOptions, inventory_config_map};
 
 use crate::cli::ApplyArgs;
-use crate::commands::kept_discovery::KeptDiscovery;
-use crate::commands::{connect_to, plan_options, render_source};
+use crate::commands::{plan_options, push};
 use crate::output;
 
 pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let sync = &args.sync;
-    let rendered = render_source(&sync.source)?;
-    let (client, namespace, server) = connect_to(&sync.target).await?;
     let Some(name) = &sync.app else {
         bail!("--app NAME is required: it marks the objects and names the inventory");
     };
     let app = AppId::new(name);
-    let (previous, kept) = inventory_config_map::load_with_cache(&client, &namespace, &app).await?;
-    let discovery = KeptDiscovery::for_server(&server);
-    let engine = discovery.engine(client.clone()).await?;
-    // What the last apply found in sync: unchanged objects then need no dry-run.
-    engine.restore_cache(&kept);
+    let push::Session {
+        rendered,
+        client,
+        namespace,
+        previous,
+        kept,
+        engine,
+        discovery,
+    } = push::open(sync, &app).await?;
     let plan = engine
         .plan(
             &app,

@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use plumb_engine::{AppId, inventory_config_map};
+use plumb_engine::AppId;
 
 use crate::cli::SyncArgs;
-use crate::commands::kept_discovery::KeptDiscovery;
-use crate::commands::{connect_to, plan_options, render_source};
+use crate::commands::{plan_options, push};
 use crate::output;
 
 pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -14,13 +13,15 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         // `plumb diff NAME`: an Application's drift, as its controller last saw it.
         return super::apps::diff(&args.source.path, &args.target, args.output).await;
     };
-    let rendered = render_source(&args.source)?;
-    let (client, namespace, server) = connect_to(&args.target).await?;
     let app = AppId::new(name);
-    let (previous, kept) = inventory_config_map::load_with_cache(&client, &namespace, &app).await?;
-    let discovery = KeptDiscovery::for_server(&server);
-    let engine = discovery.engine(client.clone()).await?;
-    engine.restore_cache(&kept);
+    let push::Session {
+        rendered,
+        namespace,
+        previous,
+        engine,
+        discovery,
+        ..
+    } = push::open(args, &app).await?;
     let plan = engine
         .plan(
             &app,
