@@ -46,6 +46,7 @@ pub use engine::Engine;
 pub use error::{Error, Result};
 pub use ignore::IgnoreRule;
 pub use inventory::{Inventory, config_map as inventory_config_map};
+pub use live::Observed;
 pub use live::into_value as object_json;
 pub use object_ref::{Identity, ObjectRef};
 pub use plan::{Action, Change, Plan, PlanOptions};

@@ -9,9 +9,11 @@ use kube::discovery::ApiResource;
 use serde_json::Value;
 
 use crate::catalog::KindInfo;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::inventory::Inventory;
 use crate::object_ref::ObjectRef;
-use crate::target::Target;
+use crate::plan::PlanOptions;
 use crate::tracking::{APP_LABEL, AppId};
 
 /// The API endpoint for objects of `kind` in `namespace` (cluster-wide when `None`).
@@ -26,7 +28,7 @@ pub(crate) fn api(
     }
 }
 
-/// One list request: a kind, in one namespace or (`None`) in all.
+/// One list request: a kind at one version, in one namespace or (`None`) in all.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ListScope<'a> {
     pub(crate) kind: &'a KindInfo,
@@ -36,19 +38,23 @@ pub(crate) struct ListScope<'a> {
 /// Past this many namespaces, a kind is listed once across all of them instead.
 const MAX_NAMESPACE_LISTS: usize = 4;
 
-/// The lists that cover every target: per namespace where the targets of a kind sit in
-/// a few namespaces — a list across all namespaces reads every object of the kind in the
-/// cluster, and other apps' objects are most of them — or else one across all.
-pub(crate) fn scopes<'a>(targets: &'a [Target]) -> Vec<ListScope<'a>> {
+/// The lists that cover objects of these kinds in these namespaces (`None`: cluster
+/// scoped): per namespace where a kind's objects sit in a few namespaces — a list across
+/// all namespaces reads every object of the kind in the cluster, and other apps' objects
+/// are most of them — or else one across all.
+pub(crate) fn scopes<'a>(
+    objects: impl IntoIterator<Item = (&'a KindInfo, Option<&'a str>)>,
+) -> Vec<ListScope<'a>> {
     let mut by_kind: Vec<(&KindInfo, BTreeSet<Option<&str>>)> = Vec::new();
-    for target in targets.iter().filter(|t| t.kind.served) {
-        let namespace = target.object.namespace.as_deref();
-        let same_kind = |(kind, _): &&mut (&KindInfo, _)| kind.resource == target.kind.resource;
-        match by_kind.iter_mut().find(same_kind) {
+    for (kind, namespace) in objects.into_iter().filter(|(kind, _)| kind.served) {
+        match by_kind
+            .iter_mut()
+            .find(|(known, _)| known.resource == kind.resource)
+        {
             Some((_, namespaces)) => {
                 namespaces.insert(namespace);
             }
-            None => by_kind.push((&target.kind, BTreeSet::from([namespace]))),
+            None => by_kind.push((kind, BTreeSet::from([namespace]))),
         }
     }
     by_kind
@@ -69,12 +75,28 @@ pub(crate) fn scopes<'a>(targets: &'a [Target]) -> Vec<ListScope<'a>> {
         .collect()
 }
 
+/// An object's key among listed ones: group, version, kind, namespace, name. The version
+/// is part of it: an object read at one version is not what a plan at another compares.
+type ObjectKey = (String, String, String, Option<String>, String);
+
+/// A list's key: group, version, kind and namespace (`None`: all namespaces).
+type ScopeKey = (String, String, String, Option<String>);
+
+fn scope_key(resource: &ApiResource, namespace: Option<&str>) -> ScopeKey {
+    (
+        resource.group.clone(),
+        resource.version.clone(),
+        resource.kind.clone(),
+        namespace.map(str::to_owned),
+    )
+}
+
 /// What the labelled lists found.
 #[derive(Debug, Default)]
 pub(crate) struct Tracked {
-    objects: HashMap<(String, String, Option<String>, String), Value>,
-    /// Group, kind and namespace (`None`: all namespaces) of each list that answered.
-    listed: HashSet<(String, String, Option<String>)>,
+    objects: HashMap<ObjectKey, Value>,
+    /// The lists that answered.
+    listed: HashSet<ScopeKey>,
 }
 
 /// What the lists say about one object.
@@ -88,26 +110,72 @@ pub(crate) enum Listed {
 }
 
 impl Tracked {
+    /// Whether the lists that answered cover `scope`.
+    pub(crate) fn covers(&self, scope: &ListScope<'_>) -> bool {
+        self.listed.contains(&scope_key(&scope.kind.resource, None))
+            || (scope.namespace.is_some()
+                && self
+                    .listed
+                    .contains(&scope_key(&scope.kind.resource, scope.namespace)))
+    }
+
     /// What the lists say about `object`; its live copy is handed over, not cloned (each
     /// object is planned once).
     pub(crate) fn take(&mut self, object: &ObjectRef) -> Listed {
         let key = (
             object.group.clone(),
+            object.version.clone(),
             object.kind.clone(),
             object.namespace.clone(),
             object.name.clone(),
         );
         let listed = |namespace: Option<String>| {
-            self.listed
-                .contains(&(object.group.clone(), object.kind.clone(), namespace))
+            self.listed.contains(&(
+                object.group.clone(),
+                object.version.clone(),
+                object.kind.clone(),
+                namespace,
+            ))
         };
         match self.objects.remove(&key) {
             Some(live) => Listed::Found(live),
-            None if listed(None) || (object.namespace.is_some() && listed(key.2)) => {
+            None if listed(None) || (object.namespace.is_some() && listed(key.3)) => {
                 Listed::NotTracked
             }
             None => Listed::Unknown,
         }
+    }
+
+    /// Adds what other lists found.
+    pub(crate) fn extend(&mut self, other: Tracked) {
+        self.objects.extend(other.objects);
+        self.listed.extend(other.listed);
+    }
+}
+
+/// An app's live objects, read ahead of its plan (see [`Engine::observe`]).
+#[derive(Debug, Default)]
+pub struct Observed(pub(crate) Tracked);
+
+impl Engine {
+    /// Lists the app's live objects of every kind and namespace in `inventory`: what a
+    /// plan of an unchanged app reads. A caller that has the inventory before the desired
+    /// set (the CLI reads it while rendering) starts the lists early this way, and hands
+    /// them to [`Engine::plan_observed`], which lists only what they do not cover.
+    pub async fn observe(
+        &self,
+        app: &AppId,
+        inventory: &Inventory,
+        options: &PlanOptions,
+    ) -> Observed {
+        let catalog = self.catalog().await;
+        let kinds = inventory.objects.iter().filter_map(|object| {
+            catalog
+                .get(&object.group, &object.version, &object.kind)
+                .map(|kind| (kind, object.namespace.as_deref()))
+        });
+        let scopes = scopes(kinds);
+        Observed(list_tracked(&self.client, app, &scopes, options.cached_reads).await)
     }
 }
 
@@ -125,6 +193,10 @@ pub(crate) async fn list_tracked(
     scopes: &[ListScope<'_>],
     from_cache: bool,
 ) -> Tracked {
+    let mut tracked = Tracked::default();
+    if scopes.is_empty() {
+        return tracked;
+    }
     let selector = format!("{APP_LABEL}={}", app.label_value());
     let mut params = ListParams::default().labels(&selector);
     if from_cache {
@@ -135,15 +207,10 @@ pub(crate) async fn list_tracked(
     let lists =
         futures::future::join_all(scopes.iter().map(|scope| list_json(client, scope, &params)))
             .await;
-    let mut tracked = Tracked::default();
     for (scope, list) in scopes.iter().zip(lists) {
         let Some(items) = list else { continue };
         let resource = &scope.kind.resource;
-        tracked.listed.insert((
-            resource.group.clone(),
-            resource.kind.clone(),
-            scope.namespace.map(str::to_owned),
-        ));
+        tracked.listed.insert(scope_key(resource, scope.namespace));
         for item in items {
             let metadata = item.get("metadata");
             let field = |name: &str| {
@@ -154,6 +221,7 @@ pub(crate) async fn list_tracked(
             };
             let key = (
                 resource.group.clone(),
+                resource.version.clone(),
                 resource.kind.clone(),
                 field("namespace"),
                 field("name").unwrap_or_default(),
@@ -223,6 +291,7 @@ mod tests {
     use serde_json::Map;
 
     use super::*;
+    use crate::target::Target;
 
     fn target(kind: &str, namespaced: bool, namespace: Option<&str>, name: &str) -> Target {
         let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", kind));
@@ -246,6 +315,14 @@ mod tests {
         }
     }
 
+    fn scopes_of(targets: &[Target]) -> Vec<ListScope<'_>> {
+        scopes(
+            targets
+                .iter()
+                .map(|t| (&t.kind, t.object.namespace.as_deref())),
+        )
+    }
+
     fn described(scopes: &[ListScope<'_>]) -> Vec<String> {
         scopes
             .iter()
@@ -262,7 +339,7 @@ mod tests {
             target("Namespace", false, None, "dev"),
         ];
         assert_eq!(
-            described(&scopes(&targets)),
+            described(&scopes_of(&targets)),
             ["ConfigMap dev", "ConfigMap prod", "Namespace *"]
         );
     }
@@ -272,7 +349,7 @@ mod tests {
         let targets: Vec<Target> = (0..=MAX_NAMESPACE_LISTS)
             .map(|n| target("ConfigMap", true, Some(&format!("ns{n}")), "a"))
             .collect();
-        assert_eq!(described(&scopes(&targets)), ["ConfigMap *"]);
+        assert_eq!(described(&scopes_of(&targets)), ["ConfigMap *"]);
     }
 
     #[test]
@@ -281,7 +358,7 @@ mod tests {
         let mut tracked = Tracked::default();
         tracked
             .listed
-            .insert((String::new(), "ConfigMap".into(), Some("dev".into())));
+            .insert(scope_key(&targets[0].kind.resource, Some("dev")));
         let in_prod = target("ConfigMap", true, Some("prod"), "a");
         assert!(matches!(
             tracked.take(&targets[0].object),

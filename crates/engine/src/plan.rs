@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ignore::IgnoreRule;
 use crate::inventory::Inventory;
-use crate::live;
+use crate::live::{self, Observed};
 use crate::managed;
 use crate::object_ref::{Identity, ObjectRef};
 use crate::order::kind_rank;
@@ -129,6 +129,20 @@ impl Engine {
         previous: &Inventory,
         options: &PlanOptions,
     ) -> Result<Plan> {
+        self.plan_observed(app, desired, previous, Observed::default(), options)
+            .await
+    }
+
+    /// [`Engine::plan`], with live objects already read by [`Engine::observe`]: only
+    /// what they do not cover is listed.
+    pub async fn plan_observed(
+        &self,
+        app: &AppId,
+        desired: &DesiredSet,
+        previous: &Inventory,
+        observed: Observed,
+        options: &PlanOptions,
+    ) -> Result<Plan> {
         if desired.is_empty() && !options.allow_empty && !previous.is_empty() {
             return Err(Error::EmptySet {
                 inventory: previous.len(),
@@ -143,9 +157,17 @@ impl Engine {
             }
             other => other?,
         };
-        let scopes = live::scopes(&targets);
-        let mut tracked =
-            live::list_tracked(&self.client, app, &scopes, options.cached_reads).await;
+        let mut tracked = observed.0;
+        let unlisted: Vec<_> = live::scopes(
+            targets
+                .iter()
+                .map(|t| (&t.kind, t.object.namespace.as_deref())),
+        )
+        .into_iter()
+        .filter(|scope| !tracked.covers(scope))
+        .collect();
+        tracked
+            .extend(live::list_tracked(&self.client, app, &unlisted, options.cached_reads).await);
         let created_namespaces: HashSet<&str> = targets
             .iter()
             .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")

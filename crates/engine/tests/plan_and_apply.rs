@@ -131,6 +131,57 @@ async fn a_kept_cache_makes_a_fresh_engines_no_op_plan_free_as_well() {
 }
 
 #[tokio::test]
+async fn lists_read_ahead_from_the_inventory_leave_the_plan_nothing_to_read() {
+    let world = World::new("observed").await;
+    let set = join(&[config_map("a", "1", ""), deployment("web", 1, "")]);
+    let first = world.sync("app", &set, &Inventory::default()).await;
+    let app = AppId::new("app");
+
+    // What `plumb apply` does while it renders: list what the inventory holds.
+    let observed = world
+        .engine
+        .observe(&app, &first.inventory, &world.options())
+        .await;
+    world.requests.reset();
+    let plan = world
+        .engine
+        .plan_observed(
+            &app,
+            &world.desired(&set),
+            &first.inventory,
+            observed,
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_in_sync(), "{plan:#?}");
+    assert_eq!(world.requests.reads(), 0, "the plan read again");
+
+    // A kind the inventory does not hold yet is listed by the plan itself.
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nstringData:\n  value: \"2\"\n";
+    let grown = join(&[set.clone(), secret.to_owned()]);
+    let observed = world
+        .engine
+        .observe(&app, &first.inventory, &world.options())
+        .await;
+    world.requests.reset();
+    let plan = world
+        .engine
+        .plan_observed(
+            &app,
+            &world.desired(&grown),
+            &first.inventory,
+            observed,
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.count(Change::Create), 1, "{plan:#?}");
+    assert_eq!(plan.count(Change::InSync), 2, "{plan:#?}");
+    assert!(world.requests.reads() >= 1, "the new kind was not listed");
+}
+
+#[tokio::test]
 async fn a_defaulted_field_is_not_drift() {
     let world = World::new("defaults").await;
     // The API server fills in strategy, revisionHistoryLimit, progressDeadlineSeconds,

@@ -22,13 +22,15 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         previous,
         kept,
         engine,
+        observed,
         discovery,
     } = push::open(sync, &app).await?;
     let plan = engine
-        .plan(
+        .plan_observed(
             &app,
             &rendered.objects,
             &previous,
+            observed,
             &plan_options(sync, &namespace),
         )
         .await?;

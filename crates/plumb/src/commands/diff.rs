@@ -19,14 +19,16 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         namespace,
         previous,
         engine,
+        observed,
         discovery,
         ..
     } = push::open(args, &app).await?;
     let plan = engine
-        .plan(
+        .plan_observed(
             &app,
             &rendered.objects,
             &previous,
+            observed,
             &plan_options(args, &namespace),
         )
         .await?;
