@@ -125,10 +125,12 @@ impl Engine {
         let wave_count = waves.len();
         for (index, wave) in waves.into_iter().enumerate() {
             for group in group_by(wave, |t| t.rank) {
+                // Only what changes is copied: most of a reconcile's targets are in sync.
                 let pending: Vec<(Target, Change)> = group
                     .iter()
-                    .map(|t| (t.clone(), change_of(t)))
+                    .map(|t| (t, change_of(t)))
                     .filter(|(_, change)| matches!(change, Change::Create | Change::Update))
+                    .map(|(t, change)| (t.clone(), change))
                     .collect();
                 if pending.is_empty() {
                     continue;

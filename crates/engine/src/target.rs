@@ -95,12 +95,13 @@ fn resolve_one(
         .next()
         .unwrap_or_default()
         .to_owned();
-    let shown = id.to_string();
+    // Only errors show it: not formatted for each of thousands of objects.
+    let shown = || id.to_string();
     let kind = catalog
         .get(&id.group, &version, &id.kind)
         .cloned()
         .ok_or_else(|| Error::UnknownKind {
-            object: shown.clone(),
+            object: shown(),
             api_version: object.api_version().to_owned(),
             kind: id.kind.clone(),
         })?;
@@ -109,7 +110,7 @@ fn resolve_one(
         (true, Some(namespace)) => Some(namespace.clone()),
         (true, None) => {
             let namespace = default_namespace.ok_or_else(|| Error::Scope {
-                object: shown.clone(),
+                object: shown(),
                 detail: "namespaced, but names no namespace and no default namespace is set".into(),
             })?;
             set_namespace(&mut manifest, Some(namespace));
@@ -124,7 +125,7 @@ fn resolve_one(
     };
     let wave =
         wave(tracking::annotation(&manifest, WAVE_ANNOTATION)).map_err(|detail| Error::Scope {
-            object: shown.clone(),
+            object: shown(),
             detail,
         })?;
     let tracking_id = tracking::tracking_id(
