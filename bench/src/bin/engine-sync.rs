@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::apps::v1::Deployment;
 use plumb_bench::{arg, report, run, run_diff};
 use plumb_engine::{AppId, Engine, Inventory, PlanOptions};
 use plumb_render::{RenderOptions, render};
@@ -73,6 +74,9 @@ async fn main() {
                 &theirs,
             ))
         }));
+        // Nothing changed means the cluster is done with the first apply too: its
+        // controllers create a ReplicaSet for each Deployment and write its status.
+        settle(cluster, &[&ours, &theirs]).await;
         noop.plumb.push(time(|| run(&mut plumb("apply", &ours))));
         noop.kubectl.push(time(|| {
             run(&mut kubectl(
@@ -141,6 +145,34 @@ fn time(job: impl FnOnce()) -> Duration {
     let started = Instant::now();
     job();
     started.elapsed()
+}
+
+/// Waits (up to five minutes) until kube-controller-manager has caught up with every
+/// Deployment in `namespaces`.
+async fn settle(cluster: &Cluster, namespaces: &[&str]) {
+    let client = cluster.client().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    for namespace in namespaces {
+        let api: kube::Api<Deployment> = kube::Api::namespaced(client.clone(), namespace);
+        loop {
+            let list = api.list(&Default::default()).await.unwrap();
+            let behind = list
+                .items
+                .iter()
+                .filter(|d| {
+                    d.status.as_ref().and_then(|s| s.observed_generation) < d.metadata.generation
+                })
+                .count();
+            if behind == 0 {
+                break;
+            }
+            if Instant::now() > deadline {
+                println!("note: {behind} Deployments in {namespace} still unobserved");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }
 
 /// A plan and apply by an engine that has already synced the app once, as the controller

@@ -158,7 +158,8 @@ async fn lists_read_ahead_from_the_inventory_leave_the_plan_nothing_to_read() {
     assert_eq!(world.requests.reads(), 0, "the plan read again");
 
     // A kind the inventory does not hold yet is listed by the plan itself.
-    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nstringData:\n  value: \"2\"\n";
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nstringData:\n  value: \"2\"\n";
     let grown = join(&[set.clone(), secret.to_owned()]);
     let observed = world
         .engine

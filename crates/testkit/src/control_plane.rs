@@ -259,6 +259,11 @@ fn start_controller_manager(
             root.join("pki/apiserver.crt").display()
         ))
         .arg("--controllers=*")
+        // Its client's default of 20 requests a second made a 1,000-object test app take a
+        // minute to settle (a ReplicaSet and a status write per Deployment): a test cluster
+        // has no other tenant to protect.
+        .arg("--kube-api-qps=200")
+        .arg("--kube-api-burst=400")
         .arg("--v=0");
     Supervised::spawn(
         "kube-controller-manager",

@@ -6,7 +6,7 @@ use anyhow::bail;
 use plumb_engine::{AppId, ApplyOptions, inventory_config_map};
 
 use crate::cli::ApplyArgs;
-use crate::commands::{plan_options, push};
+use crate::commands::{leave_to_exit, plan_options, push};
 use crate::output;
 
 pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -71,5 +71,6 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             .await?;
         output::line(&format!("all {} objects healthy", result.inventory.len()));
     }
+    leave_to_exit((rendered, plan, result, engine));
     Ok(ExitCode::SUCCESS)
 }

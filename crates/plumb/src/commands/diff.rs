@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use plumb_engine::AppId;
 
 use crate::cli::SyncArgs;
-use crate::commands::{plan_options, push};
+use crate::commands::{leave_to_exit, plan_options, push};
 use crate::output;
 
 pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -34,9 +34,11 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         .await?;
     discovery.keep(&engine).await;
     output::plan(&plan, args.output)?;
-    Ok(if plan.is_in_sync() {
+    let code = if plan.is_in_sync() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    leave_to_exit((rendered, plan, engine));
+    Ok(code)
 }
