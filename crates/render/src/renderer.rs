@@ -123,10 +123,9 @@ fn render_plain(
     let base = if relative == "." { "" } else { relative };
     let files = root.files(base, dir, options.directory.recursive)?;
 
-    let mut objects = Vec::new();
-    let mut ignored = Vec::new();
+    // Read in order (the limits stop at the file that crosses them), then parse.
+    let mut read = Vec::new();
     let mut total_bytes = 0u64;
-    let mut manifests = 0usize;
     for file in &files {
         let Some(syntax) = Syntax::of(&file.relative) else {
             continue;
@@ -138,8 +137,7 @@ fn render_plain(
         if !filter.admits(within_app) {
             continue;
         }
-        manifests += 1;
-        if manifests > limits.max_files {
+        if read.len() >= limits.max_files {
             return Err(exceeded(
                 "max_files",
                 limits.max_files as u64,
@@ -155,24 +153,62 @@ fn render_plain(
                 &file.relative,
             ));
         }
+        read.push((file.relative.as_str(), syntax, bytes));
+    }
+
+    let mut objects = Vec::new();
+    let mut ignored = Vec::new();
+    for ((path, _, _), parsed) in read.iter().zip(parse_all(&read, options)) {
         let FileContents {
             objects: found,
             ignored: skipped,
-        } = parse_file(&file.relative, syntax, &bytes, options)?;
+        } = parsed?;
         objects.extend(found);
         ignored.extend(skipped);
         if objects.len() > limits.max_objects {
-            return Err(exceeded(
-                "max_objects",
-                limits.max_objects as u64,
-                &file.relative,
-            ));
+            return Err(exceeded("max_objects", limits.max_objects as u64, path));
         }
     }
     Ok(Rendered {
         renderer: Renderer::PlainManifests,
         objects: DesiredSet::new(objects)?,
         ignored,
+    })
+}
+
+/// Parses every file, on as many threads as there are processors (parsing YAML is most of
+/// rendering a large directory); results come back in the files' order.
+fn parse_all(
+    files: &[(&str, Syntax, Vec<u8>)],
+    options: &RenderOptions,
+) -> Vec<Result<FileContents>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Small directories are not worth a thread.
+    if threads < 2 || files.len() < 8 {
+        return files
+            .iter()
+            .map(|(path, syntax, bytes)| parse_file(path, *syntax, bytes, options))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(path, syntax, bytes)| parse_file(path, *syntax, bytes, options))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
     })
 }
 

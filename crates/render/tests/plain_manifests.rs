@@ -245,3 +245,26 @@ fn an_empty_directory_renders_nothing_without_error() {
     let rendered = render(repo.root(), "empty", &RenderOptions::default()).unwrap();
     assert!(rendered.objects.is_empty());
 }
+
+#[test]
+fn a_large_directory_renders_in_file_order_and_names_its_first_broken_file() {
+    let repo = Repo::new();
+    for index in 0..40 {
+        repo.file(
+            &format!("app/m{index:02}.yaml"),
+            &config_map(&format!("c{index:02}")),
+        );
+    }
+    let rendered = names(&RenderOptions::default(), &repo, "app");
+    let expected: Vec<String> = (0..40).map(|index| format!("c{index:02}")).collect();
+    assert_eq!(rendered, expected);
+
+    // Files are parsed in parallel; the error is still the first broken file's.
+    repo.file("app/m07.yaml", "kind: [unclosed\n")
+        .file("app/m31.yaml", "kind: [unclosed\n");
+    let err = render(repo.root(), "app", &RenderOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Syntax { path, .. } if path == "app/m07.yaml"),
+        "{err}"
+    );
+}
