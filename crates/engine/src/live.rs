@@ -112,11 +112,27 @@ pub(crate) enum Listed {
 impl Tracked {
     /// Whether the lists that answered cover `scope`.
     pub(crate) fn covers(&self, scope: &ListScope<'_>) -> bool {
-        self.listed.contains(&scope_key(&scope.kind.resource, None))
-            || (scope.namespace.is_some()
-                && self
-                    .listed
-                    .contains(&scope_key(&scope.kind.resource, scope.namespace)))
+        let resource = &scope.kind.resource;
+        self.answered(
+            &resource.group,
+            &resource.version,
+            &resource.kind,
+            scope.namespace,
+        )
+    }
+
+    /// Whether a list that answered covers objects of this kind in `namespace`: one of
+    /// that namespace, or one across all.
+    fn answered(&self, group: &str, version: &str, kind: &str, namespace: Option<&str>) -> bool {
+        let listed = |namespace: Option<&str>| {
+            self.listed.contains(&(
+                group.to_owned(),
+                version.to_owned(),
+                kind.to_owned(),
+                namespace.map(str::to_owned),
+            ))
+        };
+        listed(None) || (namespace.is_some() && listed(namespace))
     }
 
     /// What the lists say about `object`; its live copy is handed over, not cloned (each
@@ -129,17 +145,15 @@ impl Tracked {
             object.namespace.clone(),
             object.name.clone(),
         );
-        let listed = |namespace: Option<String>| {
-            self.listed.contains(&(
-                object.group.clone(),
-                object.version.clone(),
-                object.kind.clone(),
-                namespace,
-            ))
-        };
         match self.objects.remove(&key) {
             Some(live) => Listed::Found(live),
-            None if listed(None) || (object.namespace.is_some() && listed(key.3)) => {
+            None if self.answered(
+                &object.group,
+                &object.version,
+                &object.kind,
+                object.namespace.as_deref(),
+            ) =>
+            {
                 Listed::NotTracked
             }
             None => Listed::Unknown,

@@ -136,47 +136,33 @@ async fn lists_read_ahead_from_the_inventory_leave_the_plan_nothing_to_read() {
     let set = join(&[config_map("a", "1", ""), deployment("web", 1, "")]);
     let first = world.sync("app", &set, &Inventory::default()).await;
     let app = AppId::new("app");
+    // What `plumb apply` does: list what the inventory holds while it renders, then plan
+    // `yaml` with those lists. Only the plan's own requests are counted.
+    let (world, app, inventory) = (&world, &app, &first.inventory);
+    let plan_after_observing = |yaml: String| async move {
+        let observed = world.engine.observe(app, inventory, &world.options()).await;
+        world.requests.reset();
+        world
+            .engine
+            .plan_observed(
+                app,
+                &world.desired(&yaml),
+                inventory,
+                observed,
+                &world.options(),
+            )
+            .await
+            .unwrap()
+    };
 
-    // What `plumb apply` does while it renders: list what the inventory holds.
-    let observed = world
-        .engine
-        .observe(&app, &first.inventory, &world.options())
-        .await;
-    world.requests.reset();
-    let plan = world
-        .engine
-        .plan_observed(
-            &app,
-            &world.desired(&set),
-            &first.inventory,
-            observed,
-            &world.options(),
-        )
-        .await
-        .unwrap();
+    let plan = plan_after_observing(set.clone()).await;
     assert!(plan.is_in_sync(), "{plan:#?}");
     assert_eq!(world.requests.reads(), 0, "the plan read again");
 
     // A kind the inventory does not hold yet is listed by the plan itself.
     let secret =
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nstringData:\n  value: \"2\"\n";
-    let grown = join(&[set.clone(), secret.to_owned()]);
-    let observed = world
-        .engine
-        .observe(&app, &first.inventory, &world.options())
-        .await;
-    world.requests.reset();
-    let plan = world
-        .engine
-        .plan_observed(
-            &app,
-            &world.desired(&grown),
-            &first.inventory,
-            observed,
-            &world.options(),
-        )
-        .await
-        .unwrap();
+    let plan = plan_after_observing(join(&[set.clone(), secret.to_owned()])).await;
     assert_eq!(plan.count(Change::Create), 1, "{plan:#?}");
     assert_eq!(plan.count(Change::InSync), 2, "{plan:#?}");
     assert!(world.requests.reads() >= 1, "the new kind was not listed");
