@@ -120,7 +120,6 @@ impl Engine {
                 .unwrap_or(Change::InSync)
         };
         let force = plan.options.force_conflicts;
-        let rules = crate::cache::rules_hash(&plan.options.ignore_differences);
         let waves = group_by(&plan.targets, |t| t.wave);
         let wave_count = waves.len();
         for (index, wave) in waves.into_iter().enumerate() {
@@ -137,7 +136,7 @@ impl Engine {
                 }
                 let attempts = pending
                     .into_iter()
-                    .map(|(target, change)| self.attempt(target, change, force, rules));
+                    .map(|(target, change)| self.attempt(target, change, force));
                 let results: Vec<Outcome> = futures::stream::iter(attempts)
                     .buffered(CONCURRENCY)
                     .collect()
@@ -166,9 +165,9 @@ impl Engine {
         Ok(())
     }
 
-    async fn attempt(&self, target: Target, change: Change, force: bool, rules: u64) -> Outcome {
+    async fn attempt(&self, target: Target, change: Change, force: bool) -> Outcome {
         let error = self
-            .apply_one(&target, force, rules)
+            .apply_one(&target, force)
             .await
             .err()
             .map(|e| e.to_string());
@@ -180,7 +179,7 @@ impl Engine {
     }
 
     /// Applies one object; recreates it when an immutable field changed and it opts in.
-    async fn apply_one(&self, target: &Target, force: bool, rules: u64) -> Result<()> {
+    async fn apply_one(&self, target: &Target, force: bool) -> Result<()> {
         let target = self.served(target).await?;
         let params = apply_params(force);
         let applied = match self.send_apply(&target, &params).await {
@@ -192,9 +191,8 @@ impl Engine {
         };
         match applied {
             Ok(live) => {
-                let hash = crate::cache::desired_key(&target.manifest, rules);
                 let live_hash = crate::cache::live_hash(&live, &target.object);
-                self.cache.record(&target.object, hash, live_hash);
+                self.cache.record(&target.object, target.key, live_hash);
                 Ok(())
             }
             Err(err) => {

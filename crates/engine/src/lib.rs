@@ -49,5 +49,5 @@ pub use inventory::{Inventory, config_map as inventory_config_map};
 pub use live::Observed;
 pub use live::into_value as object_json;
 pub use object_ref::{Identity, ObjectRef};
-pub use plan::{Action, Change, Plan, PlanOptions};
+pub use plan::{Action, Change, Plan, PlanOptions, Resolved};
 pub use tracking::AppId;

@@ -7,7 +7,9 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::discovery::ApiResource;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::cache::live_hash;
 use crate::catalog::KindInfo;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -75,10 +77,6 @@ pub(crate) fn scopes<'a>(
         .collect()
 }
 
-/// An object's key among listed ones: group, version, kind, namespace, name. The version
-/// is part of it: an object read at one version is not what a plan at another compares.
-type ObjectKey = (String, String, String, Option<String>, String);
-
 /// A list's key: group, version, kind and namespace (`None`: all namespaces).
 type ScopeKey = (String, String, String, Option<String>);
 
@@ -91,10 +89,23 @@ fn scope_key(resource: &ApiResource, namespace: Option<&str>) -> ScopeKey {
     )
 }
 
+/// A listed object: its [`live_hash`], and its JSON as the API server sent it.
+///
+/// The text, not the tree: a plan needs the tree only of objects the cache does not vouch
+/// for, and trees cost. Those of an app of 1,000 objects took longer to free than the rest
+/// of its plan took, and hold several times the memory of the text.
+#[derive(Debug)]
+struct LiveObject {
+    text: Box<RawValue>,
+    hash: u64,
+}
+
 /// What the labelled lists found.
 #[derive(Debug, Default)]
 pub(crate) struct Tracked {
-    objects: HashMap<ObjectKey, Value>,
+    /// Keyed with their version: an object read at one version is not what a plan at
+    /// another compares.
+    objects: HashMap<ObjectRef, LiveObject>,
     /// The lists that answered.
     listed: HashSet<ScopeKey>,
 }
@@ -135,18 +146,20 @@ impl Tracked {
         listed(None) || (namespace.is_some() && listed(namespace))
     }
 
+    /// The [`live_hash`] of `object` as listed, if it was.
+    pub(crate) fn hash(&self, object: &ObjectRef) -> Option<u64> {
+        self.objects.get(object).map(|listed| listed.hash)
+    }
+
     /// What the lists say about `object`; its live copy is handed over, not cloned (each
     /// object is planned once).
     pub(crate) fn take(&mut self, object: &ObjectRef) -> Listed {
-        let key = (
-            object.group.clone(),
-            object.version.clone(),
-            object.kind.clone(),
-            object.namespace.clone(),
-            object.name.clone(),
-        );
-        match self.objects.remove(&key) {
-            Some(live) => Listed::Found(live),
+        match self.objects.remove(object) {
+            // It was parsed once already: it parses again.
+            Some(LiveObject { text, .. }) => match serde_json::from_str(text.get()) {
+                Ok(live) => Listed::Found(live),
+                Err(_) => Listed::Unknown,
+            },
             None if self.answered(
                 &object.group,
                 &object.version,
@@ -175,7 +188,7 @@ impl Engine {
     /// Lists the app's live objects of every kind and namespace in `inventory`: what a
     /// plan of an unchanged app reads. A caller that has the inventory before the desired
     /// set (the CLI reads it while rendering) starts the lists early this way, and hands
-    /// them to [`Engine::plan_observed`], which lists only what they do not cover.
+    /// them to [`Engine::plan_resolved`], which lists only what they do not cover.
     pub async fn observe(
         &self,
         app: &AppId,
@@ -216,53 +229,63 @@ pub(crate) async fn list_tracked(
     if from_cache {
         params = params.match_any();
     }
-    // All at once: the API server answers them in parallel. Read as plain JSON: the plan
-    // works on JSON, and a typed round trip of every object costs more than the request.
+    // All at once: the API server answers them in parallel. Each list is hashed as it
+    // arrives, while the others are still on their way.
     let lists =
         futures::future::join_all(scopes.iter().map(|scope| list_json(client, scope, &params)))
             .await;
     for (scope, list) in scopes.iter().zip(lists) {
-        let Some(items) = list else { continue };
-        let resource = &scope.kind.resource;
-        tracked.listed.insert(scope_key(resource, scope.namespace));
-        for item in items {
-            let metadata = item.get("metadata");
+        let Some(objects) = list else { continue };
+        tracked
+            .listed
+            .insert(scope_key(&scope.kind.resource, scope.namespace));
+        tracked.objects.extend(objects);
+    }
+    tracked
+}
+
+/// The objects of one list request with their keys and hashes, or `None` when it was
+/// refused or failed. Read as plain JSON: the plan works on JSON, and a typed round trip
+/// of every object costs more than the request.
+async fn list_json(
+    client: &Client,
+    scope: &ListScope<'_>,
+    params: &ListParams,
+) -> Option<Vec<(ObjectRef, LiveObject)>> {
+    /// A list, its items left as text.
+    #[derive(serde::Deserialize)]
+    struct Items {
+        #[serde(default)]
+        items: Option<Vec<Box<RawValue>>>,
+    }
+    let resource = &scope.kind.resource;
+    let url = <DynamicObject as kube::Resource>::url_path(resource, scope.namespace);
+    let request = kube::core::Request::new(url).list(params).ok()?;
+    let list: Items = client.request(request).await.ok()?;
+    let objects = list
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|text| {
+            let live: Value = serde_json::from_str(text.get()).ok()?;
+            let metadata = live.get("metadata");
             let field = |name: &str| {
                 metadata
                     .and_then(|m| m.get(name))
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             };
-            let key = (
-                resource.group.clone(),
-                resource.version.clone(),
-                resource.kind.clone(),
-                field("namespace"),
-                field("name").unwrap_or_default(),
-            );
-            tracked.objects.insert(key, item);
-        }
-    }
-    tracked
-}
-
-/// The items of one list request, or `None` when it was refused or failed.
-async fn list_json(
-    client: &Client,
-    scope: &ListScope<'_>,
-    params: &ListParams,
-) -> Option<Vec<Value>> {
-    let url = <DynamicObject as kube::Resource>::url_path(&scope.kind.resource, scope.namespace);
-    let request = kube::core::Request::new(url).list(params).ok()?;
-    let list: Value = client.request(request).await.ok()?;
-    match list {
-        Value::Object(mut map) => match map.remove("items") {
-            Some(Value::Array(items)) => Some(items),
-            Some(Value::Null) | None => Some(Vec::new()),
-            Some(_) => None,
-        },
-        _ => None,
-    }
+            let object = ObjectRef {
+                group: resource.group.clone(),
+                version: resource.version.clone(),
+                kind: resource.kind.clone(),
+                namespace: field("namespace"),
+                name: field("name").unwrap_or_default(),
+            };
+            let hash = live_hash(&live, &object);
+            Some((object, LiveObject { text, hash }))
+        });
+    Some(objects.collect())
 }
 
 /// The live object, or `None` when it does not exist.
@@ -326,6 +349,7 @@ mod tests {
             wave: 0,
             rank: 0,
             sensitive: false,
+            key: 0,
         }
     }
 

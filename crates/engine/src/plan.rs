@@ -12,7 +12,7 @@ use kube::api::{Patch, PatchParams};
 use plumb_render::DesiredSet;
 use serde_json::Value;
 
-use crate::cache::{desired_key, live_hash, rules_hash};
+use crate::cache::{live_hash, rules_hash};
 use crate::diff::{Diff, compare, normalize};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -92,6 +92,18 @@ pub struct Action {
     pub note: Option<String>,
 }
 
+impl Action {
+    fn new(target: &Target, change: Change, diff: Option<Diff>, note: Option<&str>) -> Action {
+        Action {
+            object: target.object.clone(),
+            change,
+            wave: target.wave,
+            diff,
+            note: note.map(str::to_owned),
+        }
+    }
+}
+
 /// Every action for one app, in execution order: applies by wave and kind, then prunes in
 /// reverse.
 #[derive(Clone, Debug)]
@@ -119,6 +131,29 @@ impl Plan {
     }
 }
 
+/// A desired set resolved against the cluster's kinds — versions, scopes, namespaces
+/// defaulted, tracking marks added, cache keys computed — for one app under one set of
+/// options: the desired half of a plan. It does not read the cluster, so a caller can make
+/// it while the live half is still being read (see [`Engine::observe`]).
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    app: AppId,
+    targets: Vec<Target>,
+    options: PlanOptions,
+}
+
+impl Resolved {
+    /// How many objects it holds.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether it holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
 impl Engine {
     /// Plans making the cluster match `desired` for `app`, whose previous inventory is
     /// `previous`. Writes nothing.
@@ -129,34 +164,54 @@ impl Engine {
         previous: &Inventory,
         options: &PlanOptions,
     ) -> Result<Plan> {
-        self.plan_observed(app, desired, previous, Observed::default(), options)
+        let resolved = self.resolve(app, desired, options).await?;
+        self.plan_resolved(resolved, previous, Observed::default())
             .await
     }
 
-    /// [`Engine::plan`], with live objects already read by [`Engine::observe`]: only
-    /// what they do not cover is listed.
-    pub async fn plan_observed(
+    /// Resolves `desired` for `app`: every object's kind must be served, or defined by a
+    /// CRD in the set. Reads the cluster only when a kept discovery lacks a kind.
+    pub async fn resolve(
         &self,
         app: &AppId,
         desired: &DesiredSet,
+        options: &PlanOptions,
+    ) -> Result<Resolved> {
+        let namespace = options.default_namespace.as_deref();
+        let rules = rules_hash(&options.ignore_differences);
+        let catalog = self.catalog().await;
+        let targets = match resolve(desired, &catalog, app, namespace, rules) {
+            // A kept discovery may predate a CRD: ask the API server before failing.
+            Err(Error::UnknownKind { .. }) if self.rediscover_if_kept().await? => {
+                resolve(desired, &*self.catalog().await, app, namespace, rules)?
+            }
+            other => other?,
+        };
+        Ok(Resolved {
+            app: app.clone(),
+            targets,
+            options: options.clone(),
+        })
+    }
+
+    /// [`Engine::plan`] of a resolved set, with live objects already read by
+    /// [`Engine::observe`]: only what they do not cover is listed.
+    pub async fn plan_resolved(
+        &self,
+        resolved: Resolved,
         previous: &Inventory,
         observed: Observed,
-        options: &PlanOptions,
     ) -> Result<Plan> {
-        if desired.is_empty() && !options.allow_empty && !previous.is_empty() {
+        let Resolved {
+            app,
+            targets,
+            options,
+        } = resolved;
+        if targets.is_empty() && !options.allow_empty && !previous.is_empty() {
             return Err(Error::EmptySet {
                 inventory: previous.len(),
             });
         }
-        let catalog = self.catalog().await;
-        let targets = match resolve(desired, &catalog, app, options.default_namespace.as_deref()) {
-            // A kept discovery may predate a CRD: ask the API server before failing.
-            Err(Error::UnknownKind { .. }) if self.rediscover_if_kept().await? => {
-                let fresh = self.catalog().await;
-                resolve(desired, &fresh, app, options.default_namespace.as_deref())?
-            }
-            other => other?,
-        };
         let mut tracked = observed.0;
         let unlisted: Vec<_> = live::scopes(
             targets
@@ -167,37 +222,56 @@ impl Engine {
         .filter(|scope| !tracked.covers(scope))
         .collect();
         tracked
-            .extend(live::list_tracked(&self.client, app, &unlisted, options.cached_reads).await);
+            .extend(live::list_tracked(&self.client, &app, &unlisted, options.cached_reads).await);
         let created_namespaces: HashSet<&str> = targets
             .iter()
             .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")
             .map(|t| t.object.name.as_str())
             .collect();
 
+        // An object unchanged since it was found in sync needs no request: its verdict is
+        // made here. Futures, each large enough to hold a dry-run, are made for the rest.
+        let verdicts: Vec<Option<Action>> = targets
+            .iter()
+            .map(|target| {
+                tracked
+                    .hash(&target.object)
+                    .filter(|&hash| self.cache.in_sync(&target.object, target.key, hash))
+                    .map(|_| Action::new(target, Change::InSync, None, None))
+            })
+            .collect();
         // The futures are made first, then streamed: a closure inside the stream would
         // make the whole plan future non-`Send` (a rustc limit on higher-ranked lifetimes),
         // and the controller runs plans on spawned tasks.
         let pending: Vec<_> = targets
             .iter()
-            .map(|target| {
+            .zip(&verdicts)
+            .filter(|(_, verdict)| verdict.is_none())
+            .map(|(target, _)| {
                 self.plan_one(
                     target,
                     tracked.take(&target.object),
                     &created_namespaces,
-                    options,
+                    &options,
                 )
             })
             .collect();
-        let mut actions: Vec<Action> = futures::stream::iter(pending)
+        let mut planned = futures::stream::iter(pending)
             .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        actions.extend(self.plan_prunes(&targets, previous, options).await?);
+            .try_collect::<Vec<Action>>()
+            .await?
+            .into_iter();
+        // In target order: each object without a verdict has the next planned action.
+        let mut actions: Vec<Action> = verdicts
+            .into_iter()
+            .filter_map(|verdict| verdict.or_else(|| planned.next()))
+            .collect();
+        actions.extend(self.plan_prunes(&targets, previous, &options).await?);
         Ok(Plan {
-            app: app.clone(),
+            app,
             actions,
             targets,
-            options: options.clone(),
+            options,
             previous: previous.clone(),
         })
     }
@@ -209,13 +283,7 @@ impl Engine {
         created_namespaces: &HashSet<&str>,
         options: &PlanOptions,
     ) -> Result<Action> {
-        let action = |change, diff, note: Option<&str>| Action {
-            object: target.object.clone(),
-            change,
-            wave: target.wave,
-            diff,
-            note: note.map(str::to_owned),
-        };
+        let action = |change, diff, note: Option<&str>| Action::new(target, change, diff, note);
         if !target.kind.served {
             return Ok(action(
                 Change::Create,
@@ -227,23 +295,23 @@ impl Engine {
         // not exist, which the dry-run tells (it answers without a resourceVersion), so a
         // GET is only needed for an object being adopted.
         let (live, fetched) = match listed {
+            // Not in sync by the cache: the caller made those verdicts.
             live::Listed::Found(live) => (Some(live), true),
             live::Listed::NotTracked => (None, false),
-            live::Listed::Unknown => (
-                live::get(&self.client, &target.kind, &target.object).await?,
-                true,
-            ),
+            live::Listed::Unknown => {
+                let live = live::get(&self.client, &target.kind, &target.object).await?;
+                if let Some(live) = &live
+                    && self.cache.in_sync(
+                        &target.object,
+                        target.key,
+                        live_hash(live, &target.object),
+                    )
+                {
+                    return Ok(action(Change::InSync, None, None));
+                }
+                (live, true)
+            }
         };
-        // The rules are part of the key: an in-sync verdict reached while a field was
-        // ignored does not hold once it is not.
-        let hash = desired_key(&target.manifest, rules_hash(&options.ignore_differences));
-        if let Some(live) = &live
-            && self
-                .cache
-                .in_sync(&target.object, hash, live_hash(live, &target.object))
-        {
-            return Ok(action(Change::InSync, None, None));
-        }
         let in_new_namespace = target
             .object
             .namespace
@@ -303,7 +371,7 @@ impl Engine {
         match compare(&before, &after, target.sensitive) {
             None => {
                 self.cache
-                    .record(&target.object, hash, live_hash(&live, &target.object));
+                    .record(&target.object, target.key, live_hash(&live, &target.object));
                 Ok(action(Change::InSync, None, None))
             }
             Some(mut diff) => {

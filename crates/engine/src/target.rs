@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use plumb_render::{DesiredObject, DesiredSet};
 use serde_json::{Map, Value};
 
+use crate::cache::desired_key;
 use crate::catalog::{Catalog, KindInfo};
 use crate::error::{Error, Result};
 use crate::object_ref::ObjectRef;
@@ -24,6 +25,8 @@ pub(crate) struct Target {
     pub(crate) rank: u32,
     /// Its values must be masked wherever shown.
     pub(crate) sensitive: bool,
+    /// Its key in the incremental cache ([`desired_key`]).
+    pub(crate) key: u64,
 }
 
 impl Target {
@@ -34,11 +37,13 @@ impl Target {
 }
 
 /// Resolves every desired object. CRDs in the set make their kinds known (but unserved).
+/// `rules` is the [`crate::cache::rules_hash`] of the `ignoreDifferences` the targets are compared under.
 pub(crate) fn resolve(
     desired: &DesiredSet,
     catalog: &Catalog,
     app: &AppId,
     default_namespace: Option<&str>,
+    rules: u64,
 ) -> Result<Vec<Target>> {
     let crds: Vec<_> = desired
         .iter()
@@ -59,7 +64,7 @@ pub(crate) fn resolve(
     };
     let mut targets: Vec<Target> = desired
         .iter()
-        .map(|object| resolve_one(object, catalog, app, default_namespace))
+        .map(|object| resolve_one(object, catalog, app, default_namespace, rules))
         .collect::<Result<_>>()?;
     targets.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     // Render refuses duplicates by written identity; defaulting namespaces can still
@@ -87,6 +92,7 @@ fn resolve_one(
     catalog: &Catalog,
     app: &AppId,
     default_namespace: Option<&str>,
+    rules: u64,
 ) -> Result<Target> {
     let id = object.id();
     let version = object
@@ -138,6 +144,7 @@ fn resolve_one(
     tracking::mark(&mut manifest, app, &tracking_id);
     quirks::apply(&id.group, &id.kind, &mut manifest);
     Ok(Target {
+        key: desired_key(&manifest, rules),
         object: ObjectRef {
             group: id.group.clone(),
             version,

@@ -136,21 +136,19 @@ async fn lists_read_ahead_from_the_inventory_leave_the_plan_nothing_to_read() {
     let set = join(&[config_map("a", "1", ""), deployment("web", 1, "")]);
     let first = world.sync("app", &set, &Inventory::default()).await;
     let app = AppId::new("app");
-    // What `plumb apply` does: list what the inventory holds while it renders, then plan
-    // `yaml` with those lists. Only the plan's own requests are counted.
+    // What `plumb apply` does: list what the inventory holds while it renders and
+    // resolves `yaml`, then plan with those lists. Only the plan's own requests count.
     let (world, app, inventory) = (&world, &app, &first.inventory);
     let plan_after_observing = |yaml: String| async move {
-        let observed = world.engine.observe(app, inventory, &world.options()).await;
+        let (options, desired) = (world.options(), world.desired(&yaml));
+        let (observed, resolved) = tokio::join!(
+            world.engine.observe(app, inventory, &options),
+            world.engine.resolve(app, &desired, &options),
+        );
         world.requests.reset();
         world
             .engine
-            .plan_observed(
-                app,
-                &world.desired(&yaml),
-                inventory,
-                observed,
-                &world.options(),
-            )
+            .plan_resolved(resolved.unwrap(), inventory, observed)
             .await
             .unwrap()
     };

@@ -6,7 +6,7 @@ use anyhow::bail;
 use plumb_engine::{AppId, ApplyOptions, inventory_config_map};
 
 use crate::cli::ApplyArgs;
-use crate::commands::{leave_to_exit, plan_options, push};
+use crate::commands::{leave_to_exit, push};
 use crate::output;
 
 pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -17,6 +17,7 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let app = AppId::new(name);
     let push::Session {
         rendered,
+        resolved,
         client,
         namespace,
         previous,
@@ -25,15 +26,7 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         observed,
         discovery,
     } = push::open(sync, &app).await?;
-    let plan = engine
-        .plan_observed(
-            &app,
-            &rendered.objects,
-            &previous,
-            observed,
-            &plan_options(sync, &namespace),
-        )
-        .await?;
+    let plan = engine.plan_resolved(resolved, &previous, observed).await?;
     if args.dry_run {
         discovery.keep(&engine).await;
         output::plan(&plan, sync.output)?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use plumb_engine::AppId;
 
 use crate::cli::SyncArgs;
-use crate::commands::{leave_to_exit, plan_options, push};
+use crate::commands::{leave_to_exit, push};
 use crate::output;
 
 pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -16,22 +16,14 @@ pub(crate) async fn run(args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let app = AppId::new(name);
     let push::Session {
         rendered,
-        namespace,
+        resolved,
         previous,
         engine,
         observed,
         discovery,
         ..
     } = push::open(args, &app).await?;
-    let plan = engine
-        .plan_observed(
-            &app,
-            &rendered.objects,
-            &previous,
-            observed,
-            &plan_options(args, &namespace),
-        )
-        .await?;
+    let plan = engine.plan_resolved(resolved, &previous, observed).await?;
     discovery.keep(&engine).await;
     output::plan(&plan, args.output)?;
     let code = if plan.is_in_sync() {

@@ -1,15 +1,18 @@
-//! What `plumb diff` and `plumb apply` start from: the directory rendered, and the cluster
-//! as the app's last apply left it (its inventory, the sync cache kept beside it, and an
-//! engine on the kept discovery).
+//! What `plumb diff` and `plumb apply` start from: the directory rendered and resolved, and
+//! the cluster as the app's last apply left it (its inventory, the sync cache kept beside
+//! it, and an engine on the kept discovery).
 //!
-//! Rendering is work for the processor and the rest is waiting for the API server, so they
-//! run at once. The reading includes the lists a plan needs, of the kinds and namespaces
-//! the inventory holds: for an unchanged app of 1,000 objects, they are read by the time
-//! the directory is rendered.
+//! Rendering and resolving are work for the processor and the rest is waiting for the API
+//! server, so they run at once, on separate tasks. The reading includes the lists a plan
+//! needs, of the kinds and namespaces the inventory holds: for an unchanged app of 1,000
+//! objects, what is left for the plan itself is to look up its verdicts.
+
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use kube::Client;
-use plumb_engine::{AppId, CacheSnapshot, Engine, Inventory, Observed, inventory_config_map};
+use plumb_engine::inventory_config_map;
+use plumb_engine::{AppId, CacheSnapshot, Engine, Inventory, Observed, Resolved};
 use plumb_render::Rendered;
 
 use crate::cli::SyncArgs;
@@ -19,6 +22,8 @@ use crate::commands::{connect_to, plan_options, render_source};
 /// The desired objects and the app's state in the cluster.
 pub(crate) struct Session {
     pub(crate) rendered: Rendered,
+    /// `rendered`, resolved for the app.
+    pub(crate) resolved: Resolved,
     pub(crate) client: Client,
     pub(crate) namespace: String,
     /// The inventory of the last apply.
@@ -26,39 +31,45 @@ pub(crate) struct Session {
     /// The sync cache kept beside it, as read.
     pub(crate) kept: CacheSnapshot,
     /// An engine whose cache holds `kept`.
-    pub(crate) engine: Engine,
+    pub(crate) engine: Arc<Engine>,
     /// The app's live objects of the kinds and namespaces of `previous`.
     pub(crate) observed: Observed,
     pub(crate) discovery: KeptDiscovery,
 }
 
-/// Renders `args.source` while reading `app`'s state from the cluster `args.target` names.
+/// Renders and resolves `args.source` while reading `app`'s state from the cluster
+/// `args.target` names.
 pub(crate) async fn open(args: &SyncArgs, app: &AppId) -> anyhow::Result<Session> {
     let source = args.source.clone();
-    let rendering = async {
-        tokio::task::spawn_blocking(move || render_source(&source))
-            .await
-            .context("rendering stopped")?
-    };
+    // Rendering needs no cluster: it starts before the connection.
+    let rendering = tokio::task::spawn_blocking(move || render_source(&source));
+    let (client, namespace, server) = connect_to(&args.target).await?;
+    let options = plan_options(args, &namespace);
+    let discovery = KeptDiscovery::for_server(&server);
+    let (engine, (previous, kept)) = tokio::try_join!(discovery.engine(client.clone()), async {
+        Ok(inventory_config_map::load_with_cache(&client, &namespace, app).await?)
+    },)?;
+    let engine = Arc::new(engine);
+    let resolving = tokio::spawn({
+        let (engine, app, options) = (engine.clone(), app.clone(), options.clone());
+        async move {
+            let rendered = rendering.await.context("rendering stopped")??;
+            let resolved = engine.resolve(&app, &rendered.objects, &options).await?;
+            anyhow::Ok((rendered, resolved))
+        }
+    });
     let reading = async {
-        let (client, namespace, server) = connect_to(&args.target).await?;
-        let (previous, kept) =
-            inventory_config_map::load_with_cache(&client, &namespace, app).await?;
-        let discovery = KeptDiscovery::for_server(&server);
-        let engine = discovery.engine(client.clone()).await?;
         // What the last apply found in sync: unchanged objects then need no dry-run.
         engine.restore_cache(&kept);
-        let observed = engine
-            .observe(app, &previous, &plan_options(args, &namespace))
-            .await;
-        anyhow::Ok((
-            client, namespace, previous, kept, engine, observed, discovery,
-        ))
+        anyhow::Ok(engine.observe(app, &previous, &options).await)
     };
-    let (rendered, (client, namespace, previous, kept, engine, observed, discovery)) =
-        tokio::try_join!(rendering, reading)?;
+    // A directory that does not render is reported at once, not after the lists.
+    let (observed, (rendered, resolved)) = tokio::try_join!(reading, async {
+        resolving.await.context("resolving stopped")?
+    })?;
     Ok(Session {
         rendered,
+        resolved,
         client,
         namespace,
         previous,
