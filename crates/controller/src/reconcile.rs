@@ -530,7 +530,15 @@ async fn sync(
     state.inventory = Some(result.inventory.clone());
     let cache = engine.cache_snapshot(&result.inventory.objects);
     if state.kept_cache.as_ref() != Some(&cache) {
-        match inventory_config_map::save_cache(&ctx.client, &namespace, app_id, &cache).await {
+        match inventory_config_map::save_cache(
+            &ctx.client,
+            &namespace,
+            app_id,
+            &result.inventory,
+            &cache,
+        )
+        .await
+        {
             Ok(()) => state.kept_cache = Some(cache),
             Err(err) => tracing::warn!(app = %app.key(), "the sync cache was not kept: {err}"),
         }

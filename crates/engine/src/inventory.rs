@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::object_ref::ObjectRef;
 
+mod layout;
+
 /// The objects an app owns, sorted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -54,22 +56,28 @@ pub mod config_map {
     /// that saving one never removes the other.
     const CACHE_KEY: &str = "sync-cache.json";
     const CACHE_MANAGER: &str = "plumb-sync-cache";
-    /// Past this, the cache is not kept (a ConfigMap holds 1 MiB in all).
-    const CACHE_LIMIT: usize = 512 * 1024;
+    /// What the data of a ConfigMap may hold in all, keys included.
+    pub(super) const DATA_LIMIT: usize = 1024 * 1024;
 
-    /// Keeps `app`'s cache beside its inventory (skipped when too large).
+    /// Keeps `app`'s cache beside its inventory, when both fit in the ConfigMap; a cache
+    /// that does not is not kept (the inventory comes first).
     pub async fn save_cache(
         client: &Client,
         namespace: &str,
         app: &AppId,
+        inventory: &Inventory,
         cache: &CacheSnapshot,
     ) -> Result<()> {
         let name = name(app);
-        let text = serde_json::to_string(cache).map_err(|err| Error::Inventory {
+        let failed = |err: serde_json::Error| Error::Inventory {
             name: format!("{namespace}/{name}"),
             detail: err.to_string(),
-        })?;
-        if text.len() > CACHE_LIMIT {
+        };
+        let text = super::layout::write_cache(cache).map_err(failed)?;
+        let inventory_size = super::layout::write_inventory(inventory)
+            .map_err(failed)?
+            .len();
+        if KEY.len() + inventory_size + CACHE_KEY.len() + text.len() > DATA_LIMIT {
             return Ok(());
         }
         let config_map = ConfigMap {
@@ -123,13 +131,17 @@ pub mod config_map {
         // The cache is only an optimisation: unreadable means empty.
         let cache = data
             .remove(CACHE_KEY)
-            .and_then(|text| serde_json::from_str(&text).ok())
+            .map(|text| super::layout::read_cache(&text))
             .unwrap_or_default();
         let Some(text) = data.remove(KEY) else {
             return Ok((Inventory::default(), cache));
         };
-        let inventory = serde_json::from_str(&text)
-            .map_err(|err| failed(format!("unreadable ({err}); delete it to start over")))?;
+        let inventory = super::layout::read_inventory(&text).map_err(|err| {
+            failed(format!(
+                "unreadable: {err} (deleting it starts over, and leaves the objects it \
+                 listed unpruned)"
+            ))
+        })?;
         Ok((inventory, cache))
     }
 
@@ -145,7 +157,8 @@ pub mod config_map {
             name: format!("{namespace}/{name}"),
             detail,
         };
-        let text = serde_json::to_string(inventory).map_err(|err| failed(err.to_string()))?;
+        let text =
+            super::layout::write_inventory(inventory).map_err(|err| failed(err.to_string()))?;
         let config_map = ConfigMap {
             metadata: ObjectMeta {
                 name: Some(name.clone()),

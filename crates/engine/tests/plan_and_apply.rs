@@ -79,9 +79,15 @@ async fn a_kept_cache_makes_a_fresh_engines_no_op_plan_free_as_well() {
     let app = AppId::new("app");
     let snapshot = world.engine.cache_snapshot(&first.inventory.objects);
     assert_eq!(snapshot.entries.len(), 3, "{snapshot:#?}");
-    inventory_config_map::save_cache(&world.client, &world.namespace, &app, &snapshot)
-        .await
-        .unwrap();
+    inventory_config_map::save_cache(
+        &world.client,
+        &world.namespace,
+        &app,
+        &first.inventory,
+        &snapshot,
+    )
+    .await
+    .unwrap();
     inventory_config_map::save(&world.client, &world.namespace, &app, &first.inventory)
         .await
         .unwrap();

@@ -48,7 +48,9 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let cache = engine.cache_snapshot(&result.inventory.objects);
     if cache != kept
-        && let Err(err) = inventory_config_map::save_cache(&client, &namespace, &app, &cache).await
+        && let Err(err) =
+            inventory_config_map::save_cache(&client, &namespace, &app, &result.inventory, &cache)
+                .await
     {
         output::warn(&format!(
             "the sync cache was not kept (the next apply is slower): {err}"

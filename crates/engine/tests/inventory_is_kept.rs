@@ -1,0 +1,150 @@
+//! An app's inventory, and the sync cache beside it, are kept in one ConfigMap: for apps of
+//! 10,000 objects, and across an upgrade from the layout earlier versions of plumb wrote.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::World;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, ObjectMeta, PostParams};
+use plumb_engine::{AppId, CacheEntry, CacheSnapshot, Inventory, ObjectRef, inventory_config_map};
+
+fn object(kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
+    ObjectRef {
+        group: if kind == "Deployment" { "apps" } else { "" }.into(),
+        version: "v1".into(),
+        kind: kind.into(),
+        namespace: namespace.map(str::to_owned),
+        name: name.into(),
+    }
+}
+
+fn cache_of(inventory: &Inventory) -> CacheSnapshot {
+    CacheSnapshot {
+        format: "sha256-64/v1".into(),
+        entries: inventory
+            .objects
+            .iter()
+            .zip(1u64..)
+            .map(|(object, n)| CacheEntry {
+                object: object.clone(),
+                desired: format!("{:016x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                live: format!("{:016x}", n.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)),
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn an_app_of_ten_thousand_objects_keeps_its_inventory_and_its_cache() {
+    let world = World::new("inventory-10k").await;
+    let app = AppId::new("big");
+    let inventory = Inventory::new(
+        (0..10_000)
+            .map(|n| match n % 3 {
+                0 => object(
+                    "ConfigMap",
+                    Some("payments"),
+                    &format!("checkout-settings-{n:05}"),
+                ),
+                1 => object(
+                    "Deployment",
+                    Some("payments"),
+                    &format!("checkout-worker-{n:05}"),
+                ),
+                _ => object(
+                    "Service",
+                    Some("payments-canary"),
+                    &format!("checkout-api-{n:05}"),
+                ),
+            })
+            .collect(),
+    );
+    let cache = cache_of(&inventory);
+    let (client, namespace) = (&world.client, &world.namespace);
+    inventory_config_map::save(client, namespace, &app, &inventory)
+        .await
+        .unwrap();
+    inventory_config_map::save_cache(client, namespace, &app, &inventory, &cache)
+        .await
+        .unwrap();
+
+    let (kept_inventory, kept_cache) =
+        inventory_config_map::load_with_cache(client, namespace, &app)
+            .await
+            .unwrap();
+    assert!(
+        kept_inventory == inventory,
+        "the inventory read back differs"
+    );
+    assert!(
+        kept_cache == cache,
+        "the cache was not kept beside the inventory"
+    );
+}
+
+#[tokio::test]
+async fn an_inventory_an_earlier_plumb_wrote_is_read_and_rewritten_compactly() {
+    let world = World::new("inventory-upgrade").await;
+    let app = AppId::new("shop");
+    let name = inventory_config_map::name(&app);
+    // Verbatim what plumb wrote before the grouped layout.
+    let data = BTreeMap::from([
+        (
+            "inventory.json".to_owned(),
+            r#"{"objects":[{"group":"","version":"v1","kind":"ConfigMap","namespace":"shop","name":"settings"},{"group":"apps","version":"v1","kind":"Deployment","namespace":"shop","name":"web"}]}"#.to_owned(),
+        ),
+        (
+            "sync-cache.json".to_owned(),
+            r#"{"format":"sha256-64/v1","entries":[{"object":{"group":"apps","version":"v1","kind":"Deployment","namespace":"shop","name":"web"},"desired":"e5c55fd392ea19e1","live":"3196cf9e09392eb1"}]}"#.to_owned(),
+        ),
+    ]);
+    let config_maps = Api::<ConfigMap>::namespaced(world.client.clone(), &world.namespace);
+    let written = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            ..ObjectMeta::default()
+        },
+        data: Some(data),
+        ..ConfigMap::default()
+    };
+    config_maps
+        .create(&PostParams::default(), &written)
+        .await
+        .unwrap();
+
+    let (client, namespace) = (&world.client, &world.namespace);
+    let (inventory, cache) = inventory_config_map::load_with_cache(client, namespace, &app)
+        .await
+        .unwrap();
+    let web = object("Deployment", Some("shop"), "web");
+    assert_eq!(
+        inventory,
+        Inventory::new(vec![
+            object("ConfigMap", Some("shop"), "settings"),
+            web.clone()
+        ])
+    );
+    assert_eq!(cache.entries.len(), 1);
+    assert_eq!(cache.entries[0].object, web);
+    assert_eq!(cache.entries[0].desired, "e5c55fd392ea19e1");
+
+    // The next save writes the grouped layout, which reads back the same.
+    inventory_config_map::save(client, namespace, &app, &inventory)
+        .await
+        .unwrap();
+    inventory_config_map::save_cache(client, namespace, &app, &inventory, &cache)
+        .await
+        .unwrap();
+    let stored = config_maps.get(&name).await.unwrap().data.unwrap();
+    assert!(
+        stored["inventory.json"].starts_with(r#"{"format":"plumb.dev/inventory/v2""#),
+        "{}",
+        stored["inventory.json"]
+    );
+    let reread = inventory_config_map::load_with_cache(client, namespace, &app)
+        .await
+        .unwrap();
+    assert_eq!(reread, (inventory, cache));
+}
