@@ -142,18 +142,6 @@ pub struct Resolved {
     options: PlanOptions,
 }
 
-impl Resolved {
-    /// How many objects it holds.
-    pub fn len(&self) -> usize {
-        self.targets.len()
-    }
-
-    /// Whether it holds no object.
-    pub fn is_empty(&self) -> bool {
-        self.targets.is_empty()
-    }
-}
-
 impl Engine {
     /// Plans making the cluster match `desired` for `app`, whose previous inventory is
     /// `previous`. Writes nothing.
