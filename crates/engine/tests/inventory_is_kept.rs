@@ -36,6 +36,17 @@ fn cache_of(inventory: &Inventory) -> CacheSnapshot {
     }
 }
 
+/// What an apply keeps: the inventory, then the cache beside it.
+async fn save_both(world: &World, app: &AppId, inventory: &Inventory, cache: &CacheSnapshot) {
+    let (client, namespace) = (&world.client, &world.namespace);
+    inventory_config_map::save(client, namespace, app, inventory)
+        .await
+        .unwrap();
+    inventory_config_map::save_cache(client, namespace, app, inventory, cache)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn an_app_of_ten_thousand_objects_keeps_its_inventory_and_its_cache() {
     let world = World::new("inventory-10k").await;
@@ -62,13 +73,8 @@ async fn an_app_of_ten_thousand_objects_keeps_its_inventory_and_its_cache() {
             .collect(),
     );
     let cache = cache_of(&inventory);
+    save_both(&world, &app, &inventory, &cache).await;
     let (client, namespace) = (&world.client, &world.namespace);
-    inventory_config_map::save(client, namespace, &app, &inventory)
-        .await
-        .unwrap();
-    inventory_config_map::save_cache(client, namespace, &app, &inventory, &cache)
-        .await
-        .unwrap();
 
     let (kept_inventory, kept_cache) =
         inventory_config_map::load_with_cache(client, namespace, &app)
@@ -131,12 +137,7 @@ async fn an_inventory_an_earlier_plumb_wrote_is_read_and_rewritten_compactly() {
     assert_eq!(cache.entries[0].desired, "e5c55fd392ea19e1");
 
     // The next save writes the grouped layout, which reads back the same.
-    inventory_config_map::save(client, namespace, &app, &inventory)
-        .await
-        .unwrap();
-    inventory_config_map::save_cache(client, namespace, &app, &inventory, &cache)
-        .await
-        .unwrap();
+    save_both(&world, &app, &inventory, &cache).await;
     let stored = config_maps.get(&name).await.unwrap().data.unwrap();
     assert!(
         stored["inventory.json"].starts_with(r#"{"format":"plumb.dev/inventory/v2""#),
