@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "Starting a local control plane (etcd, kube-apiserver, kube-controller-manager v1.20.2)"
+say "Starting a local control plane (etcd, kube-apiserver, kube-controller-manager)"
 start_control_plane "$RUN_DIR" --kubelet
 
 say "Serving the demo's Git repository (examples/shop) with git daemon on loopback"
@@ -156,12 +156,7 @@ kubectl -n plumb-demo create serviceaccount demo-operator
 kubectl -n plumb-demo create role demo-operator --verb=get,list,watch,patch --resource=applications.plumb.dev
 kubectl -n plumb-demo create rolebinding demo-operator --role=demo-operator \
     --serviceaccount=plumb-demo:demo-operator
-TOKEN=
-for _ in $(seq 50); do
-    TOKEN=$(kubectl -n plumb-demo get secrets -o jsonpath='{range .items[?(@.metadata.annotations.kubernetes\.io/service-account\.name=="demo-operator")]}{.data.token}{end}' | base64 -d)
-    [ -n "$TOKEN" ] && break
-    sleep 0.2
-done
+TOKEN=$(kubectl -n plumb-demo create token demo-operator --duration=24h)
 [ -n "$TOKEN" ] || die "no token was issued for the demo-operator ServiceAccount"
 printf '%s\n' "$TOKEN" >"$RUN_DIR/token"
 printf 'Authorization: Bearer %s\n' "$TOKEN" >"$RUN_DIR/auth-header"

@@ -5,11 +5,13 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
 # start_control_plane RUN_DIR [ARGS...]: starts one in the background and waits until it
-# is ready; ARGS go to `plumb-testkit control-plane` (e.g. --kubelet).
+# is ready; ARGS go to `plumb-testkit control-plane` (e.g. --kubelet). The release is the
+# one PLUMB_K8S_VERSION names (`current` when unset, or `oldest`).
 # Sets CONTROL_PLANE_PID and exports PLUMB_TEST_CLUSTER and KUBECONFIG.
 start_control_plane() {
     local run_dir=$1 info=$1/cluster.json log=$1/control-plane.log
     shift
+    mkdir -p "$run_dir"
     target/debug/plumb-testkit control-plane --info "$info" "$@" 2>"$log" &
     CONTROL_PLANE_PID=$!
     while [ ! -s "$info" ]; do
@@ -19,7 +21,7 @@ start_control_plane() {
         fi
         sleep 0.2
     done
-    grep 'ready in' "$log" | sed 's/^plumb-testkit: /    /' >&2 || true
+    grep -E 'starting|ready in' "$log" | sed 's/^plumb-testkit: /    /' >&2 || true
     export PLUMB_TEST_CLUSTER=$info
     KUBECONFIG=$(sed -n 's/^ *export KUBECONFIG=//p' "$log")
     export KUBECONFIG

@@ -7,21 +7,16 @@
 #   - a check that kubectl (Kustomize v5.5.0) is present: the Kustomize oracle (not installable here);
 #   - the browser tests' Chromium (Debian's chromium) and their npm packages (playwright-core,
 #     `npm ci` from tests/browser/package-lock.json into tests/browser/node_modules);
-#   - kube-apiserver and kube-controller-manager v1.20.2, built from Debian's
-#     `kubernetes` source package and cached outside the repository.
+#   - two control planes (scripts/kubernetes.sh): the current release, v1.37.2 with its etcd,
+#     built from Go's module proxy, and the oldest supported, v1.20.2, built from Debian's
+#     `kubernetes` source package; both cached outside the repository.
 #
 # Idempotent and non-interactive: a second run checks, says so, and returns in a second.
-# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-1.20.2/bin
-# The first build takes about 5-8 minutes on 2 cores (7.5 min measured, 2026-11).
+# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin
 set -euo pipefail
+source "$(dirname "$0")/kubernetes.sh"
 
-K8S_VERSION=1.20.2
-# Debian bookworm ships 1.20.2 under this upstream version string.
-K8S_SOURCE_DIR=kubernetes-1.20.5+really1.20.2
 CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
-K8S_DIR=$CACHE_DIR/k8s-$K8S_VERSION
-# Bumped whenever the build below changes, so cached binaries of an older recipe are rebuilt.
-K8S_RECIPE=2
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
           golang-github-modern-go-reflect2-dev age python3-venv
           openssh-server openssh-client gnupg chromium curl)
@@ -64,49 +59,6 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-}
-
-k8s_cached() {
-    [ -x "$K8S_DIR/bin/kube-apiserver" ] && [ -x "$K8S_DIR/bin/kube-controller-manager" ] &&
-        "$K8S_DIR/bin/kube-apiserver" --version 2>/dev/null | grep -q "v$K8S_VERSION" &&
-        grep -q "recipe $K8S_RECIPE" "$K8S_DIR/BUILD-INFO" 2>/dev/null
-}
-
-build_k8s() {
-    local build="$CACHE_DIR/build-k8s.$$"
-    rm -rf "$build" && mkdir -p "$build"
-    trap 'rm -rf "$build"' EXIT
-    say "Building kube-apiserver and kube-controller-manager v$K8S_VERSION from Debian's source package (about 5-8 minutes on 2 cores)"
-    say "  fetching source: apt-get source kubernetes (into $build)"
-    (cd "$build" && apt-get -o APT::Sandbox::User=root source -qq kubernetes >/dev/null 2>"$build/apt-source.log") ||
-        die "apt-get source kubernetes failed: $(tail -5 "$build/apt-source.log")"
-    local src="$build/$K8S_SOURCE_DIR"
-    [ -d "$src" ] || die "expected $src after apt-get source; Debian's kubernetes package has changed version"
-    # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, whose map iteration crashes the API
-    # server (SIGSEGV in reflect.mapiterinit) when built with Go >= 1.18, as Debian's Go 1.19
-    # is — e.g. on the first custom resource it serialises. Debian ships the fixed 1.0.2.
-    local reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
-    [ -f "$reflect2/go_above_118.go" ] || die "$reflect2 lacks the Go 1.18 fix (golang-github-modern-go-reflect2-dev >= 1.0.2 needed)"
-    rm -rf "$src/vendor/github.com/modern-go/reflect2"
-    cp -rL "$reflect2" "$src/vendor/github.com/modern-go/reflect2"
-    rm -f "$src/vendor/github.com/modern-go/reflect2/go.mod"
-    # The GOPATH layout of the package's debian/rules: the tree is k8s.io/kubernetes.
-    mkdir -p "$src/.go/src/k8s.io"
-    ln -sfn ../../.. "$src/.go/src/k8s.io/kubernetes"
-    say "  compiling (log: $build/make.log)"
-    if ! (cd "$src" && env GOPATH="$src/.go" GOCACHE="$build/gocache" PATH="/usr/lib/go/bin:$PATH" \
-        CGO_ENABLED=0 HOME="$build" \
-        make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$build/make.log" 2>&1); then
-        tail -30 "$build/make.log" >&2
-        die "the kubernetes build failed (see above)"
-    fi
-    mkdir -p "$K8S_DIR/bin.new"
-    cp "$src/_output/bin/kube-apiserver" "$src/_output/bin/kube-controller-manager" "$K8S_DIR/bin.new/"
-    rm -rf "$K8S_DIR/bin" && mv "$K8S_DIR/bin.new" "$K8S_DIR/bin"
-    printf 'built %s from Debian source package %s, recipe %s (reflect2 1.0.2)\n' "$(date -u +%FT%TZ)" \
-        "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)" "$K8S_RECIPE" >"$K8S_DIR/BUILD-INFO"
-    rm -rf "$build"
-    trap - EXIT
 }
 
 ensure_sops() {
@@ -171,14 +123,8 @@ main() {
     ensure_sops
     ensure_browser_test_packages
     check_kubectl
-    if k8s_cached; then
-        say "Control plane binaries cached: $K8S_DIR/bin ($(cat "$K8S_DIR/BUILD-INFO" 2>/dev/null || echo 'v'$K8S_VERSION))"
-    else
-        ensure_deb_src
-        local started=$SECONDS
-        build_k8s
-        say "Built and cached in $K8S_DIR/bin ($((SECONDS - started))s)"
-    fi
+    provision_k8s_current
+    provision_k8s_oldest
 }
 
 main "$@"

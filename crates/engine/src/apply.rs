@@ -154,7 +154,8 @@ impl Engine {
                 {
                     let crds: Vec<ObjectRef> = group.iter().map(|t| t.object.clone()).collect();
                     self.wait_healthy(&crds, options.wave_timeout).await?;
-                    self.refresh_discovery().await?;
+                    let manifests: Vec<_> = group.iter().map(|t| &t.manifest).collect();
+                    self.discover_crds(&manifests, options.wave_timeout).await?;
                 }
             }
             if index + 1 < wave_count {

@@ -1,19 +1,17 @@
 //! The catalog of kinds the cluster serves, from discovery, plus the kinds that CRDs in the
 //! set being applied will add.
 //!
-//! Discovery is slow (one request per group version), so it is done once and refreshed only
-//! when CRDs change. Kubernetes 1.20 has no aggregated discovery, and `Discovery::run` walks
-//! the groups one by one; plumb asks for every group version at once instead — the CLI pays
-//! for discovery on every run.
+//! Discovery costs requests (two on a current server, one per group version on an old one:
+//! see [`crate::discovery`]), so it is done once and refreshed only when CRDs change.
 
 use std::collections::HashMap;
 
 use kube::Client;
-use kube::core::GroupVersion;
-use kube::discovery::{ApiResource, Scope};
+use kube::discovery::ApiResource;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::discovery;
+use crate::error::Result;
 
 /// Where and how a kind is served.
 #[derive(Clone, Debug)]
@@ -30,6 +28,10 @@ pub(crate) struct KindInfo {
 pub struct DiscoverySnapshot {
     /// The served kinds.
     pub kinds: Vec<(ApiResource, bool)>,
+    /// The API server's minor version (37 for 1.37.2); `None` when unknown, as in a
+    /// snapshot kept by an earlier plumb.
+    #[serde(default)]
+    pub server_minor: Option<u32>,
 }
 
 impl Catalog {
@@ -51,7 +53,10 @@ impl Catalog {
                 (key, info)
             })
             .collect();
-        Catalog { kinds }
+        Catalog {
+            kinds,
+            server_minor: snapshot.server_minor,
+        }
     }
 
     pub(crate) fn snapshot(&self) -> DiscoverySnapshot {
@@ -64,7 +69,10 @@ impl Catalog {
         kinds.sort_by(|a, b| {
             (&a.0.group, &a.0.version, &a.0.kind).cmp(&(&b.0.group, &b.0.version, &b.0.kind))
         });
-        DiscoverySnapshot { kinds }
+        DiscoverySnapshot {
+            kinds,
+            server_minor: self.server_minor,
+        }
     }
 }
 
@@ -72,57 +80,37 @@ impl Catalog {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Catalog {
     kinds: HashMap<(String, String, String), KindInfo>,
+    /// The API server's minor version, for behaviours that differ between releases
+    /// ([`crate::quirks`]); `None` when unknown.
+    pub(crate) server_minor: Option<u32>,
 }
 
 impl Catalog {
     pub(crate) async fn discover(client: &Client) -> Result<Self> {
-        let (core, groups) =
-            futures::try_join!(client.list_core_api_versions(), client.list_api_groups())
-                .map_err(Error::Discovery)?;
-        let mut versions: Vec<GroupVersion> = core
-            .versions
-            .iter()
-            .map(|version| GroupVersion::gv("", version))
+        let (kinds, server_minor) = futures::try_join!(
+            discovery::served_kinds(client),
+            discovery::server_minor(client)
+        )?;
+        let kinds = kinds
+            .into_iter()
+            .map(|(resource, namespaced)| {
+                let key = (
+                    resource.group.clone(),
+                    resource.version.clone(),
+                    resource.kind.clone(),
+                );
+                let info = KindInfo {
+                    resource,
+                    namespaced,
+                    served: true,
+                };
+                (key, info)
+            })
             .collect();
-        for group in &groups.groups {
-            versions.extend(
-                group
-                    .versions
-                    .iter()
-                    .map(|v| GroupVersion::gv(&group.name, &v.version)),
-            );
-        }
-        // A group version that does not answer (an aggregated API whose backend is down)
-        // is left out: its kinds then read as not served, and only objects of those kinds
-        // fail, by name — not every sync of every app.
-        let found = futures::future::join_all(
-            versions
-                .iter()
-                .map(|gv| kube::discovery::pinned_group(client, gv)),
-        )
-        .await;
-        let mut kinds = HashMap::new();
-        for group in found.iter().flatten() {
-            for version in group.versions() {
-                for (resource, capabilities) in group.versioned_resources(version) {
-                    let key = (
-                        resource.group.clone(),
-                        resource.version.clone(),
-                        resource.kind.clone(),
-                    );
-                    let namespaced = capabilities.scope == Scope::Namespaced;
-                    kinds.insert(
-                        key,
-                        KindInfo {
-                            resource,
-                            namespaced,
-                            served: true,
-                        },
-                    );
-                }
-            }
-        }
-        Ok(Catalog { kinds })
+        Ok(Catalog {
+            kinds,
+            server_minor,
+        })
     }
 
     pub(crate) fn get(&self, group: &str, version: &str, kind: &str) -> Option<&KindInfo> {
@@ -132,33 +120,53 @@ impl Catalog {
 
     /// Adds the kinds a CustomResourceDefinition manifest defines, unless already served.
     pub(crate) fn add_crd(&mut self, crd: &Map<String, Value>) {
-        let spec = crd.get("spec");
-        let text =
-            |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
-        let group = text(spec.and_then(|s| s.get("group")));
-        let names = spec.and_then(|s| s.get("names"));
-        let kind = text(names.and_then(|n| n.get("kind")));
-        let plural = text(names.and_then(|n| n.get("plural")));
-        let namespaced = text(spec.and_then(|s| s.get("scope"))) != "Cluster";
-        let versions = spec
-            .and_then(|s| s.get("versions"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.get("name").and_then(Value::as_str));
-        for version in versions {
-            let key = (group.clone(), version.to_owned(), kind.clone());
-            self.kinds.entry(key).or_insert_with(|| KindInfo {
-                resource: ApiResource {
-                    group: group.clone(),
-                    version: version.to_owned(),
-                    api_version: format!("{group}/{version}"),
-                    kind: kind.clone(),
-                    plural: plural.clone(),
-                },
+        for (resource, namespaced) in crd_kinds(crd) {
+            let key = (
+                resource.group.clone(),
+                resource.version.clone(),
+                resource.kind.clone(),
+            );
+            self.kinds.entry(key).or_insert(KindInfo {
+                resource,
                 namespaced,
                 served: false,
             });
         }
     }
+
+    /// Whether every kind the CustomResourceDefinition manifest defines is served.
+    pub(crate) fn serves_crd(&self, crd: &Map<String, Value>) -> bool {
+        crd_kinds(crd).iter().all(|(resource, _)| {
+            self.get(&resource.group, &resource.version, &resource.kind)
+                .is_some_and(|kind| kind.served)
+        })
+    }
+}
+
+/// The kinds (one per version) a CustomResourceDefinition manifest defines.
+fn crd_kinds(crd: &Map<String, Value>) -> Vec<(ApiResource, bool)> {
+    let spec = crd.get("spec");
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let group = text(spec.and_then(|s| s.get("group")));
+    let names = spec.and_then(|s| s.get("names"));
+    let kind = text(names.and_then(|n| n.get("kind")));
+    let plural = text(names.and_then(|n| n.get("plural")));
+    let namespaced = text(spec.and_then(|s| s.get("scope"))) != "Cluster";
+    spec.and_then(|s| s.get("versions"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(Value::as_bool) != Some(false))
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .map(|version| {
+            let resource = ApiResource {
+                group: group.clone(),
+                version: version.to_owned(),
+                api_version: format!("{group}/{version}"),
+                kind: kind.clone(),
+                plural: plural.clone(),
+            };
+            (resource, namespaced)
+        })
+        .collect()
 }

@@ -4,15 +4,20 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use kube::Client;
 use kube::discovery::ApiResource;
+use serde_json::{Map, Value};
 use tokio::sync::RwLock;
 
 use crate::cache::{CacheSnapshot, SyncCache};
 use crate::catalog::{Catalog, DiscoverySnapshot};
 use crate::error::Result;
 use crate::object_ref::ObjectRef;
+
+/// The longest a sync waits for discovery to list the kinds of CRDs it has just applied.
+const CRD_DISCOVERY_LIMIT: Duration = Duration::from_secs(30);
 
 /// Plans and applies desired sets against one cluster.
 pub struct Engine {
@@ -93,6 +98,27 @@ impl Engine {
         *self.catalog.write().await = Arc::new(fresh);
         self.from_snapshot.store(false, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Discovers again until every kind the CRD manifests define is served, for at most
+    /// `timeout` (and never more than [`CRD_DISCOVERY_LIMIT`]). An Established CRD can be
+    /// missing from discovery for a moment: servers with aggregated discovery rebuild its
+    /// document asynchronously. After the limit the catalog is left as found, and an object
+    /// of a kind still missing fails by name.
+    pub(crate) async fn discover_crds(
+        &self,
+        crds: &[&Map<String, Value>],
+        timeout: Duration,
+    ) -> Result<()> {
+        let deadline = Instant::now() + timeout.min(CRD_DISCOVERY_LIMIT);
+        loop {
+            self.refresh_discovery().await?;
+            let catalog = self.catalog().await;
+            if crds.iter().all(|crd| catalog.serves_crd(crd)) || Instant::now() >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Where `object`'s kind is served, for watching it; `None` when it is not served.

@@ -29,6 +29,16 @@ pub enum Error {
     /// Discovery of the served API failed.
     #[error("cannot discover the cluster's API: {0}")]
     Discovery(#[source] kube::Error),
+    /// A discovery root (`/api`, `/apis`) answered with something that is not discovery.
+    #[error(
+        "cannot discover the cluster's API: {path} answered {detail}; is this a Kubernetes API server?"
+    )]
+    DiscoveryDocument {
+        /// The root asked.
+        path: String,
+        /// What was wrong with the answer.
+        detail: String,
+    },
     /// The API server rejected an object (found by the dry-run, before anything is written).
     #[error("{object} is invalid: {message}")]
     Invalid {

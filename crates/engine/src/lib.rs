@@ -19,6 +19,7 @@ mod cache;
 mod catalog;
 pub mod client;
 mod diff;
+mod discovery;
 mod engine;
 mod error;
 pub mod health;

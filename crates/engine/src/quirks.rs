@@ -4,9 +4,19 @@
 
 use serde_json::{Map, Value};
 
-/// Applies every workaround that concerns `group`/`kind` to a manifest about to be applied.
-pub(crate) fn apply(group: &str, kind: &str, manifest: &mut Map<String, Value>) {
-    default_port_protocols(group, kind, manifest);
+/// Applies every workaround that concerns `group`/`kind` on a server of minor version
+/// `server_minor` (`None`: unknown, so every workaround applies) to a manifest about to be
+/// applied.
+pub(crate) fn apply(
+    server_minor: Option<u32>,
+    group: &str,
+    kind: &str,
+    manifest: &mut Map<String, Value>,
+) {
+    let before = |fixed_in: u32| server_minor.is_none_or(|minor| minor < fixed_in);
+    if before(21) {
+        default_port_protocols(group, kind, manifest);
+    }
 }
 
 /// Kubernetes < 1.21 refuses a server-side apply whose Service ports or container ports
@@ -64,8 +74,20 @@ mod tests {
         let Value::Object(mut map) = manifest else {
             panic!()
         };
-        apply(group, kind, &mut map);
+        apply(Some(20), group, kind, &mut map);
         Value::Object(map)
+    }
+
+    #[test]
+    fn servers_that_default_key_fields_get_the_manifest_as_written() {
+        let service = json!({"spec": {"ports": [{"port": 80}]}});
+        for server_minor in [Some(21), Some(37)] {
+            let Value::Object(mut map) = service.clone() else {
+                panic!()
+            };
+            apply(server_minor, "", "Service", &mut map);
+            assert_eq!(Value::Object(map), service);
+        }
     }
 
     #[test]

@@ -142,7 +142,7 @@ fn resolve_one(
         &id.name,
     );
     tracking::mark(&mut manifest, app, &tracking_id);
-    quirks::apply(&id.group, &id.kind, &mut manifest);
+    quirks::apply(catalog.server_minor, &id.group, &id.kind, &mut manifest);
     Ok(Target {
         key: desired_key(&manifest, rules),
         object: ObjectRef {

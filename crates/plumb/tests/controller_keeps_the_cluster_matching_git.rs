@@ -186,6 +186,58 @@ async fn without_self_heal_drift_is_reported_with_the_field_and_the_manager() {
     world.until_config_map("alpha", Some("1")).await;
 }
 
+/// `kubectl scale` writes through the `/scale` subresource. Kubernetes 1.22 and later
+/// record that write in managedFields, so the drift names its manager; 1.20 records none,
+/// and plumb then names nobody rather than blame the controller that wrote status last.
+#[tokio::test]
+async fn drift_made_through_the_scale_subresource_is_attributed_to_its_manager() {
+    let deployment = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:1.27"}]}
+"#;
+    let mut world = World::new("scale", &[("app/web.yaml", deployment)]).await;
+    world.start_controller(&[]);
+    world
+        .create_app(
+            "web",
+            "app",
+            json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": false}}}),
+        )
+        .await;
+    world
+        .until_app("web", "synced", |a| {
+            a.status.as_ref().is_some_and(|s| s.sync.status == "Synced")
+        })
+        .await;
+
+    let scale = world.kubectl(&["scale", "deployment", "web", "--replicas=3"]);
+    assert!(scale.status.success(), "{}", text(&scale));
+    let app = world
+        .until_app("web", "the scale reported as drift", |a| {
+            a.status.as_ref().is_some_and(|s| {
+                s.resources
+                    .iter()
+                    .any(|r| r.name == "web" && r.drift.is_some())
+            })
+        })
+        .await;
+    let status = app.status.unwrap();
+    let web = status.resources.iter().find(|r| r.name == "web").unwrap();
+    let drift = web.drift.as_ref().unwrap();
+    assert_eq!(drift.fields, ["/spec/replicas"]);
+    if world.cluster.release.minor() >= 22 {
+        assert_eq!(drift.changed_by, ["kubectl"], "{drift:?}");
+    } else {
+        assert!(drift.changed_by.is_empty(), "{drift:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_broken_commit_changes_nothing_and_the_condition_says_why() {
     let mut world = World::new("broken", &[("app/a.yaml", &config_map("alpha", "1"))]).await;

@@ -17,7 +17,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use serde::{Deserialize, Serialize};
 
-use crate::{ControlPlane, Error};
+use crate::{ControlPlane, Error, Release};
 
 /// The environment variable naming a JSON [`Cluster`] description of a running control
 /// plane, set by the test command so every test binary shares one control plane.
@@ -35,6 +35,8 @@ pub const TEST_NAMESPACE_LABEL: &str = "plumb.dev/test";
 /// A running Kubernetes API server and the identities that may talk to it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Cluster {
+    /// The Kubernetes release it runs.
+    pub release: Release,
     /// `https://127.0.0.1:PORT`.
     pub server: String,
     /// PEM file of the CA that signed the API server's serving certificate.
@@ -46,8 +48,14 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub(crate) fn new(server: String, ca_file: PathBuf, kubeconfig: PathBuf) -> Self {
+    pub(crate) fn new(
+        release: Release,
+        server: String,
+        ca_file: PathBuf,
+        kubeconfig: PathBuf,
+    ) -> Self {
         Cluster {
+            release,
             server,
             ca_file,
             kubeconfig,
@@ -231,6 +239,7 @@ mod tests {
     fn a_description_survives_a_round_trip_through_json() {
         let dir = tempfile::tempdir().unwrap();
         let cluster = Cluster::new(
+            Release::Current,
             "https://127.0.0.1:1".into(),
             "/ca.crt".into(),
             "/kubeconfig".into(),

@@ -1,5 +1,6 @@
 //! A real Kubernetes control plane on loopback: etcd, kube-apiserver and
-//! kube-controller-manager v1.20.2, each a supervised child process.
+//! kube-controller-manager of one [`Release`] (1.37.2 by default, or 1.20.2, the oldest
+//! plumb supports), each a supervised child process.
 //!
 //! What is real: storage (etcd), admission, RBAC authorization, server-side apply and
 //! managedFields, watches, and the controllers of kube-controller-manager (Deployments make
@@ -8,7 +9,8 @@
 //! Ready Pod sets its status through the API, as a kubelet would.
 //!
 //! Readiness is observed, never slept for: `/readyz` of the API server, then the `default`
-//! ServiceAccount, which only kube-controller-manager creates.
+//! ServiceAccount, which only kube-controller-manager creates (with its token Secret, on
+//! releases that still make one).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,9 +20,9 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::{Api, Client};
 
-use crate::locations::{find_binary, free_port, kubernetes_bin_dir, scratch_dir, scratch_root};
+use crate::locations::{find_binary, free_port, scratch_dir, scratch_root};
 use crate::process::Supervised;
-use crate::{ADMIN, Cluster, Error, UNPRIVILEGED};
+use crate::{ADMIN, Cluster, Error, Release, UNPRIVILEGED};
 
 /// How long each stage of start-up may take before it is reported as failed.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(90);
@@ -43,13 +45,20 @@ pub struct ControlPlane {
 }
 
 impl ControlPlane {
-    /// Starts etcd, kube-apiserver and kube-controller-manager on free loopback ports and
-    /// waits until the API server is ready and the controllers are running.
+    /// Starts the release `PLUMB_K8S_VERSION` names (the current one when unset): see
+    /// [`ControlPlane::start_release`].
+    pub async fn start() -> Result<Self, Error> {
+        Self::start_release(Release::from_env()?).await
+    }
+
+    /// Starts etcd, kube-apiserver and kube-controller-manager of `release` on free
+    /// loopback ports and waits until the API server is ready and the controllers are
+    /// running.
     ///
     /// Needs the binaries from `scripts/provision.sh`; an error says what is missing.
-    pub async fn start() -> Result<Self, Error> {
+    pub async fn start_release(release: Release) -> Result<Self, Error> {
         let began = Instant::now();
-        let binaries = Binaries::find()?;
+        let binaries = Binaries::find(release)?;
         sweep_abandoned_dirs();
         let dir = scratch_dir(DIR_PREFIX)?;
         let root = dir.path();
@@ -58,11 +67,12 @@ impl ControlPlane {
 
         let credentials = Credentials::create(root)?;
         let etcd = start_etcd(&binaries.etcd, root)?;
-        let (mut apiserver, server) = start_apiserver(&binaries, root, &etcd, &credentials)?;
+        let (mut apiserver, server) =
+            start_apiserver(&binaries, release, root, &etcd, &credentials)?;
 
         let ca_file = wait_for_file(&root.join("pki/apiserver.crt"), &mut apiserver).await?;
         let kubeconfig = root.join("kubeconfig");
-        let cluster = Cluster::new(server, ca_file, kubeconfig.clone())
+        let cluster = Cluster::new(release, server, ca_file, kubeconfig.clone())
             .with_token(ADMIN, credentials.admin_token.clone())
             .with_token(UNPRIVILEGED, credentials.unprivileged_token.clone());
         std::fs::write(&kubeconfig, cluster.kubeconfig_text())
@@ -70,8 +80,9 @@ impl ControlPlane {
         let client = cluster.client().await?;
         wait_for_readyz(&client, &mut apiserver).await?;
 
-        let mut controller_manager = start_controller_manager(&binaries, root, &credentials)?;
-        wait_for_controllers(&client, &mut controller_manager).await?;
+        let mut controller_manager =
+            start_controller_manager(&binaries, release, root, &credentials)?;
+        wait_for_controllers(&client, release, &mut controller_manager).await?;
 
         Ok(ControlPlane {
             cluster,
@@ -122,13 +133,15 @@ struct Binaries {
 }
 
 impl Binaries {
-    fn find() -> Result<Self, Error> {
-        let k8s = kubernetes_bin_dir();
+    fn find(release: Release) -> Result<Self, Error> {
+        let k8s = release.bin_dir();
         Ok(Binaries {
-            // Debian's etcd-server puts etcd on PATH; honour an override for other machines.
+            // A release built from Go modules has its own etcd beside the API server; for
+            // the oldest, Debian's etcd-server puts etcd 3.4 on PATH. An override for other
+            // machines wins.
             etcd: match std::env::var_os("PLUMB_ETCD") {
                 Some(path) => path.into(),
-                None => find_binary("etcd", None)?,
+                None => find_binary("etcd", Some(&k8s)).or_else(|_| find_binary("etcd", None))?,
             },
             apiserver: find_binary("kube-apiserver", Some(&k8s))?,
             controller_manager: find_binary("kube-controller-manager", Some(&k8s))?,
@@ -206,6 +219,7 @@ fn start_etcd(binary: &Path, root: &Path) -> Result<Etcd, Error> {
 
 fn start_apiserver(
     binaries: &Binaries,
+    release: Release,
     root: &Path,
     etcd: &Etcd,
     credentials: &Credentials,
@@ -217,8 +231,11 @@ fn start_apiserver(
         .arg(format!("--etcd-servers={}", etcd.client_url))
         .arg("--bind-address=127.0.0.1")
         .arg("--advertise-address=127.0.0.1")
+        // The `kubernetes` Service's endpoints would name 127.0.0.1, which current releases
+        // refuse ("may not be in the loopback range"); nothing here reaches the API server
+        // through that Service.
+        .arg("--endpoint-reconciler-type=none")
         .arg(format!("--secure-port={port}"))
-        .arg("--insecure-port=0")
         .arg(format!("--cert-dir={}", root.join("pki").display()))
         .arg(format!(
             "--token-auth-file={}",
@@ -231,12 +248,16 @@ fn start_apiserver(
         .arg("--service-cluster-ip-range=10.96.0.0/16")
         .arg("--allow-privileged=true")
         .arg("--v=0");
+    if release.has_insecure_ports() {
+        command.arg("--insecure-port=0");
+    }
     let process = Supervised::spawn("kube-apiserver", command, &root.join("kube-apiserver.log"))?;
     Ok((process, format!("https://127.0.0.1:{port}")))
 }
 
 fn start_controller_manager(
     binaries: &Binaries,
+    release: Release,
     root: &Path,
     credentials: &Credentials,
 ) -> Result<Supervised, Error> {
@@ -248,7 +269,6 @@ fn start_controller_manager(
         ))
         .arg("--leader-elect=false")
         // No HTTP serving at all: nothing here scrapes it, and it would need its own certs.
-        .arg("--port=0")
         .arg("--secure-port=0")
         .arg(format!(
             "--service-account-private-key-file={}",
@@ -265,6 +285,9 @@ fn start_controller_manager(
         .arg("--kube-api-qps=200")
         .arg("--kube-api-burst=400")
         .arg("--v=0");
+    if release.has_insecure_ports() {
+        command.arg("--port=0");
+    }
     Supervised::spawn(
         "kube-controller-manager",
         command,
@@ -313,16 +336,24 @@ async fn wait_for_readyz(client: &Client, apiserver: &mut Supervised) -> Result<
     })
 }
 
-/// The `default` ServiceAccount and its token are made by kube-controller-manager's
-/// serviceaccount and token controllers; Pods cannot be admitted before they exist.
-async fn wait_for_controllers(client: &Client, manager: &mut Supervised) -> Result<(), Error> {
+/// The `default` ServiceAccount (and, before 1.24, its token Secret) are made by
+/// kube-controller-manager's serviceaccount and token controllers; Pods cannot be admitted
+/// before they exist.
+async fn wait_for_controllers(
+    client: &Client,
+    release: Release,
+    manager: &mut Supervised,
+) -> Result<(), Error> {
     let accounts = Api::<ServiceAccount>::namespaced(client.clone(), "default");
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     let mut last_error = String::from("no default ServiceAccount yet");
     while Instant::now() < deadline {
         manager.check_running()?;
         match accounts.get_opt("default").await {
-            Ok(Some(account)) if account.secrets.as_ref().is_some_and(|s| !s.is_empty()) => {
+            Ok(Some(account))
+                if !release.makes_token_secrets()
+                    || account.secrets.as_ref().is_some_and(|s| !s.is_empty()) =>
+            {
                 return Ok(());
             }
             Ok(_) => {}
@@ -331,7 +362,7 @@ async fn wait_for_controllers(client: &Client, manager: &mut Supervised) -> Resu
         tokio::time::sleep(POLL).await;
     }
     Err(Error::NotReady {
-        what: "kube-controller-manager (default ServiceAccount with a token)".into(),
+        what: "kube-controller-manager (the default ServiceAccount)".into(),
         timeout: STARTUP_TIMEOUT,
         last_error,
         log_tail: manager.log_tail(),

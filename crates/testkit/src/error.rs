@@ -16,6 +16,14 @@ pub enum Error {
         /// Where it was looked for.
         path: PathBuf,
     },
+    /// `PLUMB_K8S_VERSION` names no release the test control plane can run.
+    #[error(
+        "PLUMB_K8S_VERSION={given:?} names no release the test control plane runs: use `current` (1.37.2) or `oldest` (1.20.2)"
+    )]
+    UnknownRelease {
+        /// What was given.
+        given: String,
+    },
     /// A child process could not be started.
     #[error("cannot start {program}: {source}")]
     Spawn {

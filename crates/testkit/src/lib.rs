@@ -21,6 +21,7 @@ pub mod git;
 pub mod kubelet;
 pub mod locations;
 pub mod process;
+pub mod release;
 pub mod wait;
 
 pub use age::AgeKey;
@@ -28,4 +29,5 @@ pub use cluster::{ADMIN, Cluster, SHARED_CLUSTER_ENV, UNPRIVILEGED};
 pub use control_plane::ControlPlane;
 pub use error::Error;
 pub use git::{Author, GitServer, Repo, SshServer, WorkTree};
+pub use release::Release;
 pub use wait::eventually;

@@ -1,28 +1,12 @@
 //! Where testkit finds its binaries and puts its scratch directories.
 //!
 //! The control-plane binaries are built once by `scripts/provision.sh` into a cache outside
-//! the repository; every later run finds them here. Scratch directories of one run live
+//! the repository; every later run finds them there ([`crate::Release::bin_dir`]). Scratch directories of one run live
 //! under one root (settable, so a test script can check that nothing of the run remains).
 
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-
-/// The Kubernetes version the test control plane runs.
-pub const KUBERNETES_VERSION: &str = "1.20.2";
-
-/// Directory holding `kube-apiserver` and `kube-controller-manager`.
-///
-/// `PLUMB_K8S_BIN_DIR` overrides; otherwise the provisioning script's cache:
-/// `${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-1.20.2/bin`.
-pub fn kubernetes_bin_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PLUMB_K8S_BIN_DIR") {
-        return dir.into();
-    }
-    cache_dir()
-        .join(format!("k8s-{KUBERNETES_VERSION}"))
-        .join("bin")
-}
 
 /// plumb's cache directory, shared with `scripts/provision.sh`.
 pub fn cache_dir() -> PathBuf {

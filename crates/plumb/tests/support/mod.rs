@@ -255,8 +255,9 @@ impl World {
             .unwrap()
     }
 
-    /// A ServiceAccount bound to `verbs` on Applications in the world's namespace; its token,
-    /// from the Secret kube-controller-manager (1.20) writes for it.
+    /// A ServiceAccount bound to `verbs` on Applications in the world's namespace, and a
+    /// token for it from the TokenRequest API (`kubectl create token`), which every
+    /// supported release serves — 1.24 and later make no token Secrets by themselves.
     pub async fn token_for(&self, name: &str, verbs: &str) -> String {
         let account = format!("--serviceaccount={}:{name}", self.namespace);
         for args in [
@@ -279,21 +280,9 @@ impl World {
             let out = self.kubectl(&args);
             assert!(out.status.success(), "{}", text(&out));
         }
-        let encoded =
-            plumb_testkit::eventually("a token for the ServiceAccount", PATIENCE, || async {
-                let out = self.kubectl(&[
-                    "get", "secrets", "-o",
-                    &format!("jsonpath={{range .items[?(@.metadata.annotations.kubernetes\\.io/service-account\\.name==\"{name}\")]}}{{.data.token}}{{end}}"),
-                ]);
-                let encoded = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-                (!encoded.is_empty()).then_some(encoded)
-            })
-            .await;
-        let out = std::process::Command::new("sh")
-            .args(["-c", "printf %s \"$0\" | base64 -d", &encoded])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()
+        let out = self.kubectl(&["create", "token", name, "--duration=1h"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
     /// Runs the plumb CLI in this world's namespace.

@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use plumb_testkit::{Cluster, ControlPlane};
+use plumb_testkit::{Cluster, ControlPlane, Release};
 use tokio::signal::unix::{SignalKind, signal};
 
 const USAGE: &str =
@@ -80,12 +80,13 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), plumb_testkit::Error> {
     let mut terminate = signal(SignalKind::terminate()).map_err(io_error("handle SIGTERM"))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("handle SIGINT"))?;
+    let release = Release::from_env()?;
     eprintln!(
-        "plumb-testkit: starting etcd, kube-apiserver and kube-controller-manager v{}",
-        plumb_testkit::locations::KUBERNETES_VERSION
+        "plumb-testkit: starting etcd, kube-apiserver and kube-controller-manager v{} ({release} release)",
+        release.version()
     );
     let control_plane = tokio::select! {
-        started = ControlPlane::start() => started?,
+        started = ControlPlane::start_release(release) => started?,
         _ = terminate.recv() => return Ok(()),
         _ = interrupt.recv() => return Ok(()),
     };
