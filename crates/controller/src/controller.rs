@@ -27,7 +27,7 @@ use crate::leader::LeaderElection;
 use crate::metrics;
 use crate::queue::{Queue, Reasons};
 use crate::reconcile::reconcile;
-use crate::watches::LiveObjects;
+use crate::watches::{LiveObjects, watch_config};
 
 /// How the controller runs.
 #[derive(Clone, Debug)]
@@ -61,12 +61,20 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     if let Some(election) = &election {
         election.acquire().await?;
     }
-    let engine = Arc::new(Engine::new(client.clone()).await?);
+    let (engine, watch_list) = futures::join!(
+        Engine::new(client.clone()),
+        plumb_engine::offers_watch_list(&client)
+    );
+    let engine = Arc::new(engine?);
+    tracing::info!(
+        watch_list,
+        "watches stream their initial state: {watch_list}"
+    );
     let mut source_config = SourceConfig::new(&settings.cache_dir);
     source_config.allow_local = settings.allow_local_repositories;
     let source = Arc::new(Source::new(source_config)?);
     let queue = Arc::new(Queue::default());
-    let live = LiveObjects::new(client.clone(), Arc::clone(&queue));
+    let live = LiveObjects::new(client.clone(), Arc::clone(&queue), watch_list);
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
@@ -88,7 +96,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         None => Api::all(client.clone()),
     };
     let outcome = tokio::select! {
-        () = watch_applications(&ctx, api) => Ok(()),
+        () = watch_applications(&ctx, api, watch_list) => Ok(()),
         err = async {
             match &election {
                 Some(election) => election.hold().await,
@@ -110,9 +118,9 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
 type Fingerprint = (Option<i64>, Option<String>, Option<String>, bool);
 
 /// Feeds the queue from the Application watch: new apps, spec changes, reconcile requests.
-async fn watch_applications(ctx: &Context, api: Api<Application>) {
+async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bool) {
     let mut seen: HashMap<AppKey, Fingerprint> = HashMap::new();
-    let mut events = watcher::watcher(api, watcher::Config::default())
+    let mut events = watcher::watcher(api, watch_config(watch_list))
         .default_backoff()
         .boxed();
     while let Some(event) = events.next().await {

@@ -58,14 +58,29 @@ pub(crate) struct LiveObjects {
     watched: Mutex<HashMap<(String, String), JoinHandle<()>>>,
     /// Kinds whose first full list has arrived.
     listed: RwLock<HashSet<(String, String)>>,
+    /// How each watch starts: see [`watch_config`].
+    watch_list: bool,
+}
+
+/// A watch's configuration: streaming its initial state where the server offers it
+/// ([`plumb_engine::offers_watch_list`]), so no kind's full list is ever held in memory at
+/// once; list-then-watch otherwise.
+pub(crate) fn watch_config(watch_list: bool) -> watcher::Config {
+    let config = watcher::Config::default();
+    if watch_list {
+        config.streaming_lists()
+    } else {
+        config
+    }
 }
 
 impl LiveObjects {
     /// Watches nothing yet; [`LiveObjects::watch`] adds kinds.
-    pub(crate) fn new(client: kube::Client, queue: Arc<Queue>) -> Arc<Self> {
+    pub(crate) fn new(client: kube::Client, queue: Arc<Queue>, watch_list: bool) -> Arc<Self> {
         Arc::new(LiveObjects {
             client,
             queue,
+            watch_list,
             apps: RwLock::default(),
             objects: RwLock::default(),
             watched: Mutex::default(),
@@ -118,7 +133,7 @@ impl LiveObjects {
 
     async fn run(&self, resource: ApiResource) {
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
-        let config = watcher::Config::default().labels(APP_LABEL);
+        let config = watch_config(self.watch_list).labels(APP_LABEL);
         let mut events = watcher::watcher(api, config).default_backoff().boxed();
         let kind = (resource.group.clone(), resource.kind.clone());
         while let Some(event) = events.next().await {

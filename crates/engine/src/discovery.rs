@@ -1,5 +1,6 @@
-//! Reading which kinds the API server serves: in two requests where the server offers
-//! aggregated discovery (Kubernetes 1.26 beta, 1.30 GA), else one request per group version.
+//! Reading what the API server offers: which kinds it serves — in two requests where it
+//! offers aggregated discovery (Kubernetes 1.26 beta, 1.30 GA), else one request per group
+//! version — its version, and whether its watches can stream their initial state.
 //!
 //! Both roots (`/api`, `/apis`) are asked with an `Accept` header that prefers the
 //! aggregated document and falls back to the plain one, so an old server costs no extra
@@ -7,7 +8,12 @@
 //! `Discovery::run_aggregated` cannot serve here: against 1.20 it parses the plain answer
 //! as an empty aggregated list and finds nothing.
 
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
+use kube::api::{Api, WatchEvent, WatchParams};
 use kube::core::GroupVersion;
 use kube::core::discovery::v2::{ACCEPT_AGGREGATED_DISCOVERY_V2, APIGroupDiscoveryList};
 use kube::discovery::{ApiResource, Scope};
@@ -59,6 +65,47 @@ pub(crate) async fn served_kinds(client: &Client) -> Result<Vec<ServedKind>> {
         }
     }
     Ok(kinds)
+}
+
+/// The annotation of the bookmark that ends a watch's initial events (watch-list).
+const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
+/// Whether the API server streams a watch's initial state (watch-list, KEP-3157, on by
+/// default in current releases): a watch then replaces the list-then-watch that holds a
+/// whole kind's list in memory at once. Asked, not inferred from the version, because
+/// the feature can be switched off: a probe watch of the `default` Namespace must end its
+/// initial events with the marking bookmark. Old servers ignore the request (no bookmark
+/// comes before the probe's one-second timeout) or refuse it; either answers no.
+pub async fn offers_watch_list(client: &Client) -> bool {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let params = WatchParams::streaming_lists()
+        .fields("metadata.name=default")
+        .timeout(1);
+    let probe = async {
+        let Ok(events) = namespaces.watch(&params, "").await else {
+            return false;
+        };
+        let mut events = std::pin::pin!(events);
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(WatchEvent::Bookmark(bookmark)) => {
+                    if bookmark
+                        .metadata
+                        .annotations
+                        .contains_key(INITIAL_EVENTS_END)
+                    {
+                        return true;
+                    }
+                }
+                Ok(WatchEvent::Error(_)) | Err(_) => return false,
+                Ok(_) => {}
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(5), probe)
+        .await
+        .unwrap_or(false)
 }
 
 /// The API server's minor version (37 for 1.37.2, also from a distribution's `37+`);

@@ -43,6 +43,7 @@ pub use cache::live_hash as live_fingerprint;
 pub use cache::{CacheEntry, CacheSnapshot};
 pub use catalog::DiscoverySnapshot;
 pub use diff::Diff;
+pub use discovery::offers_watch_list;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use ignore::IgnoreRule;
