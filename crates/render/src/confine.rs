@@ -34,15 +34,6 @@ impl RepoFile {
     pub(crate) fn is_dir(&self) -> bool {
         self.absolute.is_dir()
     }
-
-    /// The file `name` in this directory, if it is a regular file.
-    pub(crate) fn child_file(&self, name: &str) -> Option<RepoFile> {
-        let absolute = self.absolute.join(name);
-        absolute.is_file().then(|| RepoFile {
-            relative: join_display(&self.relative, name),
-            absolute,
-        })
-    }
 }
 
 fn join_display(dir: &str, name: &str) -> String {
@@ -141,6 +132,28 @@ impl Root {
             }
         }
         Ok(())
+    }
+
+    /// The file `name` in `dir` (a directory handed out by this root), if there is a
+    /// regular file by that name. A symlink by that name is followed only inside the root:
+    /// one that leads out is an error, as everywhere else, and its target is never opened.
+    pub(crate) fn child_file(&self, dir: &RepoFile, name: &str) -> Result<Option<RepoFile>> {
+        let joined = dir.absolute.join(name);
+        if std::fs::symlink_metadata(&joined).is_err() {
+            return Ok(None);
+        }
+        let relative = join_display(&dir.relative, name);
+        let canonical = match std::fs::canonicalize(&joined) {
+            Ok(canonical) => canonical,
+            Err(_) => {
+                self.check_dangling_link(&joined, &relative)?;
+                return Ok(None);
+            }
+        };
+        let absolute = self.inside_canonical(canonical, &joined, &relative)?;
+        Ok(absolute
+            .is_file()
+            .then_some(RepoFile { relative, absolute }))
     }
 
     /// Resolves a path relative to the root (`..` allowed while it stays inside) to what

@@ -234,3 +234,61 @@ fn a_billion_laughs_document_is_refused_quickly() {
     // Not a timing assertion: a guard against an expansion that would take minutes or OOM.
     assert!(started.elapsed().as_secs() < 60);
 }
+
+/// A file of the controller's a tenant would aim a kustomization at (its service-account
+/// token, another tenant's snapshot): here a mapping whose keys a kustomization parser
+/// would echo back in an "unknown field" error if it ever read them.
+const CONTROLLER_FILE: &str = "hunter2-token: eyJhbGciOiJSUzI1NiJ9\n";
+
+#[test]
+fn a_symlinked_kustomization_file_pointing_outside_is_refused_unread() {
+    for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+        let sandbox = Sandbox::new();
+        let token = sandbox.dir.path().join("token");
+        std::fs::write(&token, CONTROLLER_FILE).unwrap();
+        sandbox.file("app/cm.yaml", GOOD);
+        sandbox.link(&format!("app/{name}"), &token);
+
+        let err = sandbox.render("app").unwrap_err();
+        assert!(matches!(err, Error::SymlinkEscape { .. }), "{name}: {err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("symlink app/{name} points outside the repository")),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
+fn a_base_whose_kustomization_file_links_outside_is_refused_unread() {
+    let sandbox = Sandbox::new();
+    let token = sandbox.dir.path().join("token");
+    std::fs::write(&token, CONTROLLER_FILE).unwrap();
+    sandbox.file("app/kustomization.yaml", "resources: [../base]\n");
+    sandbox.link("base/kustomization.yaml", &token);
+
+    let err = sandbox.render("app").unwrap_err();
+    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("symlink base/kustomization.yaml points outside"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[test]
+fn a_kustomization_file_linked_inside_the_repository_is_followed() {
+    let sandbox = Sandbox::new();
+    sandbox.file("shared/kustomization.yaml", "resources: [cm.yaml]\n");
+    sandbox.file("app/cm.yaml", GOOD);
+    sandbox.link("app/kustomization.yaml", "../shared/kustomization.yaml");
+
+    let rendered = sandbox.render("app").unwrap();
+    assert_eq!(rendered.objects.len(), 1);
+    assert_eq!(
+        rendered.objects.iter().next().unwrap().origin().path,
+        "app/cm.yaml"
+    );
+}

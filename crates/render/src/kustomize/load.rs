@@ -86,10 +86,10 @@ pub(crate) struct Loader<'c, 'a> {
 impl<'c, 'a> Loader<'c, 'a> {
     /// Opens the kustomization in `dir`; exactly one kustomization file must be there.
     pub(crate) fn open(context: &'c Context<'a>, dir: RepoFile) -> Result<Self> {
-        let found: Vec<RepoFile> = KUSTOMIZATION_FILES
-            .iter()
-            .filter_map(|name| dir.child_file(name))
-            .collect();
+        let mut found = Vec::new();
+        for name in KUSTOMIZATION_FILES {
+            found.extend(context.root.child_file(&dir, name)?);
+        }
         match found.len() {
             0 => Err(Error::KustomizationMissing {
                 path: dir.relative.clone(),
