@@ -85,6 +85,13 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
             "subjects": [{"kind": "ServiceAccount", "name": "plumb-controller", "namespace": namespace}],
         }));
     }
+    // `/metrics` answers only tokens allowed to `get` it, as Kubernetes components do:
+    // bind a Prometheus's ServiceAccount to this role to let it scrape.
+    objects.push(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "plumb-metrics-reader"},
+        "rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}],
+    }));
     objects.push(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "plumb-controller", "namespace": namespace, "labels": {"app.kubernetes.io/name": "plumb"}},
