@@ -1,17 +1,22 @@
 //! A push to GitHub, GitLab, Gitea or Bitbucket reaches plumb's webhook and is applied at
-//! once; a delivery without the right signature is refused and triggers nothing. People and
-//! CI reach the API with Kubernetes tokens and may do exactly what RBAC lets them do to the
-//! Application. Prometheus scrapes `/metrics`.
+//! once; a delivery without the right signature is refused, learns nothing and triggers
+//! nothing. People and CI reach the API with Kubernetes tokens and may do exactly what RBAC
+//! lets them do to the Application — and learn nothing of the ones they may not. Prometheus
+//! scrapes `/metrics` with a token RBAC allows; anonymous callers cannot. Floods of random
+//! tokens, revoked tokens on open event streams, clients that never finish their headers and
+//! oversized bodies are turned away while normal use goes on.
 
 mod support;
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ring::hmac;
 use serde_json::{Value, json};
 use support::http::{Response, free_address, request, until_ready};
-use support::{World, alice, config_map, synced_at, text};
+use support::{PATIENCE, World, alice, config_map, synced_at, text};
 
 const SECRETS: [(&str, &str); 4] = [
     ("github", "gh-s3cret"),
@@ -170,6 +175,11 @@ async fn a_signed_push_from_each_git_host_is_applied_and_a_forged_one_triggers_n
             &body,
         );
         assert_eq!(refused.status, 401, "{provider}: {}", refused.body);
+        says_nothing(&forged.body);
+        assert_eq!(
+            forged.body, refused.body,
+            "{provider}: one answer for every refusal"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
         let after = world.apps().get("web").await.unwrap();
         assert_eq!(
@@ -243,6 +253,48 @@ async fn a_signed_push_from_each_git_host_is_applied_and_a_forged_one_triggers_n
     );
     assert_eq!(ping.status, 202, "{}", ping.body);
     assert!(ping.json()["ignored"].is_string());
+
+    // A provider whose key is gone refuses exactly as a bad signature is refused: the
+    // answer does not tell which providers are configured. (The Secret is read again
+    // within seconds, not per delivery.)
+    let removed = world.kubectl(&[
+        "patch",
+        "secret",
+        "plumb-webhooks",
+        "--type=json",
+        "-p",
+        r#"[{"op": "remove", "path": "/data/bitbucket"}]"#,
+    ]);
+    assert!(removed.status.success(), "{}", text(&removed));
+    let (headers, body) = delivery("bitbucket", &repo_url, "bb-s3cret");
+    let unconfigured = plumb_testkit::eventually(
+        "the removed bitbucket key to be noticed",
+        PATIENCE,
+        || async {
+            let answer = post(address, "/api/v1/webhooks/bitbucket", &headers, &body);
+            (answer.status == 401).then_some(answer)
+        },
+    )
+    .await;
+    let (forged_headers, body) = delivery("github", &repo_url, "not-the-secret");
+    let forged = post(address, "/api/v1/webhooks/github", &forged_headers, &body);
+    assert_eq!(unconfigured.body, forged.body);
+    says_nothing(&unconfigured.body);
+}
+
+/// A webhook refusal names no Secret, key or provider.
+fn says_nothing(body: &str) {
+    for word in [
+        "plumb-webhooks",
+        "Secret",
+        "key",
+        "github",
+        "gitlab",
+        "gitea",
+        "bitbucket",
+    ] {
+        assert!(!body.contains(word), "a refusal names {word:?}: {body}");
+    }
 }
 
 async fn before_value(world: &World) -> String {
@@ -371,19 +423,47 @@ async fn the_api_lets_a_token_do_what_rbac_lets_it_do_to_the_application() {
     let forged = request(address, "POST", &sync, &[("Cookie", &cookie)], b"");
     assert_eq!(forged.status, 401, "{}", forged.body);
 
-    // CI: reconcile the apps of a repository, if the token may.
+    // CI: reconcile the apps of a repository, those the token may operate and only those.
+    // `other` follows the same repository (suspended: it never applies anything here).
+    world
+        .create_app("other", "app", json!({"suspend": true}))
+        .await;
+    let web_only = token_for_one_app(&world, "web-only", "web");
+    // Any pod's token: a ServiceAccount with no role at all.
+    let outsider = {
+        let created = world.kubectl(&["create", "serviceaccount", "outsider"]);
+        assert!(created.status.success(), "{}", text(&created));
+        let out = world.kubectl(&["create", "token", "outsider", "--duration=1h"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
     let trigger = json!({"repoURL": world.repo.git_url}).to_string();
-    let mut headers = bearer(&viewer);
-    headers.push(("Content-Type".into(), "application/json".into()));
-    assert_eq!(
-        post(address, "/api/v1/trigger", &headers, trigger.as_bytes()).status,
-        403
-    );
-    let mut headers = bearer(&operator);
-    headers.push(("Content-Type".into(), "application/json".into()));
-    let triggered = post(address, "/api/v1/trigger", &headers, trigger.as_bytes());
+    let ci = |token: &str| {
+        let mut headers = bearer(token);
+        headers.push(("Content-Type".into(), "application/json".into()));
+        post(address, "/api/v1/trigger", &headers, trigger.as_bytes())
+    };
+    for token in [&viewer, &outsider] {
+        let refused = ci(token);
+        assert_eq!(refused.status, 404, "{}", refused.body);
+        assert!(
+            !refused.body.contains(&format!("{ns}/")),
+            "no application is named to a caller who may not operate it: {}",
+            refused.body
+        );
+    }
+    let triggered = ci(&web_only);
     assert_eq!(triggered.status, 202, "{}", triggered.body);
     assert_eq!(triggered.json()["triggered"], json!([format!("{ns}/web")]));
+    assert!(!triggered.body.contains("other"), "{}", triggered.body);
+    let other = world.apps().get("other").await.unwrap();
+    assert!(other.requested_at().is_none(), "other was not triggered");
+    let triggered = ci(&operator);
+    assert_eq!(triggered.status, 202, "{}", triggered.body);
+    assert_eq!(
+        triggered.json()["triggered"],
+        json!([format!("{ns}/other"), format!("{ns}/web")])
+    );
 
     let openapi = get(address, "/api/v1/openapi.json", None);
     assert_eq!(openapi.status, 200);
@@ -391,12 +471,27 @@ async fn the_api_lets_a_token_do_what_rbac_lets_it_do_to_the_application() {
 }
 
 #[tokio::test]
-async fn prometheus_scrapes_sync_status_health_and_the_controllers_work() {
+async fn prometheus_scrapes_with_a_token_rbac_allows_and_anonymous_callers_learn_nothing() {
     let (world, address) = serving_world("metrics").await;
+    // The kubelet's probes need no token.
     assert_eq!(get(address, "/healthz", None).status, 200);
     assert_eq!(get(address, "/readyz", None).status, 200);
-    let scraped = get(address, "/metrics", None);
-    assert_eq!(scraped.status, 200);
+
+    // Anyone who reaches the port, and any token without the grant, sees no metrics.
+    let anonymous = get(address, "/metrics", None);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    let viewer = world.token_for("viewer", "get,list,watch").await;
+    let refused = get(address, "/metrics", Some(&viewer));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    for answer in [&anonymous, &refused] {
+        assert!(!answer.body.contains("plumb_app"), "{}", answer.body);
+        assert!(!answer.body.contains("web"), "{}", answer.body);
+    }
+
+    // A scraper bound to `get` on /metrics, as Prometheus is with plumb-metrics-reader.
+    let scraper = metrics_reader(&world, "scraper");
+    let scraped = get(address, "/metrics", Some(&scraper));
+    assert_eq!(scraped.status, 200, "{}", scraped.body);
     assert!(
         scraped
             .headers
@@ -468,6 +563,285 @@ async fn prometheus_scrapes_sync_status_health_and_the_controllers_work() {
         .is_some_and(|n| n >= 1.0)
     );
     assert!(value("plumb_kube_api_requests_total", &[("verb", "watch")]).is_some_and(|n| n >= 1.0));
+    delete_cluster_grant(&world, "scraper");
+}
+
+/// A ServiceAccount allowed `get` on the non-resource URL `/metrics` (a ClusterRole and
+/// binding named after the world's namespace, which `delete_cluster_grant` removes), and a
+/// token for it.
+fn metrics_reader(world: &World, name: &str) -> String {
+    let grant = format!("{}-{name}", world.namespace);
+    let account = format!("--serviceaccount={}:{name}", world.namespace);
+    for args in [
+        vec!["create", "serviceaccount", name],
+        vec![
+            "create",
+            "clusterrole",
+            &grant,
+            "--verb=get",
+            "--non-resource-url=/metrics",
+        ],
+        vec![
+            "create",
+            "clusterrolebinding",
+            &grant,
+            &format!("--clusterrole={grant}"),
+            &account,
+        ],
+        vec!["create", "token", name, "--duration=1h"],
+    ] {
+        let out = world.kubectl(&args);
+        assert!(out.status.success(), "{}", text(&out));
+        if args[1] == "token" {
+            return String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        }
+    }
+    unreachable!("the token is made last")
+}
+
+fn delete_cluster_grant(world: &World, name: &str) {
+    let grant = format!("{}-{name}", world.namespace);
+    for kind in ["clusterrolebinding", "clusterrole"] {
+        let _ = world.kubectl(&["delete", kind, &grant, "--ignore-not-found"]);
+    }
+}
+
+/// A ServiceAccount that may `get` and `patch` the Application `app` only (by name).
+fn token_for_one_app(world: &World, name: &str, app: &str) -> String {
+    let account = format!("--serviceaccount={}:{name}", world.namespace);
+    for args in [
+        vec!["create", "serviceaccount", name],
+        vec![
+            "create",
+            "role",
+            name,
+            "--verb=get,patch",
+            "--resource=applications.plumb.dev",
+            &format!("--resource-name={app}"),
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            name,
+            &format!("--role={name}"),
+            &account,
+        ],
+    ] {
+        let out = world.kubectl(&args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = world.kubectl(&["create", "token", name, "--duration=1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn a_flood_of_random_tokens_is_throttled_while_known_tokens_keep_working() {
+    let (world, address) = serving_world("flood").await;
+    let operator = world.token_for("operator", "get,list,watch,patch").await;
+    let viewer = world.token_for("viewer", "get,list,watch").await;
+    let warmed = Instant::now();
+    assert_eq!(
+        get(address, "/api/v1/applications", Some(&operator)).status,
+        200
+    );
+
+    // Random tokens: each unknown one would cost a TokenReview. After a small budget they
+    // are refused with 429 before any is made.
+    let started = Instant::now();
+    let (mut reviewed, mut throttled) = (0u32, 0u32);
+    for i in 0..2000 {
+        let answer = get(
+            address,
+            "/api/v1/applications",
+            Some(&format!(
+                "random-token-{i}-{}",
+                started.elapsed().as_nanos()
+            )),
+        );
+        match answer.status {
+            401 => reviewed += 1,
+            429 => throttled += 1,
+            other => panic!("a random token got {other}: {}", answer.body),
+        }
+        if throttled >= 20 {
+            break;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(throttled > 0, "{reviewed} random tokens were all reviewed");
+    // The budget: a burst of 20, then 2 a second (bounds as generous as the time taken).
+    assert!(
+        f64::from(reviewed) <= 20.0 + 2.0 * elapsed + 1.0,
+        "{reviewed} reviews in {elapsed:.1} s"
+    );
+
+    // A token the server knows is answered from its cache, flood or not (it is known for
+    // ten seconds after its review; a machine too loaded to flood within that is not a
+    // failure of plumb's).
+    let known = get(address, "/api/v1/applications", Some(&operator));
+    if warmed.elapsed() < Duration::from_secs(8) {
+        assert_eq!(known.status, 200, "{}", known.body);
+    } else {
+        println!(
+            "the flood took {:?}: the known token's check skipped",
+            warmed.elapsed()
+        );
+    }
+    // When the flood stops, a token not seen before is reviewed again.
+    plumb_testkit::eventually(
+        "a new token to be served after the flood",
+        PATIENCE,
+        || async {
+            (get(address, "/api/v1/applications", Some(&viewer)).status == 200).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_token_is_revoked() {
+    let (world, address) = serving_world("stream").await;
+    let watcher = world.token_for("watcher", "get,list,watch").await;
+    let stream = EventStream::open(address, &watcher);
+    assert!(
+        stream.received().starts_with("HTTP/1.1 200"),
+        "{}",
+        stream.received()
+    );
+
+    // Normal use: a change to the app arrives as an event.
+    world.request_reconcile("web").await;
+    let change = format!("event: changed\ndata: {}/web", world.namespace);
+    plumb_testkit::eventually("a change on the stream", PATIENCE, || async {
+        stream.received().contains(&change).then_some(())
+    })
+    .await;
+
+    // The ServiceAccount is deleted: its token is no longer valid, and the open stream ends.
+    let deleted = world.kubectl(&["delete", "serviceaccount", "watcher"]);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    plumb_testkit::eventually("the stream to end", PATIENCE * 2, || async {
+        stream.closed().then_some(())
+    })
+    .await;
+    assert!(
+        stream.received().contains("event: unauthorized"),
+        "{}",
+        stream.received()
+    );
+    let reopened = get(address, "/api/v1/applications", Some(&watcher));
+    assert_eq!(reopened.status, 401, "{}", reopened.body);
+}
+
+/// An open `GET /api/v1/stream`, read on a thread of its own.
+struct EventStream {
+    received: Arc<Mutex<String>>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EventStream {
+    /// Opens the stream and waits for the response's head.
+    fn open(address: SocketAddr, token: &str) -> EventStream {
+        let mut socket = TcpStream::connect(address).unwrap();
+        let head = format!(
+            "GET /api/v1/stream HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
+        );
+        socket.write_all(head.as_bytes()).unwrap();
+        let stream = EventStream {
+            received: Arc::default(),
+            closed: Arc::default(),
+        };
+        let (received, closed) = (Arc::clone(&stream.received), Arc::clone(&stream.closed));
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            loop {
+                match socket.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => received
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buffer[..n])),
+                }
+            }
+            closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let started = Instant::now();
+        while !stream.received().contains("\r\n\r\n") {
+            assert!(
+                started.elapsed() < PATIENCE && !stream.closed(),
+                "no answer to GET /api/v1/stream: {}",
+                stream.received()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stream
+    }
+
+    fn received(&self) -> String {
+        self.received.lock().unwrap().clone()
+    }
+
+    fn closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_or_sends_too_much_is_turned_away() {
+    let (_world, address) = serving_world("slowloris").await;
+
+    // Slowloris: a request whose headers never end holds its connection only briefly.
+    let mut slow = TcpStream::connect(address).unwrap();
+    slow.write_all(b"GET /api/v1/applications HTTP/1.1\r\nHost: plumb\r\nX-Slow: 1")
+        .unwrap();
+    // Generous: the server closes it after ten seconds.
+    slow.set_read_timeout(Some(PATIENCE * 2)).unwrap();
+    let mut answer = Vec::new();
+    match slow.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(err) => panic!("the unfinished request's connection stayed open: {err}"),
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(!answer.contains(" 200 "), "{answer}");
+
+    // Bodies larger than any the API or a Git host sends are refused before they are read.
+    for (path, bytes) in [
+        ("/api/v1/trigger", 1024 * 1024),
+        ("/api/v1/webhooks/github", 64 * 1024 * 1024),
+    ] {
+        let status = declare_body(address, path, bytes);
+        assert!(status.starts_with("HTTP/1.1 413"), "{path}: {status}");
+    }
+
+    // Meanwhile the server goes on answering.
+    assert_eq!(get(address, "/healthz", None).status, 200);
+    let trigger = json!({"repoURL": "git://example.com/nothing.git"}).to_string();
+    let small = post(
+        address,
+        "/api/v1/trigger",
+        &[("Content-Type".into(), "application/json".into())],
+        trigger.as_bytes(),
+    );
+    assert_eq!(
+        small.status, 401,
+        "a small body reaches the handler: {}",
+        small.body
+    );
+}
+
+/// Sends only the head of a POST declaring a body of `bytes`; returns the answer's head.
+fn declare_body(address: SocketAddr, path: &str, bytes: usize) -> String {
+    let mut socket = TcpStream::connect(address).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: plumb\r\nContent-Type: application/json\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// Every sample of a Prometheus text exposition: (name, labels, value). Panics on a line

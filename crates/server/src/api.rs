@@ -11,14 +11,14 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use http::{HeaderMap, StatusCode, header};
+use http::{StatusCode, header};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use plumb_controller::{Application, operations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{self, Access, Caller, Credentials};
 use crate::error::ApiError;
 use crate::server::Server;
 
@@ -33,9 +33,9 @@ pub(crate) async fn openapi() -> impl IntoResponse {
 /// `GET /api/v1/applications`: a summary of each Application the caller may see.
 pub(crate) async fn list(
     State(server): State<Arc<Server>>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = server.authority.caller(&headers, true).await?;
+    let caller = server.authority.caller(&credentials, true).await?;
     let mut items = Vec::new();
     for app in server.apps.all() {
         if may_view(&server, &caller, &app).await? {
@@ -48,11 +48,11 @@ pub(crate) async fn list(
 /// The caller of a read, and the Application they asked for — if they may see it.
 pub(crate) async fn visible(
     server: &Server,
-    headers: &HeaderMap,
+    credentials: &Credentials,
     namespace: &str,
     name: &str,
 ) -> Result<(Caller, Arc<Application>), ApiError> {
-    let caller = server.authority.caller(headers, true).await?;
+    let caller = server.authority.caller(credentials, true).await?;
     server
         .authority
         .require(&caller, Access::View, namespace, name)
@@ -68,9 +68,9 @@ pub(crate) async fn visible(
 pub(crate) async fn show(
     State(server): State<Arc<Server>>,
     Path((namespace, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Json<Value>, ApiError> {
-    let (caller, app) = visible(&server, &headers, &namespace, &name).await?;
+    let (caller, app) = visible(&server, &credentials, &namespace, &name).await?;
     let operate = server
         .authority
         .require(&caller, Access::Operate, &namespace, &name)
@@ -97,10 +97,10 @@ pub(crate) struct RollbackRequest {
 pub(crate) async fn operate(
     State(server): State<Arc<Server>>,
     Path((namespace, name, operation)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    credentials: Credentials,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = server.authority.caller(&headers, false).await?;
+    let caller = server.authority.caller(&credentials, false).await?;
     server
         .authority
         .require(&caller, Access::Operate, &namespace, &name)
@@ -147,18 +147,37 @@ pub(crate) async fn operate(
 
 /// `GET /api/v1/stream`: server-sent events, one `changed` event (`namespace/name`) each
 /// time an Application the caller may see changes — the dashboard then refetches it.
+///
+/// The token is checked again every [`auth::CACHE_FOR`] (a TokenReview once the cached
+/// answer has expired): a token that expired or was revoked ends the stream with an
+/// `unauthorized` event, at most twice that long after the API server stopped accepting it.
 pub(crate) async fn stream(
     State(server): State<Arc<Server>>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let caller = server.authority.caller(&headers, true).await?;
+    let caller = server.authority.caller(&credentials, true).await?;
     let mut changes = server.apps.subscribe();
     let events = async_stream(move |sender| async move {
+        let first = tokio::time::Instant::now() + auth::CACHE_FOR;
+        let mut recheck = tokio::time::interval_at(first, auth::CACHE_FOR);
         loop {
-            let key = match changes.recv().await {
-                Ok(key) => key,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "*".to_owned(),
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            let key = tokio::select! {
+                () = sender.closed() => return,
+                _ = recheck.tick() => {
+                    let refusal = match server.authority.caller(&credentials, true).await {
+                        Ok(now) if now == caller => continue,
+                        Ok(now) => format!("the token now belongs to {}", now.username),
+                        Err(err) => err.message,
+                    };
+                    tracing::info!(user = %caller.username, "ending an event stream: {refusal}");
+                    let _ = sender.send(Event::default().event("unauthorized").data(refusal)).await;
+                    return;
+                }
+                received = changes.recv() => match received {
+                    Ok(key) => key,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "*".to_owned(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
             };
             let visible = match key.split_once('/') {
                 Some((namespace, name)) => server

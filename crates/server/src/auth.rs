@@ -4,24 +4,52 @@
 //! suspend, resume or roll back. No user database; revoking access in RBAC revokes it here.
 //!
 //! Answers are cached briefly (a dashboard makes many requests) and keyed by a digest of
-//! the token, never the token itself.
+//! the token, never the token itself. The caches are bounded in size and age, and reviews of
+//! tokens not in the cache are throttled per client address (see `throttle`), so what
+//! callers send cannot grow memory or API server load without bound.
+//!
+//! Besides Applications, one non-resource URL is authorised the way Kubernetes components
+//! authorise theirs: `get` on `/metrics`.
 
-use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use http::HeaderMap;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use http::request::Parts;
+use http::{HeaderMap, StatusCode};
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
 use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    NonResourceAttributes, ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
 };
 use kube::api::PostParams;
 use kube::{Api, Client};
 
 use crate::error::ApiError;
+use crate::expiring::Expiring;
+use crate::throttle::{Rate, Throttle};
 
-/// How long an answer of the API server is reused.
-const CACHE_FOR: Duration = Duration::from_secs(10);
+/// How long an answer of the API server is reused: also how long a revoked token keeps
+/// working here at most, and how often the event stream checks its token again.
+pub(crate) const CACHE_FOR: Duration = Duration::from_secs(10);
+/// Distinct tokens remembered at once (each a few hundred bytes).
+const CALLERS: usize = 1024;
+/// Distinct (caller, verb, object) answers remembered at once.
+const DECISIONS: usize = 8192;
+/// TokenReviews of unknown tokens one client address may cause: a burst, then a rate.
+/// A person or CI job shows one token per ten seconds (the cache answers the rest).
+const CLIENT_REVIEWS: Rate = Rate {
+    burst: 20.0,
+    per_second: 2.0,
+};
+/// TokenReviews of unknown tokens all clients together may cause.
+const ALL_REVIEWS: Rate = Rate {
+    burst: 100.0,
+    per_second: 20.0,
+};
+/// Client addresses whose review budget is remembered at once.
+const CLIENTS: usize = 4096;
 
 /// Who made a request, as the API server knows them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -49,14 +77,67 @@ impl Access {
     }
 }
 
-type Cached<T> = Mutex<HashMap<T, (bool, Instant)>>;
+/// What a request is checked against: an Application, or a non-resource URL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Target {
+    /// `name: None`: every Application of the namespace.
+    Application {
+        access: Access,
+        namespace: String,
+        name: Option<String>,
+    },
+    /// `get` on a path such as `/metrics`.
+    Url {
+        verb: &'static str,
+        path: &'static str,
+    },
+}
+
+/// What a request brings to say who sent it: its bearer token (the header, or for reads the
+/// dashboard's cookie) and the address it came from (whose review budget it spends).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Credentials {
+    header: Option<String>,
+    cookie: Option<String>,
+    peer: Option<IpAddr>,
+}
+
+impl Credentials {
+    pub(crate) fn new(headers: &HeaderMap, peer: Option<IpAddr>) -> Credentials {
+        Credentials {
+            header: bearer(headers).map(str::to_owned),
+            cookie: cookie(headers).map(str::to_owned),
+            peer,
+        }
+    }
+
+    /// The token: the header's, else (`read`) the cookie's.
+    fn token(&self, read: bool) -> Option<&str> {
+        self.header
+            .as_deref()
+            .or(self.cookie.as_deref().filter(|_| read))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Credentials {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        Ok(Credentials::new(&parts.headers, peer))
+    }
+}
 
 /// Checks tokens and permissions with the API server.
 pub(crate) struct Authority {
     client: Client,
     anonymous: bool,
-    callers: Mutex<HashMap<Vec<u8>, (Caller, Instant)>>,
-    decisions: Cached<(Caller, Access, String, Option<String>)>,
+    callers: Mutex<Expiring<Vec<u8>, Caller>>,
+    decisions: Mutex<Expiring<(Caller, Target), bool>>,
+    reviews: Mutex<Throttle>,
 }
 
 impl Authority {
@@ -65,16 +146,21 @@ impl Authority {
         Authority {
             client,
             anonymous,
-            callers: Mutex::default(),
-            decisions: Mutex::default(),
+            callers: Mutex::new(Expiring::new(CALLERS, CACHE_FOR)),
+            decisions: Mutex::new(Expiring::new(DECISIONS, CACHE_FOR)),
+            reviews: Mutex::new(Throttle::new(ALL_REVIEWS, CLIENT_REVIEWS, CLIENTS)),
         }
     }
 
     /// The caller of a request, from `Authorization: Bearer …`, or for reads also the
     /// `plumb_token` cookie the dashboard sets. Changes need the header: a cookie is sent by
     /// the browser on requests other sites forge, a header is not.
-    pub(crate) async fn caller(&self, headers: &HeaderMap, read: bool) -> Result<Caller, ApiError> {
-        let Some(token) = bearer(headers, read) else {
+    pub(crate) async fn caller(
+        &self,
+        credentials: &Credentials,
+        read: bool,
+    ) -> Result<Caller, ApiError> {
+        let Some(token) = credentials.token(read) else {
             if self.anonymous {
                 return Ok(Caller {
                     username: "system:anonymous".into(),
@@ -89,10 +175,14 @@ impl Authority {
         let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
             .as_ref()
             .to_vec();
-        if let Some((caller, at)) = lock(&self.callers).get(&digest)
-            && at.elapsed() < CACHE_FOR
-        {
+        if let Some(caller) = lock(&self.callers).get(&digest, Instant::now()) {
             return Ok(caller.clone());
+        }
+        if !lock(&self.reviews).allow(credentials.peer, Instant::now()) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many tokens to review from this address; retry in a few seconds",
+            ));
         }
         let review = TokenReview {
             spec: TokenReviewSpec {
@@ -118,7 +208,7 @@ impl Authority {
             uid: user.uid.unwrap_or_default(),
             groups: user.groups.unwrap_or_default(),
         };
-        lock(&self.callers).insert(digest, (caller.clone(), Instant::now()));
+        lock(&self.callers).insert(digest, caller.clone(), Instant::now());
         Ok(caller)
     }
 
@@ -131,30 +221,70 @@ impl Authority {
         namespace: &str,
         name: Option<&str>,
     ) -> Result<bool, ApiError> {
-        let key = (
-            caller.clone(),
+        let target = Target::Application {
             access,
-            namespace.to_owned(),
-            name.map(str::to_owned),
-        );
-        if let Some((allowed, at)) = lock(&self.decisions).get(&key)
-            && at.elapsed() < CACHE_FOR
+            namespace: namespace.to_owned(),
+            name: name.map(str::to_owned),
+        };
+        self.decide(caller, target).await
+    }
+
+    /// Refuses unless `caller` may `get` the non-resource URL `path` (as `/metrics` is
+    /// authorised for the API server's and kubelet's own metrics).
+    pub(crate) async fn require_url(
+        &self,
+        caller: &Caller,
+        path: &'static str,
+    ) -> Result<(), ApiError> {
+        if self
+            .decide(caller, Target::Url { verb: "get", path })
+            .await?
         {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(format!(
+            "{} may not get {path}: RBAC must allow get on the non-resource URL {path} (bind the ServiceAccount to the ClusterRole plumb-metrics-reader that plumb install makes)",
+            caller.username
+        )))
+    }
+
+    /// The API server's answer for `caller` on `target`, cached.
+    async fn decide(&self, caller: &Caller, target: Target) -> Result<bool, ApiError> {
+        let key = (caller.clone(), target);
+        if let Some(allowed) = lock(&self.decisions).get(&key, Instant::now()) {
             return Ok(*allowed);
         }
+        let (resource_attributes, non_resource_attributes) = match &key.1 {
+            Target::Application {
+                access,
+                namespace,
+                name,
+            } => (
+                Some(ResourceAttributes {
+                    group: Some("plumb.dev".into()),
+                    resource: Some("applications".into()),
+                    verb: Some(access.verb().into()),
+                    namespace: Some(namespace.clone()),
+                    name: name.clone(),
+                    ..ResourceAttributes::default()
+                }),
+                None,
+            ),
+            Target::Url { verb, path } => (
+                None,
+                Some(NonResourceAttributes {
+                    verb: Some((*verb).into()),
+                    path: Some((*path).into()),
+                }),
+            ),
+        };
         let review = SubjectAccessReview {
             spec: SubjectAccessReviewSpec {
                 user: Some(caller.username.clone()),
                 uid: (!caller.uid.is_empty()).then(|| caller.uid.clone()),
                 groups: Some(caller.groups.clone()),
-                resource_attributes: Some(ResourceAttributes {
-                    group: Some("plumb.dev".into()),
-                    resource: Some("applications".into()),
-                    verb: Some(access.verb().into()),
-                    namespace: Some(namespace.to_owned()),
-                    name: name.map(str::to_owned),
-                    ..ResourceAttributes::default()
-                }),
+                resource_attributes,
+                non_resource_attributes,
                 ..SubjectAccessReviewSpec::default()
             },
             ..SubjectAccessReview::default()
@@ -164,7 +294,7 @@ impl Authority {
             .await
             .map_err(|err| ApiError::kube("reviewing access", &err))?;
         let allowed = reviewed.status.is_some_and(|s| s.allowed);
-        lock(&self.decisions).insert(key, (allowed, Instant::now()));
+        lock(&self.decisions).insert(key, allowed, Instant::now());
         Ok(allowed)
     }
 
@@ -193,19 +323,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The bearer token of a request: the Authorization header, else (`cookie`) the
-/// dashboard's cookie — an EventSource cannot set headers.
-fn bearer(headers: &HeaderMap, cookie: bool) -> Option<&str> {
-    if let Some(value) = headers.get(http::header::AUTHORIZATION)
-        && let Ok(value) = value.to_str()
-        && let Some(token) = value.strip_prefix("Bearer ")
-    {
-        let token = token.trim();
-        return (!token.is_empty()).then_some(token);
-    }
-    if !cookie {
-        return None;
-    }
+/// The token of the Authorization header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// The token in the dashboard's `plumb_token` cookie: an EventSource cannot set headers.
+fn cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -221,17 +347,22 @@ mod tests {
 
     #[test]
     fn the_token_comes_from_the_header_or_the_dashboard_cookie() {
+        let token = |headers: &HeaderMap, read| {
+            Credentials::new(headers, None)
+                .token(read)
+                .map(str::to_owned)
+        };
         let mut headers = HeaderMap::new();
-        assert_eq!(bearer(&headers, true), None);
+        assert_eq!(token(&headers, true), None);
         headers.insert(
             http::header::COOKIE,
             "a=b; plumb_token=abc".parse().unwrap(),
         );
-        assert_eq!(bearer(&headers, true), Some("abc"));
-        assert_eq!(bearer(&headers, false), None, "no cookie for changes");
+        assert_eq!(token(&headers, true).as_deref(), Some("abc"));
+        assert_eq!(token(&headers, false), None, "no cookie for changes");
         headers.insert(http::header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
-        assert_eq!(bearer(&headers, false), Some("xyz"));
+        assert_eq!(token(&headers, false).as_deref(), Some("xyz"));
         headers.insert(http::header::AUTHORIZATION, "Basic xyz".parse().unwrap());
-        assert_eq!(bearer(&headers, true), Some("abc"));
+        assert_eq!(token(&headers, true).as_deref(), Some("abc"));
     }
 }

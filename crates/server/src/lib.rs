@@ -14,11 +14,15 @@
 
 mod api;
 mod auth;
+mod bodies;
+mod connections;
 mod dashboard;
 mod error;
+mod expiring;
 mod probes;
 mod server;
 mod store;
+mod throttle;
 mod tree;
 mod webhooks;
 
@@ -56,12 +60,21 @@ pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
     let apps = store::Apps::watch(client.clone(), config.watch_namespace.as_deref());
     let server = Arc::new(Server {
         authority: auth::Authority::new(client.clone(), config.anonymous),
+        webhook_secret: webhooks::secret::WebhookSecret::new(
+            client.clone(),
+            &config.namespace,
+            &config.webhook_secret,
+        ),
         client,
         apps,
         config,
     });
     tracing::info!(address = %listener.local_addr().map_err(Error::Serve)?, "serving the API, webhooks and metrics");
-    axum::serve(listener, server::routes(server))
-        .await
-        .map_err(Error::Serve)
+    connections::serve(
+        listener,
+        server::routes(server),
+        connections::Limits::SERVER,
+    )
+    .await;
+    Ok(())
 }

@@ -1,4 +1,9 @@
 //! Liveness, readiness and Prometheus metrics.
+//!
+//! The probes answer anyone (the kubelet sends no token). `/metrics` names every
+//! Application, so it answers only a token RBAC lets `get` the non-resource URL `/metrics`
+//! — how the API server, kubelet and controller-manager guard theirs. With
+//! `--allow-anonymous`, a scrape without a token is asked about as `system:anonymous`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -8,6 +13,8 @@ use axum::response::IntoResponse;
 use http::{StatusCode, header};
 use plumb_controller::metrics;
 
+use crate::auth::Credentials;
+use crate::error::ApiError;
 use crate::server::Server;
 
 /// `GET /healthz`: the process serves.
@@ -29,7 +36,12 @@ pub(crate) async fn readyz(State(server): State<Arc<Server>>) -> (StatusCode, &'
 
 /// `GET /metrics`: the controller's counters and, per Application, its sync status and
 /// health as 0/1 gauges (one series per possible value, as kube-state-metrics does).
-pub(crate) async fn metrics(State(server): State<Arc<Server>>) -> impl IntoResponse {
+pub(crate) async fn metrics(
+    State(server): State<Arc<Server>>,
+    credentials: Credentials,
+) -> Result<impl IntoResponse, ApiError> {
+    let caller = server.authority.caller(&credentials, false).await?;
+    server.authority.require_url(&caller, "/metrics").await?;
     let mut out = metrics::render();
     let apps = server.apps.all();
     let _ = writeln!(
@@ -79,13 +91,13 @@ pub(crate) async fn metrics(State(server): State<Arc<Server>>) -> impl IntoRespo
             );
         }
     }
-    (
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         out,
-    )
+    ))
 }
 
 fn labels(app: &plumb_controller::Application, status: &str) -> String {

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use kube::Client;
 
 use crate::auth::Authority;
+use crate::bodies::{self, BodyLimit};
 use crate::store::Apps;
+use crate::webhooks::secret::WebhookSecret;
 use crate::{ServerConfig, api, dashboard, probes, tree, webhooks};
 
 /// What every handler reads.
@@ -15,6 +18,7 @@ pub(crate) struct Server {
     pub(crate) client: Client,
     pub(crate) apps: Apps,
     pub(crate) authority: Authority,
+    pub(crate) webhook_secret: WebhookSecret,
     pub(crate) config: ServerConfig,
 }
 
@@ -38,7 +42,12 @@ pub(crate) fn routes(server: Arc<Server>) -> Router {
             post(api::operate),
         )
         .route("/api/v1/stream", get(api::stream))
-        .route("/api/v1/webhooks/{provider}", post(webhooks::receive))
         .route("/api/v1/trigger", post(webhooks::trigger_repository))
+        .route_layer(from_fn_with_state(BodyLimit::api(), bodies::bounded))
+        .route(
+            "/api/v1/webhooks/{provider}",
+            post(webhooks::receive)
+                .layer(from_fn_with_state(BodyLimit::webhooks(), bodies::bounded)),
+        )
         .with_state(server)
 }

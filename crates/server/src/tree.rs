@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use http::HeaderMap;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -24,6 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::auth::Credentials;
 use crate::error::ApiError;
 use crate::server::Server;
 
@@ -34,9 +34,9 @@ const DEPTH: usize = 2;
 pub(crate) async fn tree(
     State(server): State<Arc<Server>>,
     Path((namespace, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, app) = crate::api::visible(&server, &headers, &namespace, &name).await?;
+    let (_, app) = crate::api::visible(&server, &credentials, &namespace, &name).await?;
     let resources = app
         .status
         .as_ref()

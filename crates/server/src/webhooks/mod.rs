@@ -6,9 +6,13 @@
 //! Secrets live in one Kubernetes Secret (`--webhook-secret`, default `plumb-webhooks` in
 //! the controller's namespace), one key per provider: `github`, `gitlab`, `gitea`,
 //! `bitbucket`. A provider without a key refuses every delivery: nothing is unsigned.
+//!
+//! A refusal says the same to every sender — not which providers have keys, nor where
+//! they are kept; the log says why. A delivery costs no Secret read (see `secret`).
 
 pub(crate) mod providers;
 pub(crate) mod repo_url;
+pub(crate) mod secret;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,17 +21,19 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
-use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use plumb_controller::{metrics, operations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Access;
+use crate::auth::{Access, Credentials};
 use crate::error::ApiError;
 use crate::server::Server;
 use providers::{Delivery, Provider};
+
+/// What every refused delivery is told.
+const REFUSED: &str = "webhook refused: the signature or token is missing or does not match";
 
 fn count(provider: &str, result: &str) {
     metrics::count(
@@ -53,11 +59,6 @@ pub(crate) async fn receive(
         Ok(secret) => secret,
         Err(err) => {
             count(provider.secret_key(), "refused");
-            tracing::warn!(
-                provider = provider.secret_key(),
-                "refused a webhook: {}",
-                err.message
-            );
             return Err(err);
         }
     };
@@ -67,7 +68,7 @@ pub(crate) async fn receive(
             provider = provider.secret_key(),
             "refused a webhook: {reason}"
         );
-        return Err(ApiError::unauthorized(format!("webhook refused: {reason}")));
+        return Err(ApiError::unauthorized(REFUSED));
     }
     let delivery = provider.parse(&headers, &body).map_err(|reason| {
         count(provider.secret_key(), "failed");
@@ -112,16 +113,17 @@ pub(crate) struct TriggerRequest {
     repo_url: String,
 }
 
-/// `POST /api/v1/trigger`: for CI systems — a bearer token, and a repository URL.
+/// `POST /api/v1/trigger`: for CI systems — a bearer token, and a repository URL. Only the
+/// Applications the caller may operate are triggered or named; when there are none, the
+/// answer is the same whether the repository has Applications or not.
 pub(crate) async fn trigger_repository(
     State(server): State<Arc<Server>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     Json(request): Json<TriggerRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = server.authority.caller(&headers, false).await?;
+    let caller = server.authority.caller(&credentials, false).await?;
     let wanted = repo_url::normalize(&request.repo_url);
     let mut allowed = Vec::new();
-    let mut forbidden = Vec::new();
     for app in server.apps.all() {
         if repo_url::normalize(&app.spec.source.repo_url) != wanted {
             continue;
@@ -135,24 +137,17 @@ pub(crate) async fn trigger_repository(
             .is_ok()
         {
             allowed.push((namespace, name));
-        } else {
-            forbidden.push(format!("{namespace}/{name}"));
         }
     }
-    if allowed.is_empty() && !forbidden.is_empty() {
-        return Err(ApiError::forbidden(format!(
-            "{} may not operate the applications of {}: {}",
-            caller.username,
-            request.repo_url,
-            forbidden.join(", ")
+    if allowed.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "{} may operate no Application of {} (there is none, or RBAC does not let you patch it)",
+            caller.username, request.repo_url
         )));
     }
     let triggered = trigger(&server, &allowed).await?;
     count("generic", "triggered");
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"triggered": triggered, "forbidden": forbidden})),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(json!({"triggered": triggered}))))
 }
 
 /// Sets the reconcile request on each app; returns `namespace/name` of those it reached.
@@ -176,23 +171,27 @@ async fn trigger(server: &Server, apps: &[(String, String)]) -> Result<Vec<Strin
     Ok(triggered)
 }
 
-/// This provider's secret from the webhook Secret.
+/// This provider's key from the webhook Secret. Refused like a bad signature when it has
+/// none; a Secret that cannot be read is a 503 (the Git host may retry), its reason logged.
 async fn webhook_secret(server: &Server, provider: Provider) -> Result<Vec<u8>, ApiError> {
-    let (namespace, name) = (&server.config.namespace, &server.config.webhook_secret);
-    let secret = Api::<Secret>::namespaced(server.client.clone(), namespace)
-        .get_opt(name)
-        .await
-        .map_err(|err| ApiError::kube("reading the webhook Secret", &err))?;
-    secret
-        .and_then(|s| s.data)
-        .and_then(|mut data| data.remove(provider.secret_key()))
-        .map(|bytes| bytes.0)
-        .filter(|bytes| !bytes.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized(format!(
-                "webhook refused: no secret for {} webhooks (key {:?} of Secret {namespace}/{name})",
-                provider.secret_key(),
-                provider.secret_key()
-            ))
-        })
+    let keys = server.webhook_secret.keys().await.map_err(|reason| {
+        tracing::warn!(
+            provider = provider.secret_key(),
+            "refused a webhook: {reason}"
+        );
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhook refused: the receiver cannot read its configuration now; retry later",
+        )
+    })?;
+    keys.get(provider.secret_key()).cloned().ok_or_else(|| {
+        let (namespace, name) = (&server.config.namespace, &server.config.webhook_secret);
+        tracing::warn!(
+            provider = provider.secret_key(),
+            "refused a webhook: no secret for {} webhooks (put one under key {:?} of Secret {namespace}/{name})",
+            provider.secret_key(),
+            provider.secret_key()
+        );
+        ApiError::unauthorized(REFUSED)
+    })
 }
