@@ -162,7 +162,11 @@ printf '%s\n' "$TOKEN" >"$RUN_DIR/token"
 printf 'Authorization: Bearer %s\n' "$TOKEN" >"$RUN_DIR/auth-header"
 show curl -fsS -H @"$RUN_DIR/auth-header" "http://$SERVER/api/v1/applications" | python3 -m json.tool | sed -n '1,14p'
 echo "    dashboard: http://$SERVER/   (log in with the token in $RUN_DIR/token)"
-show curl -fsS "http://$SERVER/metrics" | grep -E '^plumb_app_(sync|health)_status.*} 1$'
+# /metrics answers tokens RBAC lets `get` it: the role `plumb install` makes, bound to the demo's account.
+kubectl create clusterrole plumb-metrics-reader --verb=get --non-resource-url=/metrics
+kubectl create clusterrolebinding demo-operator-metrics --clusterrole=plumb-metrics-reader \
+    --serviceaccount=plumb-demo:demo-operator
+show curl -fsS -H @"$RUN_DIR/auth-header" "http://$SERVER/metrics" | grep -E '^plumb_app_(sync|health)_status.*} 1$'
 
 if interactive; then
     say "Everything is still up. In another shell:"
