@@ -30,6 +30,7 @@ mod limits;
 mod manifest;
 mod object;
 mod renderer;
+mod size;
 pub mod sops;
 
 pub use desired_set::DesiredSet;

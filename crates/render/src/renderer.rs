@@ -93,6 +93,12 @@ fn render_kustomize(
             relative,
         ));
     }
+    crate::size::check(
+        &options.limits,
+        built
+            .iter()
+            .map(|(manifest, origin, _)| (manifest, origin.to_string())),
+    )?;
     let objects = built
         .into_iter()
         .map(|(manifest, origin, decrypted)| {
@@ -169,6 +175,12 @@ fn render_plain(
             return Err(exceeded("max_objects", limits.max_objects as u64, path));
         }
     }
+    crate::size::check(
+        limits,
+        objects
+            .iter()
+            .map(|o| (o.manifest(), o.origin().to_string())),
+    )?;
     Ok(Rendered {
         renderer: Renderer::PlainManifests,
         objects: DesiredSet::new(objects)?,

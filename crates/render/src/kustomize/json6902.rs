@@ -1,19 +1,34 @@
 //! JSON patches (RFC 6902) as Kustomize applies them: `add`, `remove`, `replace`, `move`,
 //! `copy` and `test`, with JSON pointers (and `-` to append); a path that does not exist
 //! is an error, except where `add` creates the last step.
+//!
+//! Bounded as the API server bounds them: at most [`Limits::max_patch_operations`]
+//! operations, and at most [`Limits::max_copy_bytes`] copied by one patch into one
+//! object, counted before each copy is made — a `copy` of `/data` into `/data/x` doubles
+//! it, and a few dozen such operations would otherwise exhaust any memory.
 
 use serde_json::Value;
 
 use super::BuildError;
+use crate::limits::Limits;
+use crate::size::json_bytes;
 
 /// Applies the operations in `ops` (a list of `{op, path, value, from}`) to `target`.
-pub(crate) fn apply(target: &mut Value, ops: &Value) -> Result<(), BuildError> {
+pub(crate) fn apply(target: &mut Value, ops: &Value, limits: &Limits) -> Result<(), BuildError> {
     let Value::Array(ops) = ops else {
         return Err(BuildError::new(
             "a JSON patch must be a list of operations".into(),
         ));
     };
-    for op in ops {
+    if ops.len() > limits.max_patch_operations {
+        return Err(BuildError::limit(
+            "max_patch_operations",
+            limits.max_patch_operations as u64,
+            format!("the JSON patch has {} operations", ops.len()),
+        ));
+    }
+    let mut copied = 0u64;
+    for (number, op) in ops.iter().enumerate() {
         let text = |field: &str| op.get(field).and_then(Value::as_str).map(str::to_owned);
         let name = text("op")
             .ok_or_else(|| BuildError::new(format!("JSON patch operation without op: {op}")))?;
@@ -40,8 +55,20 @@ pub(crate) fn apply(target: &mut Value, ops: &Value) -> Result<(), BuildError> {
             }
             "copy" => {
                 let from = text("from").ok_or_else(|| BuildError::new("copy needs from".into()))?;
-                let copied = get(target, &from)?.clone();
-                add(target, &path, copied)?;
+                let source = get(target, &from)?;
+                copied += json_bytes(source);
+                if copied > limits.max_copy_bytes {
+                    return Err(BuildError::limit(
+                        "max_copy_bytes",
+                        limits.max_copy_bytes,
+                        format!(
+                            "operation {number} (copy from {from} to {path}) brings the bytes \
+                             this JSON patch copied to {copied}"
+                        ),
+                    ));
+                }
+                let source = source.clone();
+                add(target, &path, source)?;
             }
             "test" => {
                 if *get(target, &path)? != value()? {
@@ -173,6 +200,7 @@ mod tests {
                 {"op": "remove", "path": "/a/b/0"},
                 {"op": "add", "path": "/a/x~1y", "value": true},
             ]),
+            &Limits::default(),
         )
         .unwrap();
         assert_eq!(
@@ -187,9 +215,47 @@ mod tests {
         assert!(
             apply(
                 &mut doc,
-                &json!([{"op": "replace", "path": "/x", "value": 1}])
+                &json!([{"op": "replace", "path": "/x", "value": 1}]),
+                &Limits::default()
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn copies_are_counted_before_they_are_made() {
+        let limits = Limits {
+            max_copy_bytes: 1000,
+            ..Limits::default()
+        };
+        let mut doc = json!({"data": {"k": "0123456789"}});
+        let doubling: Vec<Value> = (0..40)
+            .map(|i| json!({"op": "copy", "from": "/data", "path": format!("/data/a{i}")}))
+            .collect();
+        let err = apply(&mut doc, &Value::Array(doubling), &limits).unwrap_err();
+        assert_eq!(err.limit, Some(("max_copy_bytes", 1000)));
+        assert!(
+            err.detail.contains("operation 5 (copy from /data"),
+            "{}",
+            err.detail
+        );
+        assert!(json_bytes(&doc) < 1000);
+    }
+
+    #[test]
+    fn too_many_operations_are_refused_before_any_applies() {
+        let limits = Limits {
+            max_patch_operations: 2,
+            ..Limits::default()
+        };
+        let mut doc = json!({});
+        let ops = json!([
+            {"op": "add", "path": "/a", "value": 1},
+            {"op": "add", "path": "/b", "value": 1},
+            {"op": "add", "path": "/c", "value": 1},
+        ]);
+        let err = apply(&mut doc, &ops, &limits).unwrap_err();
+        assert_eq!(err.limit, Some(("max_patch_operations", 2)));
+        assert_eq!(doc, json!({}));
     }
 }

@@ -119,6 +119,18 @@ impl<'c, 'a> Loader<'c, 'a> {
         }
     }
 
+    /// A transformer's failure in this kustomization; a limit passed stays that.
+    pub(crate) fn fail(&self, error: super::BuildError) -> Error {
+        match error.limit {
+            Some((limit, value)) => Error::LimitExceeded {
+                limit,
+                value,
+                detail: format!("{}: {}", self.kustomization_file(), error.detail),
+            },
+            None => self.error(error.detail),
+        }
+    }
+
     pub(crate) fn read_kustomization(&self) -> Result<Value> {
         let bytes = self.context.read(&self.file)?;
         let documents = self.parse_yaml(&self.file.relative, &bytes)?;

@@ -99,11 +99,40 @@ pub(crate) type Built = (Map<String, Value>, crate::object::Origin, bool);
 
 /// A failure inside a transformer, before it is tied to its kustomization file.
 #[derive(Debug)]
-pub(crate) struct BuildError(pub(crate) String);
+pub(crate) struct BuildError {
+    detail: String,
+    /// The limit passed (its name in [`crate::Limits`] and value), when that is the cause.
+    limit: Option<(&'static str, u64)>,
+}
 
 impl BuildError {
     pub(crate) fn new(detail: String) -> Self {
-        BuildError(detail)
+        BuildError {
+            detail,
+            limit: None,
+        }
+    }
+
+    /// A limit of [`crate::Limits`] passed while building.
+    pub(crate) fn limit(limit: &'static str, value: u64, detail: String) -> Self {
+        BuildError {
+            detail,
+            limit: Some((limit, value)),
+        }
+    }
+
+    /// The same failure, with what it happened in put first.
+    pub(crate) fn within(self, what: impl std::fmt::Display) -> Self {
+        BuildError {
+            detail: format!("{what}: {}", self.detail),
+            ..self
+        }
+    }
+}
+
+impl From<crate::size::Exceeded> for BuildError {
+    fn from(exceeded: crate::size::Exceeded) -> Self {
+        BuildError::limit(exceeded.limit, exceeded.value, exceeded.detail)
     }
 }
 
@@ -165,7 +194,7 @@ fn render_native(
             resource.set_name(&name);
         }
     }
-    nameref::fix(&mut resources).map_err(|e| loader.error(e.0))?;
+    nameref::fix(&mut resources).map_err(|e| loader.fail(e))?;
     let legacy = kustomization
         .sort_options
         .as_ref()
@@ -259,7 +288,7 @@ fn accumulate(
     for (kind, entries) in generators {
         for entry in entries.iter() {
             let generated = generator::generate(loader, kind, entry, k.generator_options.as_ref())?;
-            generator::absorb(&mut resources, generated).map_err(|e| loader.error(e.0))?;
+            generator::absorb(&mut resources, generated).map_err(|e| loader.fail(e))?;
         }
     }
     for path in &k.components {
@@ -280,6 +309,8 @@ fn accumulate(
     Ok(resources)
 }
 
+/// The objects of a kustomization so far against the render's limits: their number,
+/// each one's size and their total size.
 fn check_count(
     context: &Context<'_>,
     resources: &[Resource],
@@ -292,6 +323,12 @@ fn check_count(
             limit as u64,
             &loader.kustomization_file(),
         ));
+    }
+    let mut tally = crate::size::Tally::new(&context.options.limits);
+    for resource in resources {
+        tally
+            .add(&resource.object, || resource.cur_id().describe())
+            .map_err(|e| loader.fail(e.into()))?;
     }
     Ok(())
 }
@@ -328,7 +365,7 @@ fn transform(
     k: &Kustomization,
     resources: &mut Vec<Resource>,
 ) -> Result<()> {
-    let fail = |e: BuildError| loader.error(e.0);
+    let fail = |e: BuildError| loader.fail(e);
     for entry in &k.patches_strategic_merge {
         patch::apply_legacy_strategic(loader, resources, entry)?;
     }
@@ -395,7 +432,8 @@ fn transform(
             }
         };
         for replacement in &replacements {
-            replacement::apply(resources, replacement).map_err(fail)?;
+            replacement::apply(resources, replacement, &loader.context.options.limits)
+                .map_err(fail)?;
         }
     }
     Ok(())

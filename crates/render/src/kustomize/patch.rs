@@ -1,5 +1,9 @@
 //! `patches`, `patchesStrategicMerge` and `patchesJson6902`: which objects a patch
 //! reaches (its own id, or a target selector) and which kind of patch it is.
+//!
+//! A patch can be aimed at every object, so each object it changes is measured as it is
+//! changed ([`Tally`]): one grown past `max_object_bytes`, or patched objects together
+//! past `max_rendered_bytes`, stop the build at that patch.
 
 use serde_json::Value;
 
@@ -10,6 +14,8 @@ use super::schema::Schema;
 use super::selector::Compiled;
 use super::{BuildError, json6902, smp};
 use crate::error::Result;
+use crate::limits::Limits;
+use crate::size::Tally;
 
 /// A loaded patch.
 enum Loaded {
@@ -51,10 +57,12 @@ pub(crate) fn apply_patch(
     resources: &mut Vec<Resource>,
     patch: &Patch,
 ) -> Result<()> {
-    let fail = |err: BuildError| loader.error(err.0);
+    let fail = |err: BuildError| loader.fail(err);
     if !patch.options.is_empty() {
         return Err(Error::unsupported(loader, "patches[].options"));
     }
+    let limits = &loader.context.options.limits;
+    let label = label(patch.path.as_deref());
     match load(loader, patch.path.as_deref(), patch.patch.as_deref())? {
         Loaded::Strategic(patches) => {
             for smp_patch in &patches {
@@ -62,14 +70,14 @@ pub(crate) fn apply_patch(
                     Some(target) => select(resources, target).map_err(fail)?,
                     None => vec![by_id(resources, smp_patch).map_err(fail)?],
                 };
-                apply_strategic(resources, &selected, smp_patch).map_err(fail)?;
+                apply_strategic(resources, &selected, smp_patch, limits, &label).map_err(fail)?;
             }
         }
         Loaded::Json(ops) => {
             let Some(target) = &patch.target else {
                 return Err(loader.error("must specify a target for JSON patch".into()));
             };
-            apply_json(resources, target, &ops).map_err(fail)?;
+            apply_json(resources, target, &ops, limits, &label).map_err(fail)?;
         }
     }
     Ok(())
@@ -81,7 +89,7 @@ pub(crate) fn apply_legacy_strategic(
     resources: &mut Vec<Resource>,
     entry: &str,
 ) -> Result<()> {
-    let fail = |err: BuildError| loader.error(err.0);
+    let fail = |err: BuildError| loader.fail(err);
     let inline = entry.contains('\n') || entry.contains(": ");
     let loaded = if inline {
         load(loader, None, Some(entry))?
@@ -91,9 +99,11 @@ pub(crate) fn apply_legacy_strategic(
     let Loaded::Strategic(patches) = loaded else {
         return Err(loader.error(format!("{entry}: patchesStrategicMerge holds a JSON patch")));
     };
+    let limits = &loader.context.options.limits;
+    let label = label((!inline).then_some(entry));
     for smp_patch in &patches {
         let selected = vec![by_id(resources, smp_patch).map_err(fail)?];
-        apply_strategic(resources, &selected, smp_patch).map_err(fail)?;
+        apply_strategic(resources, &selected, smp_patch, limits, &label).map_err(fail)?;
     }
     Ok(())
 }
@@ -113,20 +123,35 @@ pub(crate) fn apply_legacy_json(
             return Err(loader.error("patchesJson6902 holds no JSON patch".into()));
         }
     };
-    apply_json(resources, target, &ops).map_err(|err| loader.error(err.0))
+    let limits = &loader.context.options.limits;
+    let label = label(patch.path.as_deref());
+    apply_json(resources, target, &ops, limits, &label).map_err(|err| loader.fail(err))
+}
+
+/// How a patch is named in errors: its file, or `inline patch`.
+fn label(path: Option<&str>) -> String {
+    path.map_or_else(|| "inline patch".to_owned(), |path| format!("patch {path}"))
 }
 
 fn apply_json(
     resources: &mut [Resource],
     target: &Selector,
     ops: &Value,
+    limits: &Limits,
+    label: &str,
 ) -> Result<(), BuildError> {
     let compiled = Compiled::new(target)?;
+    let mut tally = Tally::new(limits);
     for resource in resources.iter_mut().filter(|r| compiled.matches(r)) {
         resource.store_previous_id();
+        let id = resource.cur_id().describe();
+        let within = || format!("JSON {label} on {id}");
         let mut object = Value::Object(std::mem::take(&mut resource.object));
-        json6902::apply(&mut object, ops)?;
+        json6902::apply(&mut object, ops, limits).map_err(|e| e.within(within()))?;
         resource.object = super::transform::namespace::into_map(object);
+        tally
+            .add(&resource.object, || "the patched object".to_owned())
+            .map_err(|e| BuildError::from(e).within(within()))?;
     }
     Ok(())
 }
@@ -178,7 +203,10 @@ fn apply_strategic(
     resources: &mut Vec<Resource>,
     selected: &[usize],
     patch: &Value,
+    limits: &Limits,
+    label: &str,
 ) -> Result<(), BuildError> {
+    let mut tally = Tally::new(limits);
     let mut deleted = Vec::new();
     for &index in selected {
         let resource = &mut resources[index];
@@ -200,6 +228,12 @@ fn apply_strategic(
                 resource.object.insert("kind".into(), kind.into());
                 resource.set_name(&name);
                 resource.set_namespace(&namespace);
+                let id = resource.cur_id().describe();
+                tally
+                    .add(&resource.object, || "the patched object".to_owned())
+                    .map_err(|e| {
+                        BuildError::from(e).within(format!("strategic merge {label} on {id}"))
+                    })?;
             }
             _ => deleted.push(index),
         }

@@ -1,15 +1,22 @@
 //! `replacements`: copy a value from one object's field into fields of others (whole, or
 //! one part of a delimited string).
+//!
+//! Bounded beyond Kustomize: the bytes one replacement writes are bounded by
+//! `max_copy_bytes` before they are written, each target it grows by `max_object_bytes`
+//! (replacements of a subtree into itself double it, as JSON patch `copy` does).
 
 use serde_json::{Map, Value};
 
 use super::BuildError;
 use super::kustomization::{Replacement, ReplacementOptions, Selector};
 use super::resource::{ResId, Resource};
+use crate::limits::Limits;
+use crate::size::{Tally, json_bytes};
 
 pub(crate) fn apply(
     resources: &mut [Resource],
     replacement: &Replacement,
+    limits: &Limits,
 ) -> Result<(), BuildError> {
     let source = &replacement.source;
     let wanted = ResId {
@@ -55,6 +62,13 @@ pub(crate) fn apply(
     if let Some(options) = &source.options {
         value = source_part(value, options)?;
     }
+    let mut copied = Copied {
+        source: format!("{} {field_path}", source_resource.cur_id().describe()),
+        each: json_bytes(&value),
+        total: 0,
+        limit: limits.max_copy_bytes,
+    };
+    let mut tally = Tally::new(limits);
     for target in &replacement.targets {
         for resource in resources.iter_mut() {
             if !target_selected(resource, &target.select) {
@@ -66,7 +80,7 @@ pub(crate) fn apply(
             for path in &target.field_paths {
                 let options = target.options.clone().unwrap_or_default();
                 let mut object = Value::Object(std::mem::take(&mut resource.object));
-                let result = set(&mut object, &segments(path), &value, &options);
+                let result = set(&mut object, &segments(path), &value, &options, &mut copied);
                 resource.object = super::transform::namespace::into_map(object);
                 if !result? {
                     return Err(BuildError::new(format!(
@@ -75,9 +89,48 @@ pub(crate) fn apply(
                     )));
                 }
             }
+            if target.field_paths.is_empty() {
+                continue;
+            }
+            tally
+                .add(&resource.object, || {
+                    format!(
+                        "replacement target {} (from {})",
+                        resource.cur_id().describe(),
+                        copied.source
+                    )
+                })
+                .map_err(BuildError::from)?;
         }
     }
     Ok(())
+}
+
+/// The bytes one replacement has written into its targets, counted before each write.
+struct Copied {
+    /// The source, as errors name it.
+    source: String,
+    /// Bytes of the value written at each field.
+    each: u64,
+    total: u64,
+    limit: u64,
+}
+
+impl Copied {
+    fn take(&mut self) -> Result<(), BuildError> {
+        self.total += self.each;
+        if self.total > self.limit {
+            return Err(BuildError::limit(
+                "max_copy_bytes",
+                self.limit,
+                format!(
+                    "the replacement from {} would have written {} bytes into its targets",
+                    self.source, self.total
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Exact matching of the non-empty parts of a selector id.
@@ -237,8 +290,10 @@ fn set(
     path: &[String],
     value: &Value,
     options: &ReplacementOptions,
+    copied: &mut Copied,
 ) -> Result<bool, BuildError> {
     let Some((first, rest)) = path.split_first() else {
+        copied.take()?;
         if options.delimiter.is_empty() {
             *node = value.clone();
         } else {
@@ -269,20 +324,20 @@ fn set(
                 .iter_mut()
                 .filter(|i| i.get(key).and_then(Value::as_str) == Some(wanted))
             {
-                any |= set(item, rest, value, options)?;
+                any |= set(item, rest, value, options, copied)?;
             }
             Ok(any)
         }
         (Value::Array(items), None) if first == "*" => {
             let mut any = false;
             for item in items.iter_mut() {
-                any |= set(item, rest, value, options)?;
+                any |= set(item, rest, value, options, copied)?;
             }
             Ok(any)
         }
         (Value::Array(items), None) => {
             match first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                Some(item) => set(item, rest, value, options),
+                Some(item) => set(item, rest, value, options, copied),
                 None => Ok(false),
             }
         }
@@ -302,7 +357,7 @@ fn set(
             if child.is_null() && !rest.is_empty() && options.create {
                 *child = Value::Object(Map::new());
             }
-            set(child, rest, value, options)
+            set(child, rest, value, options, copied)
         }
         _ => Ok(false),
     }
