@@ -11,6 +11,7 @@ use plumb_source::{CommitMetadata, Source};
 
 use crate::application::{AppKey, Application};
 use crate::events::Events;
+use crate::identity::{Acting, Tenancy};
 use crate::notify::Notifier;
 use crate::queue::Queue;
 use crate::sync_loop::LoopGuard;
@@ -23,6 +24,8 @@ pub(crate) struct Settings {
     pub wave_timeout: Duration,
     /// What Kustomize rendering may do beyond plumb's engine.
     pub kustomize: plumb_render::KustomizeOptions,
+    /// Whom each Application acts as.
+    pub tenancy: Tenancy,
 }
 
 /// A rendered revision, kept until the source or revision changes.
@@ -55,8 +58,8 @@ pub(crate) struct AppState {
     /// The status as plumb last wrote it. The watched Application can lag behind its own
     /// status writes; building on a stale copy would lose history entries.
     pub(crate) status: Option<crate::application::ApplicationStatus>,
-    /// The engine impersonating the app's ServiceAccount, and whom.
-    pub impersonating: Option<(String, Arc<Engine>)>,
+    /// Whom the app last acted as, with the client and engine for it.
+    pub acting: Option<Acting>,
     /// The incremental cache as last kept beside the inventory (a restarted controller
     /// reads it back and makes no dry-run for what did not change meanwhile).
     pub kept_cache: Option<plumb_engine::CacheSnapshot>,

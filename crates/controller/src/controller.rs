@@ -23,6 +23,7 @@ use crate::api_client;
 use crate::application::{AppKey, Application};
 use crate::context::{Context, Settings};
 use crate::error::{Error, Result};
+use crate::identity::Tenancy;
 use crate::leader::LeaderElection;
 use crate::metrics;
 use crate::queue::{Queue, Reasons};
@@ -46,6 +47,8 @@ pub struct ControllerConfig {
     pub wave_timeout: Duration,
     /// Remote bases and the external Kustomize binary, both off unless the operator opts in.
     pub kustomize: KustomizeOptions,
+    /// Whom each Application acts as.
+    pub tenancy: Tenancy,
 }
 
 /// Runs the controller until leadership is lost or the Application watch ends.
@@ -85,6 +88,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         Settings {
             wave_timeout: settings.wave_timeout,
             kustomize: settings.kustomize.clone(),
+            tenancy: settings.tenancy.clone(),
         },
     ));
 

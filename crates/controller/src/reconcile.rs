@@ -27,11 +27,11 @@ use plumb_render::{DirectoryOptions, RenderOptions};
 use plumb_source::{CommitMetadata, RepoSpec, Revision};
 use tokio::time::Instant;
 
-use crate::api_client;
 use crate::application::{Application, parse_interval};
 use crate::context::{AppState, Context, Desired};
 use crate::error::{Error, Result};
 use crate::events::Notice;
+use crate::identity::Acting;
 use crate::metrics;
 use crate::notify;
 use crate::queue::Reasons;
@@ -172,7 +172,8 @@ async fn run(
 
     // Git unreachable is no reason to stop self-healing: the revision rendered last is
     // still the desired state. The failure is reported (Ready=False) and retried.
-    let (desired, unreachable) = match desired_state(ctx, app, reasons, state).await {
+    let acting = acting_for(ctx, app, state).await?;
+    let (desired, unreachable) = match desired_state(ctx, app, &acting, reasons, state).await {
         Ok(desired) => (desired, None),
         Err(err @ Error::Source(_)) => match state
             .desired
@@ -184,7 +185,7 @@ async fn run(
         },
         Err(err) => return Err(err),
     };
-    let engine = engine_for(ctx, app, state).await?;
+    let engine = Arc::clone(&acting.engine);
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
         None => {
@@ -258,6 +259,7 @@ fn source_key(app: &Application) -> String {
 async fn desired_state(
     ctx: &Context,
     app: &Application,
+    acting: &Acting,
     reasons: Reasons,
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
@@ -273,7 +275,8 @@ async fn desired_state(
     let revision = Revision::parse(&source.revision)?;
     let mut spec = RepoSpec::new(&source.repo_url, revision);
     if let Some(secret) = &source.secret_ref {
-        spec.credentials = secrets::credentials(&ctx.client, &key.namespace, &secret.name).await?;
+        spec.credentials =
+            secrets::credentials(&acting.client, &key.namespace, &secret.name).await?;
     }
     let resolved = timed_git("resolve", ctx.source.resolve(&spec)).await?;
     if let Some(desired) = &state.desired
@@ -285,7 +288,7 @@ async fn desired_state(
     let snapshot = timed_git("snapshot", ctx.source.snapshot(&spec)).await?;
     let decryption = match &source.decryption {
         Some(decryption) if decryption.provider == "sops" => Some(
-            secrets::age_identities(&ctx.client, &key.namespace, &decryption.secret_ref.name)
+            secrets::age_identities(&acting.client, &key.namespace, &decryption.secret_ref.name)
                 .await?,
         ),
         Some(other) => {
@@ -332,38 +335,29 @@ async fn desired_state(
     Ok(desired)
 }
 
-/// The engine to act through: the controller's own, or one impersonating the app's
-/// ServiceAccount.
-pub(crate) async fn engine_for(
+/// The client and engine to act through for `app` ([`crate::identity`]): the
+/// controller's own only for an admin namespace's app naming no account, else ones that
+/// impersonate the app's ServiceAccount (kept between reconciles while it stays the same).
+pub(crate) async fn acting_for(
     ctx: &Context,
     app: &Application,
     state: &mut AppState,
-) -> Result<Arc<Engine>> {
-    let Some(account) = &app.spec.destination.service_account_name else {
-        state.impersonating = None;
-        return Ok(Arc::clone(&ctx.engine));
-    };
-    let namespace = app.key().namespace;
-    let user = format!("system:serviceaccount:{namespace}:{account}");
-    if let Some((who, engine)) = &state.impersonating
-        && *who == user
+) -> Result<Acting> {
+    let account = app.spec.destination.service_account_name.as_deref();
+    let identity = ctx
+        .settings
+        .tenancy
+        .identity(&app.key().namespace, account)
+        .map_err(Error::Spec)?;
+    if let Some(acting) = &state.acting
+        && acting.identity == identity
     {
-        return Ok(Arc::clone(engine));
+        return Ok(acting.clone());
     }
-    let mut config = ctx.config.clone();
-    config.auth_info.impersonate = Some(user.clone());
-    config.auth_info.impersonate_groups = Some(vec![
-        "system:serviceaccounts".to_owned(),
-        format!("system:serviceaccounts:{namespace}"),
-        "system:authenticated".to_owned(),
-    ]);
-    let client = api_client::counted(config).map_err(|source| Error::Kube {
-        action: format!("building a client impersonating {user}"),
-        source,
-    })?;
-    let engine = Arc::new(ctx.engine.acting_as(client).await);
-    state.impersonating = Some((user, Arc::clone(&engine)));
-    Ok(engine)
+    let controller = Acting::controller(ctx.client.clone(), Arc::clone(&ctx.engine));
+    let acting = Acting::new(identity, &ctx.config, &controller).await?;
+    state.acting = Some(acting.clone());
+    Ok(acting)
 }
 
 async fn watch_kinds(ctx: &Context, engine: &Engine, inventory: &Inventory) {

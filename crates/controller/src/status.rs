@@ -84,8 +84,11 @@ impl Observation {
                 (
                     action.object.clone(),
                     ResourceState {
-                        synced: matches!(action.change, Change::InSync | Change::Orphan),
-                        orphaned: action.change == Change::Orphan,
+                        synced: matches!(
+                            action.change,
+                            Change::InSync | Change::Orphan | Change::Release
+                        ),
+                        orphaned: matches!(action.change, Change::Orphan | Change::Release),
                         drift: action.diff.clone(),
                         health: None,
                     },

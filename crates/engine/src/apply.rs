@@ -87,8 +87,14 @@ impl Engine {
             }
         }
         let desired: Vec<ObjectRef> = plan.targets.iter().map(|t| t.object.clone()).collect();
+        let released = plan
+            .actions
+            .iter()
+            .filter(|a| a.change == Change::Release)
+            .map(|a| &a.object);
         let dropped: HashSet<Identity<'_>> = pruned
             .iter()
+            .chain(released)
             .chain(&desired)
             .map(ObjectRef::identity)
             .collect();

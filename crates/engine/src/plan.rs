@@ -23,7 +23,9 @@ use crate::managed;
 use crate::object_ref::{Identity, ObjectRef};
 use crate::order::kind_rank;
 use crate::target::{Target, resolve};
-use crate::tracking::{AppId, PRUNE_ANNOTATION, RECREATE_ANNOTATION, annotation};
+use crate::tracking::{
+    AppId, PRUNE_ANNOTATION, RECREATE_ANNOTATION, TRACKING_ANNOTATION, annotation, tracking_id,
+};
 
 /// How many objects are dry-run at once.
 const CONCURRENCY: usize = 8;
@@ -73,6 +75,11 @@ pub enum Change {
     Prune,
     /// It is no longer desired but stays: pruning is off, or the object opts out.
     Orphan,
+    /// It is no longer desired, and its tracking id names another owner (another app
+    /// adopted it, or a person rewrote it): it is left alone and leaves the inventory.
+    /// Prune and cascade deletion never act on an inventory entry alone — the inventory
+    /// is a ConfigMap its namespace's users can write.
+    Release,
 }
 
 /// One action of a plan.
@@ -122,7 +129,7 @@ impl Plan {
     pub fn is_in_sync(&self) -> bool {
         self.actions
             .iter()
-            .all(|a| matches!(a.change, Change::InSync | Change::Orphan))
+            .all(|a| matches!(a.change, Change::InSync | Change::Orphan | Change::Release))
     }
 
     /// How many actions have this change.
@@ -254,7 +261,7 @@ impl Engine {
             .into_iter()
             .filter_map(|verdict| verdict.or_else(|| planned.next()))
             .collect();
-        actions.extend(self.plan_prunes(&targets, previous, &options).await?);
+        actions.extend(self.plan_prunes(&app, &targets, previous, &options).await?);
         Ok(Plan {
             app,
             actions,
@@ -391,6 +398,7 @@ impl Engine {
 
     async fn plan_prunes(
         &self,
+        app: &AppId,
         targets: &[Target],
         previous: &Inventory,
         options: &PlanOptions,
@@ -421,6 +429,16 @@ impl Engine {
             let Some(live) = live::get(&self.client, kind, object).await? else {
                 continue;
             };
+            if let Some(owner) = other_owner(app, object, &live) {
+                actions.push(Action {
+                    object: object.clone(),
+                    change: Change::Release,
+                    wave: 0,
+                    diff: None,
+                    note: Some(owner),
+                });
+                continue;
+            }
             let protected = live
                 .as_object()
                 .and_then(|live| annotation(live, PRUNE_ANNOTATION))
@@ -442,6 +460,30 @@ impl Engine {
             });
         }
         Ok(actions)
+    }
+}
+
+/// Why `live`, an inventory entry of `app`, is not the app's to delete: its tracking id
+/// names another owner or none. `None` when it is the app's.
+fn other_owner(app: &AppId, object: &ObjectRef, live: &Value) -> Option<String> {
+    let expected = tracking_id(
+        app,
+        &object.group,
+        &object.kind,
+        object.namespace.as_deref().unwrap_or_default(),
+        &object.name,
+    );
+    let found = live
+        .as_object()
+        .and_then(|live| annotation(live, TRACKING_ANNOTATION));
+    match found {
+        Some(found) if found == expected => None,
+        Some(found) => Some(format!(
+            "not pruned: its {TRACKING_ANNOTATION} names {found}, not this app"
+        )),
+        None => Some(format!(
+            "not pruned: it carries no {TRACKING_ANNOTATION}, so plumb did not apply it as this app"
+        )),
     }
 }
 

@@ -189,6 +189,61 @@ async fn objects_removed_from_git_are_pruned_unless_they_opt_out() {
     );
 }
 
+/// The inventory is a ConfigMap that the namespace's users can write, and objects move
+/// between apps: prune deletes only what carries this app's tracking id.
+#[tokio::test]
+async fn prune_leaves_objects_that_another_app_or_a_person_owns() {
+    let world = World::new("owners").await;
+    let first = world
+        .sync(
+            "a",
+            &join(&[config_map("moved", "1", ""), config_map("stays", "1", "")]),
+            &Inventory::default(),
+        )
+        .await;
+    // App b adopts `moved` (its Git now has it); a person creates `forged` and writes it
+    // into a's inventory, as anyone who may edit ConfigMaps in the namespace could.
+    world
+        .sync("b", &config_map("moved", "2", ""), &Inventory::default())
+        .await;
+    let config_maps: Api<ConfigMap> = world.api();
+    let forged =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "forged"}})).unwrap();
+    config_maps
+        .create(&Default::default(), &forged)
+        .await
+        .unwrap();
+    let mut forged_entry = first.inventory.objects[0].clone();
+    forged_entry.name = "forged".into();
+    let mut listed = first.inventory.objects.clone();
+    listed.push(forged_entry);
+    let tampered = Inventory::new(listed);
+
+    let plan = world
+        .plan("a", &config_map("stays", "1", ""), &tampered)
+        .await;
+    let change_of = |name: &str| {
+        plan.actions
+            .iter()
+            .find(|a| a.object.name == name)
+            .map(|a| a.change)
+    };
+    assert_eq!(change_of("moved"), Some(Change::Release));
+    assert_eq!(change_of("forged"), Some(Change::Release));
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    assert!(result.succeeded(), "{result:#?}");
+    let moved = config_maps.get("moved").await.unwrap();
+    assert_eq!(moved.data.unwrap()["value"], "2", "b's object is untouched");
+    assert!(config_maps.get_opt("forged").await.unwrap().is_some());
+    let names: Vec<_> = result
+        .inventory
+        .objects
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(names, ["stays"], "released objects leave a's inventory");
+}
+
 #[tokio::test]
 async fn an_empty_desired_set_never_prunes() {
     let world = World::new("empty").await;

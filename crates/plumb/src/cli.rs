@@ -180,6 +180,15 @@ pub(crate) struct ControllerArgs {
     /// How long a sync wave may take to become healthy.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub(crate) wave_timeout: Duration,
+    /// The ServiceAccount of its own namespace an Application acts as when it names none
+    /// (outside the admin namespaces); an empty value refuses such Applications instead.
+    #[arg(long, default_value = plumb_controller::Tenancy::DEFAULT_SERVICE_ACCOUNT)]
+    pub(crate) default_service_account: String,
+    /// A namespace whose Applications act as the controller itself when they name no
+    /// ServiceAccount (repeatable; default: the controller's namespace). Only cluster
+    /// operators should be able to create Applications there.
+    #[arg(long = "admin-namespace", value_name = "NAMESPACE")]
+    pub(crate) admin_namespaces: Vec<String>,
     #[command(flatten)]
     pub(crate) kustomize: KustomizeFlags,
     #[command(flatten)]

@@ -128,6 +128,7 @@ fn symbol(change: Change) -> (&'static str, &'static str) {
         Change::InSync => ("=", "in sync"),
         Change::Prune => ("-", "prune"),
         Change::Orphan => ("?", "keep"),
+        Change::Release => ("!", "release"),
     }
 }
 

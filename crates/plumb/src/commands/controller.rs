@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use plumb_controller::ControllerConfig;
+use plumb_controller::{ControllerConfig, Tenancy};
 
 use crate::cli::ControllerArgs;
 use crate::commands::cluster_config;
@@ -34,6 +34,15 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         allow_local_repositories: args.allow_local_repositories,
         wave_timeout: args.wave_timeout,
         kustomize: args.kustomize.options(),
+        tenancy: Tenancy {
+            admin_namespaces: if args.admin_namespaces.is_empty() {
+                vec![settings_namespace.clone()]
+            } else {
+                args.admin_namespaces.clone()
+            },
+            default_service_account: Some(args.default_service_account.clone())
+                .filter(|name| !name.is_empty()),
+        },
     };
     let server = async {
         if args.server.no_server {

@@ -64,6 +64,7 @@ impl World {
         }
         tree.commit("first version", &alice()).unwrap();
         tree.push().unwrap();
+        tenant_service_account(cluster, &namespace);
         World {
             client: cluster.client().await.unwrap(),
             cluster,
@@ -293,6 +294,31 @@ impl World {
             .env("KUBECONFIG", &self.cluster.kubeconfig)
             .output()
             .unwrap()
+    }
+}
+
+/// The account a team's Applications act as when they name none (`plumb`, the
+/// controller's `--default-service-account`), with the rights a team has in its own
+/// namespace (ClusterRole `admin`) and none outside it: every story runs as a tenant.
+fn tenant_service_account(cluster: &Cluster, namespace: &str) {
+    for args in [
+        vec!["create", "serviceaccount", "plumb"],
+        vec![
+            "create",
+            "rolebinding",
+            "plumb-tenant",
+            "--clusterrole=admin",
+            &format!("--serviceaccount={namespace}:plumb"),
+        ],
+    ] {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .args(["-n", namespace])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
     }
 }
 

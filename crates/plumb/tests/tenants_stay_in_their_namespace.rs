@@ -1,0 +1,128 @@
+//! Teams share a cluster: a tenant who may create Applications in their own namespace
+//! gains nothing there they could not do with their own rights. Each story is an attack
+//! that fails with nothing applied or read, beside the permitted path that still works.
+//!
+//! Every World's namespace has the account its Applications act as by default (`plumb`,
+//! bound to ClusterRole `admin` in that namespace only: what a team has), and the
+//! controller runs with the admin kubeconfig — the broadest rights it could hold.
+
+mod support;
+
+use serde_json::json;
+use support::{World, config_map, is, text};
+
+fn automated() -> serde_json::Value {
+    json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}})
+}
+
+fn ready_message(app: &plumb_controller::Application) -> String {
+    app.condition("Ready")
+        .map(|c| c.message.clone())
+        .unwrap_or_default()
+}
+
+/// Critical finding C1: an Application that names no ServiceAccount acted as the
+/// controller, so its author was cluster-admin.
+#[tokio::test]
+async fn a_tenant_cannot_make_itself_cluster_admin_or_write_outside_its_namespace() {
+    let escalation = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n\
+        metadata: {name: plumb-test-takeover}\n\
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n\
+        subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]\n";
+    let elsewhere = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plumb-test-planted, namespace: default}\ndata: {x: \"1\"}\n";
+    let mut world = World::new(
+        "takeover",
+        &[
+            ("app/own.yaml", &config_map("own", "1")),
+            ("app/escalation.yaml", escalation),
+            ("app/elsewhere.yaml", elsewhere),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world.create_app("web", "app", automated()).await;
+
+    let app = world
+        .until_app("web", "the sync refused", |a| {
+            !is(a, "Ready", "True", "") && ready_message(a).contains("forbidden")
+        })
+        .await;
+    let account = format!("system:serviceaccount:{}:plumb", world.namespace);
+    assert!(ready_message(&app).contains(&account), "{}", ready_message(&app));
+    // Nothing of the sync was applied: not the takeover, not the planted object, not even
+    // the object the tenant may write (every object is dry-run before the first write).
+    let binding = world.kubectl(&["get", "clusterrolebinding", "plumb-test-takeover"]);
+    assert!(!binding.status.success(), "{}", text(&binding));
+    let planted = world.kubectl(&["-n", "default", "get", "configmap", "plumb-test-planted"]);
+    assert!(!planted.status.success(), "{}", text(&planted));
+    assert!(world.config_maps().get_opt("own").await.unwrap().is_none());
+
+    // The permitted path: the same app without what its account may not do syncs.
+    world.commit(
+        &[("app/escalation.yaml", None), ("app/elsewhere.yaml", None)],
+        "only our own namespace",
+        &support::alice(),
+    );
+    world.request_reconcile("web").await;
+    world.until_config_map("own", Some("1")).await;
+}
+
+/// High finding H2: the Secrets an Application names were read with the controller's
+/// rights, so a tenant could send any password of the namespace to a host of their choice.
+#[tokio::test]
+async fn a_tenant_cannot_use_a_secret_its_account_may_not_read() {
+    let mut world = World::new("secrets", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let ns = world.namespace.clone();
+    for args in [
+        vec!["create", "secret", "generic", "database", "--from-literal=password=hunter2"],
+        vec!["create", "serviceaccount", "deployer"],
+        vec![
+            "create",
+            "role",
+            "configmaps",
+            "--verb=get,list,watch,create,update,patch,delete",
+            "--resource=configmaps",
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            "deployer",
+            "--role=configmaps",
+            &format!("--serviceaccount={ns}:deployer"),
+        ],
+    ] {
+        let out = world.kubectl(&args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    world.start_controller(&[]);
+    let mut spec = automated();
+    spec["destination"] = json!({"serviceAccountName": "deployer"});
+    spec["source"] = json!({"secretRef": {"name": "database"}});
+    world.create_app("web", "app", spec).await;
+
+    let app = world
+        .until_app("web", "the Secret refused", |a| {
+            ready_message(a).contains("database") && !is(a, "Ready", "True", "")
+        })
+        .await;
+    let message = ready_message(&app);
+    assert!(message.contains("forbidden"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(world.config_maps().get_opt("alpha").await.unwrap().is_none());
+}
+
+/// The operators' own namespace keeps working as before: its Applications act as the
+/// controller and may manage cluster-scoped objects.
+#[tokio::test]
+async fn an_operators_app_in_an_admin_namespace_acts_as_the_controller() {
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: plumb-test-operators\nrules: []\n";
+    let mut world = World::new("operators", &[("app/role.yaml", role)]).await;
+    let ns = world.namespace.clone();
+    world.start_controller(&["--admin-namespace", &ns]);
+    world.create_app("infra", "app", automated()).await;
+    world
+        .until_app("infra", "synced", |a| is(a, "Ready", "True", ""))
+        .await;
+    let out = world.kubectl(&["get", "clusterrole", "plumb-test-operators"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
