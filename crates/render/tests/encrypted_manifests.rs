@@ -111,3 +111,81 @@ fn a_tampered_file_fails_the_mac_check() {
     let err = render(&dir.path().join("repo"), "app", &options(key.identities)).unwrap_err();
     assert!(err.to_string().contains("MAC"), "{err}");
 }
+
+/// A kustomization over the encrypted Secret: `extra` is appended to it.
+fn kustomization(dir: &std::path::Path, recipient: &str, extra: &str) {
+    repository(dir, recipient);
+    std::fs::write(
+        dir.join("repo/app/other.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {color: red}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("repo/app/kustomization.yaml"),
+        format!("resources: [secret.sops.yaml, config.yaml, other.yaml]\n{extra}"),
+    )
+    .unwrap();
+}
+
+fn object<'a>(rendered: &'a plumb_render::Rendered, name: &str) -> &'a plumb_render::DesiredObject {
+    rendered
+        .objects
+        .iter()
+        .find(|o| o.id().name == name)
+        .unwrap()
+}
+
+#[test]
+fn a_replacement_cannot_launder_a_decrypted_value_into_an_unmasked_config_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = age_key(dir.path(), "team");
+    // The tenant's attempt: copy the decrypted password into a ConfigMap, whose values
+    // diffs, status and the dashboard would show.
+    kustomization(
+        dir.path(),
+        &key.recipient,
+        "replacements:\n- source: {kind: Secret, name: db, fieldPath: stringData.password}\n  targets:\n  - select: {kind: ConfigMap, name: plain}\n    fieldPaths: [data.color]\n",
+    );
+
+    let rendered = render(&dir.path().join("repo"), "app", &options(key.identities)).unwrap();
+    let laundered = object(&rendered, "plain");
+    assert_eq!(laundered.manifest()["data"]["color"], "hunter2");
+    assert!(laundered.is_decrypted(), "the mark follows the value");
+    assert!(laundered.is_sensitive());
+    assert_eq!(laundered.redacted()["data"]["color"], MASK);
+    assert!(!laundered.redacted().to_string().contains("hunter2"));
+    // What received nothing from the Secret is shown as before.
+    let untouched = object(&rendered, "other");
+    assert!(!untouched.is_decrypted());
+    assert_eq!(untouched.redacted()["data"]["color"], "red");
+}
+
+#[test]
+fn a_generator_merged_over_a_decrypted_secret_keeps_it_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = age_key(dir.path(), "team");
+    kustomization(
+        dir.path(),
+        &key.recipient,
+        "secretGenerator:\n- name: db\n  namespace: prod\n  behavior: merge\n  literals: [extra=1]\ngeneratorOptions: {disableNameSuffixHash: true}\n",
+    );
+    // Merging keeps the base's `data`: here the password, base64 as Secrets hold it.
+    let with_data = SECRET.replace(
+        "stringData:\n  password: hunter2\n  user: admin\n",
+        "data:\n  password: aHVudGVyMg==\n",
+    );
+    let args = [
+        "--age",
+        key.recipient.as_str(),
+        "--encrypted-regex",
+        "^(data|stringData)$",
+    ];
+    let encrypted = sops_encrypt(dir.path(), with_data.as_bytes(), Format::Yaml, &args);
+    std::fs::write(dir.path().join("repo/app/secret.sops.yaml"), encrypted).unwrap();
+
+    let rendered = render(&dir.path().join("repo"), "app", &options(key.identities)).unwrap();
+    let merged = object(&rendered, "db");
+    assert_eq!(merged.manifest()["data"]["password"], "aHVudGVyMg==");
+    assert!(merged.is_decrypted(), "the merged Secret keeps the mark");
+    assert!(!merged.redacted().to_string().contains("aHVudGVyMg"));
+}

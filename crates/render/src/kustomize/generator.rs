@@ -291,6 +291,9 @@ pub(crate) fn absorb(
             generated.prefixes = old.prefixes.clone();
             generated.suffixes = old.suffixes.clone();
             generated.origin = old.origin.clone();
+            // Labels and annotations (and with merge, data) of a decrypted object stay
+            // as secret in the object that takes its place.
+            generated.decrypted |= old.decrypted;
             if behavior == Behavior::Merge {
                 for field in ["data", "binaryData"] {
                     let mut merged = old

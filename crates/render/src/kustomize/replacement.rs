@@ -1,9 +1,12 @@
 //! `replacements`: copy a value from one object's field into fields of others (whole, or
 //! one part of a delimited string).
 //!
-//! Bounded beyond Kustomize: the bytes one replacement writes are bounded by
-//! `max_copy_bytes` before they are written, each target it grows by `max_object_bytes`
-//! (replacements of a subtree into itself double it, as JSON patch `copy` does).
+//! Two guarantees beyond Kustomize's: a value taken from a SOPS-decrypted object makes
+//! every object it is written into decrypted too, so it is masked wherever that object
+//! is shown (a replacement must not launder a secret into a ConfigMap); and the bytes one
+//! replacement writes are bounded by `max_copy_bytes` before they are written, each
+//! target it grows by `max_object_bytes` (replacements of a subtree into itself double
+//! it, as JSON patch `copy` does).
 
 use serde_json::{Map, Value};
 
@@ -62,6 +65,7 @@ pub(crate) fn apply(
     if let Some(options) = &source.options {
         value = source_part(value, options)?;
     }
+    let decrypted = source_resource.decrypted;
     let mut copied = Copied {
         source: format!("{} {field_path}", source_resource.cur_id().describe()),
         each: json_bytes(&value),
@@ -92,6 +96,7 @@ pub(crate) fn apply(
             if target.field_paths.is_empty() {
                 continue;
             }
+            resource.decrypted |= decrypted;
             tally
                 .add(&resource.object, || {
                     format!(
