@@ -48,6 +48,9 @@ pub struct Limits {
     /// Kustomize replacement into all its targets: Kubernetes' `AccumulatedCopySizeLimit`.
     /// Without it forty `copy` operations of a few bytes double a value into terabytes.
     pub max_copy_bytes: u64,
+    /// Longest an external kustomize (`--kustomize-external`) may run, in seconds,
+    /// before its whole process group is killed.
+    pub max_external_seconds: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +66,7 @@ impl Default for Limits {
             max_rendered_bytes: 8 * MIB,
             max_patch_operations: 10_000,
             max_copy_bytes: 2 * MIB,
+            max_external_seconds: 120,
         }
     }
 }

@@ -41,7 +41,7 @@ impl<'a> Context<'a> {
     }
 
     /// Reads a confined file, counting it against the limits.
-    fn read(&self, file: &RepoFile) -> Result<Vec<u8>> {
+    pub(crate) fn read(&self, file: &RepoFile) -> Result<Vec<u8>> {
         let limits = &self.options.limits;
         self.files.set(self.files.get() + 1);
         if self.files.get() > limits.max_files {

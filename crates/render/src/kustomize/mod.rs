@@ -60,6 +60,7 @@
 
 pub(crate) mod edit;
 mod emit;
+mod external;
 mod fieldspec;
 mod generator;
 mod hash;
@@ -144,8 +145,9 @@ pub struct KustomizeOptions {
     pub allow_remote_bases: bool,
     /// A command (`kustomize` or `kubectl`) to hand kustomizations plumb's engine does
     /// not support to; it is run as `kustomize build DIR` or `kubectl kustomize DIR`.
-    /// Off by default: the external binary reads the file system itself, outside plumb's
-    /// confinement.
+    /// Off by default. The binary reads the repository itself: plumb first checks that
+    /// every base, resource and file the kustomizations name lies inside it, then runs
+    /// the binary confined and bounded (module `external`).
     pub external: Option<String>,
 }
 
@@ -166,7 +168,7 @@ pub(crate) fn render(
         _ => false,
     };
     match (&options.kustomize.external, external_may_render) {
-        (Some(command), true) => external(command, dir, relative, options),
+        (Some(command), true) => external::render(&context, command, dir, relative),
         _ => native,
     }
 }
@@ -446,47 +448,4 @@ fn is_remote(path: &str) -> bool {
         || ["github.com/", "gitlab.com/", "bitbucket.org/"]
             .iter()
             .any(|host| path.starts_with(host))
-}
-
-/// Hands the kustomization to an external binary (opt-in).
-fn external(
-    command: &str,
-    dir: &Path,
-    relative: &str,
-    options: &RenderOptions,
-) -> Result<Vec<Built>> {
-    let program = Path::new(command);
-    let is_kubectl = program
-        .file_name()
-        .is_some_and(|name| name.to_string_lossy().starts_with("kubectl"));
-    let mut run = std::process::Command::new(program);
-    if is_kubectl {
-        run.arg("kustomize");
-    } else {
-        run.arg("build");
-    }
-    let output = run.arg(dir).output().map_err(|source| Error::Io {
-        path: command.to_owned(),
-        source,
-    })?;
-    if !output.status.success() {
-        return Err(Error::KustomizeExternal {
-            path: relative.to_owned(),
-            command: command.to_owned(),
-            detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    let source = format!("{relative} (rendered by {command})");
-    let contents = crate::manifest::parse_with(
-        &source,
-        crate::manifest::Syntax::Yaml,
-        &output.stdout,
-        false,
-        options.limits.kustomize_yaml_options(),
-    )?;
-    Ok(contents
-        .objects
-        .into_iter()
-        .map(|o| o.into_parts())
-        .collect())
 }
