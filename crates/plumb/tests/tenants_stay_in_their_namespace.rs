@@ -4,7 +4,7 @@
 //!
 //! Every World's namespace has the account its Applications act as by default (`plumb`,
 //! bound to ClusterRole `admin` in that namespace only: what a team has), and the
-//! controller runs with the admin kubeconfig — the broadest rights it could hold.
+//! controller runs with the rights `plumb install --impersonation-only` grants it.
 
 mod support;
 
@@ -48,7 +48,11 @@ async fn a_tenant_cannot_make_itself_cluster_admin_or_write_outside_its_namespac
         })
         .await;
     let account = format!("system:serviceaccount:{}:plumb", world.namespace);
-    assert!(ready_message(&app).contains(&account), "{}", ready_message(&app));
+    assert!(
+        ready_message(&app).contains(&account),
+        "{}",
+        ready_message(&app)
+    );
     // Nothing of the sync was applied: not the takeover, not the planted object, not even
     // the object the tenant may write (every object is dry-run before the first write).
     let binding = world.kubectl(&["get", "clusterrolebinding", "plumb-test-takeover"]);
@@ -74,7 +78,13 @@ async fn a_tenant_cannot_use_a_secret_its_account_may_not_read() {
     let mut world = World::new("secrets", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
     let ns = world.namespace.clone();
     for args in [
-        vec!["create", "secret", "generic", "database", "--from-literal=password=hunter2"],
+        vec![
+            "create",
+            "secret",
+            "generic",
+            "database",
+            "--from-literal=password=hunter2",
+        ],
         vec!["create", "serviceaccount", "deployer"],
         vec![
             "create",
@@ -108,7 +118,14 @@ async fn a_tenant_cannot_use_a_secret_its_account_may_not_read() {
     let message = ready_message(&app);
     assert!(message.contains("forbidden"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
-    assert!(world.config_maps().get_opt("alpha").await.unwrap().is_none());
+    assert!(
+        world
+            .config_maps()
+            .get_opt("alpha")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// The operators' own namespace keeps working as before: its Applications act as the
@@ -118,6 +135,7 @@ async fn an_operators_app_in_an_admin_namespace_acts_as_the_controller() {
     let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: plumb-test-operators\nrules: []\n";
     let mut world = World::new("operators", &[("app/role.yaml", role)]).await;
     let ns = world.namespace.clone();
+    world.controller_as_admin();
     world.start_controller(&["--admin-namespace", &ns]);
     world.create_app("infra", "app", automated()).await;
     world

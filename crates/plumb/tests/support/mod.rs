@@ -1,6 +1,11 @@
 //! The world of a controller story: the shared control plane, a namespace of its own, a
 //! git server with one repository and a checkout to commit from, and `plumb controller`
 //! running as a process watching that namespace only.
+//!
+//! The controller runs as users run it: with the rights `plumb install --impersonation-only`
+//! grants its ServiceAccount (a token of that account), and the namespace's Applications
+//! act as a tenant's ServiceAccount. A story that needs the controller's broader rights
+//! says so ([`World::controller_as_admin`]).
 #![allow(
     dead_code,
     unreachable_pub,
@@ -41,20 +46,19 @@ pub struct World {
     pub repo: Repo,
     pub tree: WorkTree,
     pub dir: tempfile::TempDir,
+    /// The kubeconfig `plumb controller` runs with: the installed controller's account.
+    pub controller_kubeconfig: PathBuf,
     controllers: Vec<Supervised>,
 }
 
-static CRD: OnceCell<()> = OnceCell::const_new();
+/// A token of the installed controller's ServiceAccount, once per test binary.
+static INSTALLED: OnceCell<String> = OnceCell::const_new();
 
 impl World {
     /// A world whose repository starts with `files`, committed by Alice.
     pub async fn new(hint: &str, files: &[(&str, &str)]) -> World {
         let cluster = Cluster::shared().await;
-        CRD.get_or_init(|| async {
-            let output = plumb(cluster, &["install", "--crds-only", "--apply"]);
-            assert!(output.status.success(), "{}", text(&output));
-        })
-        .await;
+        let token = INSTALLED.get_or_init(|| install(cluster)).await;
         let namespace = cluster.namespace(hint).await.unwrap();
         let git = GitServer::start().unwrap();
         let repo = git.create_repo("deploy").unwrap();
@@ -65,6 +69,13 @@ impl World {
         tree.commit("first version", &alice()).unwrap();
         tree.push().unwrap();
         tenant_service_account(cluster, &namespace);
+        let dir = tempfile::tempdir().unwrap();
+        let controller_kubeconfig = dir.path().join("controller.kubeconfig");
+        std::fs::write(
+            &controller_kubeconfig,
+            kubeconfig_with_token(cluster, token),
+        )
+        .unwrap();
         World {
             client: cluster.client().await.unwrap(),
             cluster,
@@ -72,7 +83,8 @@ impl World {
             git,
             repo,
             tree,
-            dir: tempfile::tempdir().unwrap(),
+            dir,
+            controller_kubeconfig,
             controllers: Vec::new(),
         }
     }
@@ -84,12 +96,17 @@ impl World {
         command
             .args(["controller", "--watch-namespace", &self.namespace])
             .arg("--kubeconfig")
-            .arg(&self.cluster.kubeconfig)
+            .arg(&self.controller_kubeconfig)
             .arg("--cache-dir")
             .arg(self.dir.path().join(format!("cache-{index}")))
             .arg("--allow-local-repositories")
             .args(extra)
             .env("RUST_LOG", "info,plumb_controller=debug");
+        if !extra.contains(&"--admin-namespace") {
+            // Stories that keep the Lease and webhook Secret in their own namespace make it
+            // the controller's; their Applications still act as the tenant they are.
+            command.args(["--admin-namespace", "plumb-system"]);
+        }
         if !extra.contains(&"--listen") {
             // Every replica serves; any free port, unless the test wants to reach it.
             command.args(["--listen", "127.0.0.1:0"]);
@@ -98,6 +115,12 @@ impl World {
         self.controllers
             .push(Supervised::spawn("plumb controller", command, &log).unwrap());
         index
+    }
+
+    /// Controllers started from now on run with the cluster administrator's kubeconfig, for
+    /// stories of what only the controller's own broad rights allow.
+    pub fn controller_as_admin(&mut self) {
+        self.controller_kubeconfig = self.cluster.kubeconfig.clone();
     }
 
     /// Kills a controller at once (SIGKILL to its group: a crash, not a shutdown).
@@ -297,6 +320,47 @@ impl World {
     }
 }
 
+/// Installs plumb as `plumb install --impersonation-only` does (no controller replicas: the
+/// stories run their own) and returns a token of the controller's ServiceAccount.
+async fn install(cluster: &Cluster) -> String {
+    let output = plumb(
+        cluster,
+        &[
+            "install",
+            "--impersonation-only",
+            "--replicas",
+            "0",
+            "--apply",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    let output = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .args(["-n", "plumb-system", "create", "token", "plumb-controller"])
+        .arg("--duration=6h")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// A kubeconfig for the test control plane acting with `token`.
+fn kubeconfig_with_token(cluster: &Cluster, token: &str) -> String {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "plumb-test", "cluster": {
+            "server": cluster.server,
+            "certificate-authority": cluster.ca_file,
+        }}],
+        "users": [{"name": "controller", "user": {"token": token}}],
+        "contexts": [{"name": "controller", "context": {"cluster": "plumb-test", "user": "controller"}}],
+        "current-context": "controller",
+    })
+    .to_string()
+}
+
 /// The account a team's Applications act as when they name none (`plumb`, the
 /// controller's `--default-service-account`), with the rights a team has in its own
 /// namespace (ClusterRole `admin`) and none outside it: every story runs as a tenant.
@@ -309,6 +373,22 @@ fn tenant_service_account(cluster: &Cluster, namespace: &str) {
             "plumb-tenant",
             "--clusterrole=admin",
             &format!("--serviceaccount={namespace}:plumb"),
+        ],
+        // Stories that elect a leader keep its Lease here, as an operator choosing another
+        // Lease namespace grants the controller (install grants it in plumb-system).
+        vec![
+            "create",
+            "role",
+            "plumb-leader-election",
+            "--verb=get,create,update",
+            "--resource=leases.coordination.k8s.io",
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            "plumb-leader-election",
+            "--role=plumb-leader-election",
+            "--serviceaccount=plumb-system:plumb-controller",
         ],
     ] {
         let out = Command::new("kubectl")
