@@ -226,7 +226,9 @@ pub(crate) struct InstallArgs {
     /// Controller replicas (one leads).
     #[arg(long, default_value_t = 2)]
     pub(crate) replicas: u32,
-    /// Do not grant cluster-wide apply; every Application must name a ServiceAccount.
+    /// Do not grant the controller cluster-wide apply: Applications in its own namespace then
+    /// have only the rights of the ServiceAccounts they name (tenants' Applications always
+    /// act as an account of their namespace).
     #[arg(long)]
     pub(crate) impersonation_only: bool,
     /// Only the CustomResourceDefinition.
@@ -375,8 +377,10 @@ pub(crate) struct Source {
 #[derive(Clone, Debug, Args)]
 pub(crate) struct KustomizeFlags {
     /// Hand kustomizations plumb does not support (e.g. Helm charts, plugins) to this
-    /// binary, `kustomize` or `kubectl`. It reads the file system itself: plumb's
-    /// confinement to the repository does not hold for it.
+    /// binary, `kustomize` or `kubectl`. Every path the kustomization names is checked to
+    /// stay inside the repository first; the binary runs with `--load-restrictor
+    /// LoadRestrictionsRootOnly`, a cleared environment, a private HOME, a time limit and
+    /// an output bound.
     #[arg(long, value_name = "COMMAND")]
     pub(crate) kustomize_external: Option<String>,
     /// Allow remote bases (URLs) in kustomizations; they render only with --kustomize-external.
