@@ -5,6 +5,7 @@
 //! see [`crate::discovery`]), so it is done once and refreshed only when CRDs change.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use kube::Client;
 use kube::discovery::ApiResource;
@@ -56,6 +57,7 @@ impl Catalog {
         Catalog {
             kinds,
             server_minor: snapshot.server_minor,
+            discovered_at: None,
         }
     }
 
@@ -83,6 +85,8 @@ pub(crate) struct Catalog {
     /// The API server's minor version, for behaviours that differ between releases
     /// ([`crate::quirks`]); `None` when unknown.
     pub(crate) server_minor: Option<u32>,
+    /// When the API server was asked; `None` for a catalog from a kept snapshot.
+    pub(crate) discovered_at: Option<Instant>,
 }
 
 impl Catalog {
@@ -110,6 +114,7 @@ impl Catalog {
         Ok(Catalog {
             kinds,
             server_minor,
+            discovered_at: Some(Instant::now()),
         })
     }
 

@@ -19,6 +19,10 @@ use crate::object_ref::ObjectRef;
 /// The longest a sync waits for discovery to list the kinds of CRDs it has just applied.
 const CRD_DISCOVERY_LIMIT: Duration = Duration::from_secs(30);
 
+/// How recent a discovery must be for a kind missing from it to be taken as not served.
+/// Each failing reconcile of an app whose kind is missing asks again at most this often.
+const REDISCOVERY_AGE: Duration = Duration::from_secs(2);
+
 /// Plans and applies desired sets against one cluster.
 pub struct Engine {
     pub(crate) client: Client,
@@ -58,10 +62,17 @@ impl Engine {
         (self.catalog().await.snapshot(), fresh)
     }
 
-    /// Discovers again if the catalog came from a snapshot (a kind is missing from it);
-    /// returns whether it did.
-    pub(crate) async fn rediscover_if_kept(&self) -> Result<bool> {
-        if !self.from_snapshot.load(Ordering::Relaxed) {
+    /// Discovers again because a kind is missing from the catalog, if the catalog may be
+    /// out of date: it came from a kept snapshot, or was read more than
+    /// [`REDISCOVERY_AGE`] ago — CRDs appear without this engine applying them (another
+    /// app, a person, an operator installs them). Returns whether it did.
+    pub(crate) async fn rediscover_for_missing_kind(&self) -> Result<bool> {
+        let current = self
+            .catalog()
+            .await
+            .discovered_at
+            .is_some_and(|at| at.elapsed() < REDISCOVERY_AGE);
+        if current {
             return Ok(false);
         }
         self.refresh_discovery().await?;

@@ -165,7 +165,8 @@ impl Engine {
     }
 
     /// Resolves `desired` for `app`: every object's kind must be served, or defined by a
-    /// CRD in the set. Reads the cluster only when a kept discovery lacks a kind.
+    /// CRD in the set. Reads the cluster only when a kind is missing from a discovery that
+    /// may be out of date.
     pub async fn resolve(
         &self,
         app: &AppId,
@@ -176,8 +177,9 @@ impl Engine {
         let rules = rules_hash(&options.ignore_differences);
         let catalog = self.catalog().await;
         let targets = match resolve(desired, &catalog, app, namespace, rules) {
-            // A kept discovery may predate a CRD: ask the API server before failing.
-            Err(Error::UnknownKind { .. }) if self.rediscover_if_kept().await? => {
+            // The catalog may predate a CRD (kept on disk, or installed since by someone
+            // else): ask the API server before failing.
+            Err(Error::UnknownKind { .. }) if self.rediscover_for_missing_kind().await? => {
                 resolve(desired, &*self.catalog().await, app, namespace, rules)?
             }
             other => other?,
@@ -415,7 +417,7 @@ impl Engine {
         if gone
             .iter()
             .any(|o| catalog.get(&o.group, &o.version, &o.kind).is_none())
-            && self.rediscover_if_kept().await?
+            && self.rediscover_for_missing_kind().await?
         {
             catalog = self.catalog().await;
         }

@@ -4,9 +4,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{World, config_map, deployment, join};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
 use kube::api::{Patch, PatchParams};
 use plumb_engine::{
     AppId, Change, Error, IgnoreRule, Inventory, PlanOptions, inventory_config_map,
@@ -353,6 +357,47 @@ async fn a_kind_the_cluster_does_not_serve_is_an_error_naming_it() {
         .unwrap_err();
     assert!(matches!(err, Error::UnknownKind { .. }), "{err}");
     assert!(err.to_string().contains("Widget.example.com w"), "{err}");
+}
+
+/// cert-manager's CRDs, then its issuers: one app (or a person) installs CRDs, another
+/// creates their objects. The second app's engine, which discovered the cluster before the
+/// CRDs existed, finds the new kind without a restart.
+#[tokio::test]
+async fn a_kind_installed_by_someone_else_is_found_without_a_restart() {
+    let world = World::new("crd-later").await;
+    let group = format!("{}.example.com", world.namespace);
+    let set =
+        format!("apiVersion: {group}/v1\nkind: Gadget\nmetadata: {{name: g}}\nspec: {{size: 3}}\n");
+    let err = world
+        .plan_with("app", &set, &Inventory::default(), &world.options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownKind { .. }), "{err}");
+
+    // Another actor installs the CRD, through its own client.
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("gadgets.{group}")},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+                 "versions": [{"name": "v1", "served": true, "storage": true,
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                          "x-kubernetes-preserve-unknown-fields": true}}}]},
+    });
+    let crds: Api<CustomResourceDefinition> = Api::all(world.client.clone());
+    crds.create(&Default::default(), &serde_json::from_value(crd).unwrap())
+        .await
+        .unwrap();
+
+    // Within a few retries, as a failing app's reconciles are retried, the kind is found.
+    plumb_testkit::eventually("the new kind planned", Duration::from_secs(60), || async {
+        world
+            .plan_with("app", &set, &Inventory::default(), &world.options())
+            .await
+            .ok()
+    })
+    .await;
+    world.sync("app", &set, &Inventory::default()).await;
 }
 
 async fn wait_for_revision(world: &World, name: &str) {
