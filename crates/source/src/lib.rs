@@ -41,6 +41,7 @@
 //! git runs with no user or system configuration, no credential helper, no prompt, and
 //! only the allowed protocols.
 
+mod access;
 mod cache;
 mod credentials;
 mod error;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::access::AccessProofs;
 use crate::cache::{Cache, RepoCache};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -85,6 +86,8 @@ pub struct Source {
     cache: Cache,
     /// Specs asked for per repository cache key, for [`Source::refresh`].
     seen: Mutex<HashMap<String, Vec<RepoSpec>>>,
+    /// Who recently showed they may read which repository ([`crate::access`]).
+    access: AccessProofs,
 }
 
 impl Source {
@@ -95,6 +98,7 @@ impl Source {
             config,
             cache,
             seen: Mutex::default(),
+            access: AccessProofs::default(),
         })
     }
 
@@ -141,14 +145,23 @@ impl Source {
         self.remember(&url, spec);
         let remote = self.remote(&url, &spec.credentials)?;
         let repo = self.cache.repo(&url)?;
-        let resolution = match &spec.revision {
-            // A full commit id never moves: no need to ask the remote.
-            Revision::Commit(id) if id.len() == 40 || id.len() == 64 => Resolution::Found {
-                commit: id.clone(),
-                reference: None,
-            },
-            revision => self.resolve_with(&remote, revision).await?,
+        let credentials = spec.credentials.for_url(&url);
+        let key = url.cache_key();
+        // A full commit id never moves: no need to ask the remote which commit it is. Then
+        // nothing has yet shown these credentials may read the repository.
+        let (resolution, asked_remote) = match &spec.revision {
+            Revision::Commit(id) if id.len() == 40 || id.len() == 64 => (
+                Resolution::Found {
+                    commit: id.clone(),
+                    reference: None,
+                },
+                false,
+            ),
+            revision => (self.resolve_with(&remote, revision).await?, true),
         };
+        if asked_remote {
+            self.access.record(&key, &credentials);
+        }
         let _lock = self.cache.lock(&repo).await?;
         let (commit, reference) = match resolution {
             Resolution::Found { commit, reference } => (commit, reference),
@@ -161,9 +174,14 @@ impl Source {
         };
         let git_dir = repo.git_dir();
         let target = repo.snapshot(&commit);
+        let cached = target.is_dir() || has_commit(&remote, &git_dir, &commit).await;
+        if cached && !asked_remote {
+            // Served from the cache someone else may have filled: prove access first.
+            self.access.prove(&remote, &key, &credentials).await?;
+        }
         let transfer = if target.is_dir() {
             Transfer::Cached
-        } else if has_commit(&remote, &git_dir, &commit).await {
+        } else if cached {
             Transfer::CheckedOut
         } else {
             let before = self.prepare_git_dir(&remote, &git_dir).await?;

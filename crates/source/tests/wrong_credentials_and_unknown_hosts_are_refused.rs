@@ -65,3 +65,30 @@ async fn a_key_the_server_does_not_know_is_refused() {
     let err = source.snapshot(&spec).await.unwrap_err();
     assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
 }
+
+/// The cache is shared by every application, and a full commit id resolves without asking
+/// the remote: a tenant naming another tenant's private repository and one of its commits
+/// (commit ids are not secrets) must still be refused, though the commit is in the cache.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_id_does_not_open_a_private_repository_someone_else_fetched() {
+    let server = GitServer::start_with_basic_auth("deployer", "right-password").unwrap();
+    let (repo, _work, commit) = deploy_repo(&server);
+    let (source, _dir) = source();
+    let owner = RepoSpec {
+        credentials: Credentials::basic("deployer", "right-password"),
+        ..spec(&repo.http_url, &commit)
+    };
+    let snapshot = source.snapshot(&owner).await.unwrap();
+    assert!(snapshot.root().join("app.yaml").is_file());
+
+    for credentials in [Credentials::None, Credentials::basic("deployer", "a-guess")] {
+        let stranger = RepoSpec {
+            credentials,
+            ..spec(&repo.http_url, &commit)
+        };
+        let err = source.snapshot(&stranger).await.unwrap_err();
+        assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    }
+    // The owner is still served, from the cache.
+    source.snapshot(&owner).await.unwrap();
+}
