@@ -162,7 +162,31 @@ fn mask_pair(live: &Value, desired: &Value) -> (Value, Value) {
             mask_against(value, before.as_ref(), "after");
         }
     }
+    mask_annotations(&mut live, &mut desired);
     (live, desired)
+}
+
+/// Masks the annotations of a sensitive object, plumb's own excepted: a Secret once applied
+/// with client-side `kubectl apply` carries its whole data in
+/// `kubectl.kubernetes.io/last-applied-configuration` (Argo CD's GHSA-rg3g-4rw9-gqrp), and a
+/// decrypted value can be moved into an annotation by a Kustomize replacement.
+fn mask_annotations(live: &mut Value, desired: &mut Value) {
+    let before = annotations(live).cloned();
+    let after = annotations(desired).cloned();
+    for (side, name, other) in [(live, "before", &after), (desired, "after", &before)] {
+        let Some(Value::Object(annotations)) = side.pointer_mut("/metadata/annotations") else {
+            continue;
+        };
+        for (key, value) in annotations.iter_mut() {
+            if !key.starts_with("plumb.dev/") {
+                mask_against(value, other.as_ref().and_then(|o| o.get(key)), name);
+            }
+        }
+    }
+}
+
+fn annotations(object: &Value) -> Option<&Value> {
+    object.pointer("/metadata/annotations")
 }
 
 fn mask_against(value: &mut Value, other: Option<&Value>, side: &str) {
@@ -318,5 +342,21 @@ mod tests {
             "{}",
             diff.text
         );
+    }
+
+    /// A Secret once applied with client-side `kubectl apply` holds its data in the
+    /// last-applied annotation, which sorts beside plumb's tracking id in every diff.
+    #[test]
+    fn secret_annotations_are_masked_but_plumbs_own_stay_readable() {
+        let last_applied = r#"{"data":{"password":"aHVudGVyMg=="}}"#;
+        let live = json!({"kind": "Secret", "metadata": {"annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": last_applied}},
+            "data": {"password": "aHVudGVyMg=="}});
+        let desired = json!({"kind": "Secret", "metadata": {"annotations": {
+            "plumb.dev/tracking-id": "web:/Secret:prod/db"}},
+            "data": {"password": "bmV3"}});
+        let diff = compare(&live, &desired, true).unwrap();
+        assert!(!diff.text.contains("aHVudGVyMg=="), "{}", diff.text);
+        assert!(diff.text.contains("web:/Secret:prod/db"), "{}", diff.text);
     }
 }
