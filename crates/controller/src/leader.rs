@@ -56,25 +56,38 @@ impl LeaderElection {
     }
 
     /// Renews the lease until it cannot; returns why leadership was lost.
+    ///
+    /// Every renewal must finish by the renew deadline — a [`RENEW`] before the lease could
+    /// expire — or leadership is given up: a request to an API server that stopped
+    /// answering would otherwise keep this replica "leading" while another takes the
+    /// expired lease, and both would write (client-go's `RenewDeadline`).
     pub(crate) async fn hold(&self) -> Error {
         let mut last_renewal = tokio::time::Instant::now();
         loop {
             tokio::time::sleep(RENEW).await;
-            match self.try_acquire().await {
-                Ok(true) => last_renewal = tokio::time::Instant::now(),
-                Ok(false) => {
+            let deadline = last_renewal + LEASE_DURATION - RENEW;
+            match tokio::time::timeout_at(deadline, self.try_acquire()).await {
+                Ok(Ok(true)) => last_renewal = tokio::time::Instant::now(),
+                Ok(Ok(false)) => {
                     return Error::LeadershipLost(format!(
                         "another replica holds lease {}",
                         self.name
                     ));
                 }
-                Err(err) if last_renewal.elapsed() + RENEW >= LEASE_DURATION => {
+                Err(_) => {
+                    return Error::LeadershipLost(format!(
+                        "lease {} was not renewed by its renew deadline ({}s after the last renewal): the API server did not answer",
+                        self.name,
+                        (LEASE_DURATION - RENEW).as_secs()
+                    ));
+                }
+                Ok(Err(err)) if tokio::time::Instant::now() + RENEW >= deadline => {
                     return Error::LeadershipLost(format!(
                         "lease {} could not be renewed in time: {err}",
                         self.name
                     ));
                 }
-                Err(err) => tracing::warn!("renewing the lease failed, retrying: {err}"),
+                Ok(Err(err)) => tracing::warn!("renewing the lease failed, retrying: {err}"),
             }
         }
     }
