@@ -51,8 +51,20 @@ pub struct ControllerConfig {
     pub tenancy: Tenancy,
 }
 
+/// The longest a request other than a watch may wait for the API server to send anything
+/// (per read, so a long list that keeps arriving is not cut).
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Runs the controller until leadership is lost or the Application watch ends.
 pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()> {
+    // Watches wait for events as long as the server keeps them open; every other request
+    // must be answered, or a stalled API server would hold a worker forever.
+    let watch_client = api_client::counted(config.clone()).map_err(|source| Error::Kube {
+        action: "building the client for watches".into(),
+        source,
+    })?;
+    let mut config = config;
+    config.read_timeout = config.read_timeout.or(Some(REQUEST_READ_TIMEOUT));
     let client = api_client::counted(config.clone()).map_err(|source| Error::Kube {
         action: "building the client".into(),
         source,
@@ -77,7 +89,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     source_config.allow_local = settings.allow_local_repositories;
     let source = Arc::new(Source::new(source_config)?);
     let queue = Arc::new(Queue::default());
-    let live = LiveObjects::new(client.clone(), Arc::clone(&queue), watch_list);
+    let live = LiveObjects::new(watch_client.clone(), Arc::clone(&queue), watch_list);
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
@@ -96,8 +108,8 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         .map(|_| tokio::spawn(work(Arc::clone(&ctx))))
         .collect();
     let api: Api<Application> = match &settings.namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
+        Some(namespace) => Api::namespaced(watch_client, namespace),
+        None => Api::all(watch_client),
     };
     let outcome = tokio::select! {
         () = watch_applications(&ctx, api, watch_list) => Ok(()),
