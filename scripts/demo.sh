@@ -78,8 +78,10 @@ kubectl -n plumb-demo create secret generic sops-age --from-file=demo.agekey="$R
 
 step "Start the controller (outside the cluster, with this kubeconfig)"
 SERVER=127.0.0.1:$(free_port)
-target/debug/plumb controller --watch-namespace plumb-demo --cache-dir "$RUN_DIR/cache" \
-    --listen "$SERVER" >"$RUN_DIR/controller.log" 2>&1 &
+# plumb-demo holds the operators' Applications (they create the shop-dev and shop-prod
+# namespaces), so it is an admin namespace; a team's namespace would not be.
+target/debug/plumb controller --watch-namespace plumb-demo --admin-namespace plumb-demo \
+    --cache-dir "$RUN_DIR/cache" --listen "$SERVER" >"$RUN_DIR/controller.log" 2>&1 &
 CONTROLLER_PID=$!
 echo "    log: $RUN_DIR/controller.log (pid $CONTROLLER_PID); API, webhooks and metrics: http://$SERVER"
 
