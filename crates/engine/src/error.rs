@@ -70,7 +70,7 @@ pub enum Error {
         message: String,
     },
     /// A request for one object failed.
-    #[error("{action} {object}: {source}")]
+    #[error("{action} {object}: {}", describe(source))]
     Request {
         /// What was being done: `apply`, `get`, `delete`, …
         action: &'static str,
@@ -116,8 +116,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// Classifies an API error from a write (or dry-run) of `object`.
-    pub(crate) fn from_write(object: &str, err: kube::Error) -> Error {
+    /// Classifies an API error from a write (or dry-run) of `object`. For a `sensitive`
+    /// object (a Secret, a decrypted one) every quoted value in the API server's message is
+    /// masked: it may quote the value it refused (`Invalid value: "hunter2"`), and the
+    /// message travels on into status, Events, notifications and logs.
+    pub(crate) fn from_write(object: &str, sensitive: bool, err: kube::Error) -> Error {
         let kube::Error::Api(status) = &err else {
             return Error::Request {
                 action: "apply",
@@ -125,7 +128,11 @@ impl Error {
                 source: err,
             };
         };
-        let message = status.message.clone();
+        let message = if sensitive {
+            mask_quoted(&status.message)
+        } else {
+            status.message.clone()
+        };
         match status.code {
             409 if status.reason == "Conflict" => Error::Conflict {
                 object: object.to_owned(),
@@ -147,6 +154,10 @@ impl Error {
                 object: object.to_owned(),
                 message,
             },
+            _ if sensitive => Error::Invalid {
+                object: object.to_owned(),
+                message: format!("{message} ({}, {})", status.reason, status.code),
+            },
             _ => Error::Request {
                 action: "apply",
                 object: object.to_owned(),
@@ -154,6 +165,31 @@ impl Error {
             },
         }
     }
+}
+
+/// A client error as a person reads it: the API server's message with its reason and code,
+/// not the debug form of its whole Status.
+fn describe(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(status) => {
+            format!("{} ({}, {})", status.message, status.reason, status.code)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Replaces every double-quoted part of `message` by `"*****"`.
+fn mask_quoted(message: &str) -> String {
+    let mut masked = String::with_capacity(message.len());
+    let mut parts = message.split('"');
+    if let Some(first) = parts.next() {
+        masked.push_str(first);
+    }
+    for (index, part) in parts.enumerate() {
+        masked.push('"');
+        masked.push_str(if index % 2 == 0 { "*****" } else { part });
+    }
+    masked
 }
 
 /// Pulls the manager names out of an apply conflict message:
@@ -178,5 +214,48 @@ mod tests {
         let message = "Apply failed with 2 conflicts: conflict with \"kubectl-edit\" using apps/v1: \
                        .spec.replicas\nconflict with \"hpa\" using apps/v1: .spec.replicas";
         assert_eq!(conflicting_managers(message), "hpa, kubectl-edit");
+    }
+
+    #[test]
+    fn a_sensitive_objects_refusal_quotes_no_value() {
+        let status = kube::core::Status {
+            status: None,
+            code: 422,
+            message: r#"Secret "db" is invalid: data[password]: Invalid value: "hunter2": a valid config key"#.into(),
+            metadata: None,
+            reason: "Invalid".into(),
+            details: None,
+        };
+        let err = Error::from_write(
+            "Secret ns/db",
+            true,
+            kube::Error::Api(Box::new(status.clone())),
+        );
+        let shown = err.to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("data[password]: Invalid value"), "{shown}");
+        let plain = Error::from_write("ConfigMap ns/db", false, kube::Error::Api(Box::new(status)));
+        assert!(plain.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_refusal_reads_as_the_servers_message_not_a_debug_dump() {
+        let status = kube::core::Status {
+            status: None,
+            code: 403,
+            message: "namespaces \"x\" is forbidden".into(),
+            metadata: None,
+            reason: "Forbidden".into(),
+            details: None,
+        };
+        let err = Error::Request {
+            action: "get",
+            object: "Namespace x".into(),
+            source: kube::Error::Api(Box::new(status)),
+        };
+        assert_eq!(
+            err.to_string(),
+            "get Namespace x: namespaces \"x\" is forbidden (Forbidden, 403)"
+        );
     }
 }

@@ -394,7 +394,7 @@ impl Engine {
         let applied = api
             .patch(&target.object.name, params, &Patch::Apply(&target.manifest))
             .await
-            .map_err(|err| Error::from_write(&target.object.to_string(), err))?;
+            .map_err(|err| Error::from_write(&target.object.to_string(), target.sensitive, err))?;
         Ok(live::into_value(applied))
     }
 
