@@ -133,7 +133,7 @@ impl Redactor {
             if index > 0 {
                 out.push(' ');
             }
-            out.push_str(&crate::repo_url::redact(word));
+            out.push_str(&crate::repo_url::redact_url(word));
         }
         out
     }

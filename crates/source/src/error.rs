@@ -35,12 +35,18 @@ pub enum Error {
         /// Extra advice, starting with `: ` or empty.
         hint: String,
     },
-    /// The remote does not exist or cannot be reached.
-    #[error("cannot reach repository {url}: {detail}")]
+    /// The remote does not exist, cannot be reached, or answered in a way git does not
+    /// understand. The message is the same whatever the reason: it reaches an
+    /// Application's status, and telling "connection refused" from "no such host" or from
+    /// a stranger's first bytes there would let whoever writes a `repoURL` map the
+    /// controller's network. git's own words are logged, and kept in `detail`.
+    #[error(
+        "cannot reach repository {url}: check the URL and that the controller can connect to its host (git's message is in the controller's log)"
+    )]
     Unreachable {
         /// The URL, redacted.
         url: String,
-        /// What git said, redacted.
+        /// What git said, redacted; not part of the message.
         detail: String,
     },
     /// The server refused the credentials (or demanded some and none were given).

@@ -344,7 +344,9 @@ impl Checkout {
             Err(Failure::Exit(stderr)) if moved(&stderr) => {
                 Ok(PushOutcome::Behind(redactor.clean(&stderr)))
             }
-            Err(Failure::Exit(stderr)) => Err(classify("pushing to", url, redactor.clean(&stderr))),
+            Err(Failure::Exit(stderr)) => {
+                Err(told(classify("pushing to", url, redactor.clean(&stderr))))
+            }
             Err(failure) => Err(self.failed("pushing from", failure)),
         }
     }
@@ -357,7 +359,7 @@ impl Checkout {
             .output()
             .await
             .map_err(|failure| match failure {
-                Failure::Exit(stderr) => classify("fetching", url, redactor.clean(&stderr)),
+                Failure::Exit(stderr) => told(classify("fetching", url, redactor.clean(&stderr))),
                 other => self.failed("fetching into", other),
             })?;
         self.git_text(&["reset", "--quiet", "--keep", "FETCH_HEAD"], "moving")
@@ -375,7 +377,7 @@ impl Checkout {
         let text = self
             .git_text(&["remote", "get-url", remote], "reading the remote of")
             .await?;
-        let shown = crate::repo_url::redact(&text);
+        let shown = crate::repo_url::redact_url(&text);
         if matches!(credentials, Credentials::None) {
             let git = Git::in_checkout(&self.root, TIMEOUT);
             return Ok((
@@ -455,6 +457,19 @@ impl RemoteGit {
 
 /// Whether a refused push means the branch moved: refused as not a fast-forward, or —
 /// when two pushes race inside the server — its ref update lost (`cannot lock ref`).
+/// The CLI runs as its user, against remotes its user chose: an unreachable remote is told
+/// with git's own words there (the controller's generic message is for tenants' status).
+fn told(error: Error) -> Error {
+    match error {
+        Error::Unreachable { url, detail } => Error::Git {
+            action: "reaching".into(),
+            url,
+            detail,
+        },
+        other => other,
+    }
+}
+
 fn moved(stderr: &str) -> bool {
     stderr.contains("[rejected]")
         || stderr.contains("cannot lock ref")

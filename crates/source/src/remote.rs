@@ -150,10 +150,7 @@ impl<'a> Remote<'a> {
                 url,
                 detail: "git printed more output than plumb reads; the repository has too many references".into(),
             },
-            Failure::Exit(stderr) => {
-                let detail = self.redactor.clean(&stderr);
-                classify(action, url, detail)
-            }
+            Failure::Exit(stderr) => reported(action, url, self.redactor.clean(&stderr)),
         }
     }
 
@@ -174,6 +171,22 @@ fn no_such_object(stderr: &str) -> bool {
     .any(|needle| stderr.contains(needle))
 }
 
+/// What the controller reports of a remote that failed: a refused key or credentials as
+/// such, anything else as [`Error::Unreachable`], whose message is the same for a closed
+/// port, an unknown host and a server speaking another protocol (see there). git's words go
+/// to the log only.
+fn reported(action: &str, url: String, detail: String) -> Error {
+    match classify(action, url, detail) {
+        error @ (Error::HostKeyRefused { .. } | Error::Authentication { .. }) => error,
+        Error::Unreachable { url, detail } | Error::Git { url, detail, .. } => {
+            tracing::warn!(%url, "{action} {url} failed: {detail}");
+            Error::Unreachable { url, detail }
+        }
+        other => other,
+    }
+}
+
+/// The kind of a git failure, from what git printed (redacted).
 pub(crate) fn classify(action: &str, url: String, detail: String) -> Error {
     let has = |needle: &str| detail.contains(needle);
     if has("Host key verification failed")
@@ -206,5 +219,57 @@ pub(crate) fn classify(action: &str, url: String, detail: String) -> Error {
             url,
             detail,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What git prints when a `repoURL` aims at something other than a git server.
+    const PROBES: [&str; 6] = [
+        "fatal: unable to access 'http://10.0.0.5:6379/': Failed to connect to 10.0.0.5 port 6379 after 0 ms: Connection refused",
+        "fatal: unable to access 'http://db.internal/': Could not resolve host: db.internal",
+        "fatal: protocol error: bad line length character: -ERR",
+        "fatal: unable to access 'https://10.0.0.5:22/': gnutls_handshake() failed: An unexpected TLS packet was received.",
+        "fatal: the remote end hung up unexpectedly",
+        "ssh: connect to host 10.0.0.5 port 2222: Connection timed out\r\nfatal: Could not read from remote repository.",
+    ];
+
+    #[test]
+    fn a_repo_url_aimed_at_the_cluster_network_learns_nothing_of_what_answered() {
+        let messages: std::collections::BTreeSet<String> = PROBES
+            .iter()
+            .map(|stderr| {
+                let error = reported("fetching", "http://10.0.0.5/x".into(), (*stderr).into());
+                assert!(matches!(error, Error::Unreachable { ref detail, .. } if detail == stderr));
+                error.to_string()
+            })
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let message = messages.first().unwrap();
+        for told in ["refused", "resolve", "-ERR", "TLS", "hung up", "timed out"] {
+            assert!(!message.contains(told), "{message}");
+        }
+        assert!(
+            message.contains("cannot reach repository http://10.0.0.5/x"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn refused_credentials_and_host_keys_are_still_told_apart() {
+        let error = reported(
+            "fetching",
+            "https://git.example.com/x".into(),
+            "fatal: Authentication failed for 'https://git.example.com/x/'".into(),
+        );
+        assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
+        let error = reported(
+            "fetching",
+            "ssh://git@git.example.com/x".into(),
+            "Host key verification failed.\nfatal: Could not read from remote repository.".into(),
+        );
+        assert!(matches!(error, Error::HostKeyRefused { .. }), "{error:?}");
     }
 }

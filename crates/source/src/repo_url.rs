@@ -36,7 +36,7 @@ impl RepoUrl {
     pub(crate) fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
         let invalid = |reason: &str| Error::InvalidUrl {
-            url: redact(text),
+            url: redact_url(text),
             reason: reason.to_owned(),
         };
         if text.is_empty() {
@@ -144,17 +144,19 @@ fn scp_like(text: &str) -> Option<RepoUrl> {
     Some(RepoUrl::plain(text.to_owned(), Transport::Ssh))
 }
 
-/// A URL with any password replaced by `***`, for messages about URLs that failed to parse.
-pub(crate) fn redact(text: &str) -> String {
+/// A repository URL fit to show or send: the user information of a URL with a scheme
+/// (`https://user:token@host/…`) replaced by `***`, so that neither a password nor a token
+/// given as the user name (`https://TOKEN@github.com/…`) leaves the controller. SSH's
+/// `user@host:path` has no secret there (SSH URLs may carry no password) and is kept as
+/// written. This is the one function everything that shows an Application's `repoURL`
+/// (status, Events, notifications, the API and the dashboard) goes through.
+pub fn redact_url(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return text.to_owned();
     };
-    let end = rest.find('/').unwrap_or(rest.len());
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..end].rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{}", &rest[end..])
-        }
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[end..]),
         None => text.to_owned(),
     }
 }
@@ -181,6 +183,37 @@ mod tests {
             Some(("deployer".to_owned(), "s3cret".to_owned()))
         );
         assert_eq!(url.transport, Transport::Http);
+    }
+
+    #[test]
+    fn user_information_is_never_shown_or_sent() {
+        for (given, shown) in [
+            (
+                "https://deployer:s3cret@git.example.com/org/deploy.git",
+                "https://***@git.example.com/org/deploy.git",
+            ),
+            // A token as the user name, as GitHub and GitLab accept it.
+            (
+                "https://ghp_t0ken@github.com/org/deploy.git",
+                "https://***@github.com/org/deploy.git",
+            ),
+            // An `@` in the password, and none in the path.
+            (
+                "http://me:p@ss@host:8080/x?ref=a@b",
+                "http://***@host:8080/x?ref=a@b",
+            ),
+            (
+                "https://git.example.com/org/a@b.git",
+                "https://git.example.com/org/a@b.git",
+            ),
+            (
+                "git@github.com:org/deploy.git",
+                "git@github.com:org/deploy.git",
+            ),
+            ("/srv/git/deploy.git", "/srv/git/deploy.git"),
+        ] {
+            assert_eq!(redact_url(given), shown, "{given}");
+        }
     }
 
     #[test]

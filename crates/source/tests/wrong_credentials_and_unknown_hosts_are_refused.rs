@@ -1,5 +1,7 @@
 //! Wrong credentials are a clear error that never shows the password; an SSH server whose
-//! host key is not in known_hosts is refused, never trusted on first use.
+//! host key is not in known_hosts is refused, never trusted on first use; a `repoURL`
+//! aimed at something that is not a git server cannot tell a closed port from one that
+//! answers (no port scanner through an Application's status).
 
 mod common;
 
@@ -91,4 +93,45 @@ async fn a_commit_id_does_not_open_a_private_repository_someone_else_fetched() {
     }
     // The owner is still served, from the cache.
     source.snapshot(&owner).await.unwrap();
+}
+
+/// A port that answers whatever it is sent with a line of another protocol, as a Redis
+/// would, then closes.
+fn foreign_service() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = std::io::Write::write_all(&mut stream, b"-ERR unknown command 'GET'\r\n");
+        }
+    });
+    port
+}
+
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repo_url_cannot_tell_a_closed_port_from_a_service_that_answers() {
+    let (source, _dir) = source();
+    let (open, closed) = (foreign_service(), closed_port());
+    let mut messages = std::collections::BTreeSet::new();
+    for url in [
+        format!("git://127.0.0.1:{open}/x.git"),
+        format!("git://127.0.0.1:{closed}/x.git"),
+        format!("http://127.0.0.1:{open}/x.git"),
+        format!("http://127.0.0.1:{closed}/x.git"),
+    ] {
+        let err = source.resolve(&spec(&url, "main")).await.unwrap_err();
+        assert!(matches!(err, Error::Unreachable { .. }), "{url}: {err:?}");
+        messages.insert(err.to_string().replace(&url, "URL"));
+    }
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message whatever answered: {messages:?}"
+    );
 }
