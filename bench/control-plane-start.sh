@@ -4,6 +4,7 @@
 # has made the default ServiceAccount token. Median over TRIALS runs (default 5).
 #
 #   bash bench/control-plane-start.sh [TRIALS]
+#   PLUMB_K8S_VERSION=oldest bash bench/control-plane-start.sh   # 1.20.2 instead of 1.37.2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=${1:-5}
@@ -17,5 +18,5 @@ for i in $(seq "$trials"); do
 done
 sorted=$(printf '%s\n' "${times[@]}" | sort -n)
 median=$(printf '%s\n' "$sorted" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
-printf 'control-plane warm start: median %ss over %d trials (min %s, max %s)\n' \
-    "$median" "$trials" "$(printf '%s\n' "$sorted" | head -1)" "$(printf '%s\n' "$sorted" | tail -1)"
+printf 'control-plane warm start (%s release): median %ss over %d trials (min %s, max %s)\n' \
+    "${PLUMB_K8S_VERSION:-current}" "$median" "$trials" "$(printf '%s\n' "$sorted" | head -1)" "$(printf '%s\n' "$sorted" | tail -1)"
