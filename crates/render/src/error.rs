@@ -115,6 +115,14 @@ pub enum Error {
         /// What SOPS decryption found.
         source: crate::sops::SopsError,
     },
+    /// A directory is a Helm chart, which plumb does not render (yet).
+    #[error(
+        "{chart} is a Helm chart (it holds Chart.yaml), and plumb does not render Helm charts yet; render it with `helm template RELEASE {chart} --output-dir DIR` and point plumb at a directory holding the output, committed to Git"
+    )]
+    HelmChart {
+        /// The chart's directory, relative to the repository root.
+        chart: String,
+    },
     /// A kustomization uses a field plumb's Kustomize engine does not support.
     #[error(
         "{file}: field `{field}` is not supported by plumb's Kustomize engine; remove it, or let plumb hand such kustomizations to an external kustomize (--kustomize-external)"

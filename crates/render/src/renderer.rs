@@ -143,6 +143,9 @@ fn render_plain(
         if !filter.admits(within_app) {
             continue;
         }
+        if let Some(chart) = helm_chart(&file.relative) {
+            return Err(Error::HelmChart { chart });
+        }
         if read.len() >= limits.max_files {
             return Err(exceeded(
                 "max_files",
@@ -186,6 +189,16 @@ fn render_plain(
         objects: DesiredSet::new(objects)?,
         ignored,
     })
+}
+
+/// The chart directory, when `relative` is a Helm chart's `Chart.yaml`: its templates are
+/// not manifests, and the file itself would only be reported as a document without `kind`.
+fn helm_chart(relative: &str) -> Option<String> {
+    match relative.rsplit_once('/') {
+        Some((dir, "Chart.yaml")) => Some(dir.to_owned()),
+        None if relative == "Chart.yaml" => Some(".".to_owned()),
+        _ => None,
+    }
 }
 
 /// Parses every file, on as many threads as there are processors (parsing YAML is most of

@@ -268,3 +268,31 @@ fn a_large_directory_renders_in_file_order_and_names_its_first_broken_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_helm_chart_is_named_as_one_with_what_to_do_instead() {
+    let chart = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+    let template = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n";
+    let repo = Repo::new();
+    repo.file("charts/web/Chart.yaml", chart)
+        .file("charts/web/values.yaml", "replicas: 2\n")
+        .file("charts/web/templates/service.yaml", template)
+        .file("apps/web/Chart.yaml", chart)
+        .file("apps/other.yaml", &config_map("other"));
+    let err = render(repo.root(), "charts/web", &RenderOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, Error::HelmChart { chart } if chart == "charts/web"),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("charts/web is a Helm chart") && message.contains("helm template"),
+        "{message}"
+    );
+    // Found below the app's path too, when reading recursively.
+    let err = render(repo.root(), "apps", &recursive()).unwrap_err();
+    assert!(
+        matches!(&err, Error::HelmChart { chart } if chart == "apps/web"),
+        "{err}"
+    );
+}
