@@ -132,6 +132,8 @@ fn render_decrypts_with_the_sops_key_file_and_masks_unless_asked() {
         masked.contains("password: \"*****\"") && !masked.contains("hunter2"),
         "{masked}"
     );
+    // The whole file was encrypted, `type` included; its value is no secret and stays shown.
+    assert!(masked.contains("type: Opaque"), "{masked}");
     let shown = ok(&plumb(
         &["render", "app", "--root", root, "--show-secrets"],
         Some(&key_file),
