@@ -2,7 +2,7 @@
 //! that does the same job, in the same run:
 //!
 //! (a) first apply of N objects: `plumb apply` vs `kubectl apply --server-side`
-//!     (`--validate=false`, as for every kubectl baseline here);
+//!     (`--validate=false`, as for every kubectl apply here);
 //! (b) re-apply with nothing changed: `plumb apply` (a fresh process: no cache), the
 //!     engine as the controller runs it (warm cache), vs `kubectl apply --server-side`;
 //! (c) diff: `plumb diff` vs `kubectl diff --server-side`.
