@@ -35,6 +35,9 @@ pub(crate) enum Command {
     /// List Applications, or show one with its resources, health, last sync and drift.
     #[command(subcommand)]
     Get(GetCommand),
+    /// Create or delete an Application (as `argocd app create` / `flux create kustomization`).
+    #[command(subcommand)]
+    App(AppCommand),
     /// Ask the controller to sync an Application now, and follow it until done.
     Sync(SyncAppArgs),
     /// The sync history of an Application: revision, author, message, result.
@@ -43,8 +46,8 @@ pub(crate) enum Command {
     Rollback(RollbackArgs),
     /// Stop applying an Application (new commits and self-heal); drift is still reported.
     Suspend(AppArgs),
-    /// Resume a suspended Application.
-    Resume(AppArgs),
+    /// Resume a suspended Application, ask for a sync and follow it (as `flux resume`).
+    Resume(SyncAppArgs),
     /// Set images in an overlay's kustomization (its `images:` list), as a commit.
     ///
     /// Only the edited entries of the file change; comments and formatting stay. The
@@ -281,6 +284,85 @@ pub(crate) struct AppArgs {
     pub(crate) output: Format,
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum AppCommand {
+    /// Create an Application: a path of a Git repository the controller keeps applied.
+    ///
+    /// Without --auto-sync it is only compared with Git (and applied by `plumb sync`).
+    Create(CreateAppArgs),
+    /// Delete an Application; its objects stay unless --cascade.
+    Delete(DeleteAppArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateAppArgs {
+    /// The Application's name.
+    pub(crate) name: String,
+    /// The Git repository (https://, ssh://, git@host:path, git://).
+    #[arg(long = "repo", value_name = "URL")]
+    pub(crate) repo: String,
+    /// The directory in the repository to apply (a kustomization or plain manifests).
+    #[arg(long)]
+    pub(crate) path: String,
+    /// Branch, tag, commit or semver range over tags (default: the remote's HEAD).
+    #[arg(long, default_value = "")]
+    pub(crate) revision: String,
+    /// Namespace for objects that name none (default: the Application's namespace).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub(crate) dest_namespace: Option<String>,
+    /// The ServiceAccount of the Application's namespace it acts as (default: the
+    /// controller's --default-service-account, `plumb`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) service_account: Option<String>,
+    /// Apply every new commit by itself (else only `plumb sync` applies).
+    #[arg(long)]
+    pub(crate) auto_sync: bool,
+    /// With --auto-sync: delete objects that left Git.
+    #[arg(long, alias = "auto-prune", requires = "auto_sync")]
+    pub(crate) prune: bool,
+    /// With --auto-sync: revert changes made in the cluster by hand.
+    #[arg(long, requires = "auto_sync")]
+    pub(crate) self_heal: bool,
+    /// How often to ask Git for a new commit (webhooks make it sooner), e.g. 1m, 5m.
+    #[arg(long, value_parser = parse_interval)]
+    pub(crate) interval: Option<String>,
+    /// A Secret of the namespace with the repository's credentials (username/password,
+    /// token, or identity and known_hosts).
+    #[arg(long, value_name = "SECRET")]
+    pub(crate) repo_secret: Option<String>,
+    /// A Secret of the namespace with age keys (`*.agekey`) to decrypt SOPS files.
+    #[arg(long, value_name = "SECRET")]
+    pub(crate) sops_secret: Option<String>,
+    /// An Application of the namespace that must be Healthy first (repeatable).
+    #[arg(long, value_name = "APP")]
+    pub(crate) depends_on: Vec<String>,
+    /// When the Application is deleted, delete its objects too (a finalizer).
+    #[arg(long)]
+    pub(crate) prune_on_delete: bool,
+    /// Print the Application instead of creating it (as YAML unless -o json).
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Human)]
+    pub(crate) output: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteAppArgs {
+    /// The Application's name.
+    pub(crate) name: String,
+    /// Delete its objects too, then the Application (waits until they are gone).
+    #[arg(long)]
+    pub(crate) cascade: bool,
+    /// How long to wait for a cascading delete.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub(crate) timeout: Duration,
+    #[command(flatten)]
+    pub(crate) target: Target,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct SyncAppArgs {
     #[command(flatten)]
@@ -353,11 +435,13 @@ pub(crate) struct Keys {
 
 #[derive(Clone, Debug, Args)]
 pub(crate) struct Source {
-    /// The directory to render, relative to --root.
+    /// The directory to render: absolute, or relative to the working directory (to --root
+    /// when that is given).
     pub(crate) path: String,
-    /// The repository root: nothing outside it is read.
-    #[arg(long, default_value = ".")]
-    pub(crate) root: PathBuf,
+    /// The repository root: nothing outside it is read (default: the top of the Git work
+    /// tree holding PATH, else PATH itself).
+    #[arg(long)]
+    pub(crate) root: Option<PathBuf>,
     /// Read subdirectories too.
     #[arg(long)]
     pub(crate) recursive: bool,
@@ -480,6 +564,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => Ok(Duration::from_secs(value * 3600)),
         _ => Err(format!("{text:?}: unit must be s, m or h")),
     }
+}
+
+/// An Application interval, checked as the controller reads it and kept as written.
+fn parse_interval(text: &str) -> Result<String, String> {
+    plumb_controller::application::parse_interval(text)
+        .map(|_| text.to_owned())
+        .ok_or_else(|| format!("{text:?} is not an interval like 90s, 5m or 1h30m"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use plumb_controller::operations;
 
 use crate::cli::{AppArgs, Format, GetCommand, ListArgs, RollbackArgs, SyncAppArgs, Target};
 use crate::commands::connect;
+use crate::commands::follow::{Follower, Step};
 use crate::output;
 
 pub(crate) async fn get(command: &GetCommand) -> anyhow::Result<ExitCode> {
@@ -152,12 +153,32 @@ async fn show(args: &AppArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `plumb sync NAME`: sets the reconcile annotation and follows the status until the
-/// controller has handled it and the app is Synced and Healthy (or failed).
+/// `plumb sync NAME`: sets the reconcile annotation and follows what the controller does
+/// with that request (see [`follow`]) until the app is Synced and Healthy, or failed.
 pub(crate) async fn sync(args: &SyncAppArgs) -> anyhow::Result<ExitCode> {
-    let (api, _) = fetch(&args.app).await?;
+    request_and_follow(args, serde_json::json!({}), "sync of {} requested").await
+}
+
+/// `plumb resume NAME`: ends the suspension and asks for a sync in one patch, so the sync
+/// that follows is the one requested, and follows it as `plumb sync` does.
+pub(crate) async fn resume(args: &SyncAppArgs) -> anyhow::Result<ExitCode> {
+    request_and_follow(
+        args,
+        operations::suspend(false),
+        "{} resumed; sync requested",
+    )
+    .await
+}
+
+/// Sends `patch` together with a sync request, then follows that request.
+async fn request_and_follow(
+    args: &SyncAppArgs,
+    mut patch: serde_json::Value,
+    told: &str,
+) -> anyhow::Result<ExitCode> {
+    let (api, before) = fetch(&args.app).await?;
     let requested = operations::request_token();
-    let patch = operations::request_sync(&requested);
+    merge(&mut patch, operations::request_sync(&requested));
     api.patch(
         &args.app.name,
         &PatchParams::default(),
@@ -165,49 +186,47 @@ pub(crate) async fn sync(args: &SyncAppArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("cannot request a sync")?;
-    output::line(&format!("sync of {} requested", args.app.name));
+    output::line(&told.replace("{}", &args.app.name));
     if args.no_wait {
         return Ok(ExitCode::SUCCESS);
     }
+    let mut follower = Follower::new(&requested, &before);
     let deadline = Instant::now() + args.timeout;
-    let mut last_line = String::new();
+    let mut handled = false;
     loop {
         let app = api
             .get(&args.app.name)
             .await
             .context("cannot read the Application")?;
-        let status = app.status.clone().unwrap_or_default();
-        let handled = status.last_handled_reconcile_at.as_deref() == Some(requested.as_str());
-        let line = format!(
-            "{} {} {}",
-            state(&status.sync.status, app.spec.suspend),
-            or_unknown(&status.health.status),
-            app.condition("Ready")
-                .map(|c| c.message.as_str())
-                .unwrap_or("")
-        );
-        if line != last_line {
-            output::line(&line);
-            last_line = line.clone();
-        }
-        if handled {
-            if let Some(failed) = status.history.first().filter(|r| r.result == "Failed") {
-                bail!("the sync failed: {}", failed.summary);
+        match follower.step(&app) {
+            Step::Pending => {}
+            Step::Going(lines) => {
+                handled = true;
+                lines.iter().for_each(|line| output::line(line));
             }
-            if app.condition("Stalled").is_some_and(|c| c.status == "True") {
-                bail!(
-                    "the app is stalled: {}",
-                    app.condition("Stalled")
-                        .map(|c| c.message.as_str())
-                        .unwrap_or("")
-                );
-            }
-            if status.sync.status == "Synced" && status.health.status == "Healthy" {
+            Step::Done(lines) => {
+                lines.iter().for_each(|line| output::line(line));
                 return Ok(ExitCode::SUCCESS);
+            }
+            Step::Failed(lines, why) => {
+                lines.iter().for_each(|line| output::line(line));
+                bail!(why);
             }
         }
         if Instant::now() >= deadline {
-            bail!("gave up after {:?}: {line}", args.timeout);
+            if handled {
+                bail!(
+                    "{} is not Synced and Healthy after {:?} (`plumb get app {}` shows where it stands)",
+                    args.app.name,
+                    args.timeout,
+                    args.app.name
+                );
+            }
+            bail!(
+                "no controller handled the request in {:?}: is `plumb controller` running, watching \
+                 this namespace? (the request stays; it is handled when one starts)",
+                args.timeout
+            );
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -277,18 +296,29 @@ pub(crate) async fn rollback(args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn suspend(args: &AppArgs, suspend: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn suspend(args: &AppArgs) -> anyhow::Result<ExitCode> {
     let (api, _) = fetch(args).await?;
-    let patch = operations::suspend(suspend);
+    let patch = operations::suspend(true);
     api.patch(&args.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .context("cannot update the Application")?;
     output::line(&format!(
-        "{} {}",
-        args.name,
-        if suspend { "suspended" } else { "resumed" }
+        "{} suspended: drift is reported, nothing applied until `plumb resume {}`",
+        args.name, args.name
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Merges the JSON object `extra` into `into`, key by key (as a merge patch would).
+fn merge(into: &mut serde_json::Value, extra: serde_json::Value) {
+    match (into, extra) {
+        (serde_json::Value::Object(into), serde_json::Value::Object(extra)) => {
+            for (key, value) in extra {
+                merge(into.entry(key).or_insert(serde_json::Value::Null), value);
+            }
+        }
+        (into, extra) => *into = extra,
+    }
 }
 
 /// `plumb diff NAME`: the drift the controller last saw, per object. Exit 1 when out of sync.

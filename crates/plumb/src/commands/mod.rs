@@ -2,16 +2,20 @@
 //! Each returns the process exit code: 0 success, 1 differences (diff), 2 error, 3 already
 //! up to date (set-image, promote).
 
+mod app_create;
+mod app_delete;
 mod apply;
 mod apps;
 mod controller;
 mod diff;
+mod follow;
 mod install;
 mod kept_discovery;
 mod overlay_edit;
 mod promote;
 mod push;
 mod render;
+mod repository_root;
 mod secrets;
 mod set_image;
 
@@ -23,7 +27,7 @@ use kube::{Client, Config};
 use plumb_engine::PlanOptions;
 use plumb_render::{DirectoryOptions, RenderOptions, Rendered};
 
-use crate::cli::{Cli, Command, Source, SyncArgs, Target};
+use crate::cli::{AppCommand, Cli, Command, Source, SyncArgs, Target};
 use crate::output;
 
 /// Runs the parsed command.
@@ -36,11 +40,13 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Controller(args) => runtime()?.block_on(controller::run(&args)),
         Command::Install(args) => runtime()?.block_on(install::run(&args)),
         Command::Get(command) => runtime()?.block_on(apps::get(&command)),
+        Command::App(AppCommand::Create(args)) => runtime()?.block_on(app_create::run(&args)),
+        Command::App(AppCommand::Delete(args)) => runtime()?.block_on(app_delete::run(&args)),
         Command::Sync(args) => runtime()?.block_on(apps::sync(&args)),
         Command::History(args) => runtime()?.block_on(apps::history(&args)),
         Command::Rollback(args) => runtime()?.block_on(apps::rollback(&args)),
-        Command::Suspend(args) => runtime()?.block_on(apps::suspend(&args, true)),
-        Command::Resume(args) => runtime()?.block_on(apps::suspend(&args, false)),
+        Command::Suspend(args) => runtime()?.block_on(apps::suspend(&args)),
+        Command::Resume(args) => runtime()?.block_on(apps::resume(&args)),
         Command::SetImage(args) => runtime()?.block_on(set_image::run(&args)),
         Command::Promote(args) => runtime()?.block_on(promote::run(&args)),
     }
@@ -72,8 +78,20 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
         kustomize: source.kustomize.options(),
         ..RenderOptions::default()
     };
-    let rendered = plumb_render::render(&source.root, &source.path, &options)
-        .with_context(|| format!("cannot render {}", source.path))?;
+    let located = repository_root::locate(&source.path, source.root.as_deref())?;
+    let rendered =
+        plumb_render::render(&located.root, &located.path, &options).with_context(|| {
+            format!(
+                "cannot render {} (repository root {}{})",
+                source.path,
+                located.root.display(),
+                if source.root.is_some() {
+                    ""
+                } else {
+                    ", the top of the Git work tree holding it, else the directory itself; --root chooses another"
+                }
+            )
+        })?;
     for ignored in &rendered.ignored {
         output::warn(&format!("{}: ignored: {}", ignored.origin, ignored.reason));
     }
