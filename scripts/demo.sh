@@ -3,7 +3,9 @@
 # Kustomize overlays (dev and prod, with a SOPS-encrypted Secret) is served by a real git
 # daemon; `plumb controller` keeps two Applications matching it. The demo shows the first
 # sync, a hand-made change corrected in under a second, drift reported with who made it
-# while suspended, a promotion commit, a rollback by `git revert`, and a prune.
+# while suspended, a promotion commit, a rollback by `git revert`, and a prune — the pushes
+# reach the controller by themselves (a signed webhook, as GitHub sends it, and the poll),
+# and the demo prints the time from each push to the commit being applied.
 #
 # The controller runs outside the cluster (the local control plane has no nodes to run its
 # Deployment; `plumb install` prints that Deployment for a real cluster). A stand-in
@@ -26,6 +28,26 @@ show() {
 }
 plumb() { show target/debug/plumb "$@"; }
 in_repo() { (cd "$WORK" && show git "$@"); }
+# Milliseconds since the epoch.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# Waits until APP has applied COMMIT (status.sync.lastAppliedRevision, watched by kubectl
+# wait) and prints the time since START_MS.
+until_applied() {
+    local app=$1 commit=$2 start_ms=$3
+    kubectl -n plumb-demo wait "application/$app" --timeout=120s \
+        --for=jsonpath='{.status.sync.lastAppliedRevision}'="$commit" >/dev/null
+    echo "    push → applied by $app: $(($(now_ms) - start_ms)) ms (measured by this script from before its git push)"
+}
+# Delivers a push event for COMMIT to the controller as GitHub does: the JSON body signed
+# with HMAC-SHA256 under the shared secret, in X-Hub-Signature-256.
+deliver_push_webhook() {
+    local commit=$1 body signature
+    body=$(printf '{"ref":"refs/heads/main","after":"%s","repository":{"clone_url":"%s"}}' "$commit" "$REPO_URL")
+    signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$WEBHOOK_KEY" -r | cut -d' ' -f1)
+    show curl -fsS -X POST "http://$SERVER/api/v1/webhooks/github" -H 'Content-Type: application/json' \
+        -H 'X-GitHub-Event: push' -H "X-Hub-Signature-256: sha256=$signature" --data "$body"
+    echo
+}
 image_of() { kubectl -n "$1" get deployment web -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 
 bash scripts/provision.sh
@@ -69,43 +91,35 @@ sed -n '1,12p' "$WORK/envs/prod/secret.yaml"
     git push --quiet "$REPO_URL" main)
 
 step "What prod renders to — Kustomize rendered natively, the Secret decrypted and masked"
-plumb render envs/prod --root "$WORK" --age-key-file "$RUN_DIR/demo.agekey"
+plumb render "$WORK/envs/prod" --age-key-file "$RUN_DIR/demo.agekey"
 
 step "Install the Application CRD; the age key goes into a Secret beside the Applications"
 plumb install --crds-only --apply
 kubectl create namespace plumb-demo
 kubectl -n plumb-demo create secret generic sops-age --from-file=demo.agekey="$RUN_DIR/demo.agekey"
 
-step "Start the controller (outside the cluster, with this kubeconfig)"
+step "Start the controller (outside the cluster, with this kubeconfig), with a webhook secret"
 SERVER=127.0.0.1:$(free_port)
-# plumb-demo holds the operators' Applications (they create the shop-dev and shop-prod
-# namespaces), so it is an admin namespace; a team's namespace would not be.
-target/debug/plumb controller --watch-namespace plumb-demo --admin-namespace plumb-demo \
-    --cache-dir "$RUN_DIR/cache" --listen "$SERVER" >"$RUN_DIR/controller.log" 2>&1 &
+# The key the Git host signs push events with, under the provider's name in the Secret
+# plumb-webhooks of the controller's namespace.
+WEBHOOK_KEY=$(openssl rand -hex 20)
+kubectl -n plumb-demo create secret generic plumb-webhooks --from-literal=github="$WEBHOOK_KEY"
+# plumb-demo is the controller's namespace here (POD_NAMESPACE, as in a Pod): its webhook
+# Secret lives there, and it holds the operators' Applications (they create the shop-dev
+# and shop-prod namespaces), so it is an admin namespace; a team's namespace would not be.
+POD_NAMESPACE=plumb-demo target/debug/plumb controller --watch-namespace plumb-demo \
+    --admin-namespace plumb-demo --cache-dir "$RUN_DIR/cache" --listen "$SERVER" \
+    >"$RUN_DIR/controller.log" 2>&1 &
 CONTROLLER_PID=$!
 echo "    log: $RUN_DIR/controller.log (pid $CONTROLLER_PID); API, webhooks and metrics: http://$SERVER"
 
-step "Two Applications: shop-dev, and shop-prod that waits for dev to be healthy"
-show kubectl apply -f - <<EOF
-apiVersion: plumb.dev/v1alpha1
-kind: Application
-metadata: {name: shop-dev, namespace: plumb-demo}
-spec:
-  source: {repoURL: "$REPO_URL", revision: main, path: envs/dev}
-  syncPolicy: {automated: {prune: true, selfHeal: true}, interval: 1m}
----
-apiVersion: plumb.dev/v1alpha1
-kind: Application
-metadata: {name: shop-prod, namespace: plumb-demo}
-spec:
-  source:
-    repoURL: "$REPO_URL"
-    revision: main
-    path: envs/prod
-    decryption: {provider: sops, secretRef: {name: sops-age}}
-  syncPolicy: {automated: {prune: true, selfHeal: true}, interval: 1m}
-  dependsOn: [{name: shop-dev}]
-EOF
+step "Two Applications, made with plumb app create: shop-dev, and shop-prod that waits for dev"
+# Dev polls Git every 5 s (shortened for the demo; the default is 3m): one push below
+# reaches it that way. Prod hears of pushes through the webhook.
+plumb app create shop-dev -n plumb-demo --repo "$REPO_URL" --revision main --path envs/dev \
+    --auto-sync --prune --self-heal --interval 5s
+plumb app create shop-prod -n plumb-demo --repo "$REPO_URL" --revision main --path envs/prod \
+    --auto-sync --prune --self-heal --interval 1m --sops-secret sops-age --depends-on shop-dev
 plumb sync shop-dev -n plumb-demo
 plumb sync shop-prod -n plumb-demo
 plumb get apps -n plumb-demo
@@ -126,30 +140,37 @@ plumb diff shop-prod -n plumb-demo || true
 
 step "Resume: the hand-made change is reverted"
 plumb resume shop-prod -n plumb-demo
-plumb sync shop-prod -n plumb-demo
 echo "    prod runs $(image_of shop-prod)"
 
-step "Promote dev's image to prod: a commit to envs/prod, synced"
+step "Promote dev's image to prod: a commit to envs/prod, pushed; the Git host's webhook tells plumb"
 echo "    dev runs $(image_of shop-dev), prod runs $(image_of shop-prod)"
 sed -i 's/newTag: 1.27.2/newTag: 1.27.3/' "$WORK/envs/prod/kustomization.yaml"
 in_repo commit --quiet -am "prod: promote nginx 1.27.2 -> 1.27.3"
+COMMIT=$(git -C "$WORK" rev-parse HEAD)
+START=$(now_ms)
 in_repo push --quiet "$REPO_URL" main
-plumb sync shop-prod -n plumb-demo
+deliver_push_webhook "$COMMIT"
+until_applied shop-prod "$COMMIT" "$START"
 echo "    prod runs $(image_of shop-prod)"
 
-step "Roll back with git revert: the revert is a commit like any other"
+step "Roll back with git revert: the revert is a commit like any other, pushed and delivered"
 in_repo revert --no-edit HEAD
+COMMIT=$(git -C "$WORK" rev-parse HEAD)
+START=$(now_ms)
 in_repo push --quiet "$REPO_URL" main
-plumb sync shop-prod -n plumb-demo
+deliver_push_webhook "$COMMIT"
+until_applied shop-prod "$COMMIT" "$START"
 echo "    prod runs $(image_of shop-prod)"
 plumb history shop-prod -n plumb-demo
 
-step "A file leaves Git: its object is pruned"
+step "A file leaves Git: its object is pruned — this push has no webhook; dev's 5 s poll finds it"
 in_repo rm --quiet envs/dev/flags.yaml
 sed -i '/^- flags.yaml$/d' "$WORK/envs/dev/kustomization.yaml"
 in_repo commit --quiet -am "dev: the new checkout is the default; drop its flag"
+COMMIT=$(git -C "$WORK" rev-parse HEAD)
+START=$(now_ms)
 in_repo push --quiet "$REPO_URL" main
-plumb sync shop-dev -n plumb-demo
+until_applied shop-dev "$COMMIT" "$START"
 show kubectl -n shop-dev get configmaps
 plumb get app shop-dev -n plumb-demo
 
@@ -176,8 +197,8 @@ if interactive; then
     open http://$SERVER/ and log in with: $(cat "$RUN_DIR/token")
     export KUBECONFIG=$KUBECONFIG
     cd $WORK                          # a clone of the repository: edit, commit, git push $REPO_URL main
-    $PWD/target/debug/plumb get apps -n plumb-demo
-    $PWD/target/debug/plumb sync shop-prod -n plumb-demo      # or wait for the 1-minute poll
+    $PWD/target/debug/plumb get apps -n plumb-demo            # dev finds a push within 5 s by its poll
+    $PWD/target/debug/plumb sync shop-prod -n plumb-demo      # prod: ask now, or wait for its 1-minute poll
     kubectl -n shop-prod delete service web                   # self-heal puts it back
     tail -f $RUN_DIR/controller.log
 EOF
