@@ -11,7 +11,7 @@ use plumb_source::{CommitMetadata, Source};
 
 use crate::application::{AppKey, Application};
 use crate::events::Events;
-use crate::identity::{Acting, Tenancy};
+use crate::identity::{Acting, Identity, Tenancy};
 use crate::notify::Notifier;
 use crate::queue::Queue;
 use crate::sync_loop::LoopGuard;
@@ -26,6 +26,8 @@ pub(crate) struct Settings {
     pub kustomize: plumb_render::KustomizeOptions,
     /// Whom each Application acts as.
     pub tenancy: Tenancy,
+    /// Where notifications may be sent.
+    pub notification_targets: crate::notify::OutboundPolicy,
 }
 
 /// A rendered revision, kept until the source or revision changes.
@@ -103,7 +105,11 @@ impl Context {
     ) -> Self {
         Context {
             events: Events::new(client.clone()),
-            notifier: Notifier::start(client.clone()),
+            notifier: Notifier::start(
+                client.clone(),
+                config.clone(),
+                settings.notification_targets,
+            ),
             client,
             config,
             engine,
@@ -113,6 +119,22 @@ impl Context {
             settings,
             apps: RwLock::default(),
             states: Mutex::default(),
+        }
+    }
+
+    /// Queues `notice` for `app`'s receivers, whose Secrets are read as the app acts (the
+    /// rule of [`crate::reconcile::acting_for`]); an app that may act as no one has none
+    /// read.
+    pub(crate) fn notify(&self, app: &Application, notice: crate::notify::Notice) {
+        if app.spec.notifications.is_empty() {
+            return;
+        }
+        let key = app.key();
+        let account = app.spec.destination.service_account_name.as_deref();
+        match self.settings.tenancy.identity(&key.namespace, account) {
+            Ok(Identity::Controller) => self.notifier.notify(app, None, notice),
+            Ok(Identity::ServiceAccount { user }) => self.notifier.notify(app, Some(user), notice),
+            Err(why) => tracing::warn!(app = %key, "no notification sent: the app {why}"),
         }
     }
 

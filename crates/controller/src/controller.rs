@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::identity::Tenancy;
 use crate::leader::LeaderElection;
 use crate::metrics;
+use crate::notify::OutboundPolicy;
 use crate::queue::{Queue, Reasons};
 use crate::reconcile::reconcile;
 use crate::watches::{LiveObjects, watch_config};
@@ -49,6 +50,8 @@ pub struct ControllerConfig {
     pub kustomize: KustomizeOptions,
     /// Whom each Application acts as.
     pub tenancy: Tenancy,
+    /// Where notifications may be sent (link-local and metadata addresses never).
+    pub notification_targets: OutboundPolicy,
 }
 
 /// The longest a request other than a watch may wait for the API server to send anything
@@ -101,6 +104,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
             wave_timeout: settings.wave_timeout,
             kustomize: settings.kustomize.clone(),
             tenancy: settings.tenancy.clone(),
+            notification_targets: settings.notification_targets,
         },
     ));
 

@@ -40,3 +40,4 @@ pub use error::{Error, Result};
 pub use events::REPORTER;
 pub use identity::Tenancy;
 pub use install::{InstallOptions, manifests};
+pub use notify::OutboundPolicy;

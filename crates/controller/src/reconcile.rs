@@ -125,7 +125,7 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
                     Error::Render { revision, .. } => revision.clone(),
                     _ => String::new(),
                 };
-                ctx.notifier.notify(
+                ctx.notify(
                     &app,
                     notify::Notice::new(notify::Kind::SyncFailed, &app, &revision, err.to_string()),
                 );
@@ -598,7 +598,7 @@ async fn announce(
     };
     let mut notification = notify::Notice::new(kind, app, &desired.commit, note);
     notification.objects = objects;
-    ctx.notifier.notify(app, notification);
+    ctx.notify(app, notification);
     ctx.events.publish(app, notice).await;
     let pruned = plan.count(Change::Prune);
     if result.succeeded() && pruned > 0 {

@@ -374,7 +374,7 @@ fn notify_transitions(
             format!("{} object(s) differ from Git", objects.len()),
         );
         notice.objects = objects;
-        ctx.notifier.notify(app, notice);
+        ctx.notify(app, notice);
     }
     if new.health.status == "Degraded" && old.health.status != "Degraded" {
         let message = new
@@ -382,7 +382,7 @@ fn notify_transitions(
             .message
             .clone()
             .unwrap_or_else(|| "health is Degraded".into());
-        ctx.notifier.notify(
+        ctx.notify(
             app,
             Notice::new(Kind::HealthDegraded, app, &observation.revision, message),
         );

@@ -180,6 +180,10 @@ pub(crate) struct ControllerArgs {
     /// Allow repositories on the local file system (tests and demos).
     #[arg(long)]
     pub(crate) allow_local_repositories: bool,
+    /// Let notifications reach loopback addresses (receivers on the controller's own host:
+    /// tests and demos). Link-local and cloud metadata addresses are refused regardless.
+    #[arg(long)]
+    pub(crate) allow_loopback_notification_targets: bool,
     /// How long a sync wave may take to become healthy.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub(crate) wave_timeout: Duration,

@@ -1,12 +1,17 @@
 //! A team hears what plumb does to its app: a generic webhook gets every event as JSON
 //! (even when it fails at first: delivery is retried), Slack gets a message, and GitHub
 //! gets a commit status on each synced commit — success, then failure for a broken one.
+//! A receiver's Secret is read as the app acts, so an app cannot send a Secret its account
+//! may not read, and credentials in a `repoURL` are not sent.
 
 mod support;
 
 use serde_json::{Value, json};
 use support::http::{Received, Receiver};
 use support::{World, alice, config_map, synced_at, text};
+
+/// The stories' receivers listen on loopback, which notifications reach only when allowed.
+const LOOPBACK: &str = "--allow-loopback-notification-targets";
 
 fn secret(world: &World, name: &str, fields: &[(&str, &str)]) {
     let mut args = vec![
@@ -73,7 +78,7 @@ async fn syncs_drift_and_failures_reach_webhooks_slack_and_commit_statuses() {
             ("repository", "org/deploy"),
         ],
     );
-    world.start_controller(&[]);
+    world.start_controller(&[LOOPBACK]);
     world
         .create_app(
             "web",
@@ -181,5 +186,115 @@ async fn syncs_drift_and_failures_reach_webhooks_slack_and_commit_statuses() {
         red.path,
         format!("/repos/org/deploy/statuses/{broken}"),
         "the broken commit is marked, not the last good one"
+    );
+}
+
+/// A ServiceAccount that may manage ConfigMaps in the world's namespace and nothing else:
+/// no Secrets.
+fn account_without_secrets(world: &World, name: &str) {
+    let account = format!("--serviceaccount={}:{name}", world.namespace);
+    for args in [
+        vec!["create", "serviceaccount", name],
+        vec![
+            "create",
+            "role",
+            name,
+            "--verb=get,list,watch,create,update,patch,delete",
+            "--resource=configmaps",
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            name,
+            &format!("--role={name}"),
+            &account,
+        ],
+    ] {
+        let out = world.kubectl(&args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
+#[tokio::test]
+async fn an_app_cannot_send_a_secret_its_account_may_not_read_nor_the_credentials_in_its_url() {
+    let receiver = Receiver::start(0);
+    let mut world = World::new(
+        "notify-as",
+        &[
+            ("denied/a.yaml", &config_map("denied", "1")),
+            ("allowed/a.yaml", &config_map("allowed", "1")),
+        ],
+    )
+    .await;
+    account_without_secrets(&world, "no-secrets");
+    secret(
+        &world,
+        "hook",
+        &[("type", "webhook"), ("url", &receiver.url("/plumb"))],
+    );
+    world.start_controller(&[LOOPBACK]);
+    // The attack: an app acting as an account that may not read Secrets names one.
+    world
+        .create_app(
+            "denied",
+            "denied",
+            json!({
+                "destination": {"serviceAccountName": "no-secrets"},
+                "syncPolicy": {"automated": {"prune": true}, "interval": "1h"},
+                "notifications": [{"secretRef": {"name": "hook"}}],
+            }),
+        )
+        .await;
+    // The permitted path: the namespace's tenant account may read it. Its repository URL
+    // carries credentials, which the receiver must not learn.
+    let with_credentials = world
+        .repo
+        .http_url
+        .replacen("://", "://deployer:hunter2-token@", 1);
+    world
+        .create_app(
+            "allowed",
+            "allowed",
+            json!({
+                "source": {"repoURL": with_credentials},
+                "syncPolicy": {"automated": {"prune": true}, "interval": "1h"},
+                "notifications": [{"secretRef": {"name": "hook"}}],
+            }),
+        )
+        .await;
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("denied", "synced", |a| synced_at(a, &v1))
+        .await;
+    world
+        .until_app("allowed", "synced", |a| synced_at(a, &v1))
+        .await;
+
+    let heard = until_received(&receiver, "the allowed app's SyncSucceeded", |r| {
+        body(r)["application"]["name"] == "allowed"
+    })
+    .await;
+    assert!(!heard.body.contains("hunter2"), "{}", heard.body);
+    assert_eq!(
+        body(&heard)["repoURL"],
+        with_credentials.replace("deployer:hunter2-token@", "***@")
+    );
+
+    let refusal = format!(
+        "cannot read the notification Secret hook as system:serviceaccount:{}:no-secrets",
+        world.namespace
+    );
+    plumb_testkit::eventually("the refusal logged", support::PATIENCE, || async {
+        world.logs().contains(&refusal).then_some(())
+    })
+    .await;
+    let leaked: Vec<Received> = receiver
+        .received()
+        .into_iter()
+        .filter(|r| body(r)["application"]["name"] == "denied")
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "the denied app's notice was sent: {leaked:?}"
     );
 }

@@ -3,10 +3,15 @@
 //! webhooks, and as commit statuses on GitHub, GitLab and Gitea.
 //!
 //! Each Application names its receivers (`spec.notifications`), each described by a Secret
-//! of its namespace (see [`crate::application::NotificationSpec`]). Delivery never slows a
-//! reconcile: notices go through a bounded queue to background tasks that retry with
-//! backoff; when the queue is full a notice is dropped, logged and counted.
+//! of its namespace (see [`crate::application::NotificationSpec`]), which is read as the
+//! app acts (module `readers`). Delivery never slows a reconcile: notices go through a
+//! bounded queue to background tasks that retry with backoff; when the queue is full a
+//! notice is dropped, logged and counted. Receivers are reached only at addresses the
+//! outbound policy allows (module `outbound`), and the repository URL they are told is
+//! redacted ([`plumb_source::redact_url`]).
 
+mod outbound;
+mod readers;
 mod receiver;
 
 use std::sync::Arc;
@@ -18,7 +23,9 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::application::{Application, NotificationSpec};
 use crate::metrics;
-use receiver::{Http, Receiver};
+pub use outbound::OutboundPolicy;
+use readers::Readers;
+use receiver::{Http, Receiver, Undelivered};
 
 /// How many notices may wait for delivery.
 const QUEUE: usize = 1024;
@@ -55,6 +62,10 @@ pub(crate) struct Notice {
     pub(crate) kind: Kind,
     pub(crate) namespace: String,
     pub(crate) name: String,
+    /// Whom the app acts as, who reads the receiver's Secret: the impersonated user, or
+    /// `None` for the controller itself (set by [`Notifier::notify`]).
+    pub(crate) acting_as: Option<String>,
+    /// Redacted: no user information.
     pub(crate) repo_url: String,
     /// The commit concerned (full id).
     pub(crate) revision: String,
@@ -72,7 +83,8 @@ impl Notice {
             kind,
             namespace: app.metadata.namespace.clone().unwrap_or_default(),
             name: app.metadata.name.clone().unwrap_or_default(),
-            repo_url: app.spec.source.repo_url.clone(),
+            acting_as: None,
+            repo_url: plumb_source::redact_url(&app.spec.source.repo_url),
             revision: revision.to_owned(),
             message,
             objects: Vec::new(),
@@ -88,10 +100,12 @@ pub(crate) struct Notifier {
 }
 
 impl Notifier {
-    /// Starts the delivery tasks.
-    pub(crate) fn start(client: Client) -> Notifier {
+    /// Starts the delivery tasks: Secrets are read with `client` or clients derived from
+    /// `config` impersonating the app's account, receivers reached as `policy` allows.
+    pub(crate) fn start(client: Client, config: kube::Config, policy: OutboundPolicy) -> Notifier {
         let (queue, mut receiver) = mpsc::channel::<(Vec<NotificationSpec>, Notice)>(QUEUE);
-        let http = Arc::new(Http::new());
+        let readers = Arc::new(Readers::new(client, config));
+        let http = Arc::new(Http::new(policy));
         let slots = Arc::new(Semaphore::new(PARALLEL));
         tokio::spawn(async move {
             while let Some((specs, notice)) = receiver.recv().await {
@@ -99,10 +113,10 @@ impl Notifier {
                     let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                         return;
                     };
-                    let (client, http, notice) =
-                        (client.clone(), Arc::clone(&http), notice.clone());
+                    let (readers, http, notice) =
+                        (Arc::clone(&readers), Arc::clone(&http), notice.clone());
                     tokio::spawn(async move {
-                        deliver(&client, &http, &spec, &notice).await;
+                        deliver(&readers, &http, &spec, &notice).await;
                         drop(slot);
                     });
                 }
@@ -111,8 +125,11 @@ impl Notifier {
         Notifier { queue }
     }
 
-    /// Queues `notice` for the receivers of `app` that want its kind.
-    pub(crate) fn notify(&self, app: &Application, notice: Notice) {
+    /// Queues `notice` for the receivers of `app` that want its kind; their Secrets will
+    /// be read as `acting_as` (an impersonated user; `None`: the controller), which must be
+    /// whom the app acts as ([`crate::context::Context::notify`] finds it).
+    pub(crate) fn notify(&self, app: &Application, acting_as: Option<String>, mut notice: Notice) {
+        notice.acting_as = acting_as;
         let specs: Vec<NotificationSpec> = app
             .spec
             .notifications
@@ -133,16 +150,13 @@ impl Notifier {
 }
 
 /// Delivers one notice to one receiver, retrying with backoff.
-async fn deliver(client: &Client, http: &Http, spec: &NotificationSpec, notice: &Notice) {
+async fn deliver(readers: &Readers, http: &Http, spec: &NotificationSpec, notice: &Notice) {
     let app = format!("{}/{}", notice.namespace, notice.name);
-    let secret = match Api::<Secret>::namespaced(client.clone(), &notice.namespace)
-        .get(&spec.secret_ref.name)
-        .await
-    {
+    let secret = match read_secret(readers, spec, notice).await {
         Ok(secret) => secret,
-        Err(err) => {
-            tracing::warn!(%app, secret = %spec.secret_ref.name, "cannot read the notification Secret: {err}");
-            count("unknown", "failed");
+        Err(message) => {
+            tracing::warn!(%app, secret = %spec.secret_ref.name, "{message}");
+            count("unknown", "unreadable");
             return;
         }
     };
@@ -165,6 +179,11 @@ async fn deliver(client: &Client, http: &Http, spec: &NotificationSpec, notice: 
                 tracing::debug!(%app, receiver = receiver.kind(), event = notice.kind.as_str(), "notification delivered");
                 return;
             }
+            Err(Undelivered::Refused(why)) => {
+                tracing::warn!(%app, receiver = receiver.kind(), secret = %spec.secret_ref.name, "notification not sent: {why}");
+                count(receiver.kind(), "refused");
+                return;
+            }
             Err(err) if attempt < ATTEMPTS => {
                 tracing::info!(%app, receiver = receiver.kind(), "notification not delivered (attempt {attempt}), retrying in {wait:?}: {err}");
                 count(receiver.kind(), "retried");
@@ -179,10 +198,29 @@ async fn deliver(client: &Client, http: &Http, spec: &NotificationSpec, notice: 
     }
 }
 
+/// The receiver's Secret, read as the app acts; the error says what to grant.
+async fn read_secret(
+    readers: &Readers,
+    spec: &NotificationSpec,
+    notice: &Notice,
+) -> Result<Secret, String> {
+    let who = notice.acting_as.as_deref().unwrap_or("the controller");
+    let client = readers.client(notice.acting_as.as_deref())?;
+    Api::<Secret>::namespaced(client, &notice.namespace)
+        .get(&spec.secret_ref.name)
+        .await
+        .map_err(|err| {
+            format!(
+                "cannot read the notification Secret {} as {who}, so nothing is sent to its receiver: {err}; grant that account get on the Secret",
+                spec.secret_ref.name
+            )
+        })
+}
+
 fn count(kind: &str, result: &str) {
     metrics::count(
         "plumb_notifications_total",
-        "Notifications by receiver type and result (delivered, retried, failed, dropped).",
+        "Notifications by receiver type and result (delivered, retried, failed, dropped, unreadable: the Secret could not be read as the app acts, refused: the outbound policy refused the address).",
         &[("type", kind), ("result", result)],
     );
 }

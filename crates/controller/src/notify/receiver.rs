@@ -10,6 +10,7 @@ use hyper_util::rt::TokioExecutor;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Value, json};
 
+use super::outbound::{CheckedResolver, OutboundPolicy, Refused};
 use super::{Kind, Notice};
 
 /// Where notices go, read from a Secret.
@@ -252,17 +253,23 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-/// An HTTP(S) client with the system's trusted roots — or why there is none.
+type Connector = hyper_rustls::HttpsConnector<HttpConnector<CheckedResolver>>;
+
+/// An HTTP(S) client with the system's trusted roots that connects only where the
+/// [`OutboundPolicy`] allows — or why there is none.
 pub(super) struct Http {
-    client: Result<Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>, String>,
+    client: Result<Client<Connector, Full<Bytes>>, String>,
+    policy: OutboundPolicy,
 }
 
 impl Http {
-    pub(super) fn new() -> Http {
+    pub(super) fn new(policy: OutboundPolicy) -> Http {
         let client = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map(|builder| {
-                let connector = builder.https_or_http().enable_http1().build();
+                let mut http = HttpConnector::new_with_resolver(CheckedResolver::new(policy));
+                http.enforce_http(false);
+                let connector = builder.https_or_http().enable_http1().wrap_connector(http);
                 Client::builder(TokioExecutor::new()).build(connector)
             })
             .map_err(|err| {
@@ -272,36 +279,73 @@ impl Http {
                 tracing::warn!("{message}");
                 message
             });
-        Http { client }
+        Http { client, policy }
     }
 
-    /// Sends; a status other than 2xx is an error (and retried).
-    pub(super) async fn send(&self, prepared: &Prepared) -> Result<(), String> {
-        let client = self.client.as_ref().map_err(Clone::clone)?;
-        let mut request = Request::builder()
-            .method(prepared.method.clone())
-            .uri(&prepared.url);
+    /// Sends; a status other than 2xx is an error (and retried), an address the policy
+    /// refuses is not (asking again changes nothing).
+    pub(super) async fn send(&self, prepared: &Prepared) -> Result<(), Undelivered> {
+        let shown = redact(&prepared.url);
+        let failed = |why: String| Undelivered::Failed(format!("{shown}: {why}"));
+        let client = self.client.as_ref().map_err(|why| failed(why.clone()))?;
+        let uri: http::Uri = prepared
+            .url
+            .parse()
+            .map_err(|err| failed(format!("invalid URL: {err}")))?;
+        // An address written in the URL is connected to without resolution: check it here.
+        self.policy
+            .check_host(uri.host().unwrap_or_default())
+            .map_err(|why| Undelivered::Refused(format!("{shown} is refused: {why}")))?;
+        let mut request = Request::builder().method(prepared.method.clone()).uri(uri);
         for (name, value) in &prepared.headers {
             request = request.header(name, value);
         }
         let request = request
             .body(Full::new(prepared.body.clone()))
-            .map_err(|err| format!("invalid request to {}: {err}", redact(&prepared.url)))?;
+            .map_err(|err| failed(format!("invalid request: {err}")))?;
         let response =
             tokio::time::timeout(std::time::Duration::from_secs(10), client.request(request))
                 .await
-                .map_err(|_| format!("{} did not answer within 10s", redact(&prepared.url)))?
-                .map_err(|err| format!("{}: {err}", redact(&prepared.url)))?;
+                .map_err(|_| failed("no answer within 10s".into()))?
+                .map_err(|err| match refusal(&err) {
+                    Some(why) => Undelivered::Refused(format!("{shown} is refused: {why}")),
+                    None => failed(err.to_string()),
+                })?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(format!(
-                "{} answered {}",
-                redact(&prepared.url),
-                response.status()
-            ))
+            Err(failed(format!("answered {}", response.status())))
         }
     }
+}
+
+/// Why a notice did not reach its receiver.
+#[derive(Debug)]
+pub(super) enum Undelivered {
+    /// The outbound policy refuses the address: final.
+    Refused(String),
+    /// Anything else: worth another attempt.
+    Failed(String),
+}
+
+impl std::fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Undelivered::Refused(why) | Undelivered::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The policy's refusal among the causes of a failed request, if it is one.
+fn refusal(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(refused) = error.downcast_ref::<Refused>() {
+            return Some(refused.to_string());
+        }
+        cause = error.source();
+    }
+    None
 }
 
 /// A URL fit for a log line: Slack webhook URLs carry their secret in the path.
@@ -309,7 +353,7 @@ fn redact(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => {
             let host = rest.split('/').next().unwrap_or_default();
-            format!("{scheme}://{host}/…")
+            plumb_source::redact_url(&format!("{scheme}://{host}/…"))
         }
         None => "the receiver".to_owned(),
     }
@@ -318,6 +362,81 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A receiver on loopback that answers 200 to each request; counts connections.
+    fn local_receiver() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut head = [0_u8; 4096];
+                let _ = stream.read(&mut head);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        (port, connections)
+    }
+
+    fn post(url: String) -> Prepared {
+        Prepared {
+            method: Method::POST,
+            url,
+            headers: vec![(header::CONTENT_TYPE, "application/json".to_owned())],
+            body: Bytes::from_static(b"{}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_notification_aimed_at_the_metadata_service_is_refused_unsent() {
+        let http = Http::new(OutboundPolicy::default());
+        for url in [
+            "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+            "http://[fd00:ec2::254]/latest/api/token",
+            "http://[::ffff:169.254.169.254]/",
+            "http://metadata.google.internal/computeMetadata/v1/",
+        ] {
+            match http.send(&post(url.to_owned())).await {
+                Err(Undelivered::Refused(why)) => assert!(why.contains("metadata"), "{why}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn loopback_is_reached_only_when_the_operator_allows_it_however_it_is_named() {
+        let (port, connections) = local_receiver();
+        let http = Http::new(OutboundPolicy::default());
+        // `localhost` is refused after resolution: the name is checked by what it resolves to.
+        for url in [
+            format!("http://127.0.0.1:{port}/hook"),
+            format!("http://localhost:{port}/hook"),
+        ] {
+            match http.send(&post(url.clone())).await {
+                Err(Undelivered::Refused(why)) => assert!(
+                    why.contains("--allow-loopback-notification-targets"),
+                    "{why}"
+                ),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+        let allowing = Http::new(OutboundPolicy {
+            allow_loopback: true,
+        });
+        allowing
+            .send(&post(format!("http://localhost:{port}/hook")))
+            .await
+            .unwrap();
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn commit_statuses_name_the_repository_of_the_app() {
@@ -334,6 +453,10 @@ mod tests {
         assert_eq!(
             redact("https://hooks.slack.com/services/T/B/secret"),
             "https://hooks.slack.com/…"
+        );
+        assert_eq!(
+            redact("https://bot:t0ken@chat.example.com/hooks/x"),
+            "https://***@chat.example.com/…"
         );
     }
 }

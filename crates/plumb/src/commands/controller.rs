@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use plumb_controller::{ControllerConfig, Tenancy};
+use plumb_controller::{ControllerConfig, OutboundPolicy, Tenancy};
 
 use crate::cli::ControllerArgs;
 use crate::commands::cluster_config;
@@ -42,6 +42,9 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             },
             default_service_account: Some(args.default_service_account.clone())
                 .filter(|name| !name.is_empty()),
+        },
+        notification_targets: OutboundPolicy {
+            allow_loopback: args.allow_loopback_notification_targets,
         },
     };
     let server = async {
