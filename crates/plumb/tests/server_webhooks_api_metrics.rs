@@ -1,7 +1,8 @@
 //! A push to GitHub, GitLab, Gitea or Bitbucket reaches plumb's webhook and is applied at
 //! once; a delivery without the right signature is refused, learns nothing and triggers
 //! nothing. People and CI reach the API with Kubernetes tokens and may do exactly what RBAC
-//! lets them do to the Application — and learn nothing of the ones they may not. Prometheus
+//! lets them do to the Application — and learn nothing of the ones they may not, nor the
+//! credentials someone wrote into a `repoURL`. Prometheus
 //! scrapes `/metrics` with a token RBAC allows; anonymous callers cannot. Floods of random
 //! tokens, revoked tokens on open event streams, clients that never finish their headers and
 //! oversized bodies are turned away while normal use goes on.
@@ -468,6 +469,57 @@ async fn the_api_lets_a_token_do_what_rbac_lets_it_do_to_the_application() {
     let openapi = get(address, "/api/v1/openapi.json", None);
     assert_eq!(openapi.status, 200);
     assert!(openapi.json()["paths"]["/api/v1/applications"].is_object());
+}
+
+#[tokio::test]
+async fn credentials_written_into_a_repo_url_are_shown_by_neither_the_api_nor_the_dashboard() {
+    let (world, address) = serving_world("creds").await;
+    let ns = world.namespace.clone();
+    world.commit(
+        &[("private/a.yaml", Some(&config_map("private", "1")))],
+        "a private app",
+        &alice(),
+    );
+    let with_credentials = world
+        .repo
+        .http_url
+        .replacen("://", "://deployer:hunter2-token@", 1);
+    let redacted = with_credentials.replace("deployer:hunter2-token@", "***@");
+    world
+        .create_app(
+            "private",
+            "private",
+            json!({"source": {"repoURL": with_credentials}, "syncPolicy": automated()["syncPolicy"]}),
+        )
+        .await;
+    let head = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("private", "synced", |a| synced_at(a, &head))
+        .await;
+    let viewer = world.token_for("viewer", "get,list,watch").await;
+
+    // The list feeds the dashboard's table, the detail its page.
+    let listed = get(address, "/api/v1/applications", Some(&viewer));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(!listed.body.contains("hunter2"), "{}", listed.body);
+    let items = listed.json()["items"].clone();
+    let private = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "private")
+        .unwrap_or_else(|| panic!("private is listed: {items}"))
+        .clone();
+    assert_eq!(private["repoURL"], redacted.as_str());
+    let shown = get(
+        address,
+        &format!("/api/v1/applications/{ns}/private"),
+        Some(&viewer),
+    );
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(!shown.body.contains("hunter2"), "{}", shown.body);
+    assert_eq!(shown.json()["spec"]["source"]["repoURL"], redacted.as_str());
+    assert_eq!(shown.json()["summary"]["repoURL"], redacted.as_str());
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! `/api/v1`: the Applications the caller may see, one in full, the operations on it, and a
 //! stream of changes. Every answer is what the API server would let the caller see or do
-//! (see `auth`); the dashboard uses nothing else.
+//! (see `auth`); the dashboard uses nothing else. Credentials written into an
+//! Application's `repoURL` are never part of an answer.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -78,7 +79,7 @@ pub(crate) async fn show(
         .is_ok();
     Ok(Json(json!({
         "summary": summary(&app),
-        "spec": app.spec,
+        "spec": shown_spec(&app),
         "status": app.status,
         "annotations": app.metadata.annotations,
         "permissions": {"operate": operate},
@@ -224,6 +225,16 @@ async fn may_view(server: &Server, caller: &Caller, app: &Application) -> Result
             .await?)
 }
 
+/// An Application's spec as the API shows it: credentials written into `repoURL`
+/// (`https://user:token@host/…`) are redacted, as everywhere plumb shows the URL.
+fn shown_spec(app: &Application) -> Value {
+    let mut spec = serde_json::to_value(&app.spec).unwrap_or(Value::Null);
+    if let Some(url) = spec.pointer_mut("/source/repoURL") {
+        *url = json!(plumb_source::redact_url(&app.spec.source.repo_url));
+    }
+    spec
+}
+
 /// What the list shows of an Application.
 fn summary(app: &Application) -> Value {
     let status = app.status.clone().unwrap_or_default();
@@ -232,7 +243,7 @@ fn summary(app: &Application) -> Value {
     json!({
         "namespace": app.metadata.namespace,
         "name": app.metadata.name,
-        "repoURL": app.spec.source.repo_url,
+        "repoURL": plumb_source::redact_url(&app.spec.source.repo_url),
         "path": app.spec.source.path,
         "targetRevision": app.spec.source.revision,
         "sync": if status.sync.status.is_empty() { "Unknown" } else { status.sync.status.as_str() },
