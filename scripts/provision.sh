@@ -45,22 +45,6 @@ apt_install_missing() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-ensure_deb_src() {
-    # Whatever line provides it, apt must know the source package.
-    if apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
-        return
-    fi
-    say "Adding a deb-src line for bookworm main (/etc/apt/sources.list.d/plumb-bookworm-src.sources)"
-    as_root tee /etc/apt/sources.list.d/plumb-bookworm-src.sources >/dev/null <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-}
-
 ensure_sops() {
     if "$TOOLS_DIR/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_VERSION"; then
         say "sops $SOPS_VERSION present: $TOOLS_DIR/bin/sops"

@@ -37,23 +37,7 @@ pub struct DiscoverySnapshot {
 
 impl Catalog {
     pub(crate) fn from_snapshot(snapshot: &DiscoverySnapshot) -> Catalog {
-        let kinds = snapshot
-            .kinds
-            .iter()
-            .map(|(resource, namespaced)| {
-                let key = (
-                    resource.group.clone(),
-                    resource.version.clone(),
-                    resource.kind.clone(),
-                );
-                let info = KindInfo {
-                    resource: resource.clone(),
-                    namespaced: *namespaced,
-                    served: true,
-                };
-                (key, info)
-            })
-            .collect();
+        let kinds = served(snapshot.kinds.iter().cloned());
         Catalog {
             kinds,
             server_minor: snapshot.server_minor,
@@ -95,22 +79,7 @@ impl Catalog {
             discovery::served_kinds(client),
             discovery::server_minor(client)
         )?;
-        let kinds = kinds
-            .into_iter()
-            .map(|(resource, namespaced)| {
-                let key = (
-                    resource.group.clone(),
-                    resource.version.clone(),
-                    resource.kind.clone(),
-                );
-                let info = KindInfo {
-                    resource,
-                    namespaced,
-                    served: true,
-                };
-                (key, info)
-            })
-            .collect();
+        let kinds = served(kinds);
         Ok(Catalog {
             kinds,
             server_minor,
@@ -126,12 +95,7 @@ impl Catalog {
     /// Adds the kinds a CustomResourceDefinition manifest defines, unless already served.
     pub(crate) fn add_crd(&mut self, crd: &Map<String, Value>) {
         for (resource, namespaced) in crd_kinds(crd) {
-            let key = (
-                resource.group.clone(),
-                resource.version.clone(),
-                resource.kind.clone(),
-            );
-            self.kinds.entry(key).or_insert(KindInfo {
+            self.kinds.entry(key_of(&resource)).or_insert(KindInfo {
                 resource,
                 namespaced,
                 served: false,
@@ -146,6 +110,31 @@ impl Catalog {
                 .is_some_and(|kind| kind.served)
         })
     }
+}
+
+/// Served kinds by (group, version, kind).
+fn served(
+    kinds: impl IntoIterator<Item = (ApiResource, bool)>,
+) -> HashMap<(String, String, String), KindInfo> {
+    kinds
+        .into_iter()
+        .map(|(resource, namespaced)| {
+            let info = KindInfo {
+                resource,
+                namespaced,
+                served: true,
+            };
+            (key_of(&info.resource), info)
+        })
+        .collect()
+}
+
+fn key_of(resource: &ApiResource) -> (String, String, String) {
+    (
+        resource.group.clone(),
+        resource.version.clone(),
+        resource.kind.clone(),
+    )
 }
 
 /// The kinds (one per version) a CustomResourceDefinition manifest defines.

@@ -191,30 +191,6 @@ async fn syncs_drift_and_failures_reach_webhooks_slack_and_commit_statuses() {
 
 /// A ServiceAccount that may manage ConfigMaps in the world's namespace and nothing else:
 /// no Secrets.
-fn account_without_secrets(world: &World, name: &str) {
-    let account = format!("--serviceaccount={}:{name}", world.namespace);
-    for args in [
-        vec!["create", "serviceaccount", name],
-        vec![
-            "create",
-            "role",
-            name,
-            "--verb=get,list,watch,create,update,patch,delete",
-            "--resource=configmaps",
-        ],
-        vec![
-            "create",
-            "rolebinding",
-            name,
-            &format!("--role={name}"),
-            &account,
-        ],
-    ] {
-        let out = world.kubectl(&args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
-}
-
 #[tokio::test]
 async fn an_app_cannot_send_a_secret_its_account_may_not_read_nor_the_credentials_in_its_url() {
     let receiver = Receiver::start(0);
@@ -226,7 +202,7 @@ async fn an_app_cannot_send_a_secret_its_account_may_not_read_nor_the_credential
         ],
     )
     .await;
-    account_without_secrets(&world, "no-secrets");
+    world.config_map_account("no-secrets");
     secret(
         &world,
         "hook",

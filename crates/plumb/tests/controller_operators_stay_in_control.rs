@@ -215,26 +215,7 @@ async fn an_app_can_only_change_what_its_service_account_may() {
     .await;
     // The ServiceAccount may manage ConfigMaps in the namespace, nothing else.
     let ns = world.namespace.clone();
-    for args in [
-        vec!["create", "serviceaccount", "deployer"],
-        vec![
-            "create",
-            "role",
-            "configmaps",
-            "--verb=get,list,watch,create,update,patch,delete",
-            "--resource=configmaps",
-        ],
-        vec![
-            "create",
-            "rolebinding",
-            "deployer",
-            "--role=configmaps",
-            &format!("--serviceaccount={ns}:deployer"),
-        ],
-    ] {
-        let out = world.kubectl(&args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    world.config_map_account("deployer");
     world.start_controller(&[]);
     let mut spec = self_healing();
     spec["destination"] = json!({"serviceAccountName": "deployer"});

@@ -309,6 +309,33 @@ impl World {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// A ServiceAccount of this world's namespace that may manage ConfigMaps there and
+    /// nothing else (no Secrets, nothing cluster-wide): an Application naming it can change
+    /// only that.
+    pub fn config_map_account(&self, name: &str) {
+        let account = format!("--serviceaccount={}:{name}", self.namespace);
+        for args in [
+            vec!["create", "serviceaccount", name],
+            vec![
+                "create",
+                "role",
+                name,
+                "--verb=get,list,watch,create,update,patch,delete",
+                "--resource=configmaps",
+            ],
+            vec![
+                "create",
+                "rolebinding",
+                name,
+                &format!("--role={name}"),
+                &account,
+            ],
+        ] {
+            let out = self.kubectl(&args);
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    }
+
     /// Runs the plumb CLI in this world's namespace.
     pub fn plumb(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_plumb"))
