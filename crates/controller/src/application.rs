@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 /// Annotation the CLI and webhooks set (to the current time) to ask for a reconcile now.
 pub const RECONCILE_REQUESTED_AT: &str = "plumb.dev/reconcile-requested-at";
+/// Annotation saying who sent the request of [`RECONCILE_REQUESTED_AT`] when it was not a
+/// person (`webhook`), so the history tells what happened.
+pub const RECONCILE_REQUESTED_BY: &str = "plumb.dev/reconcile-requested-by";
 /// Annotation `plumb rollback` sets while `spec.source.revision` is pinned to an earlier
 /// commit: it holds the revision to return to. While it is set, plumb applies the pinned
 /// commit once and then stops automated syncs and self-heal until the pin is removed.
@@ -394,7 +397,9 @@ pub struct SyncRecord {
     /// The first line of its message.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
-    /// Why it ran: `NewRevision`, `SelfHeal`, `Requested`, `Rollback`, `Retry`.
+    /// Why it ran: `NewRevision` (a new commit or spec found without a request), `Webhook`
+    /// (a Git host's push), `Requested` (a person: `plumb sync`, the API), `Resumed`,
+    /// `SelfHeal`, `Rollback`, `Retry`.
     pub trigger: String,
     /// RFC 3339.
     pub started_at: String,
@@ -434,7 +439,12 @@ impl Application {
         }
     }
 
-    /// The annotation asking for a reconcile, if set.
+    /// Who sent the pending reconcile request when it was not a person (`webhook`).
+    pub fn requested_by(&self) -> Option<&str> {
+        self.annotation(RECONCILE_REQUESTED_BY)
+    }
+
+    /// The pending reconcile request, if any (see [`RECONCILE_REQUESTED_AT`]).
     pub fn requested_at(&self) -> Option<&str> {
         self.annotation(RECONCILE_REQUESTED_AT)
     }

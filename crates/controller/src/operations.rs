@@ -5,12 +5,21 @@
 
 use serde_json::{Value, json};
 
-use crate::application::{Application, ApplicationStatus, PINNED_FROM, RECONCILE_REQUESTED_AT};
+use crate::application::{
+    Application, ApplicationStatus, PINNED_FROM, RECONCILE_REQUESTED_AT, RECONCILE_REQUESTED_BY,
+};
 
 /// Asks for a reconcile now (resolve, fetch, sync when automated); `token` makes the
-/// request unique — the controller answers in `status.lastHandledReconcileAt`.
+/// request unique — the controller answers in `status.lastHandledReconcileAt`. A person
+/// asks (`plumb sync`, the API): the history says `Requested`.
 pub fn request_sync(token: &str) -> Value {
-    json!({"metadata": {"annotations": {RECONCILE_REQUESTED_AT: token}}})
+    json!({"metadata": {"annotations": {RECONCILE_REQUESTED_AT: token, RECONCILE_REQUESTED_BY: null}}})
+}
+
+/// [`request_sync`] for a Git host's push delivered to the webhook receiver: the history
+/// says `Webhook`.
+pub fn request_sync_for_webhook(token: &str) -> Value {
+    json!({"metadata": {"annotations": {RECONCILE_REQUESTED_AT: token, RECONCILE_REQUESTED_BY: "webhook"}}})
 }
 
 /// A token for [`request_sync`]: the time now, with nanoseconds so two are never equal.

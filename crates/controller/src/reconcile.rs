@@ -392,11 +392,16 @@ fn plan_options(app: &Application) -> PlanOptions {
 /// Why a sync runs; recorded in the history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Trigger {
-    /// A new commit or spec.
+    /// A new commit or spec, found without a request (the interval, a retry, the first
+    /// sync).
     NewRevision,
+    /// A Git host's push, delivered to the webhook receiver.
+    Webhook,
+    /// Automation restarted (`spec.suspend` turned off).
+    Resumed,
     /// Live drift, reverted.
     SelfHeal,
-    /// `plumb sync` or a webhook asked.
+    /// A person asked: `plumb sync`, the API, the dashboard.
     Requested,
     /// A rollback pin.
     Rollback,
@@ -409,6 +414,8 @@ impl Trigger {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Trigger::NewRevision => "NewRevision",
+            Trigger::Webhook => "Webhook",
+            Trigger::Resumed => "Resumed",
             Trigger::SelfHeal => "SelfHeal",
             Trigger::Requested => "Requested",
             Trigger::Rollback => "Rollback",
@@ -448,9 +455,18 @@ fn decide(
         && app.requested_at().is_some()
         && app.requested_at() != status.last_handled_reconcile_at.as_deref();
     let automated = app.spec.sync_policy.automated.as_ref();
+    // Last written while suspended: this reconcile is the first since automation resumed.
+    let resumed = status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.reason == "Suspended");
     let trigger = if app.pinned_from().is_some() {
         // A rollback: the pinned commit is applied once; then automation waits for unpin.
         (new_revision || requested).then_some(Trigger::Rollback)
+    } else if resumed && (requested || (automated.is_some() && new_revision)) {
+        Some(Trigger::Resumed)
+    } else if requested && app.requested_by() == Some("webhook") {
+        Some(Trigger::Webhook)
     } else if requested {
         Some(Trigger::Requested)
     } else if automated.is_some() && new_revision {

@@ -42,6 +42,7 @@ async fn commits_are_applied_and_files_removed_from_git_are_pruned() {
     );
     assert_eq!(status.history[0].message, "first version");
     assert_eq!(status.history[0].result, "Succeeded");
+    assert_eq!(status.history[0].trigger, "NewRevision");
 
     // A second commit changes one object and removes the other.
     let second = world.commit(

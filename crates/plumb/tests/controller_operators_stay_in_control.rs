@@ -38,19 +38,19 @@ async fn suspend_stops_self_heal_and_resume_restores_it() {
         .await;
     world.until_config_map("alpha", Some("incident fix")).await;
 
-    // Resuming asks for a sync and follows it; the history says it was asked for, not that
-    // a new revision came.
+    // Resuming asks for a sync and follows it; the history says automation resumed, not
+    // that a new revision came.
     let resume = world.plumb(&["resume", "web", "--timeout", "60s"]);
     assert!(resume.status.success(), "{}", text(&resume));
     assert!(
-        text(&resume).contains("(Requested): Succeeded"),
+        text(&resume).contains("(Resumed): Succeeded"),
         "{}",
         text(&resume)
     );
     world.until_config_map("alpha", Some("1")).await;
     let app = world.apps().get("web").await.unwrap();
     let newest = &app.status.unwrap().history[0];
-    assert_eq!(newest.trigger, "Requested", "{newest:?}");
+    assert_eq!(newest.trigger, "Resumed", "{newest:?}");
 }
 
 #[tokio::test]

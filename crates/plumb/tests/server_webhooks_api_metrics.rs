@@ -148,6 +148,7 @@ async fn a_signed_push_from_each_git_host_is_applied_and_a_forged_one_triggers_n
     let (world, address) = serving_world("webhooks").await;
     let repo_url = world.repo.git_url.clone();
     let mut latencies = Vec::new();
+    let mut triggers = Vec::new();
     for (provider, secret) in SECRETS {
         world.commit(
             &[("app/a.yaml", Some(&config_map("alpha", provider)))],
@@ -209,7 +210,28 @@ async fn a_signed_push_from_each_git_host_is_applied_and_a_forged_one_triggers_n
         );
         world.until_config_map("alpha", Some(provider)).await;
         latencies.push((provider, started.elapsed()));
+        let app = world
+            .until_app("web", "the webhook's sync in the history", |a| {
+                a.status.as_ref().is_some_and(|s| {
+                    s.history
+                        .first()
+                        .is_some_and(|h| h.summary.contains("updated"))
+                })
+            })
+            .await;
+        // The webhook's sync says so — unless a reconcile already due for another reason
+        // (a retry, a health check) looked at Git first and found the push.
+        let newest = &app.status.unwrap().history[0];
+        assert!(
+            ["Webhook", "NewRevision"].contains(&newest.trigger.as_str()),
+            "{provider}: {newest:?}"
+        );
+        triggers.push(newest.trigger.clone());
     }
+    assert!(
+        triggers.iter().any(|t| t == "Webhook"),
+        "no sync of the four was labelled Webhook: {triggers:?}"
+    );
     // Informative, not a pass/fail timing: bench/controller-latency measures it properly.
     println!("webhook → applied: {latencies:?}");
 

@@ -153,7 +153,7 @@ pub(crate) async fn trigger_repository(
 /// Sets the reconcile request on each app; returns `namespace/name` of those it reached.
 async fn trigger(server: &Server, apps: &[(String, String)]) -> Result<Vec<String>, ApiError> {
     let token = operations::request_token();
-    let patch = operations::request_sync(&token);
+    let patch = operations::request_sync_for_webhook(&token);
     let mut triggered = Vec::new();
     for (namespace, name) in apps {
         let api: Api<plumb_controller::Application> =
