@@ -262,7 +262,17 @@ pub(crate) enum GetCommand {
     /// Applications with sync status, health, revision and last sync.
     Apps(ListArgs),
     /// One Application: resources, health, last sync, drift.
-    App(AppArgs),
+    App(GetAppArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GetAppArgs {
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
+    /// After printing it, print its row again each time its sync status, health, revision or
+    /// Ready condition changes, until interrupted (as `kubectl get -w`).
+    #[arg(short, long)]
+    pub(crate) watch: bool,
 }
 
 #[derive(Debug, Args)]
@@ -272,9 +282,12 @@ pub(crate) struct ListArgs {
     /// All namespaces.
     #[arg(short = 'A', long)]
     pub(crate) all_namespaces: bool,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Format::Human)]
-    pub(crate) output: Format,
+    /// After the table, print a row each time an Application's sync status, health,
+    /// revision or Ready condition changes, until interrupted (as `kubectl get -w`).
+    #[arg(short, long)]
+    pub(crate) watch: bool,
+    #[command(flatten)]
+    pub(crate) output: ReadOutput,
 }
 
 #[derive(Debug, Args)]
@@ -283,9 +296,42 @@ pub(crate) struct AppArgs {
     pub(crate) name: String,
     #[command(flatten)]
     pub(crate) target: Target,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Format::Human)]
-    pub(crate) output: Format,
+    #[command(flatten)]
+    pub(crate) output: ReadOutput,
+}
+
+/// The `-o` of the commands that read Applications (`get`, `history`).
+#[derive(Clone, Copy, Debug, Args)]
+pub(crate) struct ReadOutput {
+    /// Output format: human (tables), wide (tables with more columns), json or yaml (the
+    /// objects as the API returns them).
+    #[arg(short, long, value_enum, default_value_t = ReadFormat::Human)]
+    pub(crate) output: ReadFormat,
+}
+
+/// How a read command prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReadFormat {
+    Human,
+    Wide,
+    Json,
+    Yaml,
+}
+
+impl ReadOutput {
+    /// The machine format asked for, if any (json or yaml).
+    pub(crate) fn machine(self) -> Option<Format> {
+        match self.output {
+            ReadFormat::Human | ReadFormat::Wide => None,
+            ReadFormat::Json => Some(Format::Json),
+            ReadFormat::Yaml => Some(Format::Yaml),
+        }
+    }
+
+    /// Whether tables get their extra columns.
+    pub(crate) fn wide(self) -> bool {
+        self.output == ReadFormat::Wide
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -593,5 +639,29 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn read_commands_share_one_output_flag() {
+        for args in [
+            &["plumb", "get", "apps", "-o", "wide", "-w"][..],
+            &["plumb", "get", "app", "web", "-o", "wide", "--watch"],
+            &["plumb", "history", "web", "-o", "wide"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let output = match cli.command {
+                Command::Get(GetCommand::Apps(list)) => list.output,
+                Command::Get(GetCommand::App(get)) => get.app.output,
+                Command::History(app) => app.output,
+                other => panic!("{other:?}"),
+            };
+            assert!(output.wide() && output.machine().is_none(), "{args:?}");
+        }
+        let json = Cli::try_parse_from(["plumb", "history", "web", "-o", "json"]).unwrap();
+        let Command::History(app) = json.command else {
+            panic!()
+        };
+        assert_eq!(app.output.machine(), Some(Format::Json));
+        assert!(Cli::try_parse_from(["plumb", "apply", ".", "-o", "wide"]).is_err());
     }
 }

@@ -107,6 +107,12 @@ pub(crate) fn line(message: &str) {
     println!("{message}");
 }
 
+/// Prints a line of a stream that runs until interrupted (`get -w`): a reader that went
+/// away (`| head`) is an error to stop on, not a panic.
+pub(crate) fn stream_line(message: &str) -> std::io::Result<()> {
+    writeln!(std::io::stdout().lock(), "{message}")
+}
+
 /// Prints a warning on stderr.
 pub(crate) fn warn(message: &str) {
     eprintln!("warning: {message}");

@@ -10,9 +10,13 @@ use kube::api::{Api, Patch, PatchParams};
 use plumb_controller::Application;
 use plumb_controller::operations;
 
-use crate::cli::{AppArgs, Format, GetCommand, ListArgs, RollbackArgs, SyncAppArgs, Target};
-use crate::commands::connect;
+use crate::cli::{
+    AppArgs, Format, GetAppArgs, GetCommand, ListArgs, RollbackArgs, SyncAppArgs, Target,
+};
+use crate::commands::app_row::{or_default_branch, or_unknown, state};
+use crate::commands::detail_rows::short;
 use crate::commands::follow::{Follower, Step};
+use crate::commands::{app_row, app_watch, connect, detail_rows, table};
 use crate::output;
 
 pub(crate) async fn get(command: &GetCommand) -> anyhow::Result<ExitCode> {
@@ -29,47 +33,33 @@ async fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     } else {
         Api::namespaced(client, &namespace)
     };
+    if args.watch {
+        return app_watch::run(api, None, args.output).await;
+    }
     let apps = api
         .list(&Default::default())
         .await
         .context("cannot list Applications")?;
-    if args.output != Format::Human {
-        return print_machine(&apps.items, args.output);
+    if let Some(format) = args.output.machine() {
+        return print_machine(&apps.items, format);
     }
-    let mut rows = vec![vec![
-        "NAMESPACE".to_owned(),
-        "NAME".into(),
-        "SYNC".into(),
-        "HEALTH".into(),
-        "REVISION".into(),
-        "LAST SYNC".into(),
-        "MESSAGE".into(),
-    ]];
-    for app in &apps.items {
-        let status = app.status.clone().unwrap_or_default();
-        let last = status.history.first();
-        rows.push(vec![
-            app.metadata.namespace.clone().unwrap_or_default(),
-            app.metadata.name.clone().unwrap_or_default(),
-            state(&status.sync.status, app.spec.suspend),
-            or_unknown(&status.health.status),
-            status.sync.short_revision.clone().unwrap_or_default(),
-            last.map(|r| format!("{} {}", r.result, r.finished_at))
-                .unwrap_or_default(),
-            app.condition("Ready")
-                .map(|c| c.message.clone())
-                .unwrap_or_default(),
-        ]);
-    }
+    let wide = args.output.wide();
+    let mut rows = vec![app_row::header(wide)];
+    rows.extend(apps.items.iter().map(|app| app_row::row(app, wide)));
     print_table(&rows);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn show(args: &AppArgs) -> anyhow::Result<ExitCode> {
-    let (api, app) = fetch(args).await?;
+async fn show(args: &GetAppArgs) -> anyhow::Result<ExitCode> {
+    if args.watch {
+        let (client, namespace) = connect(&args.app.target).await?;
+        let api: Api<Application> = Api::namespaced(client, &namespace);
+        return app_watch::run(api, Some(&args.app.name), args.app.output).await;
+    }
+    let (api, app) = fetch(&args.app).await?;
     drop(api);
-    if args.output != Format::Human {
-        return print_machine(std::slice::from_ref(&app), args.output);
+    if let Some(format) = args.app.output.machine() {
+        return print_machine(std::slice::from_ref(&app), format);
     }
     let status = app.status.clone().unwrap_or_default();
     let source = &app.spec.source;
@@ -119,37 +109,10 @@ async fn show(args: &AppArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!();
-    let mut rows = vec![vec![
-        "KIND".to_owned(),
-        "NAMESPACE".into(),
-        "NAME".into(),
-        "SYNC".into(),
-        "HEALTH".into(),
-        "DRIFT".into(),
-    ]];
-    for resource in &status.resources {
-        let drift = resource
-            .drift
-            .as_ref()
-            .map(|d| match d.changed_by.as_slice() {
-                [] => format!("{} by an unrecorded writer", d.fields.join(",")),
-                managers => format!("{} by {}", d.fields.join(","), managers.join(",")),
-            })
-            .unwrap_or_default();
-        rows.push(vec![
-            if resource.group.is_empty() {
-                resource.kind.clone()
-            } else {
-                format!("{}.{}", resource.kind, resource.group)
-            },
-            resource.namespace.clone().unwrap_or_default(),
-            resource.name.clone(),
-            resource.status.clone(),
-            resource.health.clone().unwrap_or_default(),
-            drift,
-        ]);
-    }
-    print_table(&rows);
+    print_table(&detail_rows::resources(
+        &status.resources,
+        args.app.output.wide(),
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -235,32 +198,10 @@ async fn request_and_follow(
 pub(crate) async fn history(args: &AppArgs) -> anyhow::Result<ExitCode> {
     let (_, app) = fetch(args).await?;
     let status = app.status.clone().unwrap_or_default();
-    if args.output != Format::Human {
-        return print_value(&serde_json::to_value(&status.history)?, args.output);
+    if let Some(format) = args.output.machine() {
+        return print_value(&serde_json::to_value(&status.history)?, format);
     }
-    let mut rows = vec![vec![
-        "ID".to_owned(),
-        "REVISION".into(),
-        "RESULT".into(),
-        "TRIGGER".into(),
-        "FINISHED".into(),
-        "AUTHOR".into(),
-        "MESSAGE".into(),
-        "CHANGES".into(),
-    ]];
-    for record in &status.history {
-        rows.push(vec![
-            record.id.to_string(),
-            short(&record.revision).to_owned(),
-            record.result.clone(),
-            record.trigger.clone(),
-            record.finished_at.clone(),
-            record.author.clone(),
-            record.message.clone(),
-            record.summary.clone(),
-        ]);
-    }
-    print_table(&rows);
+    print_table(&detail_rows::history(&status.history, args.output.wide()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -382,53 +323,10 @@ async fn fetch(args: &AppArgs) -> anyhow::Result<(Api<Application>, Application)
     Ok((api, app))
 }
 
-fn state(sync: &str, suspended: bool) -> String {
-    let sync = or_unknown(sync);
-    if suspended {
-        format!("{sync} (suspended)")
-    } else {
-        sync
-    }
-}
-
-fn or_unknown(text: &str) -> String {
-    if text.is_empty() {
-        "Unknown".into()
-    } else {
-        text.to_owned()
-    }
-}
-
-fn or_default_branch(revision: &str) -> &str {
-    if revision.is_empty() {
-        "HEAD"
-    } else {
-        revision
-    }
-}
-
-fn short(revision: &str) -> &str {
-    &revision[..revision.len().min(7)]
-}
-
 fn print_table(rows: &[Vec<String>]) {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| format!("{cell:<width$}", width = widths[c]))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
-    }
+    table::render(rows)
+        .iter()
+        .for_each(|line| output::line(line));
 }
 
 fn print_machine(apps: &[Application], format: Format) -> anyhow::Result<ExitCode> {

@@ -4,9 +4,12 @@
 
 mod app_create;
 mod app_delete;
+mod app_row;
+mod app_watch;
 mod apply;
 mod apps;
 mod controller;
+mod detail_rows;
 mod diff;
 mod follow;
 mod install;
@@ -18,6 +21,7 @@ mod render;
 mod repository_root;
 mod secrets;
 mod set_image;
+mod table;
 
 use std::process::ExitCode;
 
