@@ -58,6 +58,23 @@ pub(crate) enum Command {
     ///
     /// Exit code 0: changed; 3: already up to date; 2: error.
     Promote(PromoteArgs),
+    /// Print a shell completion script, e.g. `source <(plumb completion bash)`.
+    Completion(CompletionArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub(crate) shell: Shell,
+}
+
+/// The shells `plumb completion` writes scripts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod app_row;
 mod app_watch;
 mod apply;
 mod apps;
+mod completion;
 mod controller;
 mod detail_rows;
 mod diff;
@@ -53,6 +54,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resume(args) => runtime()?.block_on(apps::resume(&args)),
         Command::SetImage(args) => runtime()?.block_on(set_image::run(&args)),
         Command::Promote(args) => runtime()?.block_on(promote::run(&args)),
+        Command::Completion(args) => completion::run(&args),
     }
 }
 
