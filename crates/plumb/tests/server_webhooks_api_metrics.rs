@@ -662,15 +662,11 @@ fn metrics_reader(world: &World, name: &str) -> String {
             &format!("--clusterrole={grant}"),
             &account,
         ],
-        vec!["create", "token", name, "--duration=1h"],
     ] {
         let out = world.kubectl(&args);
         assert!(out.status.success(), "{}", text(&out));
-        if args[1] == "token" {
-            return String::from_utf8(out.stdout).unwrap().trim().to_owned();
-        }
     }
-    unreachable!("the token is made last")
+    world.token(name)
 }
 
 fn delete_cluster_grant(world: &World, name: &str) {
@@ -682,31 +678,15 @@ fn delete_cluster_grant(world: &World, name: &str) {
 
 /// A ServiceAccount that may `get` and `patch` the Application `app` only (by name).
 fn token_for_one_app(world: &World, name: &str, app: &str) -> String {
-    let account = format!("--serviceaccount={}:{name}", world.namespace);
-    for args in [
-        vec!["create", "serviceaccount", name],
-        vec![
-            "create",
-            "role",
-            name,
+    world.account(
+        name,
+        &[
             "--verb=get,patch",
             "--resource=applications.plumb.dev",
             &format!("--resource-name={app}"),
         ],
-        vec![
-            "create",
-            "rolebinding",
-            name,
-            &format!("--role={name}"),
-            &account,
-        ],
-    ] {
-        let out = world.kubectl(&args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    let out = world.kubectl(&["create", "token", name, "--duration=1h"]);
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    );
+    world.token(name)
 }
 
 #[tokio::test]

@@ -283,46 +283,40 @@ impl World {
     /// token for it from the TokenRequest API (`kubectl create token`), which every
     /// supported release serves — 1.24 and later make no token Secrets by themselves.
     pub async fn token_for(&self, name: &str, verbs: &str) -> String {
-        let account = format!("--serviceaccount={}:{name}", self.namespace);
-        for args in [
-            vec!["create", "serviceaccount", name],
-            vec![
-                "create",
-                "role",
-                name,
+        self.account(
+            name,
+            &[
                 &format!("--verb={verbs}"),
                 "--resource=applications.plumb.dev",
             ],
-            vec![
-                "create",
-                "rolebinding",
-                name,
-                &format!("--role={name}"),
-                &account,
-            ],
-        ] {
-            let out = self.kubectl(&args);
-            assert!(out.status.success(), "{}", text(&out));
-        }
-        let out = self.kubectl(&["create", "token", name, "--duration=1h"]);
-        assert!(out.status.success(), "{}", text(&out));
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        );
+        self.token(name)
     }
 
     /// A ServiceAccount of this world's namespace that may manage ConfigMaps there and
     /// nothing else (no Secrets, nothing cluster-wide): an Application naming it can change
     /// only that.
     pub fn config_map_account(&self, name: &str) {
-        let account = format!("--serviceaccount={}:{name}", self.namespace);
-        for args in [
-            vec!["create", "serviceaccount", name],
-            vec![
-                "create",
-                "role",
-                name,
+        self.account(
+            name,
+            &[
                 "--verb=get,list,watch,create,update,patch,delete",
                 "--resource=configmaps",
             ],
+        );
+    }
+
+    /// A ServiceAccount `name` of this world's namespace, bound to a Role of its own whose
+    /// one rule is `rule` (`kubectl create role` flags: `--verb=…`, `--resource=…`).
+    pub fn account(&self, name: &str, rule: &[&str]) {
+        let account = format!("--serviceaccount={}:{name}", self.namespace);
+        let role: Vec<&str> = ["create", "role", name]
+            .into_iter()
+            .chain(rule.iter().copied())
+            .collect();
+        for args in [
+            vec!["create", "serviceaccount", name],
+            role,
             vec![
                 "create",
                 "rolebinding",
@@ -334,6 +328,13 @@ impl World {
             let out = self.kubectl(&args);
             assert!(out.status.success(), "{}", text(&out));
         }
+    }
+
+    /// A token of ServiceAccount `name` (TokenRequest, one hour).
+    pub fn token(&self, name: &str) -> String {
+        let out = self.kubectl(&["create", "token", name, "--duration=1h"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
     /// Runs the plumb CLI in this world's namespace.
