@@ -105,26 +105,13 @@ mod tests {
 
     /// A server echoing the length of what it was sent, behind `limit`.
     fn start(limit: BodyLimit) -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let router = Router::new()
-                    .route(
-                        "/",
-                        post(|body: axum::body::Bytes| async move { body.len().to_string() }),
-                    )
-                    .route_layer(from_fn_with_state(limit, bounded));
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                connections::serve(listener, router, Limits::SERVER).await;
-            });
-        });
-        address
+        let router = Router::new()
+            .route(
+                "/",
+                post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+            )
+            .route_layer(from_fn_with_state(limit, bounded));
+        connections::serve_on_a_thread(router, Limits::SERVER)
     }
 
     fn small(timeout: Duration) -> BodyLimit {

@@ -78,6 +78,28 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, limits: Limits)
     }
 }
 
+/// Serves `router` with `limits` on a loopback port, on a thread and runtime of its own
+/// (so a test's blocking client cannot stall it); returns the address.
+#[cfg(test)]
+pub(crate) fn serve_on_a_thread(router: Router, limits: Limits) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let address = listener.local_addr().expect("a bound address");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(listener).expect("a tokio listener");
+            serve(listener, router, limits).await;
+        });
+    });
+    address
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
@@ -91,25 +113,7 @@ mod tests {
 
     /// A server of `limits` answering `GET /` with `ok`, on a thread of its own.
     fn start(limits: Limits) -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(listener).unwrap();
-                serve(
-                    listener,
-                    Router::new().route("/", get(|| async { "ok" })),
-                    limits,
-                )
-                .await;
-            });
-        });
-        address
+        serve_on_a_thread(Router::new().route("/", get(|| async { "ok" })), limits)
     }
 
     /// Everything the server sends until it closes the connection; panics if it keeps it
