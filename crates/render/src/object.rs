@@ -185,8 +185,13 @@ impl DesiredObject {
     pub fn redacted(&self) -> Value {
         let mut manifest = self.manifest.clone();
         if self.decrypted {
+            // A Secret's `type` says what kind of Secret it is (`kubernetes.io/tls`,
+            // `Opaque`): a reader needs it, and it is never a secret value.
+            let secret = self.id.group.is_empty() && self.id.kind == "Secret";
             for (key, value) in manifest.iter_mut() {
-                if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                let kept = matches!(key.as_str(), "apiVersion" | "kind" | "metadata")
+                    || (secret && key == "type");
+                if !kept {
                     mask_leaves(value);
                 }
             }
@@ -330,5 +335,18 @@ mod tests {
         assert_eq!(shown["data"]["url"], MASK);
         assert_eq!(shown["binaryData"]["k"], MASK);
         assert_eq!(shown["metadata"]["labels"]["team"], "a");
+    }
+
+    #[test]
+    fn a_decrypted_secret_keeps_its_type_in_view() {
+        let secret = object(
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls"},
+                   "type": "kubernetes.io/tls", "data": {"tls.key": "a2V5"}}),
+            true,
+        )
+        .unwrap();
+        let shown = secret.redacted();
+        assert_eq!(shown["type"], "kubernetes.io/tls");
+        assert_eq!(shown["data"]["tls.key"], MASK);
     }
 }
