@@ -206,7 +206,7 @@ async fn run(
     let mut observation = Observation::new(&desired, &plan);
     observation.source_unreachable = unreachable;
 
-    match decide(ctx, app, state, &desired, &plan, reasons) {
+    match decide(ctx, app, state, &desired, &plan) {
         Decision::Report => {}
         Decision::Wait { why, after } => {
             observation.waiting = Some(after);
@@ -436,7 +436,6 @@ fn decide(
     state: &AppState,
     desired: &Desired,
     plan: &Plan,
-    reasons: Reasons,
 ) -> Decision {
     if app.spec.suspend || plan.is_in_sync() {
         return Decision::Report;
@@ -451,8 +450,9 @@ fn decide(
     let new_revision = applied.as_ref().is_none_or(|(commit, generation)| {
         *commit != desired.commit || *generation != app.metadata.generation
     });
-    let requested = reasons.contains(Reasons::REQUESTED)
-        && app.requested_at().is_some()
+    // Pending whatever woke this reconcile: a request made before the controller first saw
+    // the app (or while it was down) arrives with the app itself, as a SPEC event.
+    let requested = app.requested_at().is_some()
         && app.requested_at() != status.last_handled_reconcile_at.as_deref();
     let automated = app.spec.sync_policy.automated.as_ref();
     // Last written while suspended: this reconcile is the first since automation resumed.

@@ -68,3 +68,35 @@ async fn an_app_created_from_the_command_line_is_followed_and_deleted_with_its_o
     assert!(world.apps().get_opt("web").await.unwrap().is_none());
     world.until_config_map("alpha", None).await;
 }
+
+/// A sync asked for before the controller first sees the app (created while it was down, or
+/// in the moment before its watch starts) is done once it does, and recorded as requested.
+#[tokio::test]
+async fn a_sync_requested_before_the_controller_starts_is_done_when_it_does() {
+    let mut world = World::new("early", &[("app/a.yaml", &config_map("early", "1"))]).await;
+    let repo = world.repo.git_url.clone();
+    let created = world.plumb(&[
+        "app",
+        "create",
+        "web",
+        "--repo",
+        &repo,
+        "--path",
+        "app",
+        "--revision",
+        "main",
+    ]);
+    assert!(created.status.success(), "{}", text(&created));
+    let asked = world.plumb(&["sync", "web", "--no-wait"]);
+    assert!(asked.status.success(), "{}", text(&asked));
+
+    world.start_controller(&[]);
+    world.until_config_map("early", Some("1")).await;
+    let history = world.plumb(&["history", "web"]);
+    assert!(
+        text(&history).contains("Requested"),
+        "{}\n{}",
+        text(&history),
+        world.logs()
+    );
+}
