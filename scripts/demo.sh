@@ -173,6 +173,7 @@ in_repo push --quiet "$REPO_URL" main
 until_applied shop-dev "$COMMIT" "$START"
 show kubectl -n shop-dev get configmaps
 plumb get app shop-dev -n plumb-demo
+plumb history shop-dev -n plumb-demo   # the newest sync's trigger: Poll
 
 step "The dashboard and API: a token from a ServiceAccount that may operate the demo's apps"
 kubectl -n plumb-demo create serviceaccount demo-operator

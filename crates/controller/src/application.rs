@@ -397,9 +397,10 @@ pub struct SyncRecord {
     /// The first line of its message.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
-    /// Why it ran: `NewRevision` (a new commit or spec found without a request), `Webhook`
-    /// (a Git host's push), `Requested` (a person: `plumb sync`, the API), `Resumed`,
-    /// `SelfHeal`, `Rollback`, `Retry`.
+    /// Why it ran: `NewRevision` (a new spec, the first sync, a commit found on restart),
+    /// `Poll` (a commit found when the interval came round), `Webhook` (a Git host's push),
+    /// `Requested` (a person: `plumb sync`, the API), `Resumed`, `SelfHeal`, `Rollback`,
+    /// `Retry`.
     pub trigger: String,
     /// RFC 3339.
     pub started_at: String,

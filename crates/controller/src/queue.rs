@@ -1,10 +1,11 @@
 //! The work queue: which Applications to reconcile, when, and why.
 //!
-//! Like client-go's workqueue: a key is queued at most once (a second request merges its
-//! reason and keeps the earlier time), a key being reconciled is never handed out twice,
-//! and one queued meanwhile waits until the running reconcile is done. Unlike kube-runtime's
-//! `Controller`, it keeps *why* a key was queued, because the reasons decide the work: drift
-//! needs no `git ls-remote`, a new spec or a webhook does.
+//! Like client-go's workqueue: a key is queued at most once, a key being reconciled is never
+//! handed out twice, and one queued meanwhile waits until the running reconcile is done.
+//! Unlike kube-runtime's `Controller`, it keeps *why* a key was queued, because the reasons
+//! decide the work: drift needs no `git ls-remote`, a new spec or a webhook does. Each reason
+//! keeps its own due time, so a reconcile handed out for drift now does not carry the poll
+//! that is due in three minutes (which would ask Git early, and be told as a poll).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -33,6 +34,16 @@ impl Reasons {
     /// A failed attempt is tried again, or a dependency is waited for.
     pub(crate) const RETRY: Reasons = Reasons(1 << 5);
 
+    /// Every reason, one bit each, in the order of [`Entry::due`].
+    const ALL: [Reasons; 6] = [
+        Self::SPEC,
+        Self::REQUESTED,
+        Self::INTERVAL,
+        Self::DRIFT,
+        Self::HEALTH,
+        Self::RETRY,
+    ];
+
     /// Whether every reason of `other` is present.
     pub(crate) fn contains(self, other: Reasons) -> bool {
         self.0 & other.0 == other.0
@@ -51,10 +62,38 @@ impl std::ops::BitOr for Reasons {
     }
 }
 
-#[derive(Debug)]
+/// When each reason of a queued key is due; a second request for a reason keeps the earlier
+/// time.
+#[derive(Debug, Default)]
 struct Entry {
-    due: Instant,
-    reasons: Reasons,
+    due: [Option<Instant>; Reasons::ALL.len()],
+}
+
+impl Entry {
+    fn add(&mut self, reasons: Reasons, due: Instant) {
+        for (slot, reason) in self.due.iter_mut().zip(Reasons::ALL) {
+            if reasons.contains(reason) {
+                *slot = Some(slot.map_or(due, |queued| queued.min(due)));
+            }
+        }
+    }
+
+    /// When the first of its reasons is due.
+    fn first_due(&self) -> Option<Instant> {
+        self.due.iter().flatten().min().copied()
+    }
+
+    /// Takes the reasons due by `now`, leaving the later ones queued.
+    fn take_due(&mut self, now: Instant) -> Reasons {
+        let mut due = Reasons::default();
+        for (slot, reason) in self.due.iter_mut().zip(Reasons::ALL) {
+            if slot.is_some_and(|at| at <= now) {
+                *slot = None;
+                due = due | reason;
+            }
+        }
+        due
+    }
 }
 
 #[derive(Debug, Default)]
@@ -82,9 +121,7 @@ impl Queue {
         let due = Instant::now() + delay;
         {
             let mut state = self.lock();
-            let entry = state.pending.entry(key).or_insert(Entry { due, reasons });
-            entry.due = entry.due.min(due);
-            entry.reasons = entry.reasons | reasons;
+            state.pending.entry(key).or_default().add(reasons, due);
         }
         self.changed.notify_one();
     }
@@ -114,13 +151,18 @@ impl Queue {
                     .pending
                     .iter()
                     .filter(|(key, _)| !state.running.contains(*key))
-                    .min_by_key(|(_, entry)| entry.due)
-                    .map(|(key, entry)| (key.clone(), entry.due));
+                    .filter_map(|(key, entry)| Some((key, entry.first_due()?)))
+                    .min_by_key(|(_, due)| *due)
+                    .map(|(key, due)| (key.clone(), due));
                 match ready {
                     Some((key, due)) if due <= now => {
-                        let entry = state.pending.remove(&key)?;
+                        let entry = state.pending.get_mut(&key)?;
+                        let reasons = entry.take_due(now);
+                        if entry.first_due().is_none() {
+                            state.pending.remove(&key);
+                        }
                         state.running.insert(key.clone());
-                        return Some((key, entry.reasons));
+                        return Some((key, reasons));
                     }
                     Some((_, due)) => Some(due),
                     None => None,
@@ -163,14 +205,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_key_is_queued_once_with_all_its_reasons_at_the_earliest_time() {
+    async fn a_key_is_queued_once_with_the_reasons_due_at_the_time() {
+        let queue = Queue::default();
+        queue.add_after(key("a"), Reasons::DRIFT, Duration::from_secs(5));
+        queue.add(key("a"), Reasons::DRIFT | Reasons::HEALTH);
+        queue.add(key("b"), Reasons::SPEC);
+        let mut handed = vec![queue.next().await.unwrap(), queue.next().await.unwrap()];
+        handed.sort_by(|x, y| x.0.name.cmp(&y.0.name));
+        assert_eq!(handed[0], (key("a"), Reasons::DRIFT | Reasons::HEALTH));
+        assert_eq!(handed[1], (key("b"), Reasons::SPEC));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reason_due_later_stays_queued_for_its_own_time() {
         let queue = Queue::default();
         queue.add_after(key("a"), Reasons::INTERVAL, Duration::from_secs(60));
         queue.add(key("a"), Reasons::DRIFT);
+        let started = Instant::now();
         let (got, reasons) = queue.next().await.unwrap();
-        assert_eq!(got, key("a"));
-        assert!(reasons.contains(Reasons::DRIFT) && reasons.contains(Reasons::INTERVAL));
-        assert!(reasons.needs_resolve());
+        assert_eq!((got.clone(), reasons), (key("a"), Reasons::DRIFT));
+        assert!(!reasons.needs_resolve(), "drift now does not ask Git early");
+        queue.done(&got);
+        // The reconcile asks for its next poll later than the one already queued: the
+        // earlier one stands.
+        queue.add_after(key("a"), Reasons::INTERVAL, Duration::from_secs(180));
+        let (got, reasons) = queue.next().await.unwrap();
+        assert_eq!((got, reasons), (key("a"), Reasons::INTERVAL));
+        assert_eq!(started.elapsed(), Duration::from_secs(60));
     }
 
     #[tokio::test(start_paused = true)]

@@ -206,7 +206,7 @@ async fn run(
     let mut observation = Observation::new(&desired, &plan);
     observation.source_unreachable = unreachable;
 
-    match decide(ctx, app, state, &desired, &plan) {
+    match decide(ctx, app, state, &desired, &plan, reasons) {
         Decision::Report => {}
         Decision::Wait { why, after } => {
             observation.waiting = Some(after);
@@ -392,9 +392,11 @@ fn plan_options(app: &Application) -> PlanOptions {
 /// Why a sync runs; recorded in the history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Trigger {
-    /// A new commit or spec, found without a request (the interval, a retry, the first
-    /// sync).
+    /// A new spec, a first sync, or a new commit found without a request or a poll (a
+    /// retry, a restart).
     NewRevision,
+    /// A new commit, found when the polling interval came round.
+    Poll,
     /// A Git host's push, delivered to the webhook receiver.
     Webhook,
     /// Automation restarted (`spec.suspend` turned off).
@@ -414,6 +416,7 @@ impl Trigger {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Trigger::NewRevision => "NewRevision",
+            Trigger::Poll => "Poll",
             Trigger::Webhook => "Webhook",
             Trigger::Resumed => "Resumed",
             Trigger::SelfHeal => "SelfHeal",
@@ -436,6 +439,7 @@ fn decide(
     state: &AppState,
     desired: &Desired,
     plan: &Plan,
+    reasons: Reasons,
 ) -> Decision {
     if app.spec.suspend || plan.is_in_sync() {
         return Decision::Report;
@@ -470,7 +474,15 @@ fn decide(
     } else if requested {
         Some(Trigger::Requested)
     } else if automated.is_some() && new_revision {
-        Some(Trigger::NewRevision)
+        let polled = reasons.contains(Reasons::INTERVAL) && !reasons.contains(Reasons::SPEC);
+        let spec_changed = applied
+            .as_ref()
+            .is_some_and(|(_, generation)| *generation != app.metadata.generation);
+        Some(if polled && !spec_changed {
+            Trigger::Poll
+        } else {
+            Trigger::NewRevision
+        })
     } else if automated.is_some() && state.failures > 0 {
         Some(Trigger::Retry)
     } else if automated.is_some_and(|a| a.self_heal) {

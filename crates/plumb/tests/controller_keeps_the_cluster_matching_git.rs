@@ -101,6 +101,34 @@ async fn commits_are_applied_and_files_removed_from_git_are_pruned() {
     );
 }
 
+/// With no webhook and nobody asking, a push is found when the polling interval comes round,
+/// and the history says so.
+#[tokio::test]
+async fn a_push_is_found_by_the_poll_and_told_as_one() {
+    let mut world = World::new("poll", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    world.start_controller(&[]);
+    let policy = json!({"syncPolicy": {"automated": {"prune": true}, "interval": "2s"}});
+    world.create_app("web", "app", policy).await;
+    world.until_config_map("alpha", Some("1")).await;
+
+    let pushed = world.commit(
+        &[("app/a.yaml", Some(&config_map("alpha", "2")))],
+        "alpha 2",
+        &bob(),
+    );
+    let app = world
+        .until_app("web", "synced at the pushed commit", |a| {
+            synced_at(a, &pushed)
+        })
+        .await;
+    let history = app.status.unwrap().history;
+    assert_eq!(history[0].trigger, "Poll", "{history:?}");
+    assert_eq!(
+        history[1].trigger, "NewRevision",
+        "the first sync: {history:?}"
+    );
+}
+
 async fn app_now(world: &World) -> plumb_controller::Application {
     world.apps().get("web").await.unwrap()
 }
