@@ -123,7 +123,7 @@ impl Context {
     }
 
     /// Queues `notice` for `app`'s receivers, whose Secrets are read as the app acts (the
-    /// rule of [`crate::reconcile::acting_for`]); an app that may act as no one has none
+    /// rule of [`crate::identity::Tenancy`]); an app that may act as no one has none
     /// read.
     pub(crate) fn notify(&self, app: &Application, notice: crate::notify::Notice) {
         if app.spec.notifications.is_empty() {

@@ -22,7 +22,7 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
     let key = app.key();
     let app_id = AppId::new(key.to_string());
     let inventory = inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?;
-    let engine = crate::reconcile::acting_for(ctx, app, state).await?.engine;
+    let engine = crate::acting::acting_for(ctx, app, state).await?.engine;
     let options = PlanOptions {
         prune: true,
         allow_empty: true,

@@ -14,10 +14,14 @@
 //! the controller knows lives in Kubernetes — status, Events, an inventory ConfigMap — so
 //! a restarted controller picks up where the last one stopped.
 
+mod acting;
 mod api_client;
 pub mod application;
+mod clock;
 mod context;
 mod controller;
+mod decision;
+mod desired;
 mod error;
 mod events;
 mod finalize;

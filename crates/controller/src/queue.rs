@@ -210,7 +210,7 @@ mod tests {
         queue.add_after(key("a"), Reasons::DRIFT, Duration::from_secs(5));
         queue.add(key("a"), Reasons::DRIFT | Reasons::HEALTH);
         queue.add(key("b"), Reasons::SPEC);
-        let mut handed = vec![queue.next().await.unwrap(), queue.next().await.unwrap()];
+        let mut handed = [queue.next().await.unwrap(), queue.next().await.unwrap()];
         handed.sort_by(|x, y| x.0.name.cmp(&y.0.name));
         assert_eq!(handed[0], (key("a"), Reasons::DRIFT | Reasons::HEALTH));
         assert_eq!(handed[1], (key("b"), Reasons::SPEC));

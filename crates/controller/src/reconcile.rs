@@ -6,10 +6,7 @@
 //!          └▶ plan (engine: cache hits cost nothing) ─▶ decide ─▶ apply + prune ─▶ status
 //! ```
 //!
-//! What decides whether to apply, in order: suspended → never; a requested sync (`plumb
-//! sync`) → yes; a rollback pin → only the pinned commit, once; automated → a new revision
-//! or spec, a retry after failure, or drift when `selfHeal` is on (unless a sync loop
-//! holds self-heal back); otherwise the app is only reported OutOfSync.
+//! Whether to apply is [`crate::decision`]'s, a pure function of what the reconcile saw.
 //!
 //! Safety: a failed fetch, render or plan changes nothing in the cluster. The inventory is
 //! written ahead of every apply (previous ∪ desired), so a controller killed mid-sync
@@ -23,25 +20,24 @@ use plumb_engine::{
     AppId, ApplyOptions, Change, Engine, Inventory, ObjectRef, Plan, PlanOptions, SyncResult,
     inventory_config_map,
 };
-use plumb_render::{DirectoryOptions, RenderOptions};
-use plumb_source::{CommitMetadata, RepoSpec, Revision};
+use plumb_source::CommitMetadata;
 use tokio::time::Instant;
 
+use crate::acting::acting_for;
 use crate::application::{Application, parse_interval};
+use crate::clock;
 use crate::context::{AppState, Context, Desired};
+use crate::decision::{Decision, Facts, Trigger, decide};
+use crate::desired::{desired_state, source_key};
 use crate::error::{Error, Result};
 use crate::events::Notice;
-use crate::identity::Acting;
 use crate::metrics;
 use crate::notify;
 use crate::queue::Reasons;
-use crate::secrets;
 use crate::status::{self, Observation, SyncOutcome};
 
 /// How soon to look again while resources are still progressing.
 const PROGRESS_POLL: Duration = Duration::from_secs(3);
-/// How soon to look again while waiting for a dependency.
-const DEPENDENCY_POLL: Duration = Duration::from_secs(2);
 
 /// When to reconcile this app next, and why.
 #[derive(Debug)]
@@ -74,7 +70,7 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
     }
     let interval =
         parse_interval(&app.spec.sync_policy.interval).unwrap_or(Duration::from_secs(180));
-    let started = status::now();
+    let started = clock::now();
     let result = run(ctx, &app, reasons, &mut state).await;
     let next = match result {
         Ok(observation) => {
@@ -206,7 +202,22 @@ async fn run(
     let mut observation = Observation::new(&desired, &plan);
     observation.source_unreachable = unreachable;
 
-    match decide(ctx, app, state, &desired, &plan, reasons) {
+    let status = status::current(app, state);
+    let decision = decide(Facts {
+        app,
+        status: &status,
+        applied: state.applied.clone(),
+        desired_commit: &desired.commit,
+        in_sync: plan.is_in_sync(),
+        reasons,
+        failures: state.failures,
+        self_heal_blocked_for: state
+            .loop_guard
+            .blocked_until(Instant::now())
+            .map(|until| until - Instant::now()),
+        unready_dependency: ctx.unready_dependency(app),
+    });
+    match decision {
         Decision::Report => {}
         Decision::Wait { why, after } => {
             observation.waiting = Some(after);
@@ -224,140 +235,6 @@ async fn run(
     observation.sync_loop = state.loop_guard.current(Instant::now()).cloned();
     observation.resources_health(ctx, &engine).await?;
     Ok(observation)
-}
-
-/// Runs a Git operation, recording its duration and failure for `/metrics`.
-async fn timed_git<T>(
-    operation: &'static str,
-    work: impl std::future::Future<Output = plumb_source::Result<T>>,
-) -> plumb_source::Result<T> {
-    let started = Instant::now();
-    let result = work.await;
-    metrics::observe(
-        "plumb_git_duration_seconds",
-        "Git operations: resolve (ls-remote) and snapshot (fetch and check out).",
-        &[("operation", operation)],
-        started.elapsed(),
-    );
-    if result.is_err() {
-        metrics::count(
-            "plumb_git_errors_total",
-            "Git operations that failed.",
-            &[("operation", operation)],
-        );
-    }
-    result
-}
-
-/// What of the spec the rendered desired set depends on.
-fn source_key(app: &Application) -> String {
-    serde_json::to_string(&app.spec.source).unwrap_or_default()
-}
-
-/// The rendered desired set: reused when nothing can have changed it, else fetched and
-/// rendered.
-async fn desired_state(
-    ctx: &Context,
-    app: &Application,
-    acting: &Acting,
-    reasons: Reasons,
-    state: &mut AppState,
-) -> Result<Arc<Desired>> {
-    let source_key = source_key(app);
-    if let Some(desired) = &state.desired
-        && desired.source_key == source_key
-        && !reasons.needs_resolve()
-    {
-        return Ok(Arc::clone(desired));
-    }
-    let key = app.key();
-    let source = &app.spec.source;
-    let revision = Revision::parse(&source.revision)?;
-    let mut spec = RepoSpec::new(&source.repo_url, revision);
-    if let Some(secret) = &source.secret_ref {
-        spec.credentials =
-            secrets::credentials(&acting.client, &key.namespace, &secret.name).await?;
-    }
-    let resolved = timed_git("resolve", ctx.source.resolve(&spec)).await?;
-    if let Some(desired) = &state.desired
-        && desired.source_key == source_key
-        && desired.commit == resolved.commit.as_str()
-    {
-        return Ok(Arc::clone(desired));
-    }
-    let snapshot = timed_git("snapshot", ctx.source.snapshot(&spec)).await?;
-    let decryption = match &source.decryption {
-        Some(decryption) if decryption.provider == "sops" => Some(
-            secrets::age_identities(&acting.client, &key.namespace, &decryption.secret_ref.name)
-                .await?,
-        ),
-        Some(other) => {
-            return Err(Error::Spec(format!(
-                "spec.source.decryption.provider {:?} is not supported (only \"sops\")",
-                other.provider
-            )));
-        }
-        None => None,
-    };
-    let options = RenderOptions {
-        directory: source
-            .directory
-            .as_ref()
-            .map(|d| DirectoryOptions {
-                recursive: d.recurse,
-                include: d.include.clone(),
-                exclude: d.exclude.clone(),
-            })
-            .unwrap_or_default(),
-        decryption,
-        kustomize: ctx.settings.kustomize.clone(),
-        ..RenderOptions::default()
-    };
-    let root = snapshot.root().to_path_buf();
-    let path = source.path.clone();
-    let commit = snapshot.commit().as_str().to_owned();
-    let rendered =
-        tokio::task::spawn_blocking(move || plumb_render::render(&root, &path, &options))
-            .await
-            .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
-            .map_err(|source_error| Error::Render {
-                path: source.path.clone(),
-                revision: commit.clone(),
-                source: source_error,
-            })?;
-    let desired = Arc::new(Desired {
-        commit,
-        metadata: snapshot.metadata().clone(),
-        source_key,
-        set: rendered.objects,
-    });
-    state.desired = Some(Arc::clone(&desired));
-    Ok(desired)
-}
-
-/// The client and engine to act through for `app` ([`crate::identity`]): the
-/// controller's own only for an admin namespace's app naming no account, else ones that
-/// impersonate the app's ServiceAccount (kept between reconciles while it stays the same).
-pub(crate) async fn acting_for(
-    ctx: &Context,
-    app: &Application,
-    state: &mut AppState,
-) -> Result<Acting> {
-    let account = app.spec.destination.service_account_name.as_deref();
-    let identity = ctx
-        .settings
-        .tenancy
-        .identity(&app.key().namespace, account)
-        .map_err(Error::Spec)?;
-    if let Some(acting) = &state.acting
-        && acting.identity == identity
-    {
-        return Ok(acting.clone());
-    }
-    let controller = Acting::controller(ctx.client.clone(), Arc::clone(&ctx.engine));
-    let acting = Acting::new(identity, &ctx.config, &controller).await?;
-    state.acting = Some(acting.clone());
-    Ok(acting)
 }
 
 async fn watch_kinds(ctx: &Context, engine: &Engine, inventory: &Inventory) {
@@ -387,128 +264,6 @@ fn plan_options(app: &Application) -> PlanOptions {
         ignore_differences: app.spec.ignore_differences.clone(),
         cached_reads: true,
     }
-}
-
-/// Why a sync runs; recorded in the history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Trigger {
-    /// A new spec, a first sync, or a new commit found without a request or a poll (a
-    /// retry, a restart).
-    NewRevision,
-    /// A new commit, found when the polling interval came round.
-    Poll,
-    /// A Git host's push, delivered to the webhook receiver.
-    Webhook,
-    /// Automation restarted (`spec.suspend` turned off).
-    Resumed,
-    /// Live drift, reverted.
-    SelfHeal,
-    /// A person asked: `plumb sync`, the API, the dashboard.
-    Requested,
-    /// A rollback pin.
-    Rollback,
-    /// After a failed sync.
-    Retry,
-}
-
-impl Trigger {
-    /// As written in the history.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Trigger::NewRevision => "NewRevision",
-            Trigger::Poll => "Poll",
-            Trigger::Webhook => "Webhook",
-            Trigger::Resumed => "Resumed",
-            Trigger::SelfHeal => "SelfHeal",
-            Trigger::Requested => "Requested",
-            Trigger::Rollback => "Rollback",
-            Trigger::Retry => "Retry",
-        }
-    }
-}
-
-enum Decision {
-    Report,
-    Wait { why: String, after: Duration },
-    Sync(Trigger),
-}
-
-fn decide(
-    ctx: &Context,
-    app: &Application,
-    state: &AppState,
-    desired: &Desired,
-    plan: &Plan,
-    reasons: Reasons,
-) -> Decision {
-    if app.spec.suspend || plan.is_in_sync() {
-        return Decision::Report;
-    }
-    let status = status::current(app, state);
-    let applied = state.applied.clone().or_else(|| {
-        Some((
-            status.sync.last_applied_revision.clone()?,
-            status.observed_generation,
-        ))
-    });
-    let new_revision = applied.as_ref().is_none_or(|(commit, generation)| {
-        *commit != desired.commit || *generation != app.metadata.generation
-    });
-    // Pending whatever woke this reconcile: a request made before the controller first saw
-    // the app (or while it was down) arrives with the app itself, as a SPEC event.
-    let requested = app.requested_at().is_some()
-        && app.requested_at() != status.last_handled_reconcile_at.as_deref();
-    let automated = app.spec.sync_policy.automated.as_ref();
-    // Last written while suspended: this reconcile is the first since automation resumed.
-    let resumed = status
-        .conditions
-        .iter()
-        .any(|c| c.type_ == "Ready" && c.reason == "Suspended");
-    let trigger = if app.pinned_from().is_some() {
-        // A rollback: the pinned commit is applied once; then automation waits for unpin.
-        (new_revision || requested).then_some(Trigger::Rollback)
-    } else if resumed && (requested || (automated.is_some() && new_revision)) {
-        Some(Trigger::Resumed)
-    } else if requested && app.requested_by() == Some("webhook") {
-        Some(Trigger::Webhook)
-    } else if requested {
-        Some(Trigger::Requested)
-    } else if automated.is_some() && new_revision {
-        let polled = reasons.contains(Reasons::INTERVAL) && !reasons.contains(Reasons::SPEC);
-        let spec_changed = applied
-            .as_ref()
-            .is_some_and(|(_, generation)| *generation != app.metadata.generation);
-        Some(if polled && !spec_changed {
-            Trigger::Poll
-        } else {
-            Trigger::NewRevision
-        })
-    } else if automated.is_some() && state.failures > 0 {
-        Some(Trigger::Retry)
-    } else if automated.is_some_and(|a| a.self_heal) {
-        Some(Trigger::SelfHeal)
-    } else {
-        None
-    };
-    let Some(trigger) = trigger else {
-        return Decision::Report;
-    };
-    if trigger == Trigger::SelfHeal {
-        let now = Instant::now();
-        if let Some(until) = state.loop_guard.blocked_until(now) {
-            return Decision::Wait {
-                why: "self-heal is backing off from a sync loop".into(),
-                after: until - now,
-            };
-        }
-    }
-    if let Some(waiting) = ctx.unready_dependency(app) {
-        return Decision::Wait {
-            why: waiting,
-            after: DEPENDENCY_POLL,
-        };
-    }
-    Decision::Sync(trigger)
 }
 
 /// Applies the plan, with the inventory written ahead and after.

@@ -88,7 +88,7 @@ impl Notice {
             revision: revision.to_owned(),
             message,
             objects: Vec::new(),
-            time: crate::status::now(),
+            time: crate::clock::now(),
         }
     }
 }
@@ -127,7 +127,7 @@ impl Notifier {
 
     /// Queues `notice` for the receivers of `app` that want its kind; their Secrets will
     /// be read as `acting_as` (an impersonated user; `None`: the controller), which must be
-    /// whom the app acts as ([`crate::context::Context::notify`] finds it).
+    /// whom the app acts as (the reconcile's context finds it).
     pub(crate) fn notify(&self, app: &Application, acting_as: Option<String>, mut notice: Notice) {
         notice.acting_as = acting_as;
         let specs: Vec<NotificationSpec> = app

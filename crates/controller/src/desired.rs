@@ -1,0 +1,125 @@
+//! The desired state of one Application: its source resolved (`git ls-remote`), fetched
+//! and rendered — or the revision rendered last, reused when nothing can have moved it.
+
+use std::sync::Arc;
+
+use plumb_render::{DirectoryOptions, RenderOptions};
+use plumb_source::{RepoSpec, Revision};
+use tokio::time::Instant;
+
+use crate::application::Application;
+use crate::context::{AppState, Context, Desired};
+use crate::error::{Error, Result};
+use crate::identity::Acting;
+use crate::metrics;
+use crate::queue::Reasons;
+use crate::secrets;
+
+/// What of the spec the rendered desired set depends on.
+pub(crate) fn source_key(app: &Application) -> String {
+    serde_json::to_string(&app.spec.source).unwrap_or_default()
+}
+
+/// The rendered desired set: reused when nothing can have changed it, else fetched and
+/// rendered.
+pub(crate) async fn desired_state(
+    ctx: &Context,
+    app: &Application,
+    acting: &Acting,
+    reasons: Reasons,
+    state: &mut AppState,
+) -> Result<Arc<Desired>> {
+    let source_key = source_key(app);
+    if let Some(desired) = &state.desired
+        && desired.source_key == source_key
+        && !reasons.needs_resolve()
+    {
+        return Ok(Arc::clone(desired));
+    }
+    let key = app.key();
+    let source = &app.spec.source;
+    let revision = Revision::parse(&source.revision)?;
+    let mut spec = RepoSpec::new(&source.repo_url, revision);
+    if let Some(secret) = &source.secret_ref {
+        spec.credentials =
+            secrets::credentials(&acting.client, &key.namespace, &secret.name).await?;
+    }
+    let resolved = timed_git("resolve", ctx.source.resolve(&spec)).await?;
+    if let Some(desired) = &state.desired
+        && desired.source_key == source_key
+        && desired.commit == resolved.commit.as_str()
+    {
+        return Ok(Arc::clone(desired));
+    }
+    let snapshot = timed_git("snapshot", ctx.source.snapshot(&spec)).await?;
+    let decryption = match &source.decryption {
+        Some(decryption) if decryption.provider == "sops" => Some(
+            secrets::age_identities(&acting.client, &key.namespace, &decryption.secret_ref.name)
+                .await?,
+        ),
+        Some(other) => {
+            return Err(Error::Spec(format!(
+                "spec.source.decryption.provider {:?} is not supported (only \"sops\")",
+                other.provider
+            )));
+        }
+        None => None,
+    };
+    let options = RenderOptions {
+        directory: source
+            .directory
+            .as_ref()
+            .map(|d| DirectoryOptions {
+                recursive: d.recurse,
+                include: d.include.clone(),
+                exclude: d.exclude.clone(),
+            })
+            .unwrap_or_default(),
+        decryption,
+        kustomize: ctx.settings.kustomize.clone(),
+        ..RenderOptions::default()
+    };
+    let root = snapshot.root().to_path_buf();
+    let path = source.path.clone();
+    let commit = snapshot.commit().as_str().to_owned();
+    let rendered =
+        tokio::task::spawn_blocking(move || plumb_render::render(&root, &path, &options))
+            .await
+            .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
+            .map_err(|source_error| Error::Render {
+                path: source.path.clone(),
+                revision: commit.clone(),
+                source: source_error,
+            })?;
+    let desired = Arc::new(Desired {
+        commit,
+        metadata: snapshot.metadata().clone(),
+        source_key,
+        set: rendered.objects,
+    });
+    state.desired = Some(Arc::clone(&desired));
+    Ok(desired)
+}
+
+/// Runs a Git operation, recording its duration and failure for `/metrics`.
+async fn timed_git<T>(
+    operation: &'static str,
+    work: impl std::future::Future<Output = plumb_source::Result<T>>,
+) -> plumb_source::Result<T> {
+    let started = Instant::now();
+    let result = work.await;
+    metrics::observe(
+        "plumb_git_duration_seconds",
+        "Git operations: resolve (ls-remote) and snapshot (fetch and check out).",
+        &[("operation", operation)],
+        started.elapsed(),
+    );
+    if result.is_err() {
+        metrics::count(
+            "plumb_git_errors_total",
+            "Git operations that failed.",
+            &[("operation", operation)],
+        );
+    }
+    result
+}
