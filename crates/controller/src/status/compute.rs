@@ -423,14 +423,16 @@ mod tests {
 
     #[test]
     fn a_sync_goes_first_in_the_history_with_the_next_id_and_keeps_ten() {
-        let mut old = ApplicationStatus::default();
-        old.history = (1..=10)
-            .rev()
-            .map(|id| SyncRecord {
-                id,
-                ..SyncRecord::default()
-            })
-            .collect();
+        let old = ApplicationStatus {
+            history: (1..=10)
+                .rev()
+                .map(|id| SyncRecord {
+                    id,
+                    ..SyncRecord::default()
+                })
+                .collect(),
+            ..ApplicationStatus::default()
+        };
         let mut seen = observation(vec![(config_map("a"), resource(true, &[]))]);
         seen.outcome = Some(SyncOutcome::Succeeded);
         seen.record = Some(SyncRecord {
