@@ -5,10 +5,9 @@
 //! If an object cannot be deleted the finalizer stays, the failure is an Event, and it is
 //! retried — the Application does not vanish while its objects linger untracked.
 
-use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
-use kube::api::{DeleteParams, Patch, PatchParams};
-use plumb_engine::{AppId, ApplyOptions, PlanOptions, inventory_config_map};
+use kube::api::{Patch, PatchParams};
+use plumb_engine::{AppId, ApplyOptions, InventoryStore, PlanOptions};
 use plumb_render::DesiredSet;
 use serde_json::json;
 
@@ -21,7 +20,8 @@ use crate::events::Notice;
 pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppState) -> Result<()> {
     let key = app.key();
     let app_id = AppId::new(key.to_string());
-    let inventory = inventory_config_map::load(&ctx.client, &key.namespace, &app_id).await?;
+    let store = InventoryStore::new(ctx.client.clone(), key.namespace.clone(), app_id.clone());
+    let (inventory, _) = store.load().await?;
     let engine = crate::acting::acting_for(ctx, app, state).await?.engine;
     let options = PlanOptions {
         prune: true,
@@ -31,16 +31,12 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
     let plan = engine
         .plan(&app_id, &DesiredSet::default(), &inventory, &options)
         .await?;
-    let result = engine
-        .apply(
-            &plan,
-            &ApplyOptions {
-                wave_timeout: ctx.settings.wave_timeout,
-            },
-        )
-        .await;
+    let options = ApplyOptions {
+        wave_timeout: ctx.settings.wave_timeout,
+    };
+    // No cache: the app is going away.
+    let result = engine.sync(&plan, &store, None, &options).await?.result;
     if !result.succeeded() {
-        inventory_config_map::save(&ctx.client, &key.namespace, &app_id, &result.inventory).await?;
         let message = format!(
             "deleting the objects of {key} failed; the Application stays until they are gone: {}",
             crate::status::summary(&plan, &result)
@@ -51,23 +47,7 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
         return Err(Error::CascadeIncomplete(message));
     }
     let pruned = plan.actions.len();
-    let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    match config_maps
-        .delete(
-            &inventory_config_map::name(&app_id),
-            &DeleteParams::default(),
-        )
-        .await
-    {
-        Ok(_) => {}
-        Err(kube::Error::Api(status)) if status.code == 404 => {}
-        Err(source) => {
-            return Err(Error::Kube {
-                action: "deleting the inventory".into(),
-                source,
-            });
-        }
-    }
+    store.delete().await?;
     ctx.events
         .publish(
             app,

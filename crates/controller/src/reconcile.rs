@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use plumb_engine::health::HealthStatus;
 use plumb_engine::{
-    AppId, ApplyOptions, Change, Engine, Inventory, ObjectRef, Plan, PlanOptions, SyncResult,
-    inventory_config_map,
+    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, InventoryStore, ObjectRef, Plan,
+    PlanOptions, SyncResult,
 };
 use plumb_source::CommitMetadata;
 use tokio::time::Instant;
@@ -185,8 +185,9 @@ async fn run(
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
         None => {
-            let (inventory, kept) =
-                inventory_config_map::load_with_cache(&ctx.client, &key.namespace, &app_id).await?;
+            let store =
+                InventoryStore::new(ctx.client.clone(), key.namespace.clone(), app_id.clone());
+            let (inventory, kept) = store.load().await?;
             engine.restore_cache(&kept);
             state.kept_cache = Some(kept);
             inventory
@@ -224,7 +225,7 @@ async fn run(
             observation.waiting_for = Some(why);
         }
         Decision::Sync(trigger) => {
-            let result = sync(ctx, app, &engine, &app_id, &plan, &inventory, state).await?;
+            let result = sync(ctx, app, &engine, &app_id, &plan, state).await?;
             observation.record_sync(trigger, &desired, &plan, &result, &mut state.loop_guard);
             if result.succeeded() {
                 state.applied = Some((desired.commit.clone(), app.metadata.generation));
@@ -266,58 +267,28 @@ fn plan_options(app: &Application) -> PlanOptions {
     }
 }
 
-/// Applies the plan, with the inventory written ahead and after.
+/// Applies the plan, with the inventory written ahead and after ([`Engine::sync`]).
 async fn sync(
     ctx: &Context,
     app: &Application,
     engine: &Engine,
     app_id: &AppId,
     plan: &Plan,
-    inventory: &Inventory,
     state: &mut AppState,
 ) -> Result<SyncResult> {
-    let namespace = app.key().namespace;
-    let ahead = Inventory::new(
-        inventory
-            .objects
-            .iter()
-            .cloned()
-            .chain(
-                plan.actions
-                    .iter()
-                    .filter(|a| a.change != Change::Prune)
-                    .map(|a| a.object.clone()),
-            )
-            .collect(),
-    );
-    if ahead != *inventory {
-        inventory_config_map::save(&ctx.client, &namespace, app_id, &ahead).await?;
-    }
-    let result = engine
-        .apply(
-            plan,
-            &ApplyOptions {
-                wave_timeout: ctx.settings.wave_timeout,
-            },
-        )
-        .await;
-    if result.inventory != ahead {
-        inventory_config_map::save(&ctx.client, &namespace, app_id, &result.inventory).await?;
-    }
+    let store = InventoryStore::new(ctx.client.clone(), app.key().namespace, app_id.clone());
+    let kept = state.kept_cache.clone().unwrap_or_default();
+    let options = ApplyOptions {
+        wave_timeout: ctx.settings.wave_timeout,
+    };
+    let synced = engine.sync(plan, &store, Some(&kept), &options).await?;
+    let result = synced.result;
     state.inventory = Some(result.inventory.clone());
-    let cache = engine.cache_snapshot(&result.inventory.objects);
-    if state.kept_cache.as_ref() != Some(&cache) {
-        match inventory_config_map::save_cache(
-            &ctx.client,
-            &namespace,
-            app_id,
-            &result.inventory,
-            &cache,
-        )
-        .await
-        {
-            Ok(()) => state.kept_cache = Some(cache),
-            Err(err) => tracing::warn!(app = %app.key(), "the sync cache was not kept: {err}"),
+    match synced.cache {
+        CacheKept::Unchanged => {}
+        CacheKept::Saved(cache) => state.kept_cache = Some(cache),
+        CacheKept::NotSaved(err) => {
+            tracing::warn!(app = %app.key(), "the sync cache was not kept: {err}");
         }
     }
     watch_kinds(ctx, engine, &result.inventory).await;

@@ -145,6 +145,22 @@ pub mod config_map {
         Ok((inventory, cache))
     }
 
+    /// Deletes the inventory of `app` in `namespace`; none stored is fine.
+    pub async fn delete(client: &Client, namespace: &str, app: &AppId) -> Result<()> {
+        let name = name(app);
+        match Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .delete(&name, &kube::api::DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(err) => Err(Error::Inventory {
+                name: format!("{namespace}/{name}"),
+                detail: format!("cannot delete it: {err}"),
+            }),
+        }
+    }
+
     /// Stores the inventory of `app` in `namespace`.
     pub async fn save(
         client: &Client,

@@ -4,11 +4,15 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use common::World;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, ObjectMeta, PostParams};
-use plumb_engine::{AppId, CacheEntry, CacheSnapshot, Inventory, ObjectRef, inventory_config_map};
+use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+use plumb_engine::{
+    AppId, CacheEntry, CacheKept, CacheSnapshot, Inventory, InventoryStore, ObjectRef,
+    inventory_config_map,
+};
 
 fn object(kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
     ObjectRef {
@@ -148,4 +152,62 @@ async fn an_inventory_an_earlier_plumb_wrote_is_read_and_rewritten_compactly() {
         .await
         .unwrap();
     assert_eq!(reread, (inventory, cache));
+}
+
+/// A sync writes its inventory before it writes anything else: while the first wave is
+/// still waiting for health, the object of the second wave — not created yet — is already
+/// listed, so a process killed at that moment still knows to prune it later.
+#[tokio::test]
+async fn a_sync_lists_every_object_in_its_inventory_before_applying_any() {
+    let world = World::new("inventory-ahead").await;
+    let app = AppId::new("shop");
+    let set = common::join(&[
+        common::deployment("db", 1, "plumb.dev/sync-wave: \"0\""),
+        common::config_map("after-db", "1", "plumb.dev/sync-wave: \"1\""),
+    ]);
+    let plan = world.plan("shop", &set, &Inventory::default()).await;
+    let store = InventoryStore::new(world.client.clone(), world.namespace.clone(), app.clone());
+    let engine = world.engine.clone();
+    let sync = tokio::spawn(async move {
+        let kept = CacheSnapshot::default();
+        engine
+            .sync(&plan, &store, Some(&kept), &Default::default())
+            .await
+    });
+
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = world.api();
+    plumb_testkit::eventually("the wave-0 pods", Duration::from_secs(60), || async {
+        let list = pods
+            .list(&ListParams::default().labels("app=db"))
+            .await
+            .ok()?;
+        (!list.items.is_empty()).then_some(())
+    })
+    .await;
+    let config_maps: Api<ConfigMap> = world.api();
+    assert!(config_maps.get_opt("after-db").await.unwrap().is_none());
+    let ahead = inventory_config_map::load(&world.client, &world.namespace, &app)
+        .await
+        .unwrap();
+    let names: Vec<&str> = ahead.objects.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["after-db", "db"], "saved ahead: {ahead:?}");
+
+    common::make_pods_ready(&world, "app=db").await;
+    let synced = tokio::time::timeout(Duration::from_secs(120), sync)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(synced.result.succeeded(), "{:#?}", synced.result);
+    assert!(
+        matches!(synced.cache, CacheKept::Saved(_)),
+        "{:?}",
+        synced.cache
+    );
+    let (after, cache) =
+        inventory_config_map::load_with_cache(&world.client, &world.namespace, &app)
+            .await
+            .unwrap();
+    assert_eq!(after, synced.result.inventory);
+    assert_eq!(cache.entries.len(), 2, "the cache is kept beside it");
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use plumb_engine::{AppId, ApplyOptions, inventory_config_map};
+use plumb_engine::{AppId, ApplyOptions, CacheKept, InventoryStore};
 
 use crate::cli::ApplyArgs;
 use crate::commands::{leave_to_exit, push};
@@ -32,30 +32,22 @@ pub(crate) async fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         output::plan(&plan, sync.output)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let result = engine
-        .apply(
-            &plan,
-            &ApplyOptions {
-                wave_timeout: args.timeout,
-            },
-        )
-        .await;
+    // The inventory is saved ahead of the apply: an interrupted apply leaves nothing
+    // it created untracked.
+    let store = InventoryStore::new(client, namespace, app.clone());
+    let options = ApplyOptions {
+        wave_timeout: args.timeout,
+    };
+    let synced = engine.sync(&plan, &store, Some(&kept), &options).await;
     // After the apply: CRDs it created were discovered then.
     discovery.keep(&engine).await;
-    // Stored whatever happened: objects created before a failure must stay tracked.
-    if result.inventory != previous {
-        inventory_config_map::save(&client, &namespace, &app, &result.inventory).await?;
-    }
-    let cache = engine.cache_snapshot(&result.inventory.objects);
-    if cache != kept
-        && let Err(err) =
-            inventory_config_map::save_cache(&client, &namespace, &app, &result.inventory, &cache)
-                .await
-    {
+    let synced = synced?;
+    if let CacheKept::NotSaved(err) = &synced.cache {
         output::warn(&format!(
             "the sync cache was not kept (the next apply is slower): {err}"
         ));
     }
+    let result = synced.result;
     output::sync_result(&result, sync.output)?;
     if !result.succeeded() {
         bail!("the sync of {app} did not complete");
