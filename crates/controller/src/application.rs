@@ -445,6 +445,16 @@ impl Application {
         self.annotation(RECONCILE_REQUESTED_BY)
     }
 
+    /// Whether apps that depend on this one may sync: Healthy and Synced at its current
+    /// generation.
+    pub fn is_ready_for_dependents(&self) -> bool {
+        self.status.as_ref().is_some_and(|status| {
+            status.health.status == "Healthy"
+                && status.sync.status == "Synced"
+                && status.observed_generation == self.metadata.generation
+        })
+    }
+
     /// The pending reconcile request, if any (see [`RECONCILE_REQUESTED_AT`]).
     pub fn requested_at(&self) -> Option<&str> {
         self.annotation(RECONCILE_REQUESTED_AT)

@@ -180,18 +180,31 @@ impl Context {
             let Some(other) = self.app(&key) else {
                 return Some(format!("dependency {key} does not exist"));
             };
-            let ready = other.status.as_ref().is_some_and(|status| {
-                status.health.status == "Healthy"
-                    && status.sync.status == "Synced"
-                    && status.observed_generation == other.metadata.generation
-            });
-            if !ready {
+            if !other.is_ready_for_dependents() {
                 return Some(format!(
                     "dependency {key} is not yet Healthy and Synced at its current revision"
                 ));
             }
         }
         None
+    }
+
+    /// The apps of `dependency`'s namespace that depend on it.
+    pub(crate) fn dependents_of(&self, dependency: &AppKey) -> Vec<AppKey> {
+        self.apps
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(key, app)| {
+                key.namespace == dependency.namespace
+                    && app
+                        .spec
+                        .depends_on
+                        .iter()
+                        .any(|d| d.name == dependency.name)
+            })
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     fn lock_states(&self) -> std::sync::MutexGuard<'_, HashMap<AppKey, AppState>> {

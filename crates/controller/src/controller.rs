@@ -6,7 +6,7 @@
 //!                     workers (N) ◀─ queue ─▶ reconcile ─▶ queue again after interval
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,9 +137,11 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
 /// none of them.
 type Fingerprint = (Option<i64>, Option<String>, Option<String>, bool);
 
-/// Feeds the queue from the Application watch: new apps, spec changes, reconcile requests.
+/// Feeds the queue from the Application watch: new apps, spec changes, reconcile requests,
+/// and the dependents of an app that just became ready (at once, not at their next look).
 async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bool) {
     let mut seen: HashMap<AppKey, Fingerprint> = HashMap::new();
+    let mut ready: HashSet<AppKey> = HashSet::new();
     let mut events = watcher::watcher(api, watch_config(watch_list))
         .default_backoff()
         .boxed();
@@ -154,6 +156,7 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
                     app.metadata.deletion_timestamp.is_some(),
                 );
                 let previous = seen.insert(key.clone(), fingerprint.clone());
+                let is_ready = app.is_ready_for_dependents();
                 ctx.apps
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
@@ -164,13 +167,25 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
                     Some(old) if old != fingerprint => Some(Reasons::SPEC),
                     Some(_) => None,
                 };
+                let became_ready = if is_ready {
+                    ready.insert(key.clone())
+                } else {
+                    ready.remove(&key);
+                    false
+                };
                 if let Some(reasons) = reasons {
-                    ctx.queue.add(key, reasons);
+                    ctx.queue.add(key.clone(), reasons);
+                }
+                if became_ready {
+                    for dependent in ctx.dependents_of(&key) {
+                        ctx.queue.add(dependent, Reasons::RETRY);
+                    }
                 }
             }
             Ok(Event::Delete(app)) => {
                 let key = app.key();
                 seen.remove(&key);
+                ready.remove(&key);
                 ctx.queue.remove(&key);
                 ctx.live.unregister(&key);
                 ctx.forget(&key);
