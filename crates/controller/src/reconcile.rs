@@ -281,7 +281,16 @@ async fn sync(
     let options = ApplyOptions {
         wave_timeout: ctx.settings.wave_timeout,
     };
-    let synced = engine.sync(plan, &store, Some(&kept), &options).await?;
+    let synced = match engine.sync(plan, &store, Some(&kept), &options).await {
+        Ok(synced) => synced,
+        Err(err) => {
+            // The stored inventory may now hold more than the one in memory (saved ahead,
+            // then the save after the apply failed): read it again next time, or an object
+            // this sync created could be left out of a later prune.
+            state.inventory = None;
+            return Err(err.into());
+        }
+    };
     let result = synced.result;
     state.inventory = Some(result.inventory.clone());
     match synced.cache {

@@ -11,6 +11,10 @@
 //! inventory): `plumb apply` of an unchanged directory then makes no dry-run either, and a
 //! restarted controller starts warm. A stale snapshot is harmless — an entry only counts
 //! when both hashes still match what is desired and what is live now.
+//!
+//! Sensitive objects (Secrets, anything decrypted) are cached in memory only, never kept:
+//! the snapshot lives in a ConfigMap, and an unkeyed hash of a Secret's manifest there is an
+//! offline test for a guessed value. After a restart they cost one dry-run each.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,10 +26,19 @@ use sha2::{Digest, Sha256};
 use crate::diff::normalize;
 use crate::managed::Projection;
 use crate::object_ref::ObjectRef;
+use crate::target::Target;
 
 #[derive(Debug, Default)]
 pub(crate) struct SyncCache {
-    entries: Mutex<HashMap<ObjectRef, (u64, u64)>>,
+    entries: Mutex<HashMap<ObjectRef, Entry>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    desired: u64,
+    live: u64,
+    /// Kept in memory only (see the module doc).
+    sensitive: bool,
 }
 
 impl SyncCache {
@@ -37,16 +50,21 @@ impl SyncCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries
             .get(object)
-            .is_some_and(|&(desired, live)| desired == manifest_hash && live == live_hash)
+            .is_some_and(|entry| entry.desired == manifest_hash && entry.live == live_hash)
     }
 
-    /// Records that `object` with this manifest matches a live object of this hash.
-    pub(crate) fn record(&self, object: &ObjectRef, manifest_hash: u64, live_hash: u64) {
+    /// Records that `target`'s manifest matches a live object of this hash.
+    pub(crate) fn record(&self, target: &Target, live_hash: u64) {
         let mut entries = self
             .entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.insert(object.clone(), (manifest_hash, live_hash));
+        let entry = Entry {
+            desired: target.key,
+            live: live_hash,
+            sensitive: target.sensitive,
+        };
+        entries.insert(target.object.clone(), entry);
     }
 
     /// The entries of `objects`, to keep for another process.
@@ -60,10 +78,11 @@ impl SyncCache {
             entries: objects
                 .iter()
                 .filter_map(|object| {
-                    entries.get(object).map(|&(desired, live)| CacheEntry {
+                    let entry = entries.get(object).filter(|entry| !entry.sensitive)?;
+                    Some(CacheEntry {
                         object: object.clone(),
-                        desired: format!("{desired:016x}"),
-                        live: format!("{live:016x}"),
+                        desired: format!("{:016x}", entry.desired),
+                        live: format!("{:016x}", entry.live),
                     })
                 })
                 .collect(),
@@ -84,7 +103,14 @@ impl SyncCache {
                 u64::from_str_radix(&entry.desired, 16),
                 u64::from_str_radix(&entry.live, 16),
             ) {
-                entries.insert(entry.object.clone(), (desired, live));
+                // A kept entry was never of a sensitive object.
+                let sensitive = false;
+                let restored = Entry {
+                    desired,
+                    live,
+                    sensitive,
+                };
+                entries.insert(entry.object.clone(), restored);
             }
         }
     }

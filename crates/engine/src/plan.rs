@@ -367,8 +367,7 @@ impl Engine {
         }
         match compare(&before, &after, target.sensitive) {
             None => {
-                self.cache
-                    .record(&target.object, target.key, live_hash(&live, &target.object));
+                self.cache.record(target, live_hash(&live, &target.object));
                 Ok(action(Change::InSync, None, None))
             }
             Some(mut diff) => {

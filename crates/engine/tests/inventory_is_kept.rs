@@ -211,3 +211,37 @@ async fn a_sync_lists_every_object_in_its_inventory_before_applying_any() {
     assert_eq!(after, synced.result.inventory);
     assert_eq!(cache.entries.len(), 2, "the cache is kept beside it");
 }
+
+/// The kept cache is readable by anyone who may read ConfigMaps: a Secret's manifest is
+/// never hashed into it, so it offers no offline test for a guessed value. A restarted
+/// engine still finds the Secret in sync, by one dry-run.
+#[tokio::test]
+async fn the_kept_cache_holds_nothing_of_a_secret() {
+    let world = World::new("inventory-secret").await;
+    let set = common::join(&[
+        common::config_map("settings", "1", ""),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: password\nstringData:\n  password: hunter2\n"
+            .to_owned(),
+    ]);
+    let synced = world.sync("shop", &set, &Inventory::default()).await;
+    let kept = world.engine.cache_snapshot(&synced.inventory.objects);
+    let names: Vec<&str> = kept
+        .entries
+        .iter()
+        .map(|e| e.object.name.as_str())
+        .collect();
+    assert_eq!(names, ["settings"], "{kept:?}");
+
+    let restarted = world.restarted_engine().await;
+    restarted.restore_cache(&kept);
+    let plan = restarted
+        .plan(
+            &AppId::new("shop"),
+            &world.desired(&set),
+            &synced.inventory,
+            &world.options(),
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_in_sync(), "{:#?}", plan.actions);
+}
