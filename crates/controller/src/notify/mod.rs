@@ -5,11 +5,13 @@
 //! Each Application names its receivers (`spec.notifications`), each described by a Secret
 //! of its namespace (see [`crate::application::NotificationSpec`]), which is read as the
 //! app acts (module `readers`). Delivery never slows a reconcile: notices go through a
-//! bounded queue to background tasks that retry with backoff; when the queue is full a
-//! notice is dropped, logged and counted. Receivers are reached only at addresses the
+//! bounded queue to background tasks that retry with backoff, within limits per namespace
+//! so one tenant's dead receiver holds up no one else's (module `dispatch`); a notice that
+//! finds no room is dropped, logged and counted. Receivers are reached only at addresses the
 //! outbound policy allows (module `outbound`), and the repository URL they are told is
 //! redacted ([`plumb_source::redact_url`]).
 
+mod dispatch;
 mod outbound;
 mod readers;
 mod receiver;
@@ -19,18 +21,23 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::application::{Application, NotificationSpec};
 use crate::metrics;
+use dispatch::{Dispatch, Limits, Slots};
 pub use outbound::OutboundPolicy;
 use readers::Readers;
 use receiver::{Http, Receiver, Undelivered};
 
 /// How many notices may wait for delivery.
 const QUEUE: usize = 1024;
-/// How many deliveries run at once.
-const PARALLEL: usize = 8;
+/// Requests in flight, overall and per namespace, and deliveries pending per namespace.
+const LIMITS: Limits = Limits {
+    parallel: 8,
+    parallel_per_namespace: 2,
+    pending_per_namespace: 64,
+};
 /// Attempts per delivery, the first included; waits double from one second.
 const ATTEMPTS: u32 = 6;
 
@@ -106,19 +113,20 @@ impl Notifier {
         let (queue, mut receiver) = mpsc::channel::<(Vec<NotificationSpec>, Notice)>(QUEUE);
         let readers = Arc::new(Readers::new(client, config));
         let http = Arc::new(Http::new(policy));
-        let slots = Arc::new(Semaphore::new(PARALLEL));
+        let dispatch = Dispatch::new(LIMITS);
         tokio::spawn(async move {
             while let Some((specs, notice)) = receiver.recv().await {
                 for spec in specs {
-                    let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-                        return;
-                    };
                     let (readers, http, notice) =
                         (Arc::clone(&readers), Arc::clone(&http), notice.clone());
-                    tokio::spawn(async move {
-                        deliver(&readers, &http, &spec, &notice).await;
-                        drop(slot);
+                    let namespace = notice.namespace.clone();
+                    let started = dispatch.start(&namespace, |slots| async move {
+                        deliver(&slots, &readers, &http, &spec, &notice).await;
                     });
+                    if !started {
+                        tracing::warn!(%namespace, "notification dropped: too many of this namespace's notifications are pending (a receiver that does not answer?)");
+                        count("any", "dropped");
+                    }
                 }
             }
         });
@@ -149,10 +157,16 @@ impl Notifier {
     }
 }
 
-/// Delivers one notice to one receiver, retrying with backoff.
-async fn deliver(readers: &Readers, http: &Http, spec: &NotificationSpec, notice: &Notice) {
+/// Delivers one notice to one receiver, retrying with backoff; requests run in `slots`.
+async fn deliver(
+    slots: &Slots,
+    readers: &Readers,
+    http: &Http,
+    spec: &NotificationSpec,
+    notice: &Notice,
+) {
     let app = format!("{}/{}", notice.namespace, notice.name);
-    let secret = match read_secret(readers, spec, notice).await {
+    let secret = match slots.run(read_secret(readers, spec, notice)).await {
         Ok(secret) => secret,
         Err(message) => {
             tracing::warn!(%app, secret = %spec.secret_ref.name, "{message}");
@@ -173,7 +187,7 @@ async fn deliver(readers: &Readers, http: &Http, spec: &NotificationSpec, notice
     };
     let mut wait = Duration::from_secs(1);
     for attempt in 1..=ATTEMPTS {
-        match http.send(&request).await {
+        match slots.run(http.send(&request)).await {
             Ok(()) => {
                 count(receiver.kind(), "delivered");
                 tracing::debug!(%app, receiver = receiver.kind(), event = notice.kind.as_str(), "notification delivered");
