@@ -8,38 +8,11 @@ use std::time::Duration;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
 use serde_json::json;
-use support::{World, alice, config_map, is, synced_at};
+use support::{GATE, World, alice, config_map, in_wave_1, is, synced_at};
 
 fn self_healing() -> serde_json::Value {
     json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}})
-}
-
-/// A Pod in wave 0: without a kubelet it stays Pending, so the sync waits on its health.
-const GATE: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: gate\n  annotations: {plumb.dev/sync-wave: \"0\"}\n\
-spec:\n  containers:\n  - {name: main, image: busybox}\n";
-
-fn in_wave_1(manifest: &str) -> String {
-    manifest.replace(
-        "metadata:\n",
-        "metadata:\n  annotations: {plumb.dev/sync-wave: \"1\"}\n",
-    )
-}
-
-async fn make_ready(world: &World, name: &str) {
-    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &world.namespace);
-    let now = "2026-01-01T00:00:00Z";
-    let status = json!({"status": {
-        "phase": "Running",
-        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now},
-                       {"type": "ContainersReady", "status": "True", "lastTransitionTime": now}],
-        "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0, "image": "busybox",
-                               "imageID": "", "started": true, "state": {"running": {"startedAt": now}}}],
-    }});
-    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -73,7 +46,7 @@ async fn a_controller_killed_mid_sync_converges_after_restart_without_losing_pru
     assert!(world.config_maps().get_opt("old").await.unwrap().is_some());
     world.kill_controller(first);
 
-    make_ready(&world, "gate").await;
+    world.make_pod_ready("gate").await;
     let gate_version = pods.get("gate").await.unwrap().metadata.resource_version;
     world.start_controller(&[]);
     world.until_config_map("new", Some("1")).await;

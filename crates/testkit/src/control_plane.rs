@@ -33,10 +33,19 @@ const DIR_PREFIX: &str = "control-plane";
 const OWNER_FILE: &str = "owner.pid";
 
 /// A running control plane. Dropping it stops every process and removes its directory.
+///
+/// Fault tests stop, restart and pause its parts ([`ControlPlane::stop_apiserver`],
+/// [`ControlPlane::restart_etcd`], [`ControlPlane::pause_apiserver`] …): each comes back on
+/// the same address, with the same data, certificates and tokens, as after a crash.
 #[derive(Debug)]
 pub struct ControlPlane {
     cluster: Cluster,
     started_in: Duration,
+    release: Release,
+    binaries: Binaries,
+    credentials: Credentials,
+    etcd_urls: EtcdUrls,
+    apiserver_port: u16,
     // Field order is drop order: controllers, then the API server, then storage, then files.
     controller_manager: Supervised,
     apiserver: Supervised,
@@ -66,9 +75,18 @@ impl ControlPlane {
             .map_err(Error::io("write the owner file"))?;
 
         let credentials = Credentials::create(root)?;
-        let etcd = start_etcd(&binaries.etcd, root)?;
-        let (mut apiserver, server) =
-            start_apiserver(&binaries, release, root, &etcd, &credentials)?;
+        let etcd_urls = EtcdUrls::free()?;
+        let etcd = start_etcd(&binaries.etcd, root, &etcd_urls)?;
+        let apiserver_port = free_port()?;
+        let mut apiserver = start_apiserver(
+            &binaries,
+            release,
+            root,
+            &etcd_urls,
+            &credentials,
+            apiserver_port,
+        )?;
+        let server = format!("https://127.0.0.1:{apiserver_port}");
 
         let ca_file = wait_for_file(&root.join("pki/apiserver.crt"), &mut apiserver).await?;
         let kubeconfig = root.join("kubeconfig");
@@ -87,11 +105,56 @@ impl ControlPlane {
         Ok(ControlPlane {
             cluster,
             started_in: began.elapsed(),
+            release,
+            binaries,
+            credentials,
+            etcd_urls,
+            apiserver_port,
             controller_manager,
             apiserver,
-            etcd: etcd.process,
+            etcd,
             dir,
         })
+    }
+
+    /// Stops kube-apiserver (SIGTERM, then SIGKILL): clients get connection refused.
+    pub fn stop_apiserver(&mut self) {
+        self.apiserver.stop();
+    }
+
+    /// Starts kube-apiserver again on the same port and etcd, and waits until it is ready.
+    pub async fn start_apiserver(&mut self) -> Result<(), Error> {
+        self.apiserver.stop();
+        self.apiserver = start_apiserver(
+            &self.binaries,
+            self.release,
+            self.dir.path(),
+            &self.etcd_urls,
+            &self.credentials,
+            self.apiserver_port,
+        )?;
+        let client = self.cluster.client().await?;
+        wait_for_readyz(&client, &mut self.apiserver).await
+    }
+
+    /// Kills etcd and starts it again on its data and addresses; waits until the API
+    /// server answers from it again.
+    pub async fn restart_etcd(&mut self) -> Result<(), Error> {
+        self.etcd.stop();
+        self.etcd = start_etcd(&self.binaries.etcd, self.dir.path(), &self.etcd_urls)?;
+        let client = self.cluster.client().await?;
+        wait_for_readyz(&client, &mut self.apiserver).await
+    }
+
+    /// Freezes kube-apiserver (SIGSTOP): connections stay open and nothing answers, as
+    /// behind a load balancer that blackholes a dead peer.
+    pub fn pause_apiserver(&self) {
+        self.apiserver.signal(rustix::process::Signal::STOP);
+    }
+
+    /// Lets a paused kube-apiserver run again (SIGCONT).
+    pub fn resume_apiserver(&self) {
+        self.apiserver.signal(rustix::process::Signal::CONT);
     }
 
     /// How to reach this control plane.
@@ -126,6 +189,7 @@ impl ControlPlane {
     }
 }
 
+#[derive(Debug)]
 struct Binaries {
     etcd: PathBuf,
     apiserver: PathBuf,
@@ -150,6 +214,7 @@ impl Binaries {
 }
 
 /// Keys and tokens made fresh for each control plane.
+#[derive(Debug)]
 struct Credentials {
     /// Signs and verifies ServiceAccount tokens.
     service_account_key: PathBuf,
@@ -191,14 +256,24 @@ impl Credentials {
     }
 }
 
-struct Etcd {
-    process: Supervised,
-    client_url: String,
+/// Where etcd listens; kept for restarts.
+#[derive(Debug)]
+struct EtcdUrls {
+    client: String,
+    peer: String,
 }
 
-fn start_etcd(binary: &Path, root: &Path) -> Result<Etcd, Error> {
-    let client_url = format!("http://127.0.0.1:{}", free_port()?);
-    let peer_url = format!("http://127.0.0.1:{}", free_port()?);
+impl EtcdUrls {
+    fn free() -> Result<Self, Error> {
+        Ok(EtcdUrls {
+            client: format!("http://127.0.0.1:{}", free_port()?),
+            peer: format!("http://127.0.0.1:{}", free_port()?),
+        })
+    }
+}
+
+fn start_etcd(binary: &Path, root: &Path, urls: &EtcdUrls) -> Result<Supervised, Error> {
+    let (client_url, peer_url) = (&urls.client, &urls.peer);
     let mut command = Command::new(binary);
     command
         .arg("--name=plumb-test")
@@ -210,25 +285,21 @@ fn start_etcd(binary: &Path, root: &Path) -> Result<Etcd, Error> {
         .arg(format!("--initial-cluster=plumb-test={peer_url}"))
         .arg("--log-level=warn")
         .arg("--logger=zap");
-    let process = Supervised::spawn("etcd", command, &root.join("etcd.log"))?;
-    Ok(Etcd {
-        process,
-        client_url,
-    })
+    Supervised::spawn("etcd", command, &root.join("etcd.log"))
 }
 
 fn start_apiserver(
     binaries: &Binaries,
     release: Release,
     root: &Path,
-    etcd: &Etcd,
+    etcd: &EtcdUrls,
     credentials: &Credentials,
-) -> Result<(Supervised, String), Error> {
-    let port = free_port()?;
+    port: u16,
+) -> Result<Supervised, Error> {
     let key = credentials.service_account_key.display();
     let mut command = Command::new(&binaries.apiserver);
     command
-        .arg(format!("--etcd-servers={}", etcd.client_url))
+        .arg(format!("--etcd-servers={}", etcd.client))
         .arg("--bind-address=127.0.0.1")
         .arg("--advertise-address=127.0.0.1")
         // The `kubernetes` Service's endpoints would name 127.0.0.1, which current releases
@@ -251,8 +322,7 @@ fn start_apiserver(
     if release.has_insecure_ports() {
         command.arg("--insecure-port=0");
     }
-    let process = Supervised::spawn("kube-apiserver", command, &root.join("kube-apiserver.log"))?;
-    Ok((process, format!("https://127.0.0.1:{port}")))
+    Supervised::spawn("kube-apiserver", command, &root.join("kube-apiserver.log"))
 }
 
 fn start_controller_manager(

@@ -87,6 +87,11 @@ impl Supervised {
         log_tail(&self.log, 15)
     }
 
+    /// Sends `signal` to the process group (e.g. SIGSTOP and SIGCONT to pause it).
+    pub fn signal(&self, signal: Signal) {
+        signal_group(&self.child, signal);
+    }
+
     /// Stops the process group: SIGTERM, then SIGKILL after a grace period. Idempotent.
     pub fn stop(&mut self) {
         if self.exited().is_some() {

@@ -59,6 +59,28 @@ impl World {
     pub async fn new(hint: &str, files: &[(&str, &str)]) -> World {
         let cluster = Cluster::shared().await;
         let token = INSTALLED.get_or_init(|| install(cluster)).await;
+        World::on(cluster, token, hint, files).await
+    }
+
+    /// A world on a control plane of its own, for stories that stop, restart or pause
+    /// its parts; plumb is installed there as on the shared one.
+    pub async fn with_own_control_plane(
+        hint: &str,
+        files: &[(&str, &str)],
+    ) -> (World, plumb_testkit::ControlPlane) {
+        let plane = plumb_testkit::ControlPlane::start().await.unwrap();
+        // Worlds hold the cluster for the whole test, as they do the shared one.
+        let cluster: &'static Cluster = Box::leak(Box::new(plane.cluster().clone()));
+        let token = install(cluster).await;
+        (World::on(cluster, &token, hint, files).await, plane)
+    }
+
+    async fn on(
+        cluster: &'static Cluster,
+        token: &str,
+        hint: &str,
+        files: &[(&str, &str)],
+    ) -> World {
         let namespace = cluster.namespace(hint).await.unwrap();
         let git = GitServer::start().unwrap();
         let repo = git.create_repo("deploy").unwrap();
@@ -269,6 +291,23 @@ impl World {
     }
 
     /// Changes a ConfigMap's value as a person with kubectl would.
+    /// Marks a Pod Running and Ready, as a kubelet would (the test cluster has none).
+    pub async fn make_pod_ready(&self, name: &str) {
+        let pods: Api<k8s_openapi::api::core::v1::Pod> =
+            Api::namespaced(self.client.clone(), &self.namespace);
+        let now = "2026-01-01T00:00:00Z";
+        let status = json!({"status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now},
+                           {"type": "ContainersReady", "status": "True", "lastTransitionTime": now}],
+            "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0, "image": "busybox",
+                                   "imageID": "", "started": true, "state": {"running": {"startedAt": now}}}],
+        }});
+        pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .unwrap();
+    }
+
     pub fn kubectl(&self, args: &[&str]) -> std::process::Output {
         Command::new("kubectl")
             .arg("--kubeconfig")
@@ -443,6 +482,19 @@ pub fn text(output: &std::process::Output) -> String {
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A Pod in wave 0: without a kubelet it stays Pending, so a sync waits on its health
+/// until the test makes it ready ([`World::make_pod_ready`]).
+pub const GATE: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: gate\n  annotations: {plumb.dev/sync-wave: \"0\"}\n\
+spec:\n  containers:\n  - {name: main, image: busybox}\n";
+
+/// `manifest` (whose `metadata:` has no annotations yet) in sync wave 1.
+pub fn in_wave_1(manifest: &str) -> String {
+    manifest.replace(
+        "metadata:\n",
+        "metadata:\n  annotations: {plumb.dev/sync-wave: \"1\"}\n",
     )
 }
 
