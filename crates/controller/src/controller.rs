@@ -46,6 +46,11 @@ pub struct ControllerConfig {
     pub allow_local_repositories: bool,
     /// How long a sync wave may take to become healthy.
     pub wave_timeout: Duration,
+    /// Longest one git operation may run.
+    pub git_timeout: Duration,
+    /// Longest a request other than a watch may wait for the API server to send anything
+    /// (per read, so a long list that keeps arriving is not cut).
+    pub request_timeout: Duration,
     /// Remote bases and the external Kustomize binary, both off unless the operator opts in.
     pub kustomize: KustomizeOptions,
     /// Whom each Application acts as.
@@ -53,10 +58,6 @@ pub struct ControllerConfig {
     /// Where notifications may be sent (link-local and metadata addresses never).
     pub notification_targets: OutboundPolicy,
 }
-
-/// The longest a request other than a watch may wait for the API server to send anything
-/// (per read, so a long list that keeps arriving is not cut).
-const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs the controller until leadership is lost or the Application watch ends.
 pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()> {
@@ -67,7 +68,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         source,
     })?;
     let mut config = config;
-    config.read_timeout = config.read_timeout.or(Some(REQUEST_READ_TIMEOUT));
+    config.read_timeout = Some(settings.request_timeout);
     let client = api_client::counted(config.clone()).map_err(|source| Error::Kube {
         action: "building the client".into(),
         source,
@@ -90,6 +91,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     );
     let mut source_config = SourceConfig::new(&settings.cache_dir);
     source_config.allow_local = settings.allow_local_repositories;
+    source_config.limits.timeout = settings.git_timeout;
     let source = Arc::new(Source::new(source_config)?);
     let queue = Arc::new(Queue::default());
     let live = LiveObjects::new(watch_client.clone(), Arc::clone(&queue), watch_list);

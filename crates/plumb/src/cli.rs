@@ -204,6 +204,13 @@ pub(crate) struct ControllerArgs {
     /// How long a sync wave may take to become healthy.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub(crate) wave_timeout: Duration,
+    /// Longest one git operation (ls-remote, fetch, checkout) may run before it is killed.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub(crate) git_timeout: Duration,
+    /// Longest a request to the API server other than a watch may wait without receiving
+    /// anything (a dead peer behind a load balancer otherwise holds a worker forever).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub(crate) request_timeout: Duration,
     /// The ServiceAccount of its own namespace an Application acts as when it names none
     /// (outside the admin namespaces); an empty value refuses such Applications instead.
     #[arg(long, default_value = plumb_controller::Tenancy::DEFAULT_SERVICE_ACCOUNT)]

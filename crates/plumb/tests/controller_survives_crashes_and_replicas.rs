@@ -208,3 +208,59 @@ async fn a_git_server_that_goes_away_changes_nothing_and_self_heal_goes_on() {
     assert!(edit.status.success());
     world.until_config_map("alpha", Some("1")).await;
 }
+
+/// A git server that accepts connections and never answers: each git operation is killed at
+/// the controller's `--git-timeout`, the app says so, self-heal goes on from the revision
+/// rendered last, and once the server answers again its new commits are applied.
+#[tokio::test]
+async fn a_git_server_that_never_answers_is_timed_out_and_self_heal_goes_on() {
+    let mut world = World::new("git-hangs", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    world.start_controller(&["--git-timeout", "3s"]);
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world.create_app("web", "app", self_healing()).await;
+    world
+        .until_app("web", "synced at v1", |a| synced_at(a, &v1))
+        .await;
+
+    // Frozen, the daemon's listening socket still accepts; nothing ever answers.
+    let group = format!("-{}", world.git.daemon_pid());
+    let signal = |name: &str| {
+        let sent = std::process::Command::new("kill")
+            .args([name, "--", &group])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    signal("-STOP");
+    world.request_reconcile("web").await;
+    let app = world
+        .until_app("web", "FetchFailed", |a| {
+            is(a, "Ready", "False", "FetchFailed")
+        })
+        .await;
+    let ready = app.condition("Ready").unwrap();
+    assert!(ready.message.contains("3s"), "{}", ready.message);
+
+    let edit = world.kubectl(&[
+        "patch",
+        "configmap",
+        "alpha",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"by hand"}}"#,
+    ]);
+    assert!(edit.status.success());
+    world.until_config_map("alpha", Some("1")).await;
+
+    signal("-CONT");
+    let v2 = world.commit(
+        &[("app/a.yaml", Some(&config_map("alpha", "2")))],
+        "alpha 2",
+        &alice(),
+    );
+    world.request_reconcile("web").await;
+    world
+        .until_app("web", "synced at v2", |a| synced_at(a, &v2))
+        .await;
+    world.until_config_map("alpha", Some("2")).await;
+}

@@ -33,6 +33,8 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             .then(|| (lease_namespace, args.lease_name.clone(), identity)),
         allow_local_repositories: args.allow_local_repositories,
         wave_timeout: args.wave_timeout,
+        git_timeout: args.git_timeout,
+        request_timeout: args.request_timeout,
         kustomize: args.kustomize.options(),
         tenancy: Tenancy {
             admin_namespaces: if args.admin_namespaces.is_empty() {
