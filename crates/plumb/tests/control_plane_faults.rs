@@ -116,3 +116,36 @@ async fn etcd_restarted_under_a_synced_app_changes_nothing_and_drift_is_still_he
     let after = world.config_maps().get("old").await.unwrap();
     assert_eq!(after.metadata.uid, before.metadata.uid, "never recreated");
 }
+
+/// The API server dies behind a load balancer that keeps the connections open: requests in
+/// flight never get an answer. The controller's `--request-timeout` gives up on them, it
+/// connects again, and the sync it was in the middle of completes.
+#[tokio::test]
+async fn an_api_server_that_stops_answering_on_open_connections_is_timed_out() {
+    let mut world = World::new("blackhole", &[("app/old.yaml", &config_map("old", "1"))]).await;
+    let api_server: std::net::SocketAddr = world
+        .cluster
+        .server
+        .trim_start_matches("https://")
+        .parse()
+        .unwrap();
+    let relay = plumb_testkit::Blackhole::start(api_server).unwrap();
+    world.controller_through(&format!("https://{}", relay.address()));
+    world.start_controller(&["--wave-timeout", "10m", "--request-timeout", "3s"]);
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world.create_app("web", "app", self_healing()).await;
+    world
+        .until_app("web", "synced at v1", |a| synced_at(a, &v1))
+        .await;
+    let v2 = sync_stopped_at_the_gate(&world).await;
+
+    // Every connection the controller holds now goes silent; new ones still pass.
+    let before = relay.connections();
+    relay.cut();
+    world.make_pod_ready("gate").await;
+    converged_at(&world, &v2).await;
+    assert!(
+        relay.connections() > before,
+        "the controller had to connect again"
+    );
+}

@@ -14,6 +14,7 @@
 //! test binary starts its own on first use. No process outlives the run: see [`process`].
 
 pub mod age;
+pub mod blackhole;
 pub mod cluster;
 pub mod control_plane;
 mod error;
@@ -25,6 +26,7 @@ pub mod release;
 pub mod wait;
 
 pub use age::AgeKey;
+pub use blackhole::Blackhole;
 pub use cluster::{ADMIN, Cluster, SHARED_CLUSTER_ENV, UNPRIVILEGED};
 pub use control_plane::ControlPlane;
 pub use error::Error;

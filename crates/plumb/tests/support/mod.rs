@@ -145,6 +145,17 @@ impl World {
         self.controller_kubeconfig = self.cluster.kubeconfig.clone();
     }
 
+    /// Controllers started from now on reach the API server at `server` (a relay in front
+    /// of it), with the same identity.
+    pub fn controller_through(&mut self, server: &str) {
+        let text = std::fs::read_to_string(&self.controller_kubeconfig).unwrap();
+        let mut kubeconfig: Value = serde_json::from_str(&text).unwrap();
+        kubeconfig["clusters"][0]["cluster"]["server"] = json!(server);
+        let path = self.dir.path().join("relayed.kubeconfig");
+        std::fs::write(&path, kubeconfig.to_string()).unwrap();
+        self.controller_kubeconfig = path;
+    }
+
     /// Kills a controller at once (SIGKILL to its group: a crash, not a shutdown).
     pub fn kill_controller(&mut self, index: usize) {
         let pid = self.controllers[index].pid();
