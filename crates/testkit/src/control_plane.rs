@@ -66,6 +66,23 @@ impl ControlPlane {
     ///
     /// Needs the binaries from `scripts/provision.sh`; an error says what is missing.
     pub async fn start_release(release: Release) -> Result<Self, Error> {
+        // A free port is only free until someone binds it: control planes started at once
+        // (fault tests each start their own) can lose one to another. Start again, on new
+        // ports, when that is why a component exited.
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(release).await {
+                Err(Error::ExitedEarly { log_tail, .. })
+                    if attempt < 3 && log_tail.contains("address already in use") =>
+                {
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn start_once(release: Release) -> Result<Self, Error> {
         let began = Instant::now();
         let binaries = Binaries::find(release)?;
         sweep_abandoned_dirs();
