@@ -4,7 +4,7 @@
 //! lets them do to the Application — and learn nothing of the ones they may not, nor the
 //! credentials someone wrote into a `repoURL`. Prometheus
 //! scrapes `/metrics` with a token RBAC allows; anonymous callers cannot. Floods of random
-//! tokens, revoked tokens on open event streams, clients that never finish their headers and
+//! tokens or of forged and repeated webhook deliveries, revoked tokens on open event streams, clients that never finish their headers and
 //! oversized bodies are turned away while normal use goes on.
 
 mod support;
@@ -959,4 +959,84 @@ fn parse_exposition(text: &str) -> Vec<(String, std::collections::HashMap<String
         samples.push((name.to_owned(), map, value));
     }
     samples
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_flood_of_forged_and_repeated_deliveries_applies_the_push_once_in_bounded_memory() {
+    let (world, address) = serving_world("flood").await;
+    let controller = world.pid_of(0);
+    let rss_before = rss_kib(controller);
+    let pushed = world.commit(
+        &[("app/a.yaml", Some(&config_map("alpha", "flooded")))],
+        "one push, delivered many times",
+        &alice(),
+    );
+    let repo_url = world.repo.git_url.clone();
+    // 2,000 forged deliveries and 200 copies of the real one, from eight senders at once.
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let repo_url = repo_url.clone();
+            std::thread::spawn(move || {
+                let (forged_headers, forged_body) = delivery("github", &repo_url, "not-it");
+                let (headers, body) = delivery("github", &repo_url, "gh-s3cret");
+                let mut statuses = Vec::new();
+                for n in 0..275 {
+                    let (forged, (headers, body)) = if n % 11 == 10 {
+                        (false, (&headers, &body))
+                    } else {
+                        (true, (&forged_headers, &forged_body))
+                    };
+                    let answer = post(address, "/api/v1/webhooks/github", headers, body);
+                    statuses.push((forged, answer.status));
+                }
+                statuses
+            })
+        })
+        .collect();
+    let statuses: Vec<(bool, u16)> = senders
+        .into_iter()
+        .flat_map(|sender| sender.join().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2_200);
+    for (forged, status) in &statuses {
+        let allowed: &[u16] = if *forged { &[401, 429] } else { &[202, 429] };
+        assert!(allowed.contains(status), "forged={forged}: {status}");
+    }
+    assert!(
+        statuses
+            .iter()
+            .any(|(forged, status)| !forged && *status == 202),
+        "some real delivery got through"
+    );
+
+    world.until_config_map("alpha", Some("flooded")).await;
+    world
+        .until_app("web", "synced at the push", |a| synced_at(a, &pushed))
+        .await;
+    // Requests that arrive while the push is already applied find nothing to do.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let history = world
+        .apps()
+        .get("web")
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .history;
+    let syncs_of_the_push = history.iter().filter(|h| h.revision == pushed).count();
+    assert_eq!(syncs_of_the_push, 1, "{history:?}");
+
+    let grown_mib = rss_kib(controller).saturating_sub(rss_before) / 1024;
+    println!("controller RSS grew by {grown_mib} MiB over 2,200 deliveries");
+    assert!(grown_mib < 64, "memory grew by {grown_mib} MiB");
 }
