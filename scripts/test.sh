@@ -19,6 +19,9 @@ export PLUMB_SOPS=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/tool
 say "Checking formatting (cargo fmt)"
 cargo fmt --all --check
 
+say "Checking that modules and crates import one way (no cycles, no crate reaching up the flow)"
+python3 scripts/check-module-cycles
+
 say "Building the workspace and its tests"
 cargo build --workspace --all-targets --locked
 

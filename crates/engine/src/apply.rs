@@ -199,7 +199,8 @@ impl Engine {
         match applied {
             Ok(live) => {
                 let live_hash = crate::cache::live_hash(&live, &target.object);
-                self.cache.record(&target, live_hash);
+                self.cache
+                    .record(&target.object, target.key, live_hash, target.sensitive);
                 Ok(())
             }
             Err(err) => {

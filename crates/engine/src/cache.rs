@@ -26,7 +26,6 @@ use sha2::{Digest, Sha256};
 use crate::diff::normalize;
 use crate::managed::Projection;
 use crate::object_ref::ObjectRef;
-use crate::target::Target;
 
 #[derive(Debug, Default)]
 pub(crate) struct SyncCache {
@@ -53,18 +52,25 @@ impl SyncCache {
             .is_some_and(|entry| entry.desired == manifest_hash && entry.live == live_hash)
     }
 
-    /// Records that `target`'s manifest matches a live object of this hash.
-    pub(crate) fn record(&self, target: &Target, live_hash: u64) {
+    /// Records that `object` with this manifest matches a live object of this hash;
+    /// `sensitive` keeps the entry in memory only.
+    pub(crate) fn record(
+        &self,
+        object: &ObjectRef,
+        manifest_hash: u64,
+        live_hash: u64,
+        sensitive: bool,
+    ) {
         let mut entries = self
             .entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let entry = Entry {
-            desired: target.key,
+            desired: manifest_hash,
             live: live_hash,
-            sensitive: target.sensitive,
+            sensitive,
         };
-        entries.insert(target.object.clone(), entry);
+        entries.insert(object.clone(), entry);
     }
 
     /// The entries of `objects`, to keep for another process.

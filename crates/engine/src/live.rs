@@ -11,11 +11,8 @@ use serde_json::value::RawValue;
 
 use crate::cache::live_hash;
 use crate::catalog::KindInfo;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::inventory::Inventory;
 use crate::object_ref::ObjectRef;
-use crate::plan::PlanOptions;
 use crate::tracking::{APP_LABEL, AppId};
 
 /// The API endpoint for objects of `kind` in `namespace` (cluster-wide when `None`).
@@ -183,28 +180,6 @@ impl Tracked {
 /// An app's live objects, read ahead of its plan (see [`Engine::observe`]).
 #[derive(Debug, Default)]
 pub struct Observed(pub(crate) Tracked);
-
-impl Engine {
-    /// Lists the app's live objects of every kind and namespace in `inventory`: what a
-    /// plan of an unchanged app reads. A caller that has the inventory before the desired
-    /// set (the CLI reads it while rendering) starts the lists early this way, and hands
-    /// them to [`Engine::plan_resolved`], which lists only what they do not cover.
-    pub async fn observe(
-        &self,
-        app: &AppId,
-        inventory: &Inventory,
-        options: &PlanOptions,
-    ) -> Observed {
-        let catalog = self.catalog().await;
-        let kinds = inventory.objects.iter().filter_map(|object| {
-            catalog
-                .get(&object.group, &object.version, &object.kind)
-                .map(|kind| (kind, object.namespace.as_deref()))
-        });
-        let scopes = scopes(kinds);
-        Observed(list_tracked(&self.client, app, &scopes, options.cached_reads).await)
-    }
-}
 
 /// Live objects labelled for `app`: one list request per scope.
 ///

@@ -367,7 +367,9 @@ impl Engine {
         }
         match compare(&before, &after, target.sensitive) {
             None => {
-                self.cache.record(target, live_hash(&live, &target.object));
+                let hash = live_hash(&live, &target.object);
+                self.cache
+                    .record(&target.object, target.key, hash, target.sensitive);
                 Ok(action(Change::InSync, None, None))
             }
             Some(mut diff) => {
@@ -503,4 +505,26 @@ pub(crate) fn recreate_allowed(target: &Target) -> bool {
 pub(crate) fn apply_params(force: bool) -> PatchParams {
     let params = PatchParams::apply(crate::FIELD_MANAGER);
     if force { params.force() } else { params }
+}
+
+impl Engine {
+    /// Lists the app's live objects of every kind and namespace in `inventory`: what a
+    /// plan of an unchanged app reads. A caller that has the inventory before the desired
+    /// set (the CLI reads it while rendering) starts the lists early this way, and hands
+    /// them to [`Engine::plan_resolved`], which lists only what they do not cover.
+    pub async fn observe(
+        &self,
+        app: &AppId,
+        inventory: &Inventory,
+        options: &PlanOptions,
+    ) -> Observed {
+        let catalog = self.catalog().await;
+        let kinds = inventory.objects.iter().filter_map(|object| {
+            catalog
+                .get(&object.group, &object.version, &object.kind)
+                .map(|kind| (kind, object.namespace.as_deref()))
+        });
+        let scopes = live::scopes(kinds);
+        Observed(live::list_tracked(&self.client, app, &scopes, options.cached_reads).await)
+    }
 }

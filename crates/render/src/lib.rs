@@ -25,10 +25,12 @@ mod confine;
 mod desired_set;
 mod directory;
 mod error;
+mod format;
 mod kustomize;
 mod limits;
 mod manifest;
 mod object;
+mod options;
 mod renderer;
 mod size;
 pub mod sops;
@@ -36,7 +38,7 @@ pub mod sops;
 pub use desired_set::DesiredSet;
 pub use directory::DirectoryOptions;
 pub use error::{Duplicate, Error, Result};
-pub use kustomize::KustomizeOptions;
+pub use format::{KUSTOMIZATION_FILES, Renderer};
 pub use kustomize::edit::{FieldChange, ImageEntryChange, set_images};
 pub use kustomize::image_ref::{ImageRef, check_image_name};
 pub use kustomize::image_use::{ContainerImage, kustomization_file, overlay_images};
@@ -44,7 +46,8 @@ pub use kustomize::transform::images::{matches as image_matches, split as split_
 pub use limits::Limits;
 pub use manifest::Ignored;
 pub use object::{DesiredObject, MASK, ObjectId, Origin, write_identity};
-pub use renderer::{KUSTOMIZATION_FILES, RenderOptions, Rendered, Renderer, render};
+pub use options::{KustomizeOptions, RenderOptions};
+pub use renderer::{Rendered, render};
 
 /// Objects as YAML exactly as `kubectl kustomize` prints them: `---` between documents,
 /// keys in go-yaml v2's order, its quoting and folding.

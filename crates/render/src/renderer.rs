@@ -1,58 +1,17 @@
-//! Which renderer a directory gets, and the render of one application path.
-//!
-//! A directory holding a kustomization is rendered by Kustomize; any other directory is
-//! plain manifests. The choice is made from the files alone, as Argo CD and Flux do, so the
-//! same directory renders the same way everywhere.
+//! The render of one application path: the renderer [`crate::format`] picks, then the
+//! bounds every render keeps (objects, bytes), whatever produced the objects.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::confine::Root;
 use crate::desired_set::DesiredSet;
-use crate::directory::{DirectoryOptions, FileFilter};
+use crate::directory::FileFilter;
 use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::format::Renderer;
 use crate::manifest::{self, FileContents, Ignored, Syntax};
 use crate::object::DesiredObject;
-use crate::sops::{self, Identities};
-
-/// File names that make a directory a Kustomization, in Kustomize's order of preference.
-pub const KUSTOMIZATION_FILES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/// How a directory is turned into objects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Renderer {
-    /// YAML and JSON files read as they are.
-    PlainManifests,
-    /// A kustomization (the file named is the one found).
-    Kustomize(&'static str),
-}
-
-impl Renderer {
-    /// The renderer for `dir`: Kustomize when it holds a kustomization file.
-    pub fn detect(dir: &Path) -> Renderer {
-        KUSTOMIZATION_FILES
-            .into_iter()
-            .find(|name| dir.join(name).is_file())
-            .map_or(Renderer::PlainManifests, Renderer::Kustomize)
-    }
-}
-
-/// Everything a render needs besides the files.
-#[derive(Clone, Debug, Default)]
-pub struct RenderOptions {
-    /// How plain-manifest directories are read.
-    pub directory: DirectoryOptions,
-    /// Bounds on what is read and produced.
-    pub limits: Limits,
-    /// What Kustomize rendering may do beyond plumb's engine (remote bases, an external
-    /// binary); both off by default.
-    pub kustomize: crate::kustomize::KustomizeOptions,
-    /// age identities for SOPS-encrypted files (the controller reads them from a Secret's
-    /// `*.agekey` entries). Without them an encrypted file fails the render.
-    pub decryption: Option<Arc<Identities>>,
-}
+use crate::options::RenderOptions;
+use crate::sops;
 
 /// The result of a successful render.
 #[derive(Debug)]

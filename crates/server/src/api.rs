@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{self, Access, Caller, Credentials};
 use crate::error::ApiError;
-use crate::server::Server;
+use crate::state::Server;
 
 /// The OpenAPI description of this API.
 const OPENAPI: &str = include_str!("openapi.json");

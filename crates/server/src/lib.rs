@@ -20,10 +20,12 @@ mod dashboard;
 mod error;
 mod expiring;
 mod probes;
-mod server;
+mod routes;
+mod state;
 mod store;
 mod throttle;
 mod tree;
+mod webhook_secret;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -32,7 +34,7 @@ use std::sync::Arc;
 use kube::Client;
 
 pub use error::Error;
-use server::Server;
+use state::Server;
 
 /// How the server is reached and what it reads.
 #[derive(Clone, Debug)]
@@ -60,7 +62,7 @@ pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
     let apps = store::Apps::watch(client.clone(), config.watch_namespace.as_deref());
     let server = Arc::new(Server {
         authority: auth::Authority::new(client.clone(), config.anonymous),
-        webhook_secret: webhooks::secret::WebhookSecret::new(
+        webhook_secret: webhook_secret::WebhookSecret::new(
             client.clone(),
             &config.namespace,
             &config.webhook_secret,
@@ -72,7 +74,7 @@ pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
     tracing::info!(address = %listener.local_addr().map_err(Error::Serve)?, "serving the API, webhooks and metrics");
     connections::serve(
         listener,
-        server::routes(server),
+        routes::routes(server),
         connections::Limits::SERVER,
     )
     .await;

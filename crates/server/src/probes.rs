@@ -15,7 +15,7 @@ use plumb_controller::metrics;
 
 use crate::auth::Credentials;
 use crate::error::ApiError;
-use crate::server::Server;
+use crate::state::Server;
 
 /// `GET /healthz`: the process serves.
 pub(crate) async fn healthz() -> &'static str {

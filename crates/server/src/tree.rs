@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Credentials;
 use crate::error::ApiError;
-use crate::server::Server;
+use crate::state::Server;
 
 /// How deep owned objects are followed below an Application's object (CronJob → Job → Pod).
 const DEPTH: usize = 2;

@@ -16,7 +16,8 @@ use super::render_native;
 use super::transform::images::containers;
 use crate::confine::Root;
 use crate::error::{Error, Result};
-use crate::renderer::{RenderOptions, Renderer};
+use crate::format::Renderer;
+use crate::options::RenderOptions;
 
 /// One container of a rendered object and its image on both sides of the overlay's
 /// `images:`.

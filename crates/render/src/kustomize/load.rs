@@ -11,8 +11,9 @@ use serde_json::Value;
 use super::resource::Resource;
 use crate::confine::{RepoFile, Root};
 use crate::error::{Error, Result};
+use crate::format::KUSTOMIZATION_FILES;
 use crate::manifest::{self, Syntax};
-use crate::renderer::{KUSTOMIZATION_FILES, RenderOptions};
+use crate::options::RenderOptions;
 use crate::sops;
 
 /// What one render shares across all its kustomizations.

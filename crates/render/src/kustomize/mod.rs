@@ -75,7 +75,6 @@ mod patch;
 mod replacement;
 mod resource;
 mod schema;
-mod schema_table;
 mod selector;
 mod smp;
 pub(crate) mod transform;
@@ -86,7 +85,7 @@ use serde_json::{Map, Value};
 
 use crate::confine::{RepoFile, Root};
 use crate::error::{Error, Result};
-use crate::renderer::RenderOptions;
+use crate::options::RenderOptions;
 use fieldspec::{FieldSpec, builtin};
 use generator::GeneratedKind;
 use kustomization::{Kustomization, ReplacementEntry};
@@ -135,20 +134,6 @@ impl From<crate::size::Exceeded> for BuildError {
     fn from(exceeded: crate::size::Exceeded) -> Self {
         BuildError::limit(exceeded.limit, exceeded.value, exceeded.detail)
     }
-}
-
-/// How Kustomize rendering may reach beyond plumb's own engine.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KustomizeOptions {
-    /// Allow remote bases (URLs). plumb's engine does not fetch them: an allowed remote
-    /// base needs [`Self::external`] to render.
-    pub allow_remote_bases: bool,
-    /// A command (`kustomize` or `kubectl`) to hand kustomizations plumb's engine does
-    /// not support to; it is run as `kustomize build DIR` or `kubectl kustomize DIR`.
-    /// Off by default. The binary reads the repository itself: plumb first checks that
-    /// every base, resource and file the kustomizations name lies inside it, then runs
-    /// the binary confined and bounded (module `external`).
-    pub external: Option<String>,
 }
 
 /// The objects of the kustomization in `dir` (inside `root`), in Kustomize's order.

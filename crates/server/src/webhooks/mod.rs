@@ -12,7 +12,6 @@
 
 pub(crate) mod providers;
 pub(crate) mod repo_url;
-pub(crate) mod secret;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Access, Credentials};
 use crate::error::ApiError;
-use crate::server::Server;
+use crate::state::Server;
 use providers::{Delivery, Provider};
 
 /// What every refused delivery is told.

@@ -1,26 +1,14 @@
-//! The server's shared state and its routes.
+//! Every route of the server, each to its handler.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
-use kube::Client;
 
-use crate::auth::Authority;
 use crate::bodies::{self, BodyLimit};
-use crate::store::Apps;
-use crate::webhooks::secret::WebhookSecret;
-use crate::{ServerConfig, api, dashboard, probes, tree, webhooks};
-
-/// What every handler reads.
-pub(crate) struct Server {
-    pub(crate) client: Client,
-    pub(crate) apps: Apps,
-    pub(crate) authority: Authority,
-    pub(crate) webhook_secret: WebhookSecret,
-    pub(crate) config: ServerConfig,
-}
+use crate::state::Server;
+use crate::{api, dashboard, probes, tree, webhooks};
 
 /// Every route of the server.
 pub(crate) fn routes(server: Arc<Server>) -> Router {

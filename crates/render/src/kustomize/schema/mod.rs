@@ -1,9 +1,11 @@
 //! What strategic merge needs to know of the Kubernetes API: which lists merge by key,
 //! and which kinds are cluster-scoped. The tables come from the API's OpenAPI document
-//! (see `schema_table.rs` and the script that generates it), as Kustomize reads them
+//! (see `schema/table.rs` and the script that generates it), as Kustomize reads them
 //! from the OpenAPI document it embeds.
 
-use super::schema_table::{CLUSTER_SCOPED, DEFINITIONS, ROOTS};
+mod table;
+
+use table::{CLUSTER_SCOPED, DEFINITIONS, ROOTS};
 
 /// No child definition.
 pub(super) const NONE: u16 = u16::MAX;

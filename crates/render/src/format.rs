@@ -1,0 +1,30 @@
+//! Which renderer a directory gets.
+//!
+//! A directory holding a kustomization is rendered by Kustomize; any other directory is
+//! plain manifests. The choice is made from the files alone, as Argo CD and Flux do, so the
+//! same directory renders the same way everywhere.
+
+use std::path::Path;
+
+/// File names that make a directory a Kustomization, in Kustomize's order of preference.
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// How a directory is turned into objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renderer {
+    /// YAML and JSON files read as they are.
+    PlainManifests,
+    /// A kustomization (the file named is the one found).
+    Kustomize(&'static str),
+}
+
+impl Renderer {
+    /// The renderer for `dir`: Kustomize when it holds a kustomization file.
+    pub fn detect(dir: &Path) -> Renderer {
+        KUSTOMIZATION_FILES
+            .into_iter()
+            .find(|name| dir.join(name).is_file())
+            .map_or(Renderer::PlainManifests, Renderer::Kustomize)
+    }
+}
