@@ -64,7 +64,7 @@ pub use metadata::{CommitId, CommitMetadata, Signature};
 pub use publish::{
     Change, Checkout, Identity, PublishError, PublishOptions, Published, PushTarget,
 };
-pub use repo_url::redact_url;
+pub use repo_url::{RepositoryLocation, redact_url};
 pub use revision::{Revision, VersionRange};
 pub use snapshot::{Snapshot, Transfer};
 pub use source::{RepoSpec, Resolved, Source, SourceConfig};

@@ -135,6 +135,52 @@ impl RepoUrl {
     }
 }
 
+/// Where a repository is, however its URL is spelled: the host (with a port, if any) and the
+/// path on it, without scheme, user, `.git` or trailing slash. A push payload carries some
+/// spellings of a repository while an Application's `repoURL` uses another:
+/// `https://github.com/Org/Repo.git`, `git@github.com:org/repo`,
+/// `ssh://git@github.com/org/repo.git` and `git://github.com/org/repo` are one repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryLocation {
+    /// `github.com`, `git.example.com:7999`.
+    pub host: String,
+    /// `org/repo`, as written (case kept).
+    pub path: String,
+}
+
+impl RepositoryLocation {
+    /// Reads any spelling git accepts; never fails (an odd URL gives an odd location that
+    /// matches nothing else).
+    pub fn of(url: &str) -> RepositoryLocation {
+        let url = url.trim();
+        let (rest, scp_like) = match url.split_once("://") {
+            Some((_scheme, rest)) => (rest, false),
+            None => (url, true),
+        };
+        let rest = match rest.split_once('@') {
+            Some((user, host_and_path)) if !user.contains('/') => host_and_path,
+            _ => rest,
+        };
+        // In scp syntax (`host:path`) the colon separates the path, not a port.
+        let separator = if scp_like { ':' } else { '/' };
+        let (host, path) = match rest.split_once(separator) {
+            Some((host, path)) if !host.contains('/') => (host, path),
+            _ => ("", rest),
+        };
+        let path = path.trim_matches('/');
+        let path = path.strip_suffix(".git").unwrap_or(path);
+        RepositoryLocation {
+            host: host.to_owned(),
+            path: path.to_owned(),
+        }
+    }
+
+    /// `host/path`, lower-cased: equal for every spelling of one repository.
+    pub fn canonical(&self) -> String {
+        format!("{}/{}", self.host, self.path).to_ascii_lowercase()
+    }
+}
+
 /// `user@host:path` (no scheme, a colon before any slash) is SSH, as git reads it.
 fn scp_like(text: &str) -> Option<RepoUrl> {
     let colon = text.find(':')?;
@@ -214,6 +260,39 @@ mod tests {
         ] {
             assert_eq!(redact_url(given), shown, "{given}");
         }
+    }
+
+    #[test]
+    fn every_spelling_of_a_repository_is_one() {
+        let canonical = |url: &str| RepositoryLocation::of(url).canonical();
+        for url in [
+            "https://github.com/Org/Repo.git",
+            "https://github.com/org/repo",
+            "https://github.com/org/repo/",
+            "git@github.com:org/repo.git",
+            "ssh://git@github.com/org/repo.git",
+            "git://github.com/org/repo",
+            "https://user:token@github.com/org/repo.git",
+        ] {
+            assert_eq!(canonical(url), "github.com/org/repo", "{url}");
+        }
+        assert_eq!(
+            canonical("ssh://git@bitbucket.example.com:7999/proj/repo.git"),
+            "bitbucket.example.com:7999/proj/repo"
+        );
+        assert_eq!(
+            canonical("git://127.0.0.1:9418/deploy.git"),
+            "127.0.0.1:9418/deploy"
+        );
+        assert_ne!(
+            canonical("https://github.com/org/repo2"),
+            "github.com/org/repo"
+        );
+        let location = RepositoryLocation::of("git@gitlab.example.com:Group/Sub/App.git");
+        assert_eq!(
+            (location.host.as_str(), location.path.as_str()),
+            ("gitlab.example.com", "Group/Sub/App")
+        );
     }
 
     #[test]

@@ -230,15 +230,8 @@ impl Receiver {
 
 /// `owner/name` (or `group/sub/name`) of a repository URL: its path without `.git`.
 fn owner_and_name(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = if url.contains("://") {
-        rest.split_once('/')?.1
-    } else {
-        rest.split_once(':')?.1
-    };
-    let path = path.trim_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path);
-    path.contains('/').then(|| path.to_owned())
+    let path = plumb_source::RepositoryLocation::of(url).path;
+    path.contains('/').then_some(path)
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).

@@ -11,7 +11,6 @@
 //! they are kept; the log says why. A delivery costs no Secret read (see `secret`).
 
 pub(crate) mod providers;
-pub(crate) mod repo_url;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,6 +22,7 @@ use http::{HeaderMap, StatusCode};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use plumb_controller::{metrics, operations};
+use plumb_source::RepositoryLocation;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -79,12 +79,17 @@ pub(crate) async fn receive(
             Ok((StatusCode::ACCEPTED, Json(json!({"ignored": reason}))))
         }
         Delivery::Push(urls) => {
-            let wanted: HashSet<String> = urls.iter().map(|u| repo_url::normalize(u)).collect();
+            let wanted: HashSet<String> = urls
+                .iter()
+                .map(|u| RepositoryLocation::of(u).canonical())
+                .collect();
             let apps = server
                 .apps
                 .all()
                 .into_iter()
-                .filter(|app| wanted.contains(&repo_url::normalize(&app.spec.source.repo_url)))
+                .filter(|app| {
+                    wanted.contains(&RepositoryLocation::of(&app.spec.source.repo_url).canonical())
+                })
                 .map(|app| {
                     (
                         app.metadata.namespace.clone().unwrap_or_default(),
@@ -121,10 +126,10 @@ pub(crate) async fn trigger_repository(
     Json(request): Json<TriggerRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = server.authority.caller(&credentials, false).await?;
-    let wanted = repo_url::normalize(&request.repo_url);
+    let wanted = RepositoryLocation::of(&request.repo_url).canonical();
     let mut allowed = Vec::new();
     for app in server.apps.all() {
-        if repo_url::normalize(&app.spec.source.repo_url) != wanted {
+        if RepositoryLocation::of(&app.spec.source.repo_url).canonical() != wanted {
             continue;
         }
         let namespace = app.metadata.namespace.clone().unwrap_or_default();
