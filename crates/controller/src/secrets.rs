@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use plumb_render::sops::Identities;
+use plumb_sops::Identities;
 use plumb_source::Credentials;
 
 use crate::error::{Error, Result};

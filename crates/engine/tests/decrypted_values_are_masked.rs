@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use common::World;
 use plumb_engine::{AppId, Change, Inventory};
-use plumb_render::sops::{self, EncryptOptions, Format, Identities};
 use plumb_render::{DesiredSet, RenderOptions, render};
+use plumb_sops::{self as sops, EncryptOptions, Format, Identities};
 use plumb_testkit::AgeKey;
 
 /// Renders one SOPS-encrypted ConfigMap whose `url` is `value`.

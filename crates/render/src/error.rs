@@ -113,7 +113,7 @@ pub enum Error {
         /// The path, relative to the repository root.
         path: String,
         /// What SOPS decryption found.
-        source: crate::sops::SopsError,
+        source: plumb_sops::SopsError,
     },
     /// A directory is a Helm chart, which plumb does not render (yet).
     #[error(

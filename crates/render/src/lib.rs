@@ -33,7 +33,6 @@ mod object;
 mod options;
 mod renderer;
 mod size;
-pub mod sops;
 
 pub use desired_set::DesiredSet;
 pub use directory::DirectoryOptions;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::directory::DirectoryOptions;
 use crate::limits::Limits;
-use crate::sops::Identities;
+use plumb_sops::Identities;
 
 /// Everything a render needs besides the files.
 #[derive(Clone, Debug, Default)]

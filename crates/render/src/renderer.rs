@@ -11,7 +11,7 @@ use crate::format::Renderer;
 use crate::manifest::{self, FileContents, Ignored, Syntax};
 use crate::object::DesiredObject;
 use crate::options::RenderOptions;
-use crate::sops;
+use plumb_sops as sops;
 
 /// The result of a successful render.
 #[derive(Debug)]

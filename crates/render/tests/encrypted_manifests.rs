@@ -2,13 +2,13 @@
 //! memory with the age keys it is given, marks them so every later view masks them, and
 //! refuses — rendering nothing — when the key is wrong or the file was tampered with.
 
-#[path = "support/sops.rs"]
+#[path = "../../sops/tests/support/sops.rs"]
 mod support;
 
 use std::sync::Arc;
 
-use plumb_render::sops::{Format, Identities};
 use plumb_render::{Error, MASK, RenderOptions, render};
+use plumb_sops::{Format, Identities};
 use support::{age_key, sops_encrypt};
 
 const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\ntype: Opaque\nstringData:\n  password: hunter2\n  user: admin\n";

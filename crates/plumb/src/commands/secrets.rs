@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use plumb_render::sops::{self, EncryptOptions, Format, Identities};
+use plumb_sops::{self as sops, EncryptOptions, Format, Identities};
 
 use crate::cli::{DecryptArgs, EncryptArgs, Keys, SecretsCommand};
 

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::format::KUSTOMIZATION_FILES;
 use crate::manifest::{self, Syntax};
 use crate::options::RenderOptions;
-use crate::sops;
+use plumb_sops as sops;
 
 /// What one render shares across all its kustomizations.
 pub(crate) struct Context<'a> {

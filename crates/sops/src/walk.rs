@@ -133,9 +133,9 @@ fn decrypt_value(value: &Value, key: &DataKey, path: &[String]) -> Result<Value,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sops::identity::new_data_key;
-    use crate::sops::rules::RuleSettings;
-    use crate::sops::tree::Item;
+    use crate::identity::new_data_key;
+    use crate::rules::RuleSettings;
+    use crate::tree::Item;
 
     fn sample() -> Tree {
         Tree::new(vec![vec![

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::sops::tree::{Item, Value};
+use crate::tree::{Item, Value};
 
 const PREFIX: &str = "sops_";
 const MAP: &str = "__map_";

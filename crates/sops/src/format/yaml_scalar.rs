@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_saphyr::granit_parser::{ScalarStyle, Tag};
 
-use crate::sops::timestamp::yaml_timestamp;
-use crate::sops::tree::Value;
+use crate::timestamp::yaml_timestamp;
+use crate::tree::Value;
 
 const CORE: &str = "tag:yaml.org,2002:";
 

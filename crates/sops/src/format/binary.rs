@@ -1,7 +1,7 @@
 //! Binary files: any bytes, kept by sops as the single string value `data` of a JSON
 //! document (so the encrypted file is JSON with `data` and `sops`).
 
-use crate::sops::tree::{Item, Value};
+use crate::tree::{Item, Value};
 
 /// The one-entry tree sops builds for a binary file.
 pub(crate) fn wrap(content: &[u8]) -> Vec<Item> {

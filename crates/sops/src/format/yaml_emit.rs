@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use super::yaml_scalar::plain;
-use crate::sops::tree::{Item, Value};
-use crate::sops::value::looks_encrypted;
+use crate::tree::{Item, Value};
+use crate::value::looks_encrypted;
 
 const INDENT: usize = 4;
 
@@ -294,7 +294,7 @@ fn literal_block(text: &str, indent: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sops::format::yaml_parse::parse_documents;
+    use crate::format::yaml_parse::parse_documents;
 
     fn round_trip(items: Vec<Item>) {
         let text = emit_documents(&[&items]).unwrap();

@@ -7,7 +7,7 @@
 #[path = "support/sops.rs"]
 mod support;
 
-use plumb_render::sops::{self, EncryptOptions, Format};
+use plumb_sops::{self as sops, EncryptOptions, Format};
 use support::{AgeKey, age_key, assert_same_yaml, fixture, sops_decrypt, sops_encrypt};
 
 fn options(recipients: &[&AgeKey]) -> EncryptOptions {

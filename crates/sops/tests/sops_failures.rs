@@ -5,7 +5,7 @@
 #[path = "support/sops.rs"]
 mod support;
 
-use plumb_render::sops::{self, Format, Identities, SopsError};
+use plumb_sops::{self as sops, Format, Identities, SopsError};
 use support::{AgeKey, age_key, fixture, sops_decrypt, sops_encrypt};
 
 const PLAINTEXT: &[u8] = b"password: hunter2\nuser_unencrypted: admin\nlist:\n  - a\n";

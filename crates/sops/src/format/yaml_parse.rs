@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_saphyr::granit_parser::{Event, Parser, ScanError, Span};
 
 use super::yaml_scalar::resolve;
-use crate::sops::tree::{Item, Value};
+use crate::tree::{Item, Value};
 
 /// Reads every document of a YAML stream. Each must be a mapping (or empty).
 pub(crate) fn parse_documents(text: &str) -> Result<Vec<Vec<Item>>, String> {

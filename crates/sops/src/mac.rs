@@ -58,8 +58,8 @@ impl Mac {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sops::value::EncValue;
-    use crate::sops::value::tests::sops_vector_key;
+    use crate::value::EncValue;
+    use crate::value::tests::sops_vector_key;
 
     #[test]
     fn empty_mac_is_sha512_of_nothing_in_upper_hex() {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::sops::tree::{Item, Value};
+use crate::tree::{Item, Value};
 
 /// Reads a JSON document, which must be an object.
 pub(crate) fn parse_object(content: &[u8]) -> Result<Vec<Item>, String> {
