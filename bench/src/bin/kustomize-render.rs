@@ -19,7 +19,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use plumb_bench::{arg, median_time, report};
-use plumb_render::{RenderOptions, kustomize_yaml, render};
+use plumb_kustomize::yaml_stream as kustomize_yaml;
+use plumb_render::{RenderOptions, render};
 
 fn main() {
     let objects = arg("--objects", 2_000);

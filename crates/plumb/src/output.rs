@@ -30,7 +30,7 @@ pub(crate) fn kustomize_documents(
     documents: impl Iterator<Item = serde_json::Value>,
 ) -> anyhow::Result<()> {
     let documents: Vec<serde_json::Value> = documents.collect();
-    let text = plumb_render::kustomize_yaml(documents.iter().filter_map(|d| d.as_object()));
+    let text = plumb_kustomize::yaml_stream(documents.iter().filter_map(|d| d.as_object()));
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

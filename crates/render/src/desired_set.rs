@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Duplicate, Error, Result};
-use crate::object::{DesiredObject, ObjectId};
+use plumb_manifest::{DesiredObject, ObjectId};
 
 /// The objects an application wants to exist, in render order: files by path, documents
 /// by position. The engine decides apply order; this order only makes output stable.

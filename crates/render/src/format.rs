@@ -6,10 +6,6 @@
 
 use std::path::Path;
 
-/// File names that make a directory a Kustomization, in Kustomize's order of preference.
-pub const KUSTOMIZATION_FILES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
 /// How a directory is turned into objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Renderer {
@@ -22,9 +18,6 @@ pub enum Renderer {
 impl Renderer {
     /// The renderer for `dir`: Kustomize when it holds a kustomization file.
     pub fn detect(dir: &Path) -> Renderer {
-        KUSTOMIZATION_FILES
-            .into_iter()
-            .find(|name| dir.join(name).is_file())
-            .map_or(Renderer::PlainManifests, Renderer::Kustomize)
+        plumb_kustomize::kustomization_in(dir).map_or(Renderer::PlainManifests, Renderer::Kustomize)
     }
 }

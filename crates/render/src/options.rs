@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::directory::DirectoryOptions;
-use crate::limits::Limits;
+use plumb_kustomize::{BuildOptions, KustomizeOptions};
+use plumb_manifest::Limits;
 use plumb_sops::Identities;
+
+use crate::directory::DirectoryOptions;
 
 /// Everything a render needs besides the files.
 #[derive(Clone, Debug, Default)]
@@ -23,16 +25,13 @@ pub struct RenderOptions {
     pub decryption: Option<Arc<Identities>>,
 }
 
-/// How Kustomize rendering may reach beyond plumb's own engine.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KustomizeOptions {
-    /// Allow remote bases (URLs). plumb's engine does not fetch them: an allowed remote
-    /// base needs [`Self::external`] to render.
-    pub allow_remote_bases: bool,
-    /// A command (`kustomize` or `kubectl`) to hand kustomizations plumb's engine does
-    /// not support to; it is run as `kustomize build DIR` or `kubectl kustomize DIR`.
-    /// Off by default. The binary reads the repository itself: plumb first checks that
-    /// every base, resource and file the kustomizations name lies inside it, then runs
-    /// the binary confined and bounded (module `external`).
-    pub external: Option<String>,
+impl RenderOptions {
+    /// What a Kustomize build of this render may do.
+    pub fn build_options(&self) -> BuildOptions {
+        BuildOptions {
+            limits: self.limits.clone(),
+            kustomize: self.kustomize.clone(),
+            decryption: self.decryption.clone(),
+        }
+    }
 }

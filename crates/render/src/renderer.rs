@@ -3,15 +3,14 @@
 
 use std::path::Path;
 
-use crate::confine::Root;
 use crate::desired_set::DesiredSet;
 use crate::directory::FileFilter;
 use crate::error::{Error, Result};
 use crate::format::Renderer;
-use crate::manifest::{self, FileContents, Ignored, Syntax};
-use crate::object::DesiredObject;
 use crate::options::RenderOptions;
-use plumb_sops as sops;
+use plumb_manifest::DesiredObject;
+use plumb_manifest::Root;
+use plumb_manifest::{FileContents, Ignored, Syntax};
 
 /// The result of a successful render.
 #[derive(Debug)]
@@ -44,7 +43,7 @@ fn render_kustomize(
     file: &'static str,
     options: &RenderOptions,
 ) -> Result<Rendered> {
-    let built = crate::kustomize::render(root, dir, relative, options)?;
+    let built = plumb_kustomize::render(root, dir, relative, &options.build_options())?;
     if built.len() > options.limits.max_objects {
         return Err(exceeded(
             "max_objects",
@@ -52,7 +51,7 @@ fn render_kustomize(
             relative,
         ));
     }
-    crate::size::check(
+    plumb_manifest::size::check(
         &options.limits,
         built
             .iter()
@@ -61,8 +60,9 @@ fn render_kustomize(
     let objects = built
         .into_iter()
         .map(|(manifest, origin, decrypted)| {
-            DesiredObject::from_manifest(manifest, origin.clone(), decrypted)
-                .map_err(|detail| Error::InvalidObject { origin, detail })
+            DesiredObject::from_manifest(manifest, origin.clone(), decrypted).map_err(|detail| {
+                Error::Manifest(plumb_manifest::Error::InvalidObject { origin, detail })
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Rendered {
@@ -137,7 +137,7 @@ fn render_plain(
             return Err(exceeded("max_objects", limits.max_objects as u64, path));
         }
     }
-    crate::size::check(
+    plumb_manifest::size::check(
         limits,
         objects
             .iter()
@@ -196,39 +196,26 @@ fn parse_all(
     })
 }
 
-/// Parses one manifest file, decrypting it first when SOPS encrypted it. The plaintext
-/// lives only in memory (wiped when dropped); objects from it are marked decrypted, so
-/// every later diff, log line and page masks their values.
+/// Parses one manifest file, decrypted first when SOPS encrypted it.
 fn parse_file(
     path: &str,
     syntax: Syntax,
     bytes: &[u8],
     options: &RenderOptions,
 ) -> Result<FileContents> {
-    let format = match syntax {
-        Syntax::Yaml => sops::Format::Yaml,
-        Syntax::Json => sops::Format::Json,
-    };
-    if !sops::is_encrypted(bytes, format) {
-        return manifest::parse(path, syntax, bytes, false, &options.limits);
-    }
-    let identities = options
-        .decryption
-        .as_deref()
-        .ok_or_else(|| Error::DecryptionKeysMissing {
-            path: path.to_owned(),
-        })?;
-    let plaintext = sops::decrypt(bytes, format, identities).map_err(|source| Error::Sops {
-        path: path.to_owned(),
-        source,
-    })?;
-    manifest::parse(path, syntax, plaintext.as_bytes(), true, &options.limits)
+    Ok(plumb_manifest::parse_decrypted(
+        path,
+        syntax,
+        bytes,
+        options.decryption.as_deref(),
+        options.limits.yaml_options(),
+    )?)
 }
 
 fn exceeded(limit: &'static str, value: u64, at: &str) -> Error {
-    Error::LimitExceeded {
+    Error::Manifest(plumb_manifest::Error::LimitExceeded {
         limit,
         value,
         detail: format!("reached at {at}"),
-    }
+    })
 }

@@ -65,7 +65,13 @@ const GOOD: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good}\n";
 fn an_absolute_application_path_is_refused() {
     let sandbox = Sandbox::new();
     let err = sandbox.render("/etc").unwrap_err();
-    assert!(matches!(err, Error::PathOutsideRoot { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::PathOutsideRoot { .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("absolute paths are not allowed"));
 }
 
@@ -73,7 +79,13 @@ fn an_absolute_application_path_is_refused() {
 fn climbing_out_with_dot_dot_is_refused() {
     let sandbox = Sandbox::new();
     let err = sandbox.render("app/../..").unwrap_err();
-    assert!(matches!(err, Error::PathOutsideRoot { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::PathOutsideRoot { .. })
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string()
             .contains("`..` leads above the repository root")
@@ -87,7 +99,13 @@ fn a_symlinked_manifest_pointing_outside_is_refused_by_name() {
     sandbox.link("app/innocent.yaml", sandbox.outside());
 
     let err = sandbox.render("app").unwrap_err();
-    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+        ),
+        "{err}"
+    );
     let message = err.to_string();
     assert!(
         message.contains("symlink app/innocent.yaml points outside the repository"),
@@ -101,7 +119,13 @@ fn a_relative_symlink_climbing_out_is_refused() {
     let sandbox = Sandbox::new();
     sandbox.link("app/up.yaml", "../../outside-secret.yaml");
     let err = sandbox.render("app").unwrap_err();
-    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -121,7 +145,13 @@ fn an_application_path_through_a_symlink_out_is_refused() {
     let sandbox = Sandbox::new();
     sandbox.link("escape", "/etc");
     let err = sandbox.render("escape/ssl").unwrap_err();
-    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("symlink escape points outside"),
         "{err}"
@@ -133,7 +163,13 @@ fn a_dangling_symlink_aimed_outside_is_refused() {
     let sandbox = Sandbox::new();
     sandbox.link("app/later.yaml", "/nonexistent/plumb/secret.yaml");
     let err = sandbox.render("app").unwrap_err();
-    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -170,7 +206,13 @@ fn a_fifo_named_like_a_manifest_is_refused_without_blocking() {
             .success()
     );
     let err = sandbox.render("app").unwrap_err();
-    assert!(matches!(err, Error::NotARegularFile { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::NotARegularFile { .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("app/pipe.yaml"));
 }
 
@@ -187,7 +229,13 @@ fn a_huge_file_is_refused_before_it_is_read() {
     let file = std::fs::File::create(sandbox.repo().join("app/huge.yaml")).unwrap();
     file.set_len(64 * 1024 * 1024).unwrap(); // sparse: costs no disk
     let err = sandbox.render("app").unwrap_err();
-    assert!(matches!(err, Error::FileTooLarge { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::FileTooLarge { .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("limits.max_file_bytes"), "{err}");
 }
 
@@ -250,7 +298,13 @@ fn a_symlinked_kustomization_file_pointing_outside_is_refused_unread() {
         sandbox.link(&format!("app/{name}"), &token);
 
         let err = sandbox.render("app").unwrap_err();
-        assert!(matches!(err, Error::SymlinkEscape { .. }), "{name}: {err}");
+        assert!(
+            matches!(
+                err,
+                Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+            ),
+            "{name}: {err}"
+        );
         let message = err.to_string();
         assert!(
             message.contains(&format!("symlink app/{name} points outside the repository")),
@@ -269,7 +323,13 @@ fn a_base_whose_kustomization_file_links_outside_is_refused_unread() {
     sandbox.link("base/kustomization.yaml", &token);
 
     let err = sandbox.render("app").unwrap_err();
-    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string()
             .contains("symlink base/kustomization.yaml points outside"),

@@ -73,7 +73,13 @@ fn without_keys_an_encrypted_file_fails_the_render() {
     repository(dir.path(), &key.recipient);
 
     let err = render(&dir.path().join("repo"), "app", &RenderOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::DecryptionKeysMissing { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::DecryptionKeysMissing { .. })
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string()
             .starts_with("app/secret.sops.yaml is SOPS-encrypted"),
@@ -89,7 +95,10 @@ fn a_wrong_key_fails_the_render_naming_the_file() {
     repository(dir.path(), &key.recipient);
 
     let err = render(&dir.path().join("repo"), "app", &options(other.identities)).unwrap_err();
-    assert!(matches!(err, Error::Sops { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Manifest(plumb_manifest::Error::Sops { .. })),
+        "{err}"
+    );
     assert!(
         err.to_string().contains(&key.recipient),
         "names the recipient: {err}"

@@ -72,7 +72,10 @@ fn a_base_outside_the_repository_is_refused_before_the_binary_runs() {
         setup.file("outside/kustomization.yaml", "resources: []\n");
         let err = setup.render(Limits::default()).unwrap_err();
         assert!(
-            matches!(err, Error::PathOutsideRoot { .. }),
+            matches!(
+                err,
+                Error::Manifest(plumb_manifest::Error::PathOutsideRoot { .. })
+            ),
             "{base}: {err}"
         );
         assert!(!setup.ran(), "{base}: the binary ran");
@@ -92,7 +95,13 @@ fn a_symlinked_patch_leading_outside_is_refused_before_the_binary_runs() {
     );
     std::os::unix::fs::symlink(setup.path("token"), setup.path("repo/app/patch.yaml")).unwrap();
     let err = setup.render(Limits::default()).unwrap_err();
-    assert!(matches!(err, Error::SymlinkEscape { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::SymlinkEscape { .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("app/patch.yaml"), "{err}");
     assert!(!setup.ran());
 }
@@ -111,7 +120,13 @@ fn a_file_url_base_is_refused_even_with_remote_bases_allowed() {
         ..RenderOptions::default()
     };
     let err = render(&setup.path("repo"), "app", &options).unwrap_err();
-    assert!(matches!(err, Error::PathOutsideRoot { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Manifest(plumb_manifest::Error::PathOutsideRoot { .. })
+        ),
+        "{err}"
+    );
     assert!(!setup.ran());
 }
 
@@ -141,10 +156,10 @@ fn a_binary_that_never_ends_is_killed_with_its_children_at_the_deadline() {
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_external_seconds",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -190,10 +205,10 @@ fn a_binary_printing_without_end_is_stopped_at_the_output_bound() {
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_total_bytes",
                 ..
-            }
+            })
         ),
         "{err}"
     );

@@ -199,7 +199,10 @@ fn one_broken_file_fails_the_whole_render() {
     );
 
     let err = render(repo.root(), ".", &RenderOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::Syntax { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Manifest(plumb_manifest::Error::Syntax { .. })),
+        "{err}"
+    );
     assert!(
         err.to_string().starts_with("b-broken.yaml: line 3"),
         "{err}"
@@ -264,7 +267,7 @@ fn a_large_directory_renders_in_file_order_and_names_its_first_broken_file() {
         .file("app/m31.yaml", "kind: [unclosed\n");
     let err = render(repo.root(), "app", &RenderOptions::default()).unwrap_err();
     assert!(
-        matches!(&err, Error::Syntax { path, .. } if path == "app/m07.yaml"),
+        matches!(&err, Error::Manifest(plumb_manifest::Error::Syntax { path, .. }) if path == "app/m07.yaml"),
         "{err}"
     );
 }

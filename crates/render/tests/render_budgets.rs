@@ -85,10 +85,10 @@ fn forty_inline_copy_operations_doubling_data_fail_fast_naming_the_patch_and_lim
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_copy_bytes",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -122,10 +122,10 @@ fn forty_patches_of_one_copy_each_are_stopped_by_the_object_size_limit() {
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_object_bytes",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -156,10 +156,10 @@ fn replacements_doubling_a_map_into_itself_are_stopped() {
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_object_bytes" | "max_copy_bytes",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -187,10 +187,10 @@ fn a_patch_aimed_at_every_object_cannot_grow_the_render_past_its_budget() {
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_rendered_bytes",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -208,10 +208,10 @@ fn an_object_larger_than_the_api_server_accepts_is_refused_by_name() {
     assert!(
         matches!(
             err,
-            Error::LimitExceeded {
+            Error::Manifest(plumb_manifest::Error::LimitExceeded {
                 limit: "max_object_bytes",
                 ..
-            }
+            })
         ),
         "{err}"
     );

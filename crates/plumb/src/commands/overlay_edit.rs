@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use plumb_render::{
-    ContainerImage, ImageEntryChange, RenderOptions, image_matches, kustomization_file,
+use plumb_kustomize::{
+    BuildOptions, ContainerImage, ImageEntryChange, image_matches, kustomization_file,
     overlay_images, set_images, split_image,
 };
+
 use plumb_source::{
     Change, Checkout, Credentials, Identity, PublishError, PublishOptions, Published, PushTarget,
 };
@@ -70,7 +71,7 @@ pub(crate) enum Verb {
 pub(crate) struct Edit<'a> {
     pub(crate) root: &'a Path,
     pub(crate) path: String,
-    pub(crate) options: RenderOptions,
+    pub(crate) options: BuildOptions,
     pub(crate) wanted: Vec<Wanted>,
     pub(crate) verb: Verb,
     pub(crate) strict: bool,

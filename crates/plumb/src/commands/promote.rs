@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use plumb_render::{ContainerImage, FieldChange, ImageEntryChange, overlay_images, split_image};
+use plumb_kustomize::{ContainerImage, FieldChange, ImageEntryChange, overlay_images, split_image};
 
 use crate::cli::PromoteArgs;
 use crate::commands::overlay_edit::{Edit, Verb, Want, Wanted};
@@ -14,7 +14,7 @@ use crate::output;
 
 pub(crate) async fn run(args: &PromoteArgs) -> anyhow::Result<ExitCode> {
     let root = &args.edit.root;
-    let options = render_options(&args.edit.keys)?;
+    let options = render_options(&args.edit.keys)?.build_options();
     // The source is read once: a retry after someone else's push promotes the same
     // versions again on the new tip, not whatever the source says by then.
     let source = overlay_images(root, &args.from, &options, None)

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use plumb_render::{FieldChange, ImageEntryChange, ImageRef, check_image_name};
+use plumb_kustomize::{FieldChange, ImageEntryChange, ImageRef, check_image_name};
 
 use crate::cli::SetImageArgs;
 use crate::commands::overlay_edit::{Edit, Verb, Want, Wanted};
@@ -19,7 +19,7 @@ pub(crate) async fn run(args: &SetImageArgs) -> anyhow::Result<ExitCode> {
     let edit = Edit {
         root: &args.edit.root,
         path: args.path.clone(),
-        options: render_options(&args.edit.keys)?,
+        options: render_options(&args.edit.keys)?.build_options(),
         wanted,
         verb: Verb::Set,
         strict: args.edit.strict,

@@ -1,0 +1,978 @@
+//! Editing the `images:` list of a kustomization file in place, as text.
+//!
+//! A kustomization is written by people: comments, key order, blank lines and quoting
+//! carry meaning for the team that reviews it. Parsing and re-serialising would lose all
+//! of that, so this module changes only the bytes of the entries it edits (a value, a
+//! line added or removed inside an entry, an entry appended) and leaves every other byte
+//! as it was.
+//!
+//! Guarantees:
+//! - the edit is checked by parsing the result again: every top-level field but `images`
+//!   must read exactly as before, and `images` exactly as intended — otherwise nothing is
+//!   returned but an error;
+//! - shapes it cannot edit safely (a flow-style list with entries, anchors, multi-line or
+//!   tagged values in a field it must change, several documents) are refused with an error
+//!   that names the line and says how to rewrite it;
+//! - line endings (LF or CRLF), the list's indentation (`- ` at the key's column or
+//!   indented) and each edited value's quoting style are kept.
+
+use serde_json::{Map, Value};
+
+use super::emit::resolves_to_string;
+use crate::error::{Error, Result};
+
+/// What to do with one field of an `images:` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldChange {
+    /// Leave it as it is (absent stays absent).
+    Keep,
+    /// Set it to this value.
+    Set(String),
+    /// Remove it.
+    Remove,
+}
+
+/// The change to the `images:` entry with `name` (created when there is none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageEntryChange {
+    /// The entry's `name`: the image name the transformer matches.
+    pub name: String,
+    /// `newName`.
+    pub new_name: FieldChange,
+    /// `newTag`.
+    pub new_tag: FieldChange,
+    /// `digest`.
+    pub digest: FieldChange,
+    /// `tagSuffix`.
+    pub tag_suffix: FieldChange,
+}
+
+impl ImageEntryChange {
+    /// A change that keeps every field of the entry named `name`.
+    pub fn keep(name: &str) -> Self {
+        ImageEntryChange {
+            name: name.to_owned(),
+            new_name: FieldChange::Keep,
+            new_tag: FieldChange::Keep,
+            digest: FieldChange::Keep,
+            tag_suffix: FieldChange::Keep,
+        }
+    }
+
+    /// The fields in the order Kustomize writes them.
+    fn fields(&self) -> [(&'static str, &FieldChange); 4] {
+        [
+            ("newName", &self.new_name),
+            ("newTag", &self.new_tag),
+            ("digest", &self.digest),
+            ("tagSuffix", &self.tag_suffix),
+        ]
+    }
+}
+
+/// The order Kustomize writes an entry's keys in; new keys are placed by it.
+const KEY_ORDER: [&str; 5] = ["name", "newName", "newTag", "digest", "tagSuffix"];
+
+/// Applies `changes` to the kustomization `text` (of `file`, named in errors). Returns
+/// `None` when the file already says what the changes ask for.
+pub fn set_images(file: &str, text: &str, changes: &[ImageEntryChange]) -> Result<Option<String>> {
+    let changes = &merged(changes);
+    let document = parse(file, text)?;
+    let Value::Object(original) = &document else {
+        return Err(refuse(
+            file,
+            None,
+            "the kustomization is not a mapping of fields",
+        ));
+    };
+    let before = match original.get("images") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(entries)) => entries.clone(),
+        Some(_) => return Err(refuse(file, None, "`images` is not a list")),
+    };
+    let after = intended(file, &before, changes)?;
+    if after == before {
+        return Ok(None);
+    }
+    let edited = Editor::new(file, text)?.apply(&before, &after, changes)?;
+    verify(file, original, &edited, &after)?;
+    Ok(Some(edited))
+}
+
+fn parse(file: &str, text: &str) -> Result<Value> {
+    let options = plumb_manifest::Limits::default().kustomize_yaml_options();
+    let documents: Vec<Value> =
+        serde_saphyr::from_slice_multiple_with_options(text.as_bytes(), options).map_err(
+            |err| {
+                Error::Manifest(plumb_manifest::Error::Syntax {
+                    path: file.to_owned(),
+                    detail: err
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                })
+            },
+        )?;
+    if documents.len() > 1 {
+        return Err(refuse(
+            file,
+            None,
+            "the file holds several YAML documents; Kustomize reads the first only — keep one",
+        ));
+    }
+    Ok(documents.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// One change per name: a later change of a field overrides an earlier one.
+fn merged(changes: &[ImageEntryChange]) -> Vec<ImageEntryChange> {
+    let mut out: Vec<ImageEntryChange> = Vec::new();
+    for change in changes {
+        let Some(known) = out.iter_mut().find(|c| c.name == change.name) else {
+            out.push(change.clone());
+            continue;
+        };
+        let fields = [
+            (&mut known.new_name, &change.new_name),
+            (&mut known.new_tag, &change.new_tag),
+            (&mut known.digest, &change.digest),
+            (&mut known.tag_suffix, &change.tag_suffix),
+        ];
+        for (known, new) in fields {
+            if *new != FieldChange::Keep {
+                *known = new.clone();
+            }
+        }
+    }
+    out
+}
+
+/// The `images` list as it should read after the changes.
+fn intended(file: &str, before: &[Value], changes: &[ImageEntryChange]) -> Result<Vec<Value>> {
+    let mut after = before.to_vec();
+    for change in changes {
+        let matching: Vec<usize> = after
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(change.name.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let entry = match matching.as_slice() {
+            [] => {
+                let mut entry = Map::new();
+                entry.insert("name".into(), Value::String(change.name.clone()));
+                after.push(Value::Object(entry));
+                after.last_mut().expect("just pushed")
+            }
+            [one] => &mut after[*one],
+            _ => {
+                return Err(refuse(
+                    file,
+                    None,
+                    &format!(
+                        "`images` has {} entries named {:?}; Kustomize applies each in turn — keep one",
+                        matching.len(),
+                        change.name
+                    ),
+                ));
+            }
+        };
+        let Value::Object(entry) = entry else {
+            return Err(refuse(file, None, "an `images` entry is not a mapping"));
+        };
+        for (key, field) in change.fields() {
+            match field {
+                FieldChange::Keep => {}
+                FieldChange::Set(value) => {
+                    entry.insert(key.into(), Value::String(value.clone()));
+                }
+                FieldChange::Remove => {
+                    entry.remove(key);
+                }
+            }
+        }
+    }
+    Ok(after)
+}
+
+/// Parses the edited text and compares it with what was intended.
+fn verify(file: &str, original: &Map<String, Value>, edited: &str, after: &[Value]) -> Result<()> {
+    let broken = |detail: String| {
+        refuse(
+            file,
+            None,
+            &format!(
+                "plumb's edit did not read back as intended ({detail}); the file was not changed — please report this with the file"
+            ),
+        )
+    };
+    let document = parse(file, edited).map_err(|err| broken(err.to_string()))?;
+    let Value::Object(edited) = document else {
+        return Err(broken("no longer a mapping".into()));
+    };
+    let others = |map: &Map<String, Value>| {
+        map.iter()
+            .filter(|(k, _)| *k != "images")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    if others(original) != others(&edited) {
+        return Err(broken("another field changed".into()));
+    }
+    if edited.get("images") != Some(&Value::Array(after.to_vec())) {
+        return Err(broken("`images` differs".into()));
+    }
+    Ok(())
+}
+
+fn refuse(file: &str, line: Option<usize>, detail: &str) -> Error {
+    Error::KustomizationNotEditable {
+        file: file.to_owned(),
+        line,
+        detail: detail.to_owned(),
+    }
+}
+
+/// One line of the file: byte offsets of its content (without the line ending) and of
+/// the next line.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    start: usize,
+    end: usize,
+    next: usize,
+}
+
+/// The text cut into lines, with the structure of the `images:` list found in it.
+struct Editor<'a> {
+    file: &'a str,
+    text: &'a str,
+    lines: Vec<Line>,
+    eol: &'static str,
+}
+
+/// An entry of a block `images:` list.
+#[derive(Debug)]
+struct Item {
+    /// Its `-` line.
+    first: usize,
+    /// Its last line that is not blank or a comment.
+    last: usize,
+    /// Column of the `-`.
+    dash: usize,
+    shape: ItemShape,
+}
+
+#[derive(Debug)]
+enum ItemShape {
+    /// `- key: value` lines; keys at `column`.
+    Block { column: usize, keys: Vec<KeyLine> },
+    /// `- {name: app, newTag: "1"}` on one line.
+    Flow,
+    /// Anything else: left alone, never edited.
+    Other,
+}
+
+/// A `key: value` line of a block entry, and the lines its value continues on.
+#[derive(Debug)]
+struct KeyLine {
+    line: usize,
+    key: String,
+    /// Byte range of the value on the line (empty when there is none).
+    value: (usize, usize),
+    style: Style,
+    /// The last line of the value (== `line` unless it continues).
+    last: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Style {
+    Empty,
+    Plain,
+    Single,
+    Double,
+    /// Anchors, aliases, tags, block scalars, flow collections: not edited.
+    Other,
+}
+
+/// Where the `images` key is and what its value looks like.
+enum ImagesAt {
+    /// No `images` key: append one at the end of the document.
+    Absent { end: usize, root: usize },
+    /// `images:` with `[]`, `~`, `null` or nothing on its line and no entries below.
+    Empty {
+        key_line: usize,
+        value: (usize, usize),
+    },
+    /// A block list.
+    Block { items: Vec<Item> },
+}
+
+impl<'a> Editor<'a> {
+    fn new(file: &'a str, text: &'a str) -> Result<Self> {
+        let mut lines = Vec::new();
+        let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        while start < text.len() {
+            let newline = text[start..].find('\n').map(|i| start + i);
+            let (end, next) = match newline {
+                Some(n) => (n, n + 1),
+                None => (text.len(), text.len()),
+            };
+            let end = if end > start && text.as_bytes()[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            lines.push(Line { start, end, next });
+            start = next;
+        }
+        let crlf = text
+            .find('\n')
+            .is_some_and(|n| n > 0 && text.as_bytes()[n - 1] == b'\r');
+        Ok(Editor {
+            file,
+            text,
+            lines,
+            eol: if crlf { "\r\n" } else { "\n" },
+        })
+    }
+
+    fn line(&self, index: usize) -> &'a str {
+        let line = self.lines[index];
+        &self.text[line.start..line.end]
+    }
+
+    fn indent(&self, index: usize) -> usize {
+        let line = self.line(index);
+        line.len() - line.trim_start_matches(' ').len()
+    }
+
+    /// Blank, or only a comment.
+    fn is_filler(&self, index: usize) -> bool {
+        let trimmed = self.line(index).trim();
+        trimmed.is_empty() || trimmed.starts_with('#')
+    }
+
+    fn refuse(&self, line: usize, detail: &str) -> Error {
+        refuse(self.file, Some(line + 1), detail)
+    }
+
+    /// The lines of the first document: after directives and a `---`, before the next
+    /// `---` or `...`.
+    fn document(&self) -> Result<(usize, usize)> {
+        let mut first = 0;
+        let mut seen_start = false;
+        for index in 0..self.lines.len() {
+            let line = self.line(index);
+            if self.is_filler(index) || line.starts_with('%') {
+                continue;
+            }
+            if !seen_start && (line == "---" || line.starts_with("--- #")) {
+                seen_start = true;
+                first = index + 1;
+                continue;
+            }
+            if line.starts_with("---") {
+                return Err(
+                    self.refuse(index, "content on the `---` line; move it to the next line")
+                );
+            }
+            break;
+        }
+        let end = (first..self.lines.len())
+            .find(|&i| {
+                let line = self.line(i);
+                line == "---"
+                    || line == "..."
+                    || line.starts_with("--- ")
+                    || line.starts_with("... ")
+            })
+            .unwrap_or(self.lines.len());
+        Ok((first, end))
+    }
+
+    fn find_images(&self) -> Result<ImagesAt> {
+        let (first, end) = self.document()?;
+        let Some(top) = (first..end).find(|&i| !self.is_filler(i)) else {
+            return Err(refuse(self.file, None, "the kustomization is empty"));
+        };
+        let root = self.indent(top);
+        let top_text = self.line(top).trim_start();
+        if top_text.starts_with('{') || top_text.starts_with('[') {
+            return Err(self.refuse(
+                top,
+                "the kustomization is written in flow style ({…}); plumb edits block-style files only",
+            ));
+        }
+        let root_keys: Vec<usize> = (top..end)
+            .filter(|&i| {
+                !self.is_filler(i) && self.indent(i) == root && !is_dash(self.line(i).trim_start())
+            })
+            .collect();
+        let mut found = None;
+        for &index in &root_keys {
+            let text = &self.line(index)[root..];
+            if key_of(text).is_some_and(|(key, _)| key == "images") {
+                if found.is_some() {
+                    return Err(self.refuse(index, "`images` appears twice"));
+                }
+                found = Some(index);
+            }
+        }
+        let Some(key_line) = found else {
+            return Ok(ImagesAt::Absent { end, root });
+        };
+        let region_end = root_keys
+            .iter()
+            .copied()
+            .find(|&i| i > key_line)
+            .unwrap_or(end);
+        let line = self.lines[key_line];
+        let text = self.line(key_line);
+        let (_, after_colon) = key_of(&text[root..]).expect("found as a key");
+        let value_start = line.start + root + after_colon;
+        let (value, _) = split_value(&self.text[value_start..line.end]);
+        let value = (value_start + value.0, value_start + value.1);
+        let written = &self.text[value.0..value.1];
+        let content: Vec<usize> = (key_line + 1..region_end)
+            .filter(|&i| !self.is_filler(i))
+            .collect();
+        match written {
+            "" if content.is_empty() => Ok(ImagesAt::Empty { key_line, value }),
+            "" => Ok(ImagesAt::Block {
+                items: self.items(&content, region_end, root)?,
+            }),
+            "[]" | "~" | "null" | "Null" | "NULL" if content.is_empty() => {
+                Ok(ImagesAt::Empty { key_line, value })
+            }
+            _ if written.starts_with('[') => Err(self.refuse(
+                key_line,
+                "`images` is a flow-style list ([…]); write it as a block list (one `- name: …` entry per line) and run plumb again",
+            )),
+            _ => Err(self.refuse(
+                key_line,
+                "`images` is written in a form plumb does not edit (an anchor, alias or tag); write it as a plain block list",
+            )),
+        }
+    }
+
+    /// The entries of a block list whose content lines are `content`.
+    fn items(&self, content: &[usize], region_end: usize, root: usize) -> Result<Vec<Item>> {
+        let first = content[0];
+        let dash = self.indent(first);
+        if dash < root || !is_dash(self.line(first).trim_start()) {
+            return Err(self.refuse(first, "expected a `- ` entry of the `images` list here"));
+        }
+        let starts: Vec<usize> = content
+            .iter()
+            .copied()
+            .filter(|&i| self.indent(i) == dash && is_dash(self.line(i).trim_start()))
+            .collect();
+        for &i in content {
+            if self.indent(i) < dash || (self.indent(i) == dash && !starts.contains(&i)) {
+                return Err(self.refuse(i, "unexpected indentation inside the `images` list"));
+            }
+        }
+        let mut items = Vec::new();
+        for (n, &start) in starts.iter().enumerate() {
+            let stop = starts.get(n + 1).copied().unwrap_or(region_end);
+            let last = (start..stop)
+                .rev()
+                .find(|&i| !self.is_filler(i))
+                .unwrap_or(start);
+            items.push(Item {
+                first: start,
+                last,
+                dash,
+                shape: self.shape(start, last, dash),
+            });
+        }
+        Ok(items)
+    }
+
+    fn shape(&self, first: usize, last: usize, dash: usize) -> ItemShape {
+        let line = self.line(first);
+        let rest = &line[dash + 1..];
+        let spaces = rest.len() - rest.trim_start_matches(' ').len();
+        let inline = rest.trim_start();
+        if inline.starts_with('{') {
+            let closed = split_value(inline).0;
+            let written = &inline[closed.0..closed.1];
+            return if first == last && written.ends_with('}') {
+                ItemShape::Flow
+            } else {
+                ItemShape::Other
+            };
+        }
+        let (column, mut keys) = if inline.is_empty() || inline.starts_with('#') {
+            let Some(next) = (first + 1..=last).find(|&i| !self.is_filler(i)) else {
+                return ItemShape::Other;
+            };
+            (self.indent(next), Vec::new())
+        } else {
+            let column = dash + 1 + spaces;
+            match self.key_line(first, column) {
+                Some(key) => (column, vec![key]),
+                None => return ItemShape::Other,
+            }
+        };
+        if column <= dash {
+            return ItemShape::Other;
+        }
+        for index in first + 1..=last {
+            if self.is_filler(index) {
+                continue;
+            }
+            let indent = self.indent(index);
+            if indent == column {
+                match self.key_line(index, column) {
+                    Some(key) => keys.push(key),
+                    None => return ItemShape::Other,
+                }
+            } else if indent > column {
+                match keys.last_mut() {
+                    Some(key) => key.last = index,
+                    None => return ItemShape::Other,
+                }
+            } else {
+                return ItemShape::Other;
+            }
+        }
+        ItemShape::Block { column, keys }
+    }
+
+    fn key_line(&self, index: usize, column: usize) -> Option<KeyLine> {
+        let line = self.lines[index];
+        let text = &self.text[line.start + column..line.end];
+        let (key, after_colon) = key_of(text)?;
+        let value_start = line.start + column + after_colon;
+        let (value, style) = split_value(&self.text[value_start..line.end]);
+        Some(KeyLine {
+            line: index,
+            key,
+            value: (value_start + value.0, value_start + value.1),
+            style,
+            last: index,
+        })
+    }
+
+    /// Builds the edited text.
+    fn apply(
+        &self,
+        before: &[Value],
+        after: &[Value],
+        changes: &[ImageEntryChange],
+    ) -> Result<String> {
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let eol = self.eol;
+        match self.find_images()? {
+            ImagesAt::Absent { end, root } => {
+                let at = if end < self.lines.len() {
+                    self.lines[end].start
+                } else {
+                    self.text.len()
+                };
+                let mut block = String::new();
+                if at > 0 && !self.text[..at].ends_with('\n') {
+                    block.push_str(eol);
+                }
+                block.push_str(&" ".repeat(root));
+                block.push_str("images:");
+                block.push_str(eol);
+                let dash = root + self.sequence_offset(root);
+                for entry in after {
+                    block.push_str(&new_entry(entry, dash, dash + 2, eol));
+                }
+                edits.push((at, at, block));
+            }
+            ImagesAt::Empty { key_line, value } => {
+                let line = self.lines[key_line];
+                let root = self.indent(key_line);
+                // `images: []  # note` → `images:  # note`
+                let mut start = value.0;
+                while start > line.start && self.text.as_bytes()[start - 1] == b' ' {
+                    start -= 1;
+                }
+                let comment_gap = if value.1 < line.end { " " } else { "" };
+                let tail = self.text[value.1..line.end].trim_start();
+                let replaced = format!("{comment_gap}{tail}");
+                edits.push((start, line.end, replaced));
+                let dash = root + self.sequence_offset(root);
+                let mut block = String::new();
+                if line.next == line.end {
+                    block.push_str(eol);
+                }
+                for entry in after {
+                    block.push_str(&new_entry(entry, dash, dash + 2, eol));
+                }
+                edits.push((line.next, line.next, block));
+            }
+            ImagesAt::Block { items } => {
+                if items.len() != before.len() {
+                    return Err(refuse(
+                        self.file,
+                        None,
+                        &format!(
+                            "found {} entries under `images` in the text but the file reads as {}; rewrite the list as plain `- name: …` entries",
+                            items.len(),
+                            before.len()
+                        ),
+                    ));
+                }
+                for (index, item) in items.iter().enumerate() {
+                    if before[index] != after[index] {
+                        let change = changes
+                            .iter()
+                            .rev()
+                            .find(|c| {
+                                before[index].get("name").and_then(Value::as_str) == Some(&c.name)
+                            })
+                            .expect("only changed entries differ");
+                        edits.extend(self.edit_item(
+                            item,
+                            &before[index],
+                            &after[index],
+                            change,
+                        )?);
+                    }
+                }
+                if after.len() > before.len() {
+                    let last = items.last().expect("a block list has entries");
+                    let column = items
+                        .iter()
+                        .find_map(|i| match i.shape {
+                            ItemShape::Block { column, .. } => Some(column),
+                            _ => None,
+                        })
+                        .unwrap_or(last.dash + 2);
+                    let at = self.lines[last.last].next;
+                    let mut block = String::new();
+                    if self.lines[last.last].next == self.lines[last.last].end {
+                        block.push_str(eol);
+                    }
+                    for entry in &after[before.len()..] {
+                        block.push_str(&new_entry(entry, last.dash, column, eol));
+                    }
+                    edits.push((at, at, block));
+                }
+            }
+        }
+        edits.sort_by_key(|(start, end, _)| (*start, *end));
+        let mut out = String::with_capacity(self.text.len() + 128);
+        let mut at = 0;
+        for (start, end, replacement) in edits {
+            out.push_str(&self.text[at..start]);
+            out.push_str(&replacement);
+            at = end;
+        }
+        out.push_str(&self.text[at..]);
+        Ok(out)
+    }
+
+    /// How far block sequences under top-level keys are indented in this file (0 when
+    /// none is, or when the file has none: Kustomize's own style).
+    fn sequence_offset(&self, root: usize) -> usize {
+        for index in 0..self.lines.len().saturating_sub(1) {
+            if self.is_filler(index) || self.indent(index) != root {
+                continue;
+            }
+            let Some(next) = (index + 1..self.lines.len()).find(|&i| !self.is_filler(i)) else {
+                break;
+            };
+            if is_dash(self.line(next).trim_start()) && self.indent(next) >= root {
+                return self.indent(next) - root;
+            }
+        }
+        0
+    }
+
+    /// The edits that turn `item` (reading `before`) into `after`.
+    fn edit_item(
+        &self,
+        item: &Item,
+        before: &Value,
+        after: &Value,
+        change: &ImageEntryChange,
+    ) -> Result<Vec<(usize, usize, String)>> {
+        let eol = self.eol;
+        match &item.shape {
+            ItemShape::Flow => {
+                let line = self.lines[item.first];
+                let text = self.line(item.first);
+                let open = line.start + item.dash + text[item.dash..].find('{').expect("flow");
+                let (span, _) = split_value(&self.text[open..line.end]);
+                Ok(vec![(open + span.0, open + span.1, flow_entry(after))])
+            }
+            ItemShape::Other => Err(self.refuse(
+                item.first,
+                "this `images` entry is not a plain mapping plumb can edit; write it as `- name: …` with one field per line",
+            )),
+            ItemShape::Block { column, keys } => {
+                let mut edits = Vec::new();
+                let found: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+                let Value::Object(parsed) = before else {
+                    return Err(self.refuse(item.first, "this `images` entry is not a mapping"));
+                };
+                if found.len() != parsed.len() || parsed.keys().any(|k| !found.contains(&k.as_str())) {
+                    return Err(self.refuse(
+                        item.first,
+                        "this `images` entry has fields plumb cannot find line by line; write one `field: value` per line",
+                    ));
+                }
+                let mut inserts: Vec<(usize, String)> = Vec::new();
+                for (key, field) in change.fields() {
+                    let existing = keys.iter().find(|k| k.key == key);
+                    match (field, existing) {
+                        (FieldChange::Keep, _) | (FieldChange::Remove, None) => {}
+                        (FieldChange::Set(value), Some(line)) => {
+                            if line.last != line.line || line.style == Style::Other {
+                                return Err(self.refuse(
+                                    line.line,
+                                    &format!("`{key}` is written in a form plumb does not edit (multi-line, anchor, alias or tag); write it as `{key}: value`"),
+                                ));
+                            }
+                            if before.get(key).and_then(Value::as_str) != Some(value.as_str()) {
+                                edits.push((line.value.0, line.value.1, scalar(value, line.style)));
+                            }
+                        }
+                        (FieldChange::Set(value), None) => {
+                            let wanted = rank(key);
+                            let anchor = keys
+                                .iter()
+                                .filter(|k| rank(&k.key) < wanted)
+                                .max_by_key(|k| k.last)
+                                .or_else(|| keys.iter().max_by_key(|k| k.last))
+                                .map(|k| k.last)
+                                .unwrap_or(item.first);
+                            let text = format!(
+                                "{}{key}: {}{eol}",
+                                " ".repeat(*column),
+                                scalar(value, Style::Plain)
+                            );
+                            inserts.push((anchor, text));
+                        }
+                        (FieldChange::Remove, Some(line)) => {
+                            if line.line == item.first {
+                                return Ok(vec![self.regenerate(item, after)]);
+                            }
+                            let start = self.lines[line.line].start;
+                            let end = self.lines[line.last].next;
+                            edits.push((start, end, String::new()));
+                        }
+                    }
+                }
+                // Several keys inserted after one line go in Kustomize's order.
+                inserts.sort_by_key(|(anchor, _)| *anchor);
+                for (anchor, text) in inserts {
+                    let line = self.lines[anchor];
+                    let prefix = if line.next == line.end { eol } else { "" };
+                    edits.push((line.next, line.next, format!("{prefix}{text}")));
+                }
+                merge_inserts(&mut edits);
+                Ok(edits)
+            }
+        }
+    }
+
+    /// Rewrites a whole block entry (when its first line's key must go).
+    fn regenerate(&self, item: &Item, after: &Value) -> (usize, usize, String) {
+        let column = match item.shape {
+            ItemShape::Block { column, .. } => column,
+            _ => item.dash + 2,
+        };
+        let start = self.lines[item.first].start;
+        let end = self.lines[item.last].next;
+        let mut text = new_entry(after, item.dash, column, self.eol);
+        if end == self.lines[item.last].end {
+            // The entry ended the file without a line ending; keep it that way.
+            text.truncate(text.len() - self.eol.len());
+        }
+        (start, end, text)
+    }
+}
+
+/// Joins insertions at the same offset into one, keeping their order.
+fn merge_inserts(edits: &mut Vec<(usize, usize, String)>) {
+    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    let mut merged: Vec<(usize, usize, String)> = Vec::new();
+    for edit in edits.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.0 == edit.0 && last.1 == last.0 && edit.1 == edit.0 => {
+                last.2.push_str(&edit.2);
+            }
+            _ => merged.push(edit),
+        }
+    }
+    *edits = merged;
+}
+
+fn rank(key: &str) -> usize {
+    KEY_ORDER
+        .iter()
+        .position(|k| *k == key)
+        .unwrap_or(KEY_ORDER.len())
+}
+
+/// A new block entry: `- name: …` at `dash`, further keys at `column`.
+fn new_entry(entry: &Value, dash: usize, column: usize, eol: &str) -> String {
+    let mut out = String::new();
+    for (n, (key, value)) in ordered(entry).into_iter().enumerate() {
+        if n == 0 {
+            out.push_str(&" ".repeat(dash));
+            out.push('-');
+            out.push_str(&" ".repeat(column.saturating_sub(dash + 1).max(1)));
+        } else {
+            out.push_str(&" ".repeat(column));
+        }
+        out.push_str(&format!("{key}: {}{eol}", scalar(&value, Style::Plain)));
+    }
+    out
+}
+
+/// `{name: app, newTag: "1.2"}`.
+fn flow_entry(entry: &Value) -> String {
+    let fields: Vec<String> = ordered(entry)
+        .into_iter()
+        .map(|(key, value)| format!("{key}: {}", scalar(&value, Style::Plain)))
+        .collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
+/// An entry's fields in Kustomize's order, unknown keys last.
+fn ordered(entry: &Value) -> Vec<(String, String)> {
+    let Value::Object(map) = entry else {
+        return Vec::new();
+    };
+    let mut fields: Vec<(String, String)> = map
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect();
+    fields.sort_by_key(|(k, _)| rank(k));
+    fields
+}
+
+/// A string written as a YAML scalar: in `style` when it was quoted, plain when that reads
+/// back as the same string (in YAML 1.1 and 1.2), double-quoted otherwise.
+fn scalar(value: &str, style: Style) -> String {
+    match style {
+        Style::Single => format!("'{}'", value.replace('\'', "''")),
+        Style::Double => double_quoted(value),
+        _ if plain_is_safe(value) => value.to_owned(),
+        _ => double_quoted(value),
+    }
+}
+
+fn double_quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Image names, tags and digests are plain-safe unless they read as another type
+/// (`1.20`, `1e3`, `true`, `0x1F`).
+fn plain_is_safe(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@+".contains(c))
+        && resolves_to_string(value)
+        && !value.ends_with(':')
+}
+
+/// `- ` or a lone `-`: the start of a sequence entry.
+fn is_dash(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// The key of a `key: value` text, and the offset just after its `:`.
+fn key_of(text: &str) -> Option<(String, usize)> {
+    let first = text.chars().next()?;
+    if first == '"' || first == '\'' {
+        let close = text[1..].find(first)? + 1;
+        let key = text[1..close].to_owned();
+        let rest = &text[close + 1..];
+        let colon = rest.strip_prefix(':')?;
+        (colon.is_empty() || colon.starts_with(' ')).then_some((key, close + 2))
+    } else {
+        if matches!(
+            first,
+            '#' | '-' | '?' | '{' | '[' | '&' | '*' | '!' | '|' | '>'
+        ) {
+            return None;
+        }
+        let bytes = text.as_bytes();
+        let colon = (0..bytes.len())
+            .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
+        let key = text[..colon].trim_end();
+        if key.contains(" #") {
+            return None;
+        }
+        Some((key.to_owned(), colon + 1))
+    }
+}
+
+/// The value span (relative to `text`) and its style, after leading spaces; a trailing
+/// comment is not part of it.
+fn split_value(text: &str) -> ((usize, usize), Style) {
+    let start = text.len() - text.trim_start_matches(' ').len();
+    let rest = &text[start..];
+    let end_of = |len: usize| (start, start + len);
+    match rest.chars().next() {
+        None | Some('#') => ((start, start), Style::Empty),
+        Some('"') => {
+            let bytes = rest.as_bytes();
+            let mut i = 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => return (end_of(i + 1), Style::Double),
+                    _ => i += 1,
+                }
+            }
+            (end_of(rest.len()), Style::Other)
+        }
+        Some('\'') => {
+            let bytes = rest.as_bytes();
+            let mut i = 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return (end_of(i + 1), Style::Single);
+                }
+                i += 1;
+            }
+            (end_of(rest.len()), Style::Other)
+        }
+        Some(c) => {
+            let len = rest.find(" #").unwrap_or(rest.len());
+            let value = rest[..len].trim_end();
+            let style = if matches!(c, '&' | '*' | '!' | '|' | '>' | '[' | '{' | '%' | '@' | '`') {
+                Style::Other
+            } else {
+                Style::Plain
+            };
+            (end_of(value.len()), style)
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "edit_tests.rs"]
+mod tests;

@@ -1,0 +1,837 @@
+//! YAML text exactly as `kubectl kustomize` prints it.
+//!
+//! Kustomize turns each object into JSON and hands it to `sigs.k8s.io/yaml`, whose
+//! emitter is a fork of go-yaml v2. Matching its bytes therefore means matching v2's
+//! choices: block style everywhere, sequences not indented under their key, map keys in
+//! v2's "natural" order (digit runs compare as numbers), integral floats printed as
+//! integers, and a string quoted exactly when v2 would read it back as something else or
+//! its characters forbid the plain style. Long plain and quoted strings are folded at
+//! column 80 as v2 folds them. Each rule was checked against `kubectl kustomize`.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+
+/// Where v2 folds long scalars.
+const BEST_WIDTH: usize = 80;
+
+/// One object as a YAML document (without the `---` separator).
+pub(crate) fn document(object: &Map<String, Value>) -> String {
+    let mut out = Emitter::default();
+    if object.is_empty() {
+        out.put("{}\n");
+    } else {
+        out.mapping(object, 0);
+    }
+    out.text
+}
+
+/// Objects as a stream, `---` between documents, as `kubectl kustomize` prints them.
+pub fn stream<'a>(objects: impl IntoIterator<Item = &'a Map<String, Value>>) -> String {
+    let mut text = String::new();
+    for (index, object) in objects.into_iter().enumerate() {
+        if index > 0 {
+            text.push_str("---\n");
+        }
+        text.push_str(&document(object));
+    }
+    text
+}
+
+#[derive(Default)]
+struct Emitter {
+    text: String,
+    column: usize,
+}
+
+impl Emitter {
+    fn put(&mut self, s: &str) {
+        self.text.push_str(s);
+        match s.rfind('\n') {
+            Some(at) => self.column = s[at + 1..].chars().count(),
+            None => self.column += s.chars().count(),
+        }
+    }
+
+    fn put_char(&mut self, c: char) {
+        self.text.push(c);
+        if c == '\n' {
+            self.column = 0;
+        } else {
+            self.column += 1;
+        }
+    }
+
+    fn spaces(&mut self, n: usize) {
+        for _ in 0..n {
+            self.text.push(' ');
+        }
+        self.column += n;
+    }
+
+    /// A newline, then `indent` spaces.
+    fn indent(&mut self, indent: usize) {
+        self.put_char('\n');
+        self.spaces(indent);
+    }
+
+    /// A block mapping whose first key starts at the current position, and whose other
+    /// keys start at `indent`.
+    fn mapping(&mut self, map: &Map<String, Value>, indent: usize) {
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort_by(|a, b| natural_order(a, b));
+        for (index, key) in keys.into_iter().enumerate() {
+            if index > 0 {
+                self.spaces(indent);
+            }
+            self.scalar_string(key, indent, true);
+            self.put_char(':');
+            self.value(&map[key.as_str()], indent, true);
+        }
+    }
+
+    /// A block sequence whose first item starts at the current position.
+    fn sequence(&mut self, items: &[Value], indent: usize) {
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 {
+                self.spaces(indent);
+            }
+            self.put_char('-');
+            match item {
+                Value::Object(map) if !map.is_empty() => {
+                    self.put_char(' ');
+                    self.mapping(map, indent + 2);
+                }
+                Value::Array(inner) if !inner.is_empty() => {
+                    self.put_char(' ');
+                    self.sequence(inner, indent + 2);
+                }
+                other => self.value(other, indent, false),
+            }
+        }
+    }
+
+    /// The value after `key:` (`in_mapping`) or `-`; `indent` is the key's or dash's.
+    fn value(&mut self, value: &Value, indent: usize, in_mapping: bool) {
+        match value {
+            Value::Object(map) if map.is_empty() => self.put(" {}\n"),
+            Value::Array(items) if items.is_empty() => self.put(" []\n"),
+            Value::Object(map) => {
+                if in_mapping {
+                    self.put_char('\n');
+                    self.spaces(indent + 2);
+                    self.mapping(map, indent + 2);
+                } else {
+                    self.put_char(' ');
+                    self.mapping(map, indent + 2);
+                }
+            }
+            Value::Array(items) => {
+                if in_mapping {
+                    // v2 does not indent a sequence under its key.
+                    self.put_char('\n');
+                    self.spaces(indent);
+                    self.sequence(items, indent);
+                } else {
+                    self.put_char(' ');
+                    self.sequence(items, indent + 2);
+                }
+            }
+            Value::Null => self.put(" null\n"),
+            Value::Bool(b) => self.put(if *b { " true\n" } else { " false\n" }),
+            Value::Number(n) => {
+                self.put_char(' ');
+                self.put(&number(n));
+                self.put_char('\n');
+            }
+            Value::String(s) => {
+                self.put_char(' ');
+                self.scalar_string(s, indent + 2, false);
+                self.put_char('\n');
+            }
+        }
+    }
+
+    /// A string scalar in the style v2 picks; `indent` is where folded lines continue.
+    fn scalar_string(&mut self, s: &str, indent: usize, simple_key: bool) {
+        match style(s, simple_key) {
+            Style::Plain => self.plain(s, indent, !simple_key),
+            Style::Single => self.single_quoted(s, indent, !simple_key),
+            Style::Double => self.double_quoted(s, indent, !simple_key),
+            Style::Literal => self.literal(s, indent),
+        }
+    }
+
+    fn plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        let chars: Vec<char> = s.chars().collect();
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.indent(indent);
+                } else {
+                    self.put_char(c);
+                }
+                spaces = true;
+            } else {
+                self.put_char(c);
+                spaces = false;
+            }
+        }
+    }
+
+    fn single_quoted(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        let chars: Vec<char> = s.chars().collect();
+        self.put_char('\'');
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i != chars.len() - 1
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.indent(indent);
+                } else {
+                    self.put_char(c);
+                }
+                spaces = true;
+            } else {
+                if c == '\'' {
+                    self.put_char('\'');
+                }
+                self.put_char(c);
+                spaces = false;
+            }
+        }
+        self.put_char('\'');
+    }
+
+    fn double_quoted(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        let chars: Vec<char> = s.chars().collect();
+        self.put_char('"');
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+                self.put(&escape(c));
+                spaces = false;
+            } else if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i != chars.len() - 1
+                {
+                    self.indent(indent);
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.put_char('\\');
+                    }
+                } else {
+                    self.put_char(c);
+                }
+                spaces = true;
+            } else {
+                self.put_char(c);
+                spaces = false;
+            }
+        }
+        self.put_char('"');
+    }
+
+    fn literal(&mut self, s: &str, indent: usize) {
+        self.put_char('|');
+        let chars: Vec<char> = s.chars().collect();
+        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
+            self.put_char('2');
+        }
+        match chars.last() {
+            Some(&last) if is_break(last) => {
+                if chars.len() == 1 || chars.get(chars.len() - 2).is_some_and(|&c| is_break(c)) {
+                    self.put_char('+');
+                }
+            }
+            _ => self.put_char('-'),
+        }
+        self.put_char('\n');
+        let mut breaks = true;
+        for &c in &chars {
+            if is_break(c) {
+                self.put_char('\n');
+                breaks = true;
+            } else {
+                if breaks {
+                    self.spaces(indent);
+                }
+                self.put_char(c);
+                breaks = false;
+            }
+        }
+        // The caller writes the final newline; a value ending in a break already has it.
+        if chars.last().is_some_and(|&c| is_break(c)) {
+            self.text.pop();
+            self.column = 0;
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+/// The style v2 gives a string: what `stringv` asks for, corrected by what the
+/// emitter's analysis of the characters allows.
+fn style(s: &str, simple_key: bool) -> Style {
+    let wanted = if s.contains('\n') {
+        Style::Literal
+    } else if resolves_to_string(s) && !is_base60_float(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    };
+    let analysis = Analysis::of(s);
+    let mut chosen = wanted;
+    if simple_key && analysis.multiline {
+        return Style::Double;
+    }
+    if chosen == Style::Plain && (!analysis.block_plain_allowed || (s.is_empty() && simple_key)) {
+        chosen = Style::Single;
+    }
+    if chosen == Style::Single && !analysis.single_quoted_allowed {
+        chosen = Style::Double;
+    }
+    if chosen == Style::Literal && (!analysis.block_allowed || simple_key) {
+        chosen = Style::Double;
+    }
+    chosen
+}
+
+/// What go-yaml v2's `yaml_emitter_analyze_scalar` finds in a string (block context).
+struct Analysis {
+    multiline: bool,
+    block_plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+impl Analysis {
+    fn of(s: &str) -> Analysis {
+        if s.is_empty() {
+            return Analysis {
+                multiline: false,
+                block_plain_allowed: true,
+                single_quoted_allowed: true,
+                block_allowed: false,
+            };
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+        let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+            (false, false, false, false);
+        let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
+            (false, false, false, false);
+        let mut line_breaks = false;
+        let mut special_characters = false;
+        let mut preceded_by_whitespace = true;
+        for (i, &c) in chars.iter().enumerate() {
+            let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blankz(n));
+            if i == 0 {
+                match c {
+                    '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\''
+                    | '"' | '%' | '@' | '`' => block_indicators = true,
+                    '?' | ':' if followed_by_whitespace => block_indicators = true,
+                    '-' if followed_by_whitespace => block_indicators = true,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    ':' if followed_by_whitespace => block_indicators = true,
+                    '#' if preceded_by_whitespace => block_indicators = true,
+                    _ => {}
+                }
+            }
+            if !is_printable(c) {
+                special_characters = true;
+            }
+            if is_break(c) {
+                line_breaks = true;
+            }
+            if c == ' ' {
+                if i == 0 {
+                    leading_space = true;
+                }
+                if i == chars.len() - 1 {
+                    trailing_space = true;
+                }
+                if previous_break {
+                    break_space = true;
+                }
+                previous_space = true;
+                previous_break = false;
+            } else if is_break(c) {
+                if i == 0 {
+                    leading_break = true;
+                }
+                if i == chars.len() - 1 {
+                    trailing_break = true;
+                }
+                if previous_space {
+                    space_break = true;
+                }
+                previous_space = false;
+                previous_break = true;
+            } else {
+                previous_space = false;
+                previous_break = false;
+            }
+            preceded_by_whitespace = is_blankz(c);
+        }
+        let mut analysis = Analysis {
+            multiline: line_breaks,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+        if leading_space || leading_break || trailing_space || trailing_break {
+            analysis.block_plain_allowed = false;
+        }
+        if trailing_space {
+            analysis.block_allowed = false;
+        }
+        if break_space {
+            analysis.block_plain_allowed = false;
+            analysis.single_quoted_allowed = false;
+        }
+        if space_break || special_characters {
+            analysis.block_plain_allowed = false;
+            analysis.single_quoted_allowed = false;
+            analysis.block_allowed = false;
+        }
+        if line_breaks || block_indicators {
+            analysis.block_plain_allowed = false;
+        }
+        analysis
+    }
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_blankz(c: char) -> bool {
+    c == ' ' || c == '\t' || is_break(c)
+}
+
+/// v2's `is_printable`, which (reading UTF-8 bytes) excludes everything beyond the
+/// Basic Multilingual Plane: an emoji is escaped as `\U0001F600`.
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        && c != '\u{feff}'
+}
+
+fn escape(c: char) -> String {
+    match c {
+        '\0' => "\\0".into(),
+        '\u{7}' => "\\a".into(),
+        '\u{8}' => "\\b".into(),
+        '\t' => "\\t".into(),
+        '\n' => "\\n".into(),
+        '\u{b}' => "\\v".into(),
+        '\u{c}' => "\\f".into(),
+        '\r' => "\\r".into(),
+        '\u{1b}' => "\\e".into(),
+        '"' => "\\\"".into(),
+        '\\' => "\\\\".into(),
+        '\u{85}' => "\\N".into(),
+        '\u{a0}' => "\\_".into(),
+        '\u{2028}' => "\\L".into(),
+        '\u{2029}' => "\\P".into(),
+        c if (c as u32) <= 0xff => format!("\\x{:02X}", c as u32),
+        c if (c as u32) <= 0xffff => format!("\\u{:04X}", c as u32),
+        c => format!("\\U{:08X}", c as u32),
+    }
+}
+
+/// Whether go-yaml v2 reads `s`, written plain, back as a string (not a bool, null,
+/// number or timestamp).
+pub(crate) fn resolves_to_string(s: &str) -> bool {
+    let Some(first) = s.bytes().next() else {
+        return false; // the empty string is null
+    };
+    match first {
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => !matches!(
+            s,
+            "y" | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "true"
+                | "True"
+                | "TRUE"
+                | "on"
+                | "On"
+                | "ON"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "false"
+                | "False"
+                | "FALSE"
+                | "off"
+                | "Off"
+                | "OFF"
+                | "~"
+                | "null"
+                | "Null"
+                | "NULL"
+        ),
+        b'.' => {
+            !matches!(s, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF")
+                && s.parse::<f64>().is_err()
+        }
+        b'0'..=b'9' | b'+' | b'-' => {
+            if matches!(s, "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF") {
+                return false;
+            }
+            if looks_like_timestamp(s) {
+                return false;
+            }
+            let plain = s.replace('_', "");
+            if go_parse_int(&plain) || yaml_style_float(&plain) {
+                return false;
+            }
+            let binary = plain
+                .strip_prefix("0b")
+                .or_else(|| plain.strip_prefix("-0b"));
+            !binary.is_some_and(|digits| {
+                !digits.is_empty() && digits.bytes().all(|b| b == b'0' || b == b'1')
+            })
+        }
+        _ => true,
+    }
+}
+
+/// `strconv.ParseInt(s, 0, 64)` or `ParseUint`: decimal, `0x`, `0o`, `0b`, or a leading
+/// `0` for octal, with an optional sign.
+fn go_parse_int(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if body.is_empty() {
+        return false;
+    }
+    let (digits, radix) = if let Some(rest) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (rest, 16)
+    } else if let Some(rest) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (rest, 8)
+    } else if let Some(rest) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (rest, 2)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    !digits.is_empty() && u64::from_str_radix(digits, radix).is_ok()
+}
+
+/// v2's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// v2 quotes sexagesimal numbers (`1:20`) so YAML 1.1 readers keep them strings.
+fn is_base60_float(s: &str) -> bool {
+    // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    if !b.get(i).is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while b.get(i) == Some(&b':') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 2 {
+            i += 1;
+        }
+        let group = &s[start..i];
+        let valid = match group.len() {
+            1 => true,
+            2 => group.as_bytes()[0] <= b'5',
+            _ => false,
+        };
+        if !valid {
+            return false;
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+/// v2 reads `YYYY-…` strings that parse as one of its timestamp layouts as timestamps.
+fn looks_like_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    // YYYY-M-D, optionally followed by [Tt ]H:M:S[.frac][Z|±hh:mm].
+    let rest = &s[5..];
+    let (date, time) = match rest.find(['T', 't', ' ']) {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        None => (rest, None),
+    };
+    let Some((month, day)) = date.split_once('-') else {
+        return false;
+    };
+    let number = |part: &str, max: u32| {
+        (1..=2).contains(&part.len())
+            && part.bytes().all(|c| c.is_ascii_digit())
+            && part.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
+    };
+    if !number(month, 12) || !number(day, 31) {
+        return false;
+    }
+    match time {
+        None => true,
+        Some(time) => {
+            let clock = time.trim_end_matches('Z');
+            let clock = clock.split(['+', '-']).next().unwrap_or(clock);
+            let clock = clock.split('.').next().unwrap_or(clock);
+            let parts: Vec<&str> = clock.split(':').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit()))
+        }
+    }
+}
+
+/// A JSON number as v2 prints it after a round trip through Go's JSON: integral values
+/// as integers, others in Go's shortest `%g` form (`1.2345675e+06`, `1e-05`).
+fn number(n: &serde_json::Number) -> String {
+    if let Some(i) = n.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64() {
+        return u.to_string();
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    if f == 0.0 {
+        return "0".into();
+    }
+    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+        return format!("{}", f as i64);
+    }
+    go_shortest_g(f)
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
+fn go_shortest_g(f: f64) -> String {
+    let sci = format!("{f:e}"); // shortest digits: "1.2345675e6", "-1e-5"
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    format!("{f}")
+}
+
+/// go-yaml v2's order of map keys: letters by code point, a non-letter before a letter
+/// (unless a digit precedes), and runs of digits by value.
+pub(crate) fn natural_order(a: &str, b: &str) -> Ordering {
+    if less(a, b) {
+        Ordering::Less
+    } else if less(b, a) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+fn less(a: &str, b: &str) -> bool {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let mut digits = false;
+    let mut i = 0;
+    while i < ar.len() && i < br.len() {
+        if ar[i] == br[i] {
+            digits = ar[i].is_ascii_digit();
+            i += 1;
+            continue;
+        }
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
+        if al && bl {
+            return ar[i] < br[i];
+        }
+        if al || bl {
+            return if digits { al } else { bl };
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && ar[j - 1].is_ascii_digit() {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return ar[i] < br[i];
+    }
+    ar.len() < br.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn yaml(value: Value) -> String {
+        document(value.as_object().unwrap())
+    }
+
+    #[test]
+    fn strings_that_would_read_back_as_other_types_are_double_quoted() {
+        let out = yaml(
+            json!({"a": "yes", "b": "1.5", "c": "", "d": "0x1F", "e": "1:20",
+                              "f": "2001-01-01", "g": "null", "h": "plain", "i": "1_000"}),
+        );
+        assert_eq!(
+            out,
+            "a: \"yes\"\nb: \"1.5\"\nc: \"\"\nd: \"0x1F\"\ne: \"1:20\"\nf: \"2001-01-01\"\n\
+             g: \"null\"\nh: plain\ni: \"1_000\"\n"
+        );
+    }
+
+    #[test]
+    fn indicators_and_spaces_force_single_quotes() {
+        let out =
+            yaml(json!({"a": "-", "b": " lead", "c": "a: b", "d": "*x", "e": "a'b", "f": "'q'"}));
+        assert_eq!(
+            out,
+            "a: '-'\nb: ' lead'\nc: 'a: b'\nd: '*x'\ne: a'b\nf: '''q'''\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_strings_are_literal_blocks_with_chomping() {
+        let out = yaml(json!({"a": "x\ny", "b": "x\n", "c": "x\n\n", "d": "  x\ny"}));
+        assert_eq!(
+            out,
+            "a: |-\n  x\n  y\nb: |\n  x\nc: |+\n  x\n\nd: |2-\n    x\n  y\n"
+        );
+    }
+
+    #[test]
+    fn sequences_sit_under_their_key_and_maps_in_sequences_inline() {
+        let out = yaml(json!({"s": [{"b": 1, "a": [1, 2]}, "x", [], {}]}));
+        assert_eq!(out, "s:\n- a:\n  - 1\n  - 2\n  b: 1\n- x\n- []\n- {}\n");
+    }
+
+    #[test]
+    fn keys_sort_naturally() {
+        let mut keys = vec!["a10", "a2", "a_b", "aB", "ab", "A", "_", "n"];
+        keys.sort_by(|a, b| natural_order(a, b));
+        // As `kubectl kustomize` orders them (see the yaml-formatting fixture).
+        assert_eq!(keys, ["_", "A", "a_b", "a2", "a10", "aB", "ab", "n"]);
+    }
+
+    #[test]
+    fn numbers_print_as_go_prints_them() {
+        let out = yaml(json!({"a": 1.0, "b": 1000.0, "c": 0.5, "d": 1234567.5, "e": 0.00001}));
+        assert_eq!(out, "a: 1\nb: 1000\nc: 0.5\nd: 1.2345675e+06\ne: 1e-05\n");
+    }
+
+    #[test]
+    fn long_plain_strings_fold_at_column_80() {
+        let long = "long ".repeat(25);
+        let out = yaml(json!({"k": long.trim_end()}));
+        let first = out.lines().next().unwrap();
+        assert!(first.len() > 80 && first.len() < 90, "{out}");
+        assert!(out.lines().nth(1).unwrap().starts_with("  long"), "{out}");
+    }
+}

@@ -1,0 +1,37 @@
+//! `replicas`: sets `spec.replicas` of the named workloads.
+
+use serde_json::Value;
+
+use crate::BuildError;
+use crate::fieldspec::{self, builtin};
+use crate::kustomization::Replica;
+use crate::resource::Resource;
+
+pub(crate) fn apply(resources: &mut [Resource], replica: &Replica) -> Result<(), BuildError> {
+    let mut found = false;
+    for spec in builtin::replicas() {
+        for resource in resources.iter_mut() {
+            let matches = resource
+                .any_ids()
+                .iter()
+                .any(|id| id.name == replica.name && spec.selects(id));
+            if !matches {
+                continue;
+            }
+            found = true;
+            let mut object = Value::Object(std::mem::take(&mut resource.object));
+            fieldspec::visit::<BuildError>(&mut object, &spec.path, spec.create, &mut |v| {
+                *v = Value::from(replica.count);
+                Ok(())
+            })?;
+            resource.object = super::namespace::into_map(object);
+        }
+    }
+    if !found {
+        return Err(BuildError::new(format!(
+            "resource with name {} does not match a config with the following GVK [Deployment ReplicationController ReplicaSet StatefulSet]",
+            replica.name
+        )));
+    }
+    Ok(())
+}
