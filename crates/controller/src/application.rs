@@ -180,6 +180,25 @@ pub struct SyncPolicy {
     /// Accept a render with no objects (which prunes everything, when pruning).
     #[serde(default)]
     pub allow_empty: bool,
+    /// Create the namespaces the app's objects go in when they are missing (Argo CD's
+    /// `CreateNamespace=true`). Such a namespace is not the app's: it is not updated,
+    /// pruned, or deleted with the app.
+    #[serde(default)]
+    pub create_namespace: bool,
+    /// Labels and annotations of the namespaces `createNamespace` creates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_namespace_metadata: Option<NamespaceMetadata>,
+}
+
+/// Labels and annotations for created namespaces.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+pub struct NamespaceMetadata {
+    /// Labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl Default for SyncPolicy {
@@ -190,6 +209,8 @@ impl Default for SyncPolicy {
             retry: Retry::default(),
             force_conflicts: true,
             allow_empty: false,
+            create_namespace: false,
+            managed_namespace_metadata: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::application::{AppKey, Application};
 use crate::events::Events;
 use crate::identity::{Acting, Identity, Tenancy};
 use crate::notify::Notifier;
+use crate::policy::Policies;
 use crate::queue::Queue;
 use crate::sync_loop::LoopGuard;
 use crate::watches::LiveObjects;
@@ -89,6 +90,8 @@ pub(crate) struct Context {
     pub settings: Settings,
     /// Applications as last seen by the watch.
     pub apps: RwLock<HashMap<AppKey, Arc<Application>>>,
+    /// The AppPolicies of the admin namespaces, as last seen by their watch.
+    pub policies: Policies,
     states: Mutex<HashMap<AppKey, AppState>>,
 }
 
@@ -104,6 +107,7 @@ impl Context {
         settings: Settings,
     ) -> Self {
         Context {
+            policies: Policies::new(settings.tenancy.admin_namespaces.clone()),
             events: Events::new(client.clone()),
             notifier: Notifier::start(
                 client.clone(),

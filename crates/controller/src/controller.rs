@@ -27,6 +27,7 @@ use crate::identity::Tenancy;
 use crate::leader::LeaderElection;
 use crate::metrics;
 use crate::notify::OutboundPolicy;
+use crate::policy::AppPolicy;
 use crate::queue::{Queue, Reasons};
 use crate::reconcile::reconcile;
 use crate::watches::{LiveObjects, watch_config};
@@ -113,12 +114,14 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     let workers: Vec<_> = (0..settings.concurrency.max(1))
         .map(|_| tokio::spawn(work(Arc::clone(&ctx))))
         .collect();
+    let policies: Api<AppPolicy> = Api::all(watch_client.clone());
     let api: Api<Application> = match &settings.namespace {
         Some(namespace) => Api::namespaced(watch_client, namespace),
         None => Api::all(watch_client),
     };
     let outcome = tokio::select! {
         () = watch_applications(&ctx, api, watch_list) => Ok(()),
+        () = watch_policies(&ctx, policies) => Ok(()),
         err = async {
             match &election {
                 Some(election) => election.hold().await,
@@ -195,6 +198,47 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
             }
             Ok(Event::Init | Event::InitDone) => {}
             Err(err) => tracing::warn!("watching Applications failed, retrying: {err}"),
+        }
+    }
+}
+
+/// Keeps the AppPolicies current; when one changes, the apps it governs are looked at
+/// again.
+async fn watch_policies(ctx: &Context, api: Api<AppPolicy>) {
+    let mut listed = Vec::new();
+    let mut events = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    while let Some(event) = events.next().await {
+        let changed = match event {
+            Ok(Event::Init) => {
+                listed.clear();
+                continue;
+            }
+            Ok(Event::InitApply(policy)) => {
+                listed.push(policy);
+                continue;
+            }
+            Ok(Event::InitDone) => ctx.policies.replace(std::mem::take(&mut listed)),
+            Ok(Event::Apply(policy)) => ctx.policies.upsert(policy),
+            Ok(Event::Delete(policy)) => ctx.policies.remove(&policy),
+            Err(err) => {
+                tracing::warn!("watching AppPolicies failed, retrying: {err}");
+                ctx.policies.failed(err.to_string());
+                continue;
+            }
+        };
+        // Only the apps a changed policy governs (before or after) are looked at again.
+        let keys: Vec<AppKey> = ctx
+            .apps
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|key| changed.touches(&key.namespace))
+            .cloned()
+            .collect();
+        for key in keys {
+            ctx.queue.add(key, Reasons::SPEC);
         }
     }
 }

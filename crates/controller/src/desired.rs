@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use plumb_render::{DirectoryOptions, RenderOptions};
+use plumb_render::{DirectoryOptions, KustomizeOptions, RenderOptions};
 use plumb_source::{RepoSpec, Revision};
 use tokio::time::Instant;
 
@@ -15,9 +15,11 @@ use crate::metrics;
 use crate::queue::Reasons;
 use crate::secrets;
 
-/// What of the spec the rendered desired set depends on.
-pub(crate) fn source_key(app: &Application) -> String {
-    serde_json::to_string(&app.spec.source).unwrap_or_default()
+/// What the rendered desired set depends on besides the commit: the source spec and what
+/// Kustomize was allowed to do (a policy change then renders again).
+pub(crate) fn source_key(app: &Application, kustomize: &KustomizeOptions) -> String {
+    let source = serde_json::to_string(&app.spec.source).unwrap_or_default();
+    format!("{source} {kustomize:?}")
 }
 
 /// The rendered desired set: reused when nothing can have changed it, else fetched and
@@ -26,10 +28,11 @@ pub(crate) async fn desired_state(
     ctx: &Context,
     app: &Application,
     acting: &Acting,
+    kustomize: &KustomizeOptions,
     reasons: Reasons,
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
-    let source_key = source_key(app);
+    let source_key = source_key(app, kustomize);
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
         && !reasons.needs_resolve()
@@ -76,7 +79,7 @@ pub(crate) async fn desired_state(
             })
             .unwrap_or_default(),
         decryption,
-        kustomize: ctx.settings.kustomize.clone(),
+        kustomize: kustomize.clone(),
         ..RenderOptions::default()
     };
     let root = snapshot.root().to_path_buf();

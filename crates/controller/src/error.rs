@@ -43,6 +43,12 @@ pub enum Error {
         /// The client's error.
         source: kube::Error,
     },
+    /// An AppPolicy refuses what the Application would do; nothing was written.
+    #[error("refused by policy, nothing was applied, pruned or deleted: {}", .0.join("; "))]
+    PolicyViolation(Vec<String>),
+    /// The AppPolicies have not been read yet; tenant apps wait rather than run unchecked.
+    #[error("the AppPolicies have not been read yet ({0}); this app waits until they are")]
+    PoliciesUnknown(String),
     /// Leadership was lost; this replica stops so it never applies beside the new leader.
     #[error("leadership lost: {0}")]
     LeadershipLost(String),
@@ -60,6 +66,8 @@ impl Error {
             Error::Credentials { .. } => "CredentialsInvalid",
             Error::Spec(_) => "InvalidSpec",
             Error::CascadeIncomplete(_) => "PruneFailed",
+            Error::PolicyViolation(_) => "PolicyViolation",
+            Error::PoliciesUnknown(_) => "PolicyUnknown",
             Error::Kube { .. } => "APIRequestFailed",
             Error::LeadershipLost(_) => "LeadershipLost",
         }
@@ -69,7 +77,10 @@ impl Error {
     pub fn is_stalled(&self) -> bool {
         matches!(
             self,
-            Error::Render { .. } | Error::Spec(_) | Error::Credentials { .. }
+            Error::Render { .. }
+                | Error::Spec(_)
+                | Error::Credentials { .. }
+                | Error::PolicyViolation(_)
         ) || self.reason() == "InvalidObject"
     }
 }

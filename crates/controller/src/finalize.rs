@@ -26,11 +26,14 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
     let options = PlanOptions {
         prune: true,
         allow_empty: true,
+        deleting_app: true,
         ..PlanOptions::default()
     };
     let plan = engine
         .plan(&app_id, &DesiredSet::default(), &inventory, &options)
         .await?;
+    // Nothing a policy denies this app is deleted by it.
+    ctx.policies.governing(app).await?.check_plan(app, &plan)?;
     let options = ApplyOptions {
         wave_timeout: ctx.settings.wave_timeout,
     };

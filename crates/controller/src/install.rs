@@ -1,4 +1,4 @@
-//! What `plumb install` prints or applies: the CRD, the controller's namespace,
+//! What `plumb install` prints or applies: the CRDs (Application, AppPolicy), the controller's namespace,
 //! ServiceAccount, RBAC and Deployment.
 //!
 //! RBAC is least privilege for what the controller itself does (Applications, their
@@ -11,6 +11,7 @@ use kube::CustomResourceExt;
 use serde_json::{Value, json};
 
 use crate::application::Application;
+use crate::policy::AppPolicy;
 
 /// Options of `plumb install`.
 #[derive(Clone, Debug)]
@@ -30,8 +31,11 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
     let namespace = &options.namespace;
     let mut crd = serde_json::to_value(Application::crd()).unwrap_or(Value::Null);
     strip_defaults(&mut crd);
+    let mut policy_crd = serde_json::to_value(AppPolicy::crd()).unwrap_or(Value::Null);
+    strip_defaults(&mut policy_crd);
     let mut objects = vec![
         crd,
+        policy_crd,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
         json!({"apiVersion": "v1", "kind": "ServiceAccount",
                "metadata": {"name": "plumb-controller", "namespace": namespace}}),
@@ -40,6 +44,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
             "metadata": {"name": "plumb-controller"},
             "rules": [
                 {"apiGroups": ["plumb.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "patch", "update"]},
+                {"apiGroups": ["plumb.dev"], "resources": ["apppolicies"], "verbs": ["get", "list", "watch"]},
                 {"apiGroups": ["plumb.dev"], "resources": ["applications/status"], "verbs": ["get", "patch", "update"]},
                 {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
                 {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "patch", "update", "delete"]},

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use plumb_engine::health::HealthStatus;
 use plumb_engine::{
-    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, InventoryStore, ObjectRef, Plan,
-    PlanOptions, SyncResult,
+    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, InventoryStore, NamespaceMetadata,
+    ObjectRef, Observed, Plan, PlanOptions, SyncResult,
 };
 use plumb_source::CommitMetadata;
 use tokio::time::Instant;
@@ -169,12 +169,17 @@ async fn run(
     // Git unreachable is no reason to stop self-healing: the revision rendered last is
     // still the desired state. The failure is reported (Ready=False) and retried.
     let acting = acting_for(ctx, app, state).await?;
-    let (desired, unreachable) = match desired_state(ctx, app, &acting, reasons, state).await {
+    // Before anything is fetched: a repository no policy allows is never read.
+    let governing = ctx.policies.governing(app).await?;
+    governing.check_source(app)?;
+    let kustomize = governing.narrow(&ctx.settings.kustomize);
+    let rendered = desired_state(ctx, app, &acting, &kustomize, reasons, state).await;
+    let (desired, unreachable) = match rendered {
         Ok(desired) => (desired, None),
         Err(err @ Error::Source(_)) => match state
             .desired
             .as_ref()
-            .filter(|d| d.source_key == source_key(app))
+            .filter(|d| d.source_key == source_key(app, &kustomize))
         {
             Some(rendered) => (Arc::clone(rendered), Some(err.to_string())),
             None => return Err(err),
@@ -197,9 +202,15 @@ async fn run(
     watch_kinds(ctx, &engine, &inventory).await;
 
     let options = plan_options(app);
+    let resolved = engine.resolve(&app_id, &desired.set, &options).await?;
+    // Before the cluster is read as the app: every object it would write (reading one in a
+    // namespace it may not touch would fail with a less helpful "forbidden")...
+    governing.check_objects(app, resolved.objects())?;
     let plan = engine
-        .plan(&app_id, &desired.set, &inventory, &options)
+        .plan_resolved(resolved, &inventory, Observed::default())
         .await?;
+    // ...and, before any write, every object it would prune.
+    governing.check_plan(app, &plan)?;
     let mut observation = Observation::new(&desired, &plan);
     observation.source_unreachable = unreachable;
 
@@ -264,6 +275,17 @@ fn plan_options(app: &Application) -> PlanOptions {
         allow_empty: policy.allow_empty,
         ignore_differences: app.spec.ignore_differences.clone(),
         cached_reads: true,
+        create_namespaces: policy.create_namespace.then(|| {
+            let metadata = policy
+                .managed_namespace_metadata
+                .clone()
+                .unwrap_or_default();
+            NamespaceMetadata {
+                labels: metadata.labels,
+                annotations: metadata.annotations,
+            }
+        }),
+        deleting_app: false,
     }
 }
 

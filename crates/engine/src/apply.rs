@@ -12,8 +12,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::live;
+use crate::object_options::ApplyMode;
 use crate::object_ref::{Identity, ObjectRef};
-use crate::plan::{Change, Plan, apply_params, recreate_allowed};
+use crate::plan::{Change, Plan, apply_params};
 use crate::target::Target;
 
 const CONCURRENCY: usize = 8;
@@ -86,7 +87,12 @@ impl Engine {
                 });
             }
         }
-        let desired: Vec<ObjectRef> = plan.targets.iter().map(|t| t.object.clone()).collect();
+        let desired: Vec<ObjectRef> = plan
+            .targets
+            .iter()
+            .filter(|t| t.tracked)
+            .map(|t| t.object.clone())
+            .collect();
         let released = plan
             .actions
             .iter()
@@ -165,7 +171,12 @@ impl Engine {
                 }
             }
             if index + 1 < wave_count {
-                let members: Vec<ObjectRef> = wave.iter().map(|t| t.object.clone()).collect();
+                // What plumb leaves alone is not waited for: it may never exist.
+                let members: Vec<ObjectRef> = wave
+                    .iter()
+                    .filter(|t| change_of(t) != Change::Skip)
+                    .map(|t| t.object.clone())
+                    .collect();
                 self.wait_healthy(&members, options.wave_timeout).await?;
             }
         }
@@ -188,9 +199,9 @@ impl Engine {
     /// Applies one object; recreates it when an immutable field changed and it opts in.
     async fn apply_one(&self, target: &Target, force: bool) -> Result<()> {
         let target = self.served(target).await?;
-        let params = apply_params(force);
+        let params = apply_params(force && target.options.apply != ApplyMode::Merge);
         let applied = match self.send_apply(&target, &params).await {
-            Err(Error::Immutable { .. }) if recreate_allowed(&target) => {
+            Err(Error::Immutable { .. }) if target.options.recreate => {
                 self.delete_and_wait(&target).await?;
                 self.send_apply(&target, &params).await
             }

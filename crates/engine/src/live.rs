@@ -323,6 +323,8 @@ mod tests {
             manifest: Map::new(),
             wave: 0,
             rank: 0,
+            options: Default::default(),
+            tracked: true,
             sensitive: false,
             key: 0,
         }

@@ -47,17 +47,6 @@ pub(crate) fn kind_rank(group: &str, kind: &str) -> u32 {
         .map_or(CUSTOM, |rank| rank as u32)
 }
 
-/// The sync wave of a manifest: the integer in `plumb.dev/sync-wave`, default 0.
-pub(crate) fn wave(annotation: Option<&str>) -> Result<i64, String> {
-    match annotation {
-        None => Ok(0),
-        Some(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| format!("plumb.dev/sync-wave must be an integer, not {text:?}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,12 +65,5 @@ mod tests {
             ),
         ];
         assert!(ranks.windows(2).all(|pair| pair[0] < pair[1]), "{ranks:?}");
-    }
-
-    #[test]
-    fn waves_are_integers() {
-        assert_eq!(wave(None), Ok(0));
-        assert_eq!(wave(Some("-2")), Ok(-2));
-        assert!(wave(Some("soon")).is_err());
     }
 }

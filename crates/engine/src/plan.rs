@@ -20,12 +20,11 @@ use crate::ignore::IgnoreRule;
 use crate::inventory::Inventory;
 use crate::live::{self, Observed};
 use crate::managed;
+use crate::object_options::{self, ApplyMode, ObjectOptions};
 use crate::object_ref::{Identity, ObjectRef};
 use crate::order::kind_rank;
-use crate::target::{Target, resolve};
-use crate::tracking::{
-    AppId, PRUNE_ANNOTATION, RECREATE_ANNOTATION, TRACKING_ANNOTATION, annotation, tracking_id,
-};
+use crate::target::{NamespaceMetadata, Target, resolve};
+use crate::tracking::{AppId, TRACKING_ANNOTATION, annotation, tracking_id};
 
 /// How many objects are dry-run at once.
 const CONCURRENCY: usize = 8;
@@ -46,6 +45,12 @@ pub struct PlanOptions {
     /// Read live objects from the API server's watch cache (may lag by milliseconds).
     /// For a controller whose watches catch later changes; one-shot tools leave it off.
     pub cached_reads: bool,
+    /// Create the namespaces the objects are in when they are missing (and the set does
+    /// not define them), with these labels and annotations.
+    pub create_namespaces: Option<NamespaceMetadata>,
+    /// The plan deletes the whole app (cascade deletion): objects marked to stay when
+    /// their app is deleted are orphaned.
+    pub deleting_app: bool,
 }
 
 impl Default for PlanOptions {
@@ -57,6 +62,8 @@ impl Default for PlanOptions {
             allow_empty: false,
             ignore_differences: Vec::new(),
             cached_reads: false,
+            create_namespaces: None,
+            deleting_app: false,
         }
     }
 }
@@ -73,6 +80,10 @@ pub enum Change {
     InSync,
     /// It is no longer desired: it will be deleted.
     Prune,
+    /// It is desired, and left as it is by its own choice: written only when missing
+    /// (`plumb.dev/apply: if-not-present`, or a namespace plumb creates for the app), or
+    /// never (`plumb.dev/apply: disabled`).
+    Skip,
     /// It is no longer desired but stays: pruning is off, or the object opts out.
     Orphan,
     /// It is no longer desired, and its tracking id names another owner (another app
@@ -127,9 +138,12 @@ pub struct Plan {
 impl Plan {
     /// Whether nothing would change.
     pub fn is_in_sync(&self) -> bool {
-        self.actions
-            .iter()
-            .all(|a| matches!(a.change, Change::InSync | Change::Orphan | Change::Release))
+        self.actions.iter().all(|a| {
+            matches!(
+                a.change,
+                Change::InSync | Change::Skip | Change::Orphan | Change::Release
+            )
+        })
     }
 
     /// How many actions have this change.
@@ -147,6 +161,14 @@ pub struct Resolved {
     app: AppId,
     targets: Vec<Target>,
     options: PlanOptions,
+}
+
+impl Resolved {
+    /// Every object the desired set would write, with its namespace defaulted (`None` for a
+    /// cluster-scoped kind) — what a policy judges before the cluster is read.
+    pub fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
+        self.targets.iter().map(|t| &t.object)
+    }
 }
 
 impl Engine {
@@ -176,12 +198,18 @@ impl Engine {
         let namespace = options.default_namespace.as_deref();
         let rules = rules_hash(&options.ignore_differences);
         let catalog = self.catalog().await;
-        let targets = match resolve(desired, &catalog, app, namespace, rules) {
+        let create = options.create_namespaces.as_ref();
+        let targets = match resolve(desired, &catalog, app, namespace, rules, create) {
             // The catalog may predate a CRD (kept on disk, or installed since by someone
             // else): ask the API server before failing.
-            Err(Error::UnknownKind { .. }) if self.rediscover_for_missing_kind().await? => {
-                resolve(desired, &*self.catalog().await, app, namespace, rules)?
-            }
+            Err(Error::UnknownKind { .. }) if self.rediscover_for_missing_kind().await? => resolve(
+                desired,
+                &*self.catalog().await,
+                app,
+                namespace,
+                rules,
+                create,
+            )?,
             other => other?,
         };
         Ok(Resolved {
@@ -281,6 +309,29 @@ impl Engine {
         options: &PlanOptions,
     ) -> Result<Action> {
         let action = |change, diff, note: Option<&str>| Action::new(target, change, diff, note);
+        match (target.options.apply, target.tracked) {
+            (ApplyMode::Disabled, _) => {
+                return Ok(action(
+                    Change::Skip,
+                    None,
+                    Some("never written: its annotations turn applying off"),
+                ));
+            }
+            (ApplyMode::IfNotPresent, _) | (_, false) if target.kind.served => {
+                let exists = live::get(&self.client, &target.kind, &target.object)
+                    .await?
+                    .is_some();
+                if exists {
+                    let why = if target.tracked {
+                        "exists; written only when missing"
+                    } else {
+                        "exists; plumb creates the namespace only when it is missing"
+                    };
+                    return Ok(action(Change::Skip, None, Some(why)));
+                }
+            }
+            _ => {}
+        }
         if !target.kind.served {
             return Ok(action(
                 Change::Create,
@@ -326,7 +377,7 @@ impl Engine {
                     Some("its namespace is created first"),
                 ));
             }
-            Err(Error::Immutable { .. }) if live.is_some() && recreate_allowed(target) => {
+            Err(Error::Immutable { .. }) if live.is_some() && target.options.recreate => {
                 return Ok(action(
                     Change::Update,
                     None,
@@ -381,7 +432,7 @@ impl Engine {
 
     /// A server-side-apply dry-run: what the object would be after applying.
     pub(crate) async fn dry_run(&self, target: &Target, force: bool) -> Result<Value> {
-        let mut params = apply_params(force);
+        let mut params = apply_params(force && target.options.apply != ApplyMode::Merge);
         params.dry_run = true;
         self.send_apply(target, &params).await
     }
@@ -442,17 +493,10 @@ impl Engine {
                 });
                 continue;
             }
-            let protected = live
-                .as_object()
-                .and_then(|live| annotation(live, PRUNE_ANNOTATION))
-                .is_some_and(|value| value == "disabled");
-            let (change, note) = match (options.prune, protected) {
-                (_, true) => (
-                    Change::Orphan,
-                    Some(format!("{PRUNE_ANNOTATION}: disabled")),
-                ),
-                (false, false) => (Change::Orphan, Some("pruning is off".to_owned())),
-                (true, false) => (Change::Prune, None),
+            let (change, note) = match (options.prune, kept(&live, options.deleting_app)) {
+                (_, Some(why)) => (Change::Orphan, Some(why)),
+                (false, None) => (Change::Orphan, Some("pruning is off".to_owned())),
+                (true, None) => (Change::Prune, None),
             };
             actions.push(Action {
                 object: object.clone(),
@@ -496,9 +540,22 @@ fn resource_version(object: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
-/// Whether the object opts in to delete-and-recreate on immutable-field changes.
-pub(crate) fn recreate_allowed(target: &Target) -> bool {
-    annotation(&target.manifest, RECREATE_ANNOTATION) == Some("enabled")
+/// Why the live object stays where a prune (or, `deleting_app`, a cascade deletion)
+/// would delete it: its annotations ask so. An annotation plumb cannot read keeps it too.
+fn kept(live: &Value, deleting_app: bool) -> Option<String> {
+    let live = live.as_object()?;
+    match ObjectOptions::of(live) {
+        Ok(options) if options.no_prune => Some(format!(
+            "its annotations turn pruning off ({}: disabled or the like)",
+            object_options::PRUNE
+        )),
+        Ok(options) if options.no_delete && deleting_app => Some(format!(
+            "its annotations keep it when its app is deleted ({}: disabled or the like)",
+            object_options::DELETE
+        )),
+        Ok(_) => None,
+        Err(why) => Some(format!("kept: {why}")),
+    }
 }
 
 /// Server-side apply as field manager `plumb`.

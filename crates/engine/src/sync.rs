@@ -17,7 +17,7 @@ use crate::cache::CacheSnapshot;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::inventory::{Inventory, config_map};
-use crate::plan::{Change, Plan};
+use crate::plan::Plan;
 use crate::tracking::AppId;
 
 /// Where an app's inventory is kept: its ConfigMap in `namespace`, written with `client`.
@@ -130,10 +130,10 @@ fn ahead_of(plan: &Plan) -> Inventory {
             .iter()
             .cloned()
             .chain(
-                plan.actions
+                plan.targets
                     .iter()
-                    .filter(|a| a.change != Change::Prune)
-                    .map(|a| a.object.clone()),
+                    .filter(|t| t.tracked)
+                    .map(|t| t.object.clone()),
             )
             .collect(),
     )

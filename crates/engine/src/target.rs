@@ -1,7 +1,7 @@
 //! Targets: desired objects resolved against the catalog — version, scope, namespace
 //! defaulted, tracking marks added — ready to be dry-run and applied.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use plumb_render::{DesiredObject, DesiredSet};
 use serde_json::{Map, Value};
@@ -9,10 +9,11 @@ use serde_json::{Map, Value};
 use crate::cache::desired_key;
 use crate::catalog::{Catalog, KindInfo};
 use crate::error::{Error, Result};
+use crate::object_options::ObjectOptions;
 use crate::object_ref::ObjectRef;
-use crate::order::{kind_rank, wave};
+use crate::order::kind_rank;
 use crate::quirks;
-use crate::tracking::{self, AppId, WAVE_ANNOTATION};
+use crate::tracking::{self, AppId};
 
 /// One object to apply.
 #[derive(Clone, Debug)]
@@ -27,6 +28,22 @@ pub(crate) struct Target {
     pub(crate) sensitive: bool,
     /// Its key in the incremental cache ([`desired_key`]).
     pub(crate) key: u64,
+    /// What its annotations ask of a sync.
+    pub(crate) options: ObjectOptions,
+    /// Whether it belongs to the app (marked, in the inventory, pruned). A namespace
+    /// plumb creates for the app's objects does not: it is created when missing, never
+    /// updated, pruned or deleted with the app.
+    pub(crate) tracked: bool,
+}
+
+/// Labels and annotations of the namespaces an app's objects need, created when missing
+/// (Argo CD's `CreateNamespace=true` with `managedNamespaceMetadata`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NamespaceMetadata {
+    /// Labels of a created namespace.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations of a created namespace.
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl Target {
@@ -44,6 +61,7 @@ pub(crate) fn resolve(
     app: &AppId,
     default_namespace: Option<&str>,
     rules: u64,
+    create_namespaces: Option<&NamespaceMetadata>,
 ) -> Result<Vec<Target>> {
     let crds: Vec<_> = desired
         .iter()
@@ -66,6 +84,10 @@ pub(crate) fn resolve(
         .iter()
         .map(|object| resolve_one(object, catalog, app, default_namespace, rules))
         .collect::<Result<_>>()?;
+    if let Some(metadata) = create_namespaces {
+        let needed = namespaces_to_create(&targets, catalog, metadata, rules);
+        targets.extend(needed);
+    }
     targets.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     // Render refuses duplicates by written identity; defaulting namespaces can still
     // make two manifests one object.
@@ -85,6 +107,70 @@ pub(crate) fn resolve(
         }
     }
     Ok(targets)
+}
+
+/// A namespace for every one the targets are in that the set does not define, in the
+/// first wave: created when missing, before anything that goes in it.
+fn namespaces_to_create(
+    targets: &[Target],
+    catalog: &Catalog,
+    metadata: &NamespaceMetadata,
+    rules: u64,
+) -> Vec<Target> {
+    let Some(kind) = catalog.get("", "v1", "Namespace") else {
+        return Vec::new();
+    };
+    let defined: HashSet<&str> = targets
+        .iter()
+        .filter(|t| t.object.group.is_empty() && t.object.kind == "Namespace")
+        .map(|t| t.object.name.as_str())
+        .collect();
+    let needed: std::collections::BTreeSet<&str> = targets
+        .iter()
+        .filter_map(|t| t.object.namespace.as_deref())
+        .filter(|ns| !defined.contains(ns))
+        .collect();
+    let wave = targets.iter().map(|t| t.wave).min().unwrap_or(0);
+    needed
+        .into_iter()
+        .map(|name| {
+            let mut meta = Map::new();
+            meta.insert("name".into(), name.into());
+            if !metadata.labels.is_empty() {
+                meta.insert("labels".into(), serde_json::json!(metadata.labels));
+            }
+            if !metadata.annotations.is_empty() {
+                meta.insert(
+                    "annotations".into(),
+                    serde_json::json!(metadata.annotations),
+                );
+            }
+            let mut manifest = Map::new();
+            manifest.insert("apiVersion".into(), "v1".into());
+            manifest.insert("kind".into(), "Namespace".into());
+            manifest.insert("metadata".into(), Value::Object(meta));
+            Target {
+                key: desired_key(&manifest, rules),
+                object: ObjectRef {
+                    group: String::new(),
+                    version: "v1".into(),
+                    kind: "Namespace".into(),
+                    namespace: None,
+                    name: name.to_owned(),
+                },
+                rank: kind_rank("", "Namespace"),
+                kind: kind.clone(),
+                manifest,
+                wave,
+                sensitive: false,
+                options: ObjectOptions {
+                    wave,
+                    ..ObjectOptions::default()
+                },
+                tracked: false,
+            }
+        })
+        .collect()
 }
 
 fn resolve_one(
@@ -129,11 +215,10 @@ fn resolve_one(
         }
         (false, None) => None,
     };
-    let wave =
-        wave(tracking::annotation(&manifest, WAVE_ANNOTATION)).map_err(|detail| Error::Scope {
-            object: shown(),
-            detail,
-        })?;
+    let options = ObjectOptions::of(&manifest).map_err(|detail| Error::Scope {
+        object: shown(),
+        detail,
+    })?;
     let tracking_id = tracking::tracking_id(
         app,
         &id.group,
@@ -155,8 +240,10 @@ fn resolve_one(
         rank: kind_rank(&id.group, &id.kind),
         kind,
         manifest,
-        wave,
+        wave: options.wave,
         sensitive: object.is_sensitive(),
+        options,
+        tracked: true,
     })
 }
 

@@ -15,12 +15,6 @@ use serde_json::{Map, Value};
 pub const APP_LABEL: &str = "plumb.dev/app";
 /// Annotation holding `APP_ID:GROUP/KIND:NAMESPACE/NAME`.
 pub const TRACKING_ANNOTATION: &str = "plumb.dev/tracking-id";
-/// Annotation that keeps an object from ever being pruned (`disabled`).
-pub const PRUNE_ANNOTATION: &str = "plumb.dev/prune";
-/// Annotation ordering objects across kinds (an integer; default 0).
-pub const WAVE_ANNOTATION: &str = "plumb.dev/sync-wave";
-/// Annotation allowing delete-and-recreate when an immutable field changes (`enabled`).
-pub const RECREATE_ANNOTATION: &str = "plumb.dev/recreate";
 
 /// Who owns a set of objects: an Application (`namespace/name`) or a CLI app (`name`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

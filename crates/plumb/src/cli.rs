@@ -262,7 +262,7 @@ pub(crate) struct InstallArgs {
     /// act as an account of their namespace).
     #[arg(long)]
     pub(crate) impersonation_only: bool,
-    /// Only the CustomResourceDefinition.
+    /// Only the CustomResourceDefinitions (Application, AppPolicy).
     #[arg(long)]
     pub(crate) crds_only: bool,
     /// Apply to the cluster instead of printing.
@@ -413,6 +413,10 @@ pub(crate) struct CreateAppArgs {
     /// When the Application is deleted, delete its objects too (a finalizer).
     #[arg(long)]
     pub(crate) prune_on_delete: bool,
+    /// Create the namespaces the app's objects go in when they are missing (as Argo CD's
+    /// CreateNamespace=true); they are never deleted with the app.
+    #[arg(long)]
+    pub(crate) create_namespace: bool,
     /// Print the Application instead of creating it (as YAML unless -o json).
     #[arg(long)]
     pub(crate) dry_run: bool,

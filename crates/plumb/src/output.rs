@@ -133,6 +133,7 @@ fn symbol(change: Change) -> (&'static str, &'static str) {
         Change::Update => ("~", "update"),
         Change::InSync => ("=", "in sync"),
         Change::Prune => ("-", "prune"),
+        Change::Skip => ("·", "skip"),
         Change::Orphan => ("?", "keep"),
         Change::Release => ("!", "release"),
     }

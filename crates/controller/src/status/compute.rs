@@ -257,6 +257,8 @@ fn resources(observation: &Observation, old: &[ResourceStatus]) -> Vec<ResourceS
                 });
             let status = if state.orphaned {
                 "Orphaned"
+            } else if state.left_alone {
+                "Skipped"
             } else if state.synced {
                 "Synced"
             } else {
@@ -363,6 +365,7 @@ mod tests {
         ResourceState {
             synced,
             orphaned: false,
+            left_alone: false,
             drift: (!synced).then(|| plumb_engine::Diff {
                 fields: vec!["/data/color".into()],
                 changed_by: changed_by.iter().map(|s| s.to_string()).collect(),

@@ -51,6 +51,8 @@ pub(crate) struct Observation {
 pub(super) struct ResourceState {
     pub(super) synced: bool,
     pub(super) orphaned: bool,
+    /// Written only when missing, or never: its health is not the app's to judge.
+    pub(super) left_alone: bool,
     pub(super) drift: Option<plumb_engine::Diff>,
     pub(super) health: Option<Health>,
 }
@@ -67,9 +69,10 @@ impl Observation {
                     ResourceState {
                         synced: matches!(
                             action.change,
-                            Change::InSync | Change::Orphan | Change::Release
+                            Change::InSync | Change::Skip | Change::Orphan | Change::Release
                         ),
                         orphaned: matches!(action.change, Change::Orphan | Change::Release),
+                        left_alone: action.change == Change::Skip,
                         drift: action.diff.clone(),
                         health: None,
                     },
@@ -165,7 +168,7 @@ impl Observation {
     pub(crate) async fn resources_health(&mut self, ctx: &Context, engine: &Engine) -> Result<()> {
         let mut unknown = Vec::new();
         for (object, state) in &mut self.resources {
-            if state.orphaned {
+            if state.orphaned || state.left_alone {
                 continue;
             }
             match ctx.live.health(object) {

@@ -101,6 +101,9 @@ fn manifest(args: &CreateAppArgs, namespace: Option<&str>) -> Value {
     if let Some(interval) = &args.interval {
         policy["interval"] = json!(interval);
     }
+    if args.create_namespace {
+        policy["createNamespace"] = json!(true);
+    }
     if policy != json!({}) {
         spec["syncPolicy"] = policy;
     }
@@ -238,6 +241,7 @@ mod tests {
             "--depends-on",
             "infra",
             "--prune-on-delete",
+            "--create-namespace",
         ]);
         let app = typed(&manifest(&args, Some("team-a"))).unwrap();
         assert_eq!(app.spec.source.revision, "v1.2.0");
@@ -251,6 +255,7 @@ mod tests {
         let automated = app.spec.sync_policy.automated.unwrap();
         assert!(automated.prune && automated.self_heal);
         assert_eq!(app.spec.sync_policy.interval, "1m");
+        assert!(app.spec.sync_policy.create_namespace);
         assert_eq!(app.spec.depends_on[0].name, "infra");
         assert!(
             app.metadata

@@ -20,7 +20,7 @@ pub(crate) async fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         impersonation_only: args.impersonation_only,
     });
     if args.crds_only {
-        objects.truncate(1);
+        objects.retain(|object| object["kind"] == "CustomResourceDefinition");
     }
     if !args.apply {
         output::yaml_documents(objects.into_iter())?;

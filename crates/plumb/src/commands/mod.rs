@@ -162,5 +162,7 @@ pub(crate) fn plan_options(args: &SyncArgs, namespace: &str) -> PlanOptions {
         allow_empty: args.allow_empty,
         ignore_differences: Vec::new(),
         cached_reads: false,
+        create_namespaces: None,
+        deleting_app: false,
     }
 }

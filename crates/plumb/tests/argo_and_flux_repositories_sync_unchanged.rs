@@ -1,0 +1,217 @@
+//! A team moving from Argo CD or Flux brings its repository as it is: the annotations it
+//! put on objects for those tools mean the same to plumb, and an overlay that deploys into
+//! a namespace nobody created syncs once the app says to create it (Argo CD's
+//! `CreateNamespace=true`).
+
+mod support;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::Api;
+use serde_json::json;
+use support::{World, alice, is, synced_at, text};
+
+fn automated() -> serde_json::Value {
+    json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}})
+}
+
+fn annotated(name: &str, value: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations:\n{annotations}data:\n  value: \"{value}\"\n"
+    )
+}
+
+async fn value_of(api: &Api<ConfigMap>, name: &str) -> Option<String> {
+    api.get_opt(name)
+        .await
+        .unwrap()
+        .and_then(|cm| cm.data?.get("value").cloned())
+}
+
+/// The tenant's account may create namespaces and write in them: the platform team's
+/// choice for apps that bring their own namespaces.
+fn let_the_tenant_create_namespaces(world: &World) {
+    let binding = format!("{}-creates-namespaces", world.namespace);
+    let out = world.kubectl(&[
+        "create",
+        "clusterrolebinding",
+        &binding,
+        "--clusterrole=cluster-admin",
+        &format!("--serviceaccount={}:plumb", world.namespace),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn an_overlay_into_a_namespace_nobody_created_syncs_once_the_app_creates_namespaces() {
+    let base = support::config_map("settings", "1");
+    let mut world = World::new(
+        "create-ns",
+        &[
+            ("base/settings.yaml", &base),
+            ("base/kustomization.yaml", "resources:\n- settings.yaml\n"),
+        ],
+    )
+    .await;
+    let web = format!("{}-web", world.namespace);
+    let overlay = format!(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {web}\nresources:\n- ../../base\n"
+    );
+    world.commit(
+        &[("envs/dev/kustomization.yaml", Some(&overlay))],
+        "an overlay into its own namespace",
+        &alice(),
+    );
+    let_the_tenant_create_namespaces(&world);
+    world.start_controller(&[]);
+    world.create_app("web", "envs/dev", automated()).await;
+    let app = world
+        .until_app("web", "failing on the missing namespace", |a| {
+            is(a, "Ready", "False", "")
+        })
+        .await;
+    let message = &app.condition("Ready").unwrap().message;
+    assert!(message.contains(&web), "{message}");
+
+    world
+        .patch_app(
+            "web",
+            json!({
+                "metadata": {"finalizers": [plumb_controller::application::PRUNE_ON_DELETE]},
+                "spec": {"syncPolicy": {
+                    "createNamespace": true,
+                    "managedNamespaceMetadata": {"labels": {"team": "web"}},
+                }},
+            }),
+        )
+        .await;
+    let head = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("web", "synced into its new namespace", |a| {
+            synced_at(a, &head)
+        })
+        .await;
+    let namespaces: Api<Namespace> = Api::all(world.client.clone());
+    let created = namespaces.get(&web).await.unwrap();
+    let labels = created.metadata.labels.unwrap_or_default();
+    assert_eq!(labels.get("team").map(String::as_str), Some("web"));
+    let in_web: Api<ConfigMap> = Api::namespaced(world.client.clone(), &web);
+    assert_eq!(value_of(&in_web, "settings").await.as_deref(), Some("1"));
+    let shown = world.plumb(&["get", "app", "web", "-o", "json"]);
+    assert!(text(&shown).contains("Synced"), "{}", text(&shown));
+
+    // The namespace is not the app's: deleting the app with its objects leaves it.
+    let out = world.kubectl(&["delete", "application", "web", "--wait=false"]);
+    assert!(out.status.success(), "{}", text(&out));
+    plumb_testkit::wait::until_deleted(&world.apps(), "web", support::PATIENCE).await;
+    plumb_testkit::wait::until_deleted(&in_web, "settings", support::PATIENCE).await;
+    let still = namespaces.get(&web).await.unwrap();
+    assert!(still.metadata.deletion_timestamp.is_none());
+}
+
+#[tokio::test]
+async fn argo_cd_and_flux_annotations_mean_to_plumb_what_they_meant_there() {
+    let argo_keep = "    argocd.argoproj.io/sync-options: Prune=false\n";
+    let flux_keep = "    kustomize.toolkit.fluxcd.io/prune: disabled\n";
+    let seed_once = "    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n";
+    let hands_off = "    kustomize.toolkit.fluxcd.io/reconcile: disabled\n";
+    let outlive = "    argocd.argoproj.io/sync-options: Delete=false\n    argocd.argoproj.io/sync-wave: \"-1\"\n";
+    let mut world = World::new(
+        "annotations",
+        &[
+            (
+                "app/argo-kept.yaml",
+                &annotated("argo-kept", "1", argo_keep),
+            ),
+            (
+                "app/flux-kept.yaml",
+                &annotated("flux-kept", "1", flux_keep),
+            ),
+            ("app/seed.yaml", &annotated("seed", "1", seed_once)),
+            (
+                "app/hands-off.yaml",
+                &annotated("hands-off", "1", hands_off),
+            ),
+            ("app/outlive.yaml", &annotated("outlive", "1", outlive)),
+            ("app/plain.yaml", &support::config_map("plain", "1")),
+        ],
+    )
+    .await;
+    // Someone made this one by hand; Git says plumb must leave it alone.
+    let by_hand = support::config_map("hands-off", "by-hand");
+    let path = world.dir.path().join("by-hand.yaml");
+    std::fs::write(&path, &by_hand).unwrap();
+    let out = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    world.start_controller(&[]);
+    world.create_app("shop", "app", automated()).await;
+    world
+        .patch_app(
+            "shop",
+            json!({"metadata": {"finalizers": [plumb_controller::application::PRUNE_ON_DELETE]}}),
+        )
+        .await;
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("shop", "synced", |a| synced_at(a, &v1))
+        .await;
+    let config_maps = world.config_maps();
+    for name in ["argo-kept", "flux-kept", "seed", "outlive", "plain"] {
+        assert_eq!(
+            value_of(&config_maps, name).await.as_deref(),
+            Some("1"),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        value_of(&config_maps, "hands-off").await.as_deref(),
+        Some("by-hand"),
+        "reconcile: disabled is never written"
+    );
+
+    // Git moves on: the seed changes (it is only ever created), the kept ones leave Git.
+    let v2 = world.commit(
+        &[
+            ("app/seed.yaml", Some(&annotated("seed", "2", seed_once))),
+            ("app/argo-kept.yaml", None),
+            ("app/flux-kept.yaml", None),
+        ],
+        "seed 2; argo-kept and flux-kept leave",
+        &alice(),
+    );
+    world.request_reconcile("shop").await;
+    // Nothing needs writing at v2: the app is in sync with it without applying it.
+    world
+        .until_app("shop", "in sync with v2", |a| {
+            a.status.as_ref().is_some_and(|s| {
+                s.sync.status == "Synced" && s.sync.revision.as_deref() == Some(v2.as_str())
+            })
+        })
+        .await;
+    assert_eq!(value_of(&config_maps, "seed").await.as_deref(), Some("1"));
+    for name in ["argo-kept", "flux-kept"] {
+        assert_eq!(
+            value_of(&config_maps, name).await.as_deref(),
+            Some("1"),
+            "{name} is not pruned"
+        );
+    }
+    let diff = world.plumb(&["get", "app", "shop", "-o", "json"]);
+    assert!(text(&diff).contains("seed"), "{}", text(&diff));
+
+    // The app is deleted with its objects: Delete=false outlives it, as by hand does.
+    let out = world.kubectl(&["delete", "application", "shop", "--wait=false"]);
+    assert!(out.status.success(), "{}", text(&out));
+    plumb_testkit::wait::until_deleted(&world.apps(), "shop", support::PATIENCE).await;
+    for gone in ["plain", "seed"] {
+        plumb_testkit::wait::until_deleted(&config_maps, gone, support::PATIENCE).await;
+    }
+    assert_eq!(
+        value_of(&config_maps, "outlive").await.as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value_of(&config_maps, "hands-off").await.as_deref(),
+        Some("by-hand")
+    );
+}
