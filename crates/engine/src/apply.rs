@@ -10,6 +10,7 @@ use kube::api::DeleteParams;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::hooks::Phase;
 use crate::inventory::Inventory;
 use crate::live;
 use crate::object_options::ApplyMode;
@@ -65,10 +66,20 @@ impl SyncResult {
 }
 
 impl Engine {
-    /// Executes `plan`. Stops at the first group with a failure; what was done is reported.
+    /// Executes `plan`, its hooks at their moments (see [`crate::hooks`]). Stops at the
+    /// first group with a failure, or at a failed hook; what was done is reported.
     pub async fn apply(&self, plan: &Plan, options: &ApplyOptions) -> SyncResult {
         let mut outcomes = Vec::new();
-        let stopped = self.apply_targets(plan, options, &mut outcomes).await.err();
+        let mut runs = Vec::new();
+        let timeout = options.wave_timeout;
+        // A failed PreSync hook writes nothing else.
+        let mut stopped = self
+            .run_hooks(&plan.hooks, Phase::PreSync, timeout, &mut runs)
+            .await
+            .err();
+        if stopped.is_none() {
+            stopped = self.apply_targets(plan, options, &mut outcomes).await.err();
+        }
         let mut pruned = Vec::new();
         if stopped.is_none() {
             for action in plan.actions.iter().filter(|a| a.change == Change::Prune) {
@@ -86,7 +97,19 @@ impl Engine {
                     error,
                 });
             }
+            stopped = self.after_apply(plan, timeout, &mut runs).await.err();
         }
+        if stopped.is_some() {
+            // What SyncFail hooks do is reported; the sync failed already.
+            let _ = self
+                .run_hooks(&plan.hooks, Phase::SyncFail, timeout, &mut runs)
+                .await;
+        }
+        outcomes.extend(runs.into_iter().map(|(object, error)| Outcome {
+            object,
+            change: Change::Run,
+            error,
+        }));
         let desired: Vec<ObjectRef> = plan
             .targets
             .iter()
@@ -115,6 +138,33 @@ impl Engine {
             inventory: Inventory::new(owned),
             stopped: stopped.map(|e| e.to_string()),
         }
+    }
+
+    /// Sync hooks, then — once everything applied is Healthy — PostSync hooks.
+    async fn after_apply(
+        &self,
+        plan: &Plan,
+        timeout: Duration,
+        runs: &mut Vec<(ObjectRef, Option<String>)>,
+    ) -> Result<()> {
+        self.run_hooks(&plan.hooks, Phase::Sync, timeout, runs)
+            .await?;
+        if plan
+            .hooks
+            .iter()
+            .any(|h| h.phases.contains(&Phase::PostSync))
+        {
+            let applied: Vec<ObjectRef> = plan
+                .targets
+                .iter()
+                .filter(|t| t.tracked && t.options.apply != ApplyMode::Disabled)
+                .map(|t| t.object.clone())
+                .collect();
+            self.wait_healthy(&applied, timeout).await?;
+            self.run_hooks(&plan.hooks, Phase::PostSync, timeout, runs)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn apply_targets(
@@ -222,7 +272,7 @@ impl Engine {
     }
 
     /// The target with its kind as now served (custom resources whose CRD was just applied).
-    async fn served(&self, target: &Target) -> Result<Target> {
+    pub(crate) async fn served(&self, target: &Target) -> Result<Target> {
         if target.kind.served {
             return Ok(target.clone());
         }

@@ -102,6 +102,16 @@ pub enum Error {
         /// The first failure, naming its object.
         first_failure: String,
     },
+    /// A sync hook failed, or did not finish in time; the sync stopped there.
+    #[error("{phase} hook {object} failed: {detail}")]
+    HookFailed {
+        /// Its phase.
+        phase: String,
+        /// The hook instance.
+        object: String,
+        /// What happened.
+        detail: String,
+    },
     /// Waiting for health or readiness ran out of time.
     #[error("timed out after {waited:?} waiting for {what}")]
     Timeout {

@@ -23,6 +23,7 @@ mod discovery;
 mod engine;
 mod error;
 pub mod health;
+pub mod hooks;
 mod ignore;
 mod inventory;
 mod live;

@@ -16,6 +16,7 @@ use crate::cache::{live_hash, rules_hash};
 use crate::diff::{Diff, compare, normalize};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::hooks::{self, Hook};
 use crate::ignore::IgnoreRule;
 use crate::inventory::Inventory;
 use crate::live::{self, Observed};
@@ -80,6 +81,9 @@ pub enum Change {
     InSync,
     /// It is no longer desired: it will be deleted.
     Prune,
+    /// It is a hook: created afresh and waited for at its moment of a sync that writes
+    /// something (see [`crate::hooks`]).
+    Run,
     /// It is desired, and left as it is by its own choice: written only when missing
     /// (`plumb.dev/apply: if-not-present`, or a namespace plumb creates for the app), or
     /// never (`plumb.dev/apply: disabled`).
@@ -131,6 +135,7 @@ pub struct Plan {
     /// The actions.
     pub actions: Vec<Action>,
     pub(crate) targets: Vec<Target>,
+    pub(crate) hooks: Vec<Hook>,
     pub(crate) options: PlanOptions,
     pub(crate) previous: Inventory,
 }
@@ -141,7 +146,7 @@ impl Plan {
         self.actions.iter().all(|a| {
             matches!(
                 a.change,
-                Change::InSync | Change::Skip | Change::Orphan | Change::Release
+                Change::InSync | Change::Skip | Change::Run | Change::Orphan | Change::Release
             )
         })
     }
@@ -160,6 +165,7 @@ impl Plan {
 pub struct Resolved {
     app: AppId,
     targets: Vec<Target>,
+    hooks: Vec<Hook>,
     options: PlanOptions,
 }
 
@@ -167,7 +173,8 @@ impl Resolved {
     /// Every object the desired set would write, with its namespace defaulted (`None` for a
     /// cluster-scoped kind) — what a policy judges before the cluster is read.
     pub fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
-        self.targets.iter().map(|t| &t.object)
+        let hooks = self.hooks.iter().map(|h| &h.target.object);
+        self.targets.iter().map(|t| &t.object).chain(hooks)
     }
 }
 
@@ -212,9 +219,12 @@ impl Engine {
             )?,
             other => other?,
         };
+        // Hooks run at moments of a sync; they are not kept in place like the rest.
+        let (targets, hooks) = hooks::split(targets, app)?;
         Ok(Resolved {
             app: app.clone(),
             targets,
+            hooks,
             options: options.clone(),
         })
     }
@@ -230,6 +240,7 @@ impl Engine {
         let Resolved {
             app,
             targets,
+            hooks,
             options,
         } = resolved;
         if targets.is_empty() && !options.allow_empty && !previous.is_empty() {
@@ -292,10 +303,23 @@ impl Engine {
             .filter_map(|verdict| verdict.or_else(|| planned.next()))
             .collect();
         actions.extend(self.plan_prunes(&app, &targets, previous, &options).await?);
+        actions.extend(hooks.iter().map(|hook| {
+            let phases: Vec<String> = hook.phases.iter().map(ToString::to_string).collect();
+            let note = if phases.is_empty() {
+                "never applied (hook Skip)".to_owned()
+            } else {
+                format!(
+                    "{} hook, run when the sync writes something",
+                    phases.join(", ")
+                )
+            };
+            Action::new(&hook.target, Change::Run, None, Some(&note))
+        }));
         Ok(Plan {
             app,
             actions,
             targets,
+            hooks,
             options,
             previous: previous.clone(),
         })

@@ -78,6 +78,17 @@ impl fmt::Display for Origin {
     }
 }
 
+/// Annotations that make an object a sync hook (run at a moment of a sync; see
+/// plumb-engine's `hooks`).
+const HOOK_ANNOTATIONS: [&str; 2] = ["plumb.dev/hook", "argocd.argoproj.io/hook"];
+
+fn is_hook(metadata: &Map<String, Value>) -> bool {
+    metadata
+        .get("annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|a| HOOK_ANNOTATIONS.iter().any(|key| a.contains_key(*key)))
+}
+
 /// One object to be made to exist in the cluster.
 #[derive(Clone, PartialEq)]
 pub struct DesiredObject {
@@ -107,10 +118,19 @@ impl DesiredObject {
         };
         let name = match metadata.get("name") {
             Some(Value::String(name)) if !name.is_empty() => name.clone(),
+            // A sync hook is created afresh each time it runs: a generated name is how it
+            // is meant to be written. Its `generateName` stands for its name until then.
+            Some(Value::String(_)) | None if is_hook(metadata) => {
+                match metadata.get("generateName") {
+                    Some(Value::String(prefix)) if !prefix.is_empty() => prefix.clone(),
+                    _ => return Err("metadata.name or metadata.generateName is required".into()),
+                }
+            }
             Some(Value::String(_)) | None if metadata.contains_key("generateName") => {
                 return Err(
                     "metadata.generateName cannot be applied declaratively (every \
-                     sync would create another object); set metadata.name"
+                     sync would create another object); set metadata.name, or make it a \
+                     sync hook (plumb.dev/hook or argocd.argoproj.io/hook)"
                         .into(),
                 );
             }

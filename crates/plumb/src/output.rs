@@ -134,6 +134,7 @@ fn symbol(change: Change) -> (&'static str, &'static str) {
         Change::InSync => ("=", "in sync"),
         Change::Prune => ("-", "prune"),
         Change::Skip => ("·", "skip"),
+        Change::Run => (">", "run"),
         Change::Orphan => ("?", "keep"),
         Change::Release => ("!", "release"),
     }
@@ -144,6 +145,7 @@ fn past(verb: &str) -> &str {
         "create" => "created",
         "update" => "configured",
         "prune" => "pruned",
+        "run" => "ran",
         other => other,
     }
 }

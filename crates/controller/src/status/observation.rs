@@ -60,9 +60,11 @@ pub(super) struct ResourceState {
 impl Observation {
     /// From the plan: per resource, synced or not.
     pub(crate) fn new(desired: &Desired, plan: &Plan) -> Self {
+        // Hooks are not the app's resources: they show in the sync's outcome and history.
         let resources = plan
             .actions
             .iter()
+            .filter(|action| action.change != Change::Run)
             .map(|action| {
                 (
                     action.object.clone(),
@@ -211,6 +213,7 @@ pub(crate) fn summary(plan: &Plan, result: &SyncResult) -> String {
         (Change::Create, "created"),
         (Change::Update, "updated"),
         (Change::Prune, "pruned"),
+        (Change::Run, "hooks run"),
     ] {
         let count = result
             .outcomes

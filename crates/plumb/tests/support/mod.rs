@@ -301,7 +301,6 @@ impl World {
         );
     }
 
-    /// Changes a ConfigMap's value as a person with kubectl would.
     /// Marks a Pod Running and Ready, as a kubelet would (the test cluster has none).
     pub async fn make_pod_ready(&self, name: &str) {
         let pods: Api<k8s_openapi::api::core::v1::Pod> =
