@@ -26,6 +26,7 @@ mod error;
 mod events;
 mod finalize;
 mod identity;
+pub mod import;
 pub mod install;
 mod leader;
 pub mod metrics;

@@ -60,6 +60,22 @@ pub(crate) enum Command {
     Promote(PromoteArgs),
     /// Print a shell completion script, e.g. `source <(plumb completion bash)`.
     Completion(CompletionArgs),
+    /// Print plumb Applications for Argo CD Applications and Flux Kustomizations (with
+    /// their GitRepositories) read from files, warning of each field with no equivalent.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// YAML or JSON files holding the resources (`-` for standard input), e.g. the output of
+    /// `kubectl get applications.argoproj.io -A -o yaml` or a Flux repository's
+    /// `clusters/prod/*.yaml`.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// The namespace the Applications go in (default: an Argo CD Application's destination
+    /// namespace, a Flux Kustomization's own).
+    #[arg(short, long)]
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -215,3 +215,87 @@ async fn argo_cd_and_flux_annotations_mean_to_plumb_what_they_meant_there() {
         Some("by-hand")
     );
 }
+
+#[tokio::test]
+async fn argo_cd_and_flux_resources_imported_become_applications_that_sync() {
+    let mut world = World::new(
+        "import",
+        &[
+            (
+                "guestbook/ui.yaml",
+                &support::config_map("guestbook-ui", "1"),
+            ),
+            (
+                "apps/production/shop.yaml",
+                &support::config_map("shop", "1"),
+            ),
+        ],
+    )
+    .await;
+    let repo = world.repo.git_url.clone();
+    // As `kubectl get -o yaml` and a Flux repository's cluster directory hold them.
+    let exported = r#"apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: guestbook
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: REPO
+    targetRevision: HEAD
+    path: guestbook
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: NAMESPACE
+  syncPolicy:
+    automated: {prune: true, selfHeal: true}
+    syncOptions: [PrunePropagationPolicy=foreground]
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: fleet
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: REPO
+  ref: {branch: main}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: shop
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps/production
+  prune: true
+  sourceRef: {kind: GitRepository, name: fleet}
+"#
+    .replace("REPO", &repo)
+    .replace("NAMESPACE", &world.namespace);
+    let path = world.dir.path().join("exported.yaml");
+    std::fs::write(&path, exported).unwrap();
+    let imported = world.plumb(&["import", path.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    let warnings = String::from_utf8_lossy(&imported.stderr);
+    assert!(
+        warnings.contains("PrunePropagationPolicy=foreground"),
+        "{warnings}"
+    );
+    let applications = world.dir.path().join("applications.yaml");
+    std::fs::write(&applications, &imported.stdout).unwrap();
+    let applied = world.kubectl(&["apply", "-f", applications.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied));
+
+    world.start_controller(&[]);
+    world.until_config_map("guestbook-ui", Some("1")).await;
+    world.until_config_map("shop", Some("1")).await;
+    let head = world.repo.rev_parse("main").unwrap();
+    for app in ["guestbook", "shop"] {
+        world
+            .until_app(app, "synced", |a| synced_at(a, &head))
+            .await;
+    }
+}

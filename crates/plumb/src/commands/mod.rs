@@ -13,6 +13,7 @@ mod controller;
 mod detail_rows;
 mod diff;
 mod follow;
+mod import;
 mod install;
 mod kept_discovery;
 mod overlay_edit;
@@ -45,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Controller(args) => runtime()?.block_on(controller::run(&args)),
         Command::Install(args) => runtime()?.block_on(install::run(&args)),
         Command::Get(command) => runtime()?.block_on(apps::get(&command)),
+        Command::Import(args) => import::run(&args),
         Command::App(AppCommand::Create(args)) => runtime()?.block_on(app_create::run(&args)),
         Command::App(AppCommand::Delete(args)) => runtime()?.block_on(app_delete::run(&args)),
         Command::Sync(args) => runtime()?.block_on(apps::sync(&args)),
