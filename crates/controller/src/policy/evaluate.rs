@@ -101,8 +101,8 @@ pub(crate) fn allows_external_renderers(policies: &[&AppPolicy]) -> bool {
 }
 
 fn kind_matches(pattern: &KindPattern, object: &ObjectRef) -> bool {
-    (pattern.group == "*" || pattern.group == object.group)
-        && (pattern.kind == "*" || pattern.kind == object.kind)
+    let group = pattern.group.as_deref().unwrap_or_default();
+    (group == "*" || group == object.group) && (pattern.kind == "*" || pattern.kind == object.kind)
 }
 
 fn name(policy: &AppPolicy) -> String {

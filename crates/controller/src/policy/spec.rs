@@ -49,9 +49,10 @@ pub struct AppPolicySpec {
 /// A kind, by API group and name; `*` in either matches any.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct KindPattern {
-    /// API group: empty for the core group (`""`), `*` for any.
-    #[serde(default)]
-    pub group: String,
+    /// API group: empty or absent for the core group (`""`), `*` for any. Nullable: the
+    /// 1.20 API server stores an empty string here as null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Kind, `*` for any.
     pub kind: String,
 }
