@@ -62,6 +62,27 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "plumb-controller"},
             "subjects": [{"kind": "ServiceAccount", "name": "plumb-controller", "namespace": namespace}],
         }),
+        // Whoever is admin or editor of a namespace manages its Applications (and an app
+        // acting as such an account may render Applications: app of apps); viewers read
+        // them. Applications act as accounts of their own namespace, so this gives no
+        // right the namespace's admins do not have. AppPolicies stay the operators'.
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "plumb-edit", "labels": {
+                "rbac.authorization.k8s.io/aggregate-to-admin": "true",
+                "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+            }},
+            "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications"],
+                       "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "plumb-view", "labels": {
+                "rbac.authorization.k8s.io/aggregate-to-view": "true",
+            }},
+            "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications"],
+                       "verbs": ["get", "list", "watch"]}],
+        }),
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
             "metadata": {"name": "plumb-leader-election", "namespace": namespace},

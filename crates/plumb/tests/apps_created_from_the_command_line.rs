@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{World, config_map, text};
+use support::{PATIENCE, World, config_map, text};
 
 #[tokio::test]
 async fn an_app_created_from_the_command_line_is_followed_and_deleted_with_its_objects() {
@@ -92,11 +92,19 @@ async fn a_sync_requested_before_the_controller_starts_is_done_when_it_does() {
 
     world.start_controller(&[]);
     world.until_config_map("early", Some("1")).await;
-    let history = world.plumb(&["history", "web"]);
-    assert!(
-        text(&history).contains("Requested"),
-        "{}\n{}",
-        text(&history),
-        world.logs()
-    );
+    // The sync's record is written once it has finished, a moment after its objects.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let history = world.plumb(&["history", "web"]);
+        if text(&history).contains("Requested") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}\n{}",
+            text(&history),
+            world.logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -299,3 +299,45 @@ spec:
             .await;
     }
 }
+
+#[tokio::test]
+async fn an_app_of_apps_creates_its_children_and_prunes_the_one_that_leaves_git() {
+    let mut world = World::new(
+        "app-of-apps",
+        &[
+            ("children/a/settings.yaml", &support::config_map("a", "1")),
+            ("children/b/settings.yaml", &support::config_map("b", "1")),
+        ],
+    )
+    .await;
+    let child = |name: &str| {
+        format!(
+            "apiVersion: plumb.dev/v1alpha1\nkind: Application\nmetadata:\n  name: child-{name}\nspec:\n  source:\n    repoURL: {}\n    path: children/{name}\n  syncPolicy:\n    automated: {{prune: true, selfHeal: true}}\n    interval: 1h\n",
+            world.repo.git_url
+        )
+    };
+    world.commit(
+        &[
+            ("apps/a.yaml", Some(&child("a"))),
+            ("apps/b.yaml", Some(&child("b"))),
+        ],
+        "two apps, written as Applications",
+        &alice(),
+    );
+    world.start_controller(&[]);
+    world.create_app("root", "apps", automated()).await;
+    world.until_config_map("a", Some("1")).await;
+    world.until_config_map("b", Some("1")).await;
+    let head = world.repo.rev_parse("main").unwrap();
+    for app in ["root", "child-a", "child-b"] {
+        world
+            .until_app(app, "synced", |a| synced_at(a, &head))
+            .await;
+    }
+
+    // An app that leaves Git is pruned like any object of the root app.
+    world.commit(&[("apps/b.yaml", None)], "b goes", &alice());
+    world.request_reconcile("root").await;
+    plumb_testkit::wait::until_deleted(&world.apps(), "child-b", support::PATIENCE).await;
+    assert!(world.apps().get_opt("child-a").await.unwrap().is_some());
+}
