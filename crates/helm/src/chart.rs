@@ -1,0 +1,483 @@
+//! A chart as Helm's loader reads a directory: `Chart.yaml`, `values.yaml`, `templates/`,
+//! subcharts under `charts/`, and every other file as `.Files` (`crds/` among them).
+//!
+//! Files are read through `plumb-manifest`'s confinement and limits, like every input of
+//! plumb: a chart is untrusted repository content.
+
+use std::collections::BTreeMap;
+
+use plumb_manifest::{Limits, RepoFile, Root};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+type Json = serde_json::Value;
+type Table = serde_json::Map<String, Json>;
+
+/// `Chart.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    /// `v1` (Helm 2) or `v2`.
+    #[serde(default)]
+    pub api_version: String,
+    /// The chart's name; templates are named after it, not after its directory.
+    #[serde(default)]
+    pub name: String,
+    /// SemVer 2 version.
+    #[serde(default)]
+    pub version: String,
+    /// Constraint on the cluster's version.
+    #[serde(default)]
+    pub kube_version: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub description: String,
+    /// `application` (default) or `library`.
+    #[serde(default, rename = "type")]
+    pub chart_type: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub home: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub sources: Vec<String>,
+    /// Subcharts this chart depends on.
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub maintainers: Vec<Maintainer>,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub icon: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub app_version: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub deprecated: bool,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub annotations: BTreeMap<String, String>,
+    /// Helm 2's condition field, kept for templates that read it.
+    #[serde(default)]
+    pub condition: String,
+    /// Helm 2's tags field, kept for templates that read it.
+    #[serde(default)]
+    pub tags: String,
+}
+
+/// One `dependencies` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Dependency {
+    /// The subchart's name (its `Chart.yaml` name).
+    pub name: String,
+    /// A SemVer range the subchart's version must satisfy.
+    #[serde(default)]
+    pub version: String,
+    /// Where `helm dependency update` fetches it from.
+    #[serde(default)]
+    pub repository: String,
+    /// Comma-separated values paths; the first that holds a bool enables or disables it.
+    #[serde(default)]
+    pub condition: String,
+    /// Tags under `.Values.tags` that enable or disable it.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Another name for this use of the subchart (its values key and template paths).
+    #[serde(default)]
+    pub alias: String,
+    /// Values imported from the subchart into the parent.
+    #[serde(default)]
+    pub import_values: Vec<serde_json::Value>,
+}
+
+/// `Chart.yaml`'s `maintainers` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[allow(missing_docs)]
+pub struct Maintainer {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub url: String,
+}
+
+/// A loaded chart and its subcharts.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// `Chart.yaml`.
+    pub metadata: Metadata,
+    /// `values.yaml`, read as Helm reads it (numbers are floats).
+    pub values: serde_json::Value,
+    /// `values.schema.json`, when present.
+    pub schema: Option<serde_json::Value>,
+    /// `templates/…`, by path inside the chart, in path order.
+    pub templates: Vec<(String, String)>,
+    /// Every other file by path inside the chart (`.Files`), `crds/` included.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Subcharts from `charts/`.
+    pub dependencies: Vec<Chart>,
+    /// Where the chart was read from, for messages.
+    pub path: String,
+}
+
+impl Chart {
+    /// Whether `Chart.yaml` says this is a library chart (templates only as partials).
+    pub fn is_library(&self) -> bool {
+        self.metadata.chart_type == "library"
+    }
+
+    /// The `crds/` files, in path order.
+    pub fn crds(&self) -> impl Iterator<Item = (&String, &Vec<u8>)> {
+        self.files
+            .iter()
+            .filter(|(name, _)| name.starts_with("crds/"))
+    }
+
+    /// Loads the chart in directory `relative` of the repository `root`.
+    pub fn load(root: &Root, relative: &str, limits: &Limits) -> Result<Chart> {
+        let (display, dir) = root.directory(relative)?;
+        let listed = root.files(&display, &dir, true)?;
+        let mut budget = Budget {
+            limits,
+            read: 0,
+            files: 0,
+        };
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for file in &listed {
+            let inside = inside(&display, file);
+            files.push((inside, budget.read(root, file)?));
+        }
+        from_files(&display, files)
+    }
+}
+
+struct Budget<'a> {
+    limits: &'a Limits,
+    read: u64,
+    files: usize,
+}
+
+impl Budget<'_> {
+    fn read(&mut self, root: &Root, file: &RepoFile) -> Result<Vec<u8>> {
+        self.files += 1;
+        if self.files > self.limits.max_files {
+            return Err(Error::Limit(format!(
+                "the chart holds more than {} files (limit max_files)",
+                self.limits.max_files
+            )));
+        }
+        let bytes = root.read(file, self.limits.max_file_bytes)?;
+        self.read += bytes.len() as u64;
+        if self.read > self.limits.max_total_bytes {
+            return Err(Error::Limit(format!(
+                "the chart's files hold more than {} bytes (limit max_total_bytes)",
+                self.limits.max_total_bytes
+            )));
+        }
+        Ok(bytes)
+    }
+}
+
+fn inside(chart_dir: &str, file: &RepoFile) -> String {
+    if chart_dir == "." || chart_dir.is_empty() {
+        return file.relative.trim_start_matches("./").to_string();
+    }
+    file.relative
+        .strip_prefix(chart_dir)
+        .map(|r| r.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| file.relative.clone())
+}
+
+/// A chart from its files (paths relative to the chart's directory).
+pub(crate) fn from_files(path: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart> {
+    let ignore = files
+        .iter()
+        .find(|(name, _)| name == ".helmignore")
+        .map(|(_, data)| HelmIgnore::parse(&String::from_utf8_lossy(data)))
+        .unwrap_or_default();
+    let mut metadata: Option<Metadata> = None;
+    let mut values = serde_json::Value::Object(Default::default());
+    let mut schema = None;
+    let mut templates = Vec::new();
+    let mut chart_files = BTreeMap::new();
+    let mut subcharts: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    for (name, data) in files {
+        if ignore.ignores(&name) {
+            continue;
+        }
+        let text = || String::from_utf8_lossy(&data).into_owned();
+        match name.as_str() {
+            "Chart.yaml" => {
+                let parsed: Metadata =
+                    serde_saphyr::from_str(&text()).map_err(|e| Error::Chart {
+                        path: format!("{path}/Chart.yaml"),
+                        message: e.to_string(),
+                    })?;
+                metadata = Some(parsed);
+            }
+            "values.yaml" => {
+                values = read_values(&text()).map_err(|message| Error::Chart {
+                    path: format!("{path}/values.yaml"),
+                    message,
+                })?;
+            }
+            "values.schema.json" => {
+                schema = Some(serde_json::from_slice(&data).map_err(|e| Error::Chart {
+                    path: format!("{path}/values.schema.json"),
+                    message: e.to_string(),
+                })?);
+            }
+            "requirements.yaml" | "requirements.lock" | "Chart.lock" => {
+                chart_files.insert(name, data);
+            }
+            n if n.starts_with("templates/") => {
+                // Hidden files in templates/ are never templates.
+                if n.rsplit('/')
+                    .next()
+                    .is_some_and(|base| base.starts_with('.'))
+                {
+                    continue;
+                }
+                templates.push((name.clone(), text()));
+            }
+            n if n.starts_with("charts/") => {
+                let rest = &n["charts/".len()..];
+                match rest.split_once('/') {
+                    Some((sub, inner)) => subcharts
+                        .entry(sub.to_string())
+                        .or_default()
+                        .push((inner.to_string(), data)),
+                    None if rest.ends_with(".prov") => {
+                        chart_files.insert(name, data);
+                    }
+                    None => {
+                        return Err(Error::Unsupported {
+                            path: format!("{path}/{name}"),
+                            what: "a packaged subchart (.tgz): unpack it into charts/ as a directory, or render this chart with --helm-external".into(),
+                        });
+                    }
+                }
+            }
+            _ => {
+                chart_files.insert(name, data);
+            }
+        }
+    }
+    let metadata = metadata.ok_or_else(|| Error::Chart {
+        path: path.to_string(),
+        message: "Chart.yaml file is missing".into(),
+    })?;
+    validate(path, &metadata)?;
+    let mut dependencies = Vec::new();
+    for (sub, sub_files) in subcharts {
+        dependencies.push(from_files(&format!("{path}/charts/{sub}"), sub_files)?);
+    }
+    Ok(Chart {
+        metadata,
+        values,
+        schema,
+        templates,
+        files: chart_files,
+        dependencies,
+        path: path.to_string(),
+    })
+}
+
+fn validate(path: &str, metadata: &Metadata) -> Result<()> {
+    let bad = |message: String| {
+        Err(Error::Chart {
+            path: format!("{path}/Chart.yaml"),
+            message,
+        })
+    };
+    match metadata.api_version.as_str() {
+        "v1" | "v2" => {}
+        "" => return bad("validation: chart.metadata.apiVersion is required".into()),
+        "v3" => {
+            return bad("chart apiVersion v3 is experimental in Helm 4 and not supported".into());
+        }
+        other => {
+            return bad(format!(
+                "validation: chart.metadata.apiVersion {other:?} is invalid"
+            ));
+        }
+    }
+    if metadata.name.is_empty() {
+        return bad("validation: chart.metadata.name is required".into());
+    }
+    if metadata.name.contains(['/', '\\']) || metadata.name == "." || metadata.name == ".." {
+        return bad(format!(
+            "validation: chart.metadata.name {:?} is invalid",
+            metadata.name
+        ));
+    }
+    if metadata.version.is_empty() {
+        return bad("validation: chart.metadata.version is required".into());
+    }
+    if crate::funcs::parse_version(&metadata.version).is_err() {
+        return bad(format!(
+            "validation: chart.metadata.version {:?} is invalid",
+            metadata.version
+        ));
+    }
+    if !matches!(metadata.chart_type.as_str(), "" | "application" | "library") {
+        return bad(format!(
+            "validation: chart.metadata.type {:?} is invalid",
+            metadata.chart_type
+        ));
+    }
+    Ok(())
+}
+
+/// `.helmignore`: gitignore-like patterns, one per line, `#` comments, `!` negation, a
+/// trailing `/` for directories only.
+#[derive(Default)]
+struct HelmIgnore {
+    rules: Vec<(bool, bool, String)>,
+}
+
+impl HelmIgnore {
+    fn parse(text: &str) -> HelmIgnore {
+        let mut rules = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (negate, pattern) = match line.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let (dir_only, pattern) = match pattern.strip_suffix('/') {
+                Some(rest) => (true, rest),
+                None => (false, pattern),
+            };
+            rules.push((negate, dir_only, pattern.to_string()));
+        }
+        HelmIgnore { rules }
+    }
+
+    /// Whether `name` (a file path inside the chart) is ignored. Helm matches each rule
+    /// against the path and its parent directories; `Chart.yaml` cannot be ignored.
+    fn ignores(&self, name: &str) -> bool {
+        if name == "Chart.yaml" {
+            return false;
+        }
+        let mut ignored = false;
+        let parts: Vec<&str> = name.split('/').collect();
+        for (negate, dir_only, pattern) in &self.rules {
+            let mut hit = false;
+            for end in 1..=parts.len() {
+                let is_dir = end < parts.len();
+                if *dir_only && !is_dir {
+                    continue;
+                }
+                let candidate = parts[..end].join("/");
+                let base = parts[end - 1];
+                let matched = if pattern.contains('/') {
+                    glob_match(pattern.trim_start_matches('/'), &candidate)
+                } else {
+                    glob_match(pattern, base)
+                };
+                if matched {
+                    hit = true;
+                    break;
+                }
+            }
+            if hit {
+                ignored = !negate;
+            }
+        }
+        ignored
+    }
+}
+
+/// Go's `filepath.Match`: `*` and `?` do not cross `/`, `[…]` classes.
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len())
+                .take_while(|&k| k == 0 || n[k - 1] != '/')
+                .any(|k| go(&p[1..], &n[k..])),
+            Some('?') => !n.is_empty() && n[0] != '/' && go(&p[1..], &n[1..]),
+            Some('[') => {
+                let Some(close) = p.iter().skip(1).position(|c| *c == ']').map(|i| i + 1) else {
+                    return false;
+                };
+                if n.is_empty() {
+                    return false;
+                }
+                let class = &p[1..close];
+                let (negated, class) = match class.first() {
+                    Some('^') | Some('!') => (true, &class[1..]),
+                    _ => (false, class),
+                };
+                let mut hit = false;
+                let mut k = 0;
+                while k < class.len() {
+                    if k + 2 < class.len() && class[k + 1] == '-' {
+                        hit |= class[k] <= n[0] && n[0] <= class[k + 2];
+                        k += 3;
+                    } else {
+                        hit |= class[k] == n[0];
+                        k += 1;
+                    }
+                }
+                hit != negated && go(&p[close + 1..], &n[1..])
+            }
+            Some('\\') if p.len() > 1 => !n.is_empty() && n[0] == p[1] && go(&p[2..], &n[1..]),
+            Some(c) => !n.is_empty() && n[0] == *c && go(&p[1..], &n[1..]),
+        }
+    }
+    go(&p, &n)
+}
+
+/// A values file, read as Helm reads it (YAML 1.1 words such as `yes`; `0644` is octal).
+pub fn read_values(text: &str) -> std::result::Result<Json, String> {
+    let value = crate::funcs::yaml::from_yaml_json(text)?;
+    match value {
+        Json::Null => Ok(Json::Object(Table::new())),
+        v @ Json::Object(_) => Ok(v),
+        other => Err(format!("values must be a map, not {}", kind(&other))),
+    }
+}
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a bool",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helmignore_and_globs() {
+        let ignore = HelmIgnore::parse("# c\n*.tmp\nci/\n!keep.tmp\nsecret/*.yaml\n");
+        assert!(ignore.ignores("a.tmp"));
+        assert!(!ignore.ignores("keep.tmp"));
+        assert!(ignore.ignores("ci/values.yaml"));
+        assert!(ignore.ignores("secret/x.yaml"));
+        assert!(!ignore.ignores("Chart.yaml"));
+        assert!(glob_match("files/*.conf", "files/a.conf"));
+        assert!(!glob_match("files/*.conf", "files/sub/a.conf"));
+        assert!(glob_match("[a-c]?.txt", "b1.txt"));
+    }
+}

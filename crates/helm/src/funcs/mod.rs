@@ -1,0 +1,166 @@
+//! The functions a chart can call: Go's template builtins, Sprig's, and Helm's own.
+//!
+//! Each is declared with Go's parameter types, because Go converts (or refuses) arguments
+//! by them before the function runs — `trunc .Values.n "x"` fails on the float where Sprig
+//! never sees it. Functions whose output could not be the same on every render (keys and
+//! certificates, the clock) are refused by name: a GitOps controller that renders a new
+//! certificate every reconcile would report drift forever.
+
+mod builtin;
+mod convert;
+mod dicts;
+mod encoding;
+mod helm;
+mod lists;
+mod math;
+mod random;
+mod regex;
+mod semver;
+mod strings;
+pub(crate) mod yaml;
+
+use std::collections::HashMap;
+
+use crate::template::{Body, Func, Param, State};
+use crate::value::Value;
+
+/// The seed of a render's stable random functions: one per release.
+pub(crate) fn seed(release: &str, namespace: &str) -> u64 {
+    random::fnv(&format!("{namespace}/{release}"))
+}
+
+/// Parses a version as Masterminds/semver does (`v` prefix, missing parts allowed).
+pub(crate) fn parse_version(text: &str) -> Result<(), String> {
+    semver::Version::parse(text).map(|_| ())
+}
+
+/// Whether `version` satisfies the Masterminds/semver `range`.
+pub(crate) fn version_satisfies(range: &str, version: &str) -> Result<bool, String> {
+    Ok(semver::Constraints::parse(range)?.check(&semver::Version::parse(version)?))
+}
+
+/// Registers functions into a table.
+pub(crate) struct Table(HashMap<&'static str, Func>);
+
+impl Table {
+    /// `name(params...)`.
+    pub(crate) fn add(&mut self, name: &'static str, params: &'static [Param], f: Body) {
+        self.0.insert(
+            name,
+            Func {
+                params,
+                variadic: None,
+                f,
+            },
+        );
+    }
+
+    /// `name(params..., rest...)`.
+    pub(crate) fn variadic(
+        &mut self,
+        name: &'static str,
+        params: &'static [Param],
+        rest: Param,
+        f: Body,
+    ) {
+        self.0.insert(
+            name,
+            Func {
+                params,
+                variadic: Some(rest),
+                f,
+            },
+        );
+    }
+
+    /// Refuses `name` with `why` whenever a chart calls it.
+    pub(crate) fn refuse(&mut self, name: &'static str) {
+        self.0.insert(
+            name,
+            Func {
+                params: &[],
+                variadic: Some(Param::Any),
+                f: refused,
+            },
+        );
+    }
+}
+
+fn refused(state: &mut State<'_>, _: Vec<Value>) -> Result<Value, String> {
+    let _ = state;
+    Err("plumb refuses this function: its result differs on every render (a new key, certificate or time), \
+         so the app would never stop drifting; set the value in the chart's values instead, or render the chart \
+         with --helm-external"
+        .into())
+}
+
+/// Every function a chart may call.
+pub(crate) fn table() -> HashMap<&'static str, Func> {
+    let mut t = Table(HashMap::new());
+    builtin::register(&mut t);
+    strings::register(&mut t);
+    convert::register(&mut t);
+    lists::register(&mut t);
+    dicts::register(&mut t);
+    math::register(&mut t);
+    encoding::register(&mut t);
+    regex::register(&mut t);
+    semver::register(&mut t);
+    random::register(&mut t);
+    helm::register(&mut t);
+    for name in REFUSED {
+        t.refuse(name);
+    }
+    t.0
+}
+
+/// Sprig functions whose output cannot be reproduced: keys, certificates, passwords hashed
+/// with a random salt, the clock.
+const REFUSED: [&str; 28] = [
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "genPrivateKey",
+    "buildCustomCert",
+    "bcrypt",
+    "htpasswd",
+    "encryptAES",
+    "decryptAES",
+    "randBytes",
+    "uuidv4",
+    "now",
+    "date",
+    "dateInZone",
+    "date_in_zone",
+    "dateModify",
+    "date_modify",
+    "mustDateModify",
+    "must_date_modify",
+    "htmlDate",
+    "htmlDateInZone",
+    "ago",
+    "toDate",
+    "mustToDate",
+    "unixEpoch",
+];
+
+/// The one argument a one-parameter body receives.
+pub(crate) fn one(args: Vec<Value>) -> Value {
+    args.into_iter().next().unwrap_or(Value::Nil)
+}
+
+/// A string argument (already converted by its `Str` parameter).
+pub(crate) fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// An integer argument (already converted by its `Int` parameter).
+pub(crate) fn i(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        _ => 0,
+    }
+}

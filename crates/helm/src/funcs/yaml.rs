@@ -1,0 +1,925 @@
+//! YAML and JSON as Helm writes and reads them.
+//!
+//! `toYaml` is sigs.k8s.io/yaml's `Marshal`: Go's `encoding/json` first, then go-yaml v2's
+//! emitter — so whole floats print as integers, map keys are in go-yaml's "natural" order
+//! (`a9` before `a10`, punctuation before letters), strings YAML 1.1 would read as something
+//! else (`yes`, `1e3`, `2024-01-01`, ``) are double-quoted, and long plain strings fold
+//! past column 80. This module reproduces that emitter for the values templates handle:
+//! block mappings and sequences, empty ones in flow style, and the four scalar styles.
+
+use std::cmp::Ordering;
+
+use crate::gofmt;
+use crate::value::Value;
+
+/// A node after the JSON round trip: what go-yaml v2 sees.
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+fn to_node(v: &Value) -> Node {
+    match v {
+        Value::Nil => Node::Null,
+        Value::Bool(b) => Node::Bool(*b),
+        Value::Int(i) => Node::Int(i128::from(*i)),
+        Value::Float(f) => {
+            // encoding/json writes a whole float below 1e21 without a fraction, which
+            // go-yaml then reads back as an integer.
+            if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < 1.8e19 {
+                Node::Int(*f as i128)
+            } else {
+                Node::Float(*f)
+            }
+        }
+        Value::String(s) => Node::Str(s.to_string()),
+        Value::List(items) => Node::Seq(items.borrow().iter().map(to_node).collect()),
+        Value::Map(entries) => {
+            let mut pairs: Vec<(String, Node)> = entries
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), to_node(v)))
+                .collect();
+            pairs.sort_by(|a, b| natural_order(&a.0, &b.0));
+            Node::Map(pairs)
+        }
+        Value::Object(o) => Node::Str(o.display()),
+    }
+}
+
+/// go-yaml v2's `keyList.Less` for string keys.
+fn natural_order(a: &str, b: &str) -> Ordering {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let mut i = 0;
+    while i < ar.len() && i < br.len() {
+        if ar[i] == br[i] {
+            i += 1;
+            continue;
+        }
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
+        if al && bl {
+            return ar[i].cmp(&br[i]);
+        }
+        if al || bl {
+            return if bl {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && ar[j - 1].is_ascii_digit() {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an.cmp(&bn);
+        }
+        if ai != bi {
+            return ai.cmp(&bi);
+        }
+        return ar[i].cmp(&br[i]);
+    }
+    ar.len().cmp(&br.len())
+}
+
+/// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
+pub(crate) fn to_yaml(v: &Value) -> String {
+    let mut e = Emitter::default();
+    e.node(&to_node(v), Context::Root);
+    let mut out = e.out;
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Root,
+    MappingValue,
+    SequenceItem,
+    Key,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+/// libyaml's emitter state, as far as block output needs it.
+struct Emitter {
+    out: String,
+    indent: i64,
+    indents: Vec<i64>,
+    column: i64,
+    whitespace: bool,
+    indention: bool,
+}
+
+impl Default for Emitter {
+    fn default() -> Emitter {
+        Emitter {
+            out: String::new(),
+            indent: -1,
+            indents: Vec::new(),
+            column: 0,
+            whitespace: true,
+            indention: true,
+        }
+    }
+}
+
+const BEST_WIDTH: i64 = 80;
+const BEST_INDENT: i64 = 2;
+
+impl Emitter {
+    fn put(&mut self, c: char) {
+        self.out.push(c);
+        self.column += 1;
+    }
+
+    fn put_break(&mut self) {
+        self.out.push('\n');
+        self.column = 0;
+    }
+
+    fn write_str(&mut self, s: &str) {
+        for c in s.chars() {
+            self.put(c);
+        }
+    }
+
+    fn write_indent(&mut self) {
+        let indent = self.indent.max(0);
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
+            self.put_break();
+        }
+        while self.column < indent {
+            self.put(' ');
+        }
+        self.whitespace = true;
+        self.indention = true;
+    }
+
+    fn indicator(
+        &mut self,
+        text: &str,
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
+        if need_whitespace && !self.whitespace {
+            self.put(' ');
+        }
+        self.write_str(text);
+        self.whitespace = is_whitespace;
+        self.indention = self.indention && is_indention;
+    }
+
+    fn increase_indent(&mut self, flow: bool, indentless: bool) {
+        self.indents.push(self.indent);
+        if self.indent < 0 {
+            self.indent = if flow { BEST_INDENT } else { 0 };
+        } else if !indentless {
+            self.indent += BEST_INDENT;
+        }
+    }
+
+    fn pop_indent(&mut self) {
+        self.indent = self.indents.pop().unwrap_or(-1);
+    }
+
+    fn node(&mut self, node: &Node, context: Context) {
+        match node {
+            Node::Seq(items) if items.is_empty() => self.flow_empty("[", "]"),
+            Node::Map(pairs) if pairs.is_empty() => self.flow_empty("{", "}"),
+            Node::Seq(items) => {
+                let indentless = context == Context::MappingValue && !self.indention;
+                self.increase_indent(false, indentless);
+                for item in items {
+                    self.write_indent();
+                    self.indicator("-", true, false, true);
+                    self.node(item, Context::SequenceItem);
+                }
+                self.pop_indent();
+            }
+            Node::Map(pairs) => {
+                self.increase_indent(false, false);
+                for (key, value) in pairs {
+                    self.write_indent();
+                    if key.chars().count() > 128 || key.contains(['\n', '\r']) {
+                        // Not a simple key: `? key` then `: value`.
+                        self.indicator("?", true, false, true);
+                        self.scalar(key, string_style(key), Context::SequenceItem);
+                        self.write_indent();
+                        self.indicator(":", true, false, true);
+                        self.node(value, Context::SequenceItem);
+                        continue;
+                    }
+                    self.scalar(key, string_style(key), Context::Key);
+                    self.indicator(":", false, false, false);
+                    self.node(value, Context::MappingValue);
+                }
+                self.pop_indent();
+            }
+            Node::Null => self.scalar("null", Style::Plain, context),
+            Node::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, context),
+            Node::Int(i) => self.scalar(&i.to_string(), Style::Plain, context),
+            Node::Float(f) => {
+                let text = match gofmt::format_float(*f, 'g', None).as_str() {
+                    "+Inf" => ".inf".to_string(),
+                    "-Inf" => "-.inf".to_string(),
+                    "NaN" => ".nan".to_string(),
+                    other => other.to_string(),
+                };
+                self.scalar(&text, Style::Plain, context)
+            }
+            Node::Str(s) => self.scalar(s, string_style(s), context),
+        }
+    }
+
+    fn flow_empty(&mut self, open: &str, close: &str) {
+        self.indicator(open, true, true, false);
+        self.increase_indent(true, false);
+        self.pop_indent();
+        self.indicator(close, false, false, false);
+    }
+
+    fn scalar(&mut self, value: &str, requested: Style, context: Context) {
+        let key = context == Context::Key;
+        let analysis = analyze(value);
+        let mut style = requested;
+        if key && analysis.multiline {
+            style = Style::Double;
+        }
+        if style == Style::Plain && (!analysis.block_plain_allowed || (value.is_empty() && key)) {
+            style = Style::Single;
+        }
+        if style == Style::Single && !analysis.single_quoted_allowed {
+            style = Style::Double;
+        }
+        if style == Style::Literal && (!analysis.block_allowed || key) {
+            style = Style::Double;
+        }
+        self.increase_indent(true, false);
+        let allow_breaks = !key;
+        match style {
+            Style::Plain => self.plain(value, allow_breaks),
+            Style::Single => self.single(value, allow_breaks),
+            Style::Double => self.double(value, allow_breaks),
+            Style::Literal => self.literal(value),
+        }
+        self.pop_indent();
+    }
+
+    fn plain(&mut self, value: &str, allow_breaks: bool) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        let chars: Vec<char> = value.chars().collect();
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.write_indent();
+                } else {
+                    self.put(c);
+                }
+                spaces = true;
+            } else {
+                self.put(c);
+                self.indention = false;
+                spaces = false;
+            }
+        }
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn single(&mut self, value: &str, allow_breaks: bool) {
+        self.indicator("'", true, false, false);
+        let chars: Vec<char> = value.chars().collect();
+        let (mut spaces, mut breaks) = (false, false);
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i < chars.len() - 1
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.write_indent();
+                } else {
+                    self.put(c);
+                }
+                spaces = true;
+            } else if is_break(c) {
+                if !breaks && c == '\n' {
+                    self.put_break();
+                }
+                self.put_break();
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                if c == '\'' {
+                    self.put('\'');
+                }
+                self.put(c);
+                self.indention = false;
+                spaces = false;
+                breaks = false;
+            }
+        }
+        self.indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn double(&mut self, value: &str, allow_breaks: bool) {
+        self.indicator("\"", true, false, false);
+        let chars: Vec<char> = value.chars().collect();
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+                self.put('\\');
+                match c {
+                    '\0' => self.put('0'),
+                    '\u{7}' => self.put('a'),
+                    '\u{8}' => self.put('b'),
+                    '\t' => self.put('t'),
+                    '\n' => self.put('n'),
+                    '\u{b}' => self.put('v'),
+                    '\u{c}' => self.put('f'),
+                    '\r' => self.put('r'),
+                    '\u{1b}' => self.put('e'),
+                    '"' => self.put('"'),
+                    '\\' => self.put('\\'),
+                    '\u{85}' => self.put('N'),
+                    '\u{a0}' => self.put('_'),
+                    '\u{2028}' => self.put('L'),
+                    '\u{2029}' => self.put('P'),
+                    c => {
+                        let v = c as u32;
+                        let (prefix, width) = if v <= 0xff {
+                            ('x', 2)
+                        } else if v <= 0xffff {
+                            ('u', 4)
+                        } else {
+                            ('U', 8)
+                        };
+                        self.put(prefix);
+                        self.write_str(&format!("{v:0width$X}"));
+                    }
+                }
+                spaces = false;
+            } else if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i != chars.len() - 1
+                {
+                    self.write_indent();
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.put('\\');
+                    }
+                } else {
+                    self.put(c);
+                }
+                spaces = true;
+            } else {
+                self.put(c);
+                spaces = false;
+            }
+        }
+        self.indicator("\"", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn literal(&mut self, value: &str) {
+        self.indicator("|", true, false, false);
+        let chars: Vec<char> = value.chars().collect();
+        if chars.first().is_some_and(|c| *c == ' ' || is_break(*c)) {
+            self.indicator(&BEST_INDENT.to_string(), false, false, false);
+        }
+        let chomp = match chars.last() {
+            None => Some("-"),
+            Some(last) if !is_break(*last) => Some("-"),
+            Some(_) if chars.len() == 1 => Some("+"),
+            Some(_) if is_break(chars[chars.len() - 2]) => Some("+"),
+            Some(_) => None,
+        };
+        if let Some(chomp) = chomp {
+            self.indicator(chomp, false, false, false);
+        }
+        self.put_break();
+        self.indention = true;
+        self.whitespace = true;
+        let mut breaks = true;
+        for &c in &chars {
+            if is_break(c) {
+                self.put_break();
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                self.put(c);
+                self.indention = false;
+                breaks = false;
+            }
+        }
+    }
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// libyaml's `is_printable` (the emitter writes Unicode as is).
+fn is_printable(c: char) -> bool {
+    let v = c as u32;
+    v == 0x0a
+        || (0x20..=0x7e).contains(&v)
+        || (0xa0..=0xd7ff).contains(&v)
+        || ((0xe000..=0xfffd).contains(&v) && v != 0xfeff)
+}
+
+struct Analysis {
+    multiline: bool,
+    block_plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar`, block context.
+fn analyze(value: &str) -> Analysis {
+    if value.is_empty() {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let mut block_indicators = value.starts_with("---") || value.starts_with("...");
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut previous_space, mut previous_break) = (false, false);
+    let mut preceded_by_whitespace = true;
+    let blank = |c: Option<&char>| matches!(c, Some(' ' | '\t'));
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1);
+        let followed_by_whitespace =
+            next.is_none() || blank(next) || next.is_some_and(|n| is_break(*n));
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
+                    block_indicators = true;
+                }
+                '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
+                _ => {}
+            }
+        } else {
+            match c {
+                ':' if followed_by_whitespace => block_indicators = true,
+                '#' if preceded_by_whitespace => block_indicators = true,
+                _ => {}
+            }
+        }
+        if !is_printable(c) && !is_break(c) {
+            special = true;
+        }
+        if c == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i == chars.len() - 1 {
+                trailing_space = true;
+            }
+            if previous_break {
+                break_space = true;
+            }
+            previous_space = true;
+            previous_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            if i == 0 {
+                leading_break = true;
+            }
+            if i == chars.len() - 1 {
+                trailing_break = true;
+            }
+            if previous_space {
+                space_break = true;
+            }
+            previous_space = false;
+            previous_break = true;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+        preceded_by_whitespace = c == ' ' || c == '\t' || is_break(c);
+    }
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.block_plain_allowed = false;
+    }
+    if trailing_space {
+        a.block_allowed = false;
+    }
+    if break_space {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || special {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+        a.block_allowed = false;
+    }
+    if line_breaks || block_indicators {
+        a.block_plain_allowed = false;
+    }
+    a
+}
+
+/// go-yaml v2's choice for a string: literal when it has a newline, plain when YAML 1.1
+/// would read it back as the same string, double-quoted otherwise.
+fn string_style(s: &str) -> Style {
+    if s.contains('\n') {
+        return Style::Literal;
+    }
+    if resolves_as_string(s) && !is_base60_float(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    }
+}
+
+/// Whether go-yaml v2's resolver reads the plain scalar `s` as a string.
+fn resolves_as_string(s: &str) -> bool {
+    const SPECIAL: [&str; 37] = [
+        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true",
+        "True", "TRUE", "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "<<",
+    ];
+    if SPECIAL.contains(&s) || matches!(s, "-.inf" | "-.Inf" | "-.INF") {
+        return false;
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    if !(first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) {
+        return true;
+    }
+    let plain = s.replace('_', "");
+    if go_parse_int(&plain) || is_yaml_float(&plain) {
+        return false;
+    }
+    !is_timestamp(s)
+}
+
+fn go_parse_int(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if body.is_empty() {
+        return false;
+    }
+    let lower = body.to_ascii_lowercase();
+    if let Some(h) = lower.strip_prefix("0x") {
+        return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    if let Some(o) = lower.strip_prefix("0o") {
+        return !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    }
+    if let Some(b) = lower.strip_prefix("0b") {
+        return !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1');
+    }
+    if lower.len() > 1 && lower.starts_with('0') {
+        return lower.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    }
+    lower.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn is_yaml_float(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()),
+        Some((int, frac)) => {
+            !int.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = match exponent {
+        None => true,
+        Some(e) => {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    mantissa_ok && exponent_ok
+}
+
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
+fn is_base60_float(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (main, frac) = match body.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (body, None),
+    };
+    if frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit() || b == b'_')) {
+        return false;
+    }
+    let mut parts = main.split(':');
+    let head = parts.next().unwrap_or("");
+    if head.is_empty()
+        || !head.as_bytes()[0].is_ascii_digit()
+        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    !rest.is_empty()
+        && rest.iter().all(|p| {
+            let b = p.as_bytes();
+            match b.len() {
+                1 => b[0].is_ascii_digit(),
+                2 => (b'0'..=b'5').contains(&b[0]) && b[1].is_ascii_digit(),
+                _ => false,
+            }
+        })
+}
+
+/// go-yaml v2's timestamp forms: `2006-01-02`, with an optional time part.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 {
+        return false;
+    }
+    // YYYY-M?M-D?D[...]
+    let digits = |r: &[u8]| !r.is_empty() && r.iter().all(u8::is_ascii_digit);
+    let Some(date_end) = s.find(['T', 't', ' ']).or(Some(s.len())) else {
+        return false;
+    };
+    let date: Vec<&str> = s[..date_end].split('-').collect();
+    if date.len() != 3 || date[0].len() != 4 || !date.iter().all(|p| digits(p.as_bytes())) {
+        return false;
+    }
+    if !(1..=2).contains(&date[1].len()) || !(1..=2).contains(&date[2].len()) {
+        return false;
+    }
+    if date_end == s.len() {
+        return true;
+    }
+    // A time follows: accept the forms go-yaml v2 parses (checked loosely: hh:mm:ss…).
+    let time = s[date_end + 1..].trim_start();
+    let hms: Vec<&str> = time.split(|c: char| !c.is_ascii_digit()).take(3).collect();
+    hms.len() == 3 && hms.iter().all(|p| (1..=2).contains(&p.len()))
+}
+
+// ---------------------------------------------------------------- JSON
+
+/// Go's `json.Marshal`: sorted keys, HTML-safe escapes unless `raw`, floats as Go writes them.
+pub(crate) fn to_json(v: &Value, raw: bool, indent: Option<&str>) -> String {
+    let mut out = String::new();
+    write_json(&mut out, v, raw, indent, 0);
+    out
+}
+
+fn write_json(out: &mut String, v: &Value, raw: bool, indent: Option<&str>, depth: usize) {
+    let newline = |out: &mut String, depth: usize| {
+        if let Some(unit) = indent {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str(unit);
+            }
+        }
+    };
+    match v {
+        Value::Nil => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&json_float(*f)),
+        Value::String(s) => json_string(out, s, raw),
+        Value::Object(o) => json_string(out, &o.display(), raw),
+        Value::List(items) => {
+            let items = items.borrow();
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_json(out, item, raw, indent, depth + 1);
+            }
+            if !items.is_empty() {
+                newline(out, depth);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            let entries = entries.borrow();
+            out.push('{');
+            for (n, (k, item)) in entries.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                json_string(out, k, raw);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+                write_json(out, item, raw, indent, depth + 1);
+            }
+            if !entries.is_empty() {
+                newline(out, depth);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// encoding/json's float format: `f` form between 1e-6 and 1e21, `e` form with a short
+/// exponent outside it.
+fn json_float(f: f64) -> String {
+    if !f.is_finite() {
+        return "null".into();
+    }
+    let a = f.abs();
+    if a != 0.0 && !(1e-6..1e21).contains(&a) {
+        let s = gofmt::format_float(f, 'e', None);
+        // e-07 → e-7
+        if let Some(i) = s.find("e-0") {
+            return format!("{}e-{}", &s[..i], &s[i + 3..]);
+        }
+        if let Some(i) = s.find("e+0") {
+            return format!("{}e+{}", &s[..i], &s[i + 3..]);
+        }
+        return s;
+    }
+    gofmt::format_float(f, 'f', None)
+}
+
+fn json_string(out: &mut String, s: &str, raw: bool) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' if !raw => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+// ---------------------------------------------------------------- reading
+
+/// YAML read as Helm reads it (sigs.k8s.io/yaml: YAML 1.1 words, then JSON, so every number
+/// is a float64).
+pub(crate) fn from_yaml_str(text: &str) -> Result<Value, String> {
+    from_yaml_json(text).map(|json| Value::from_json(&json))
+}
+
+/// YAML as sigs.k8s.io/yaml reads it, as JSON: YAML 1.1's `yes`/`on` are booleans and a
+/// leading `0` is octal, as go-yaml v2 reads them.
+pub(crate) fn from_yaml_json(text: &str) -> Result<serde_json::Value, String> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    let options = serde_saphyr::options! { legacy_octal_numbers: true };
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(json: serde_json::Value) -> String {
+        to_yaml(&Value::from_json(&json))
+    }
+
+    #[test]
+    fn to_yaml_writes_what_go_yaml_v2_writes() {
+        assert_eq!(
+            yaml(
+                serde_json::json!({"b": [1, 2.5, "x"], "a": {"c": true, "d": null}, "e": [], "f": {}})
+            ),
+            "a:\n  c: true\n  d: null\nb:\n- 1\n- 2.5\n- x\ne: []\nf: {}"
+        );
+        assert_eq!(
+            yaml(
+                serde_json::json!({"k": ["yes", "1e3", "", "2024-01-01", "a: b", "- x", "#c", "ok"]})
+            ),
+            "k:\n- \"yes\"\n- \"1e3\"\n- \"\"\n- \"2024-01-01\"\n- 'a: b'\n- '- x'\n- '#c'\n- ok"
+        );
+        assert_eq!(
+            yaml(serde_json::json!({"s": "line1\nline2\n"})),
+            "s: |\n  line1\n  line2"
+        );
+        assert_eq!(yaml(serde_json::json!({"s": "a\nb"})), "s: |-\n  a\n  b");
+        assert_eq!(
+            yaml(serde_json::json!({"num": 1000000, "f": 1234567.5})),
+            "f: 1.2345675e+06\nnum: 1000000"
+        );
+        // YAML 1.1 reads a bare `n` or `y` as a bool, so go-yaml v2 quotes them, keys too.
+        assert_eq!(yaml(serde_json::json!({"n": "y"})), "\"n\": \"y\"");
+        assert_eq!(
+            yaml(serde_json::json!([{"a": 1, "b": [{"c": 2}]}])),
+            "- a: 1\n  b:\n  - c: 2"
+        );
+        assert_eq!(yaml(serde_json::json!({"t": "a\tb"})), "t: \"a\\tb\"");
+    }
+
+    #[test]
+    fn keys_sort_naturally() {
+        let mut keys = vec!["a10", "a9", "aB", "a_x", "Z", "b"];
+        keys.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(keys, ["Z", "a_x", "a9", "a10", "aB", "b"]);
+    }
+
+    #[test]
+    fn long_plain_strings_fold_past_column_80() {
+        let words = vec!["word"; 30].join(" ");
+        let out = yaml(serde_json::json!({ "description": words }));
+        let first = out.lines().next().unwrap();
+        assert!(first.len() > 80 && first.len() < 90, "{out}");
+        assert!(out.lines().nth(1).unwrap().starts_with("  word"), "{out}");
+    }
+
+    #[test]
+    fn to_json_escapes_as_go() {
+        let v = Value::from_json(&serde_json::json!({"b": "<a&b>", "a": 1.5, "n": 1e21}));
+        assert_eq!(
+            to_json(&v, false, None),
+            r#"{"a":1.5,"b":"\u003ca\u0026b\u003e","n":1e+21}"#
+        );
+        assert_eq!(
+            to_json(&v, true, None),
+            r#"{"a":1.5,"b":"<a&b>","n":1e+21}"#
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! A chart rendered as `helm template` renders it: every template of the chart and its
+//! subcharts parsed into one namespace (deepest first, so a parent's `define` wins a name
+//! clash), each non-partial file executed with its chart's scope, the output split into
+//! documents and put in Helm's install order, hooks apart.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::chart::Chart;
+use crate::error::Result;
+use crate::manifests::{self, Manifest};
+use crate::objects::{Capabilities, CapabilitiesObject, Files, chart_value};
+use crate::template::{Namespace, Trees, is_empty_tree, parse};
+use crate::value::{self, Value};
+use crate::values;
+
+/// What `helm template` is told besides the chart.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// `.Release.Name`
+    pub release_name: String,
+    /// `.Release.Namespace`
+    pub namespace: String,
+    /// `.Release.IsUpgrade` (and `IsInstall` its opposite); `.Release.Revision` 2 when set.
+    pub is_upgrade: bool,
+    /// The user's values, already merged in precedence order (see [`values::merge_user_values`]).
+    pub values: serde_json::Value,
+    /// `.Capabilities`
+    pub capabilities: Capabilities,
+    /// Most bytes all templates together may write.
+    pub max_output_bytes: usize,
+}
+
+/// A rendered chart.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// The `crds/` files of the chart and its subcharts, as read.
+    pub crds: Vec<Manifest>,
+    /// Documents in Helm's install order.
+    pub manifests: Vec<Manifest>,
+    /// Documents annotated `helm.sh/hook` with known hook events.
+    pub hooks: Vec<Manifest>,
+}
+
+impl Rendered {
+    /// The text `helm template --include-crds` prints (hooks included; `skip_tests` drops
+    /// `test` hooks as `--skip-tests` does).
+    pub fn helm_template_text(&self, skip_tests: bool) -> String {
+        let mut manifest = String::new();
+        for m in self.crds.iter().chain(&self.manifests) {
+            manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+        }
+        let mut out = format!("{}\n", manifest.trim());
+        for hook in &self.hooks {
+            if skip_tests && hook.is_test_hook() {
+                continue;
+            }
+            out.push_str(&format!(
+                "---\n# Source: {}\n{}\n",
+                hook.source, hook.content
+            ));
+        }
+        out
+    }
+}
+
+/// One template file to execute: its text, the scope its chart sees, and names.
+struct Renderable {
+    text: String,
+    scope: Value,
+    base_path: String,
+}
+
+/// Renders `chart` with `options`.
+pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
+    let mut chart = chart.clone();
+    values::process_dependencies(&mut chart, &options.values);
+    let coalesced = values::coalesce(&chart, &options.values);
+
+    let top_values = Value::from_json(&coalesced);
+    let mut named_values = Vec::new();
+    let caps = Value::Object(Rc::new(CapabilitiesObject(Rc::new(
+        options.capabilities.clone(),
+    ))));
+    let release = release(options);
+
+    let mut renderables: BTreeMap<String, Renderable> = BTreeMap::new();
+    collect(
+        &chart,
+        &chart.metadata.name,
+        top_values,
+        true,
+        &release,
+        &caps,
+        &mut renderables,
+        &mut named_values,
+    );
+
+    let funcs = Rc::new(crate::funcs::table());
+    let order = sort_templates(renderables.keys().cloned().collect());
+    let mut trees = Trees::new();
+    for name in &order {
+        let parsed = parse(name, &renderables[name].text, &|f| funcs.contains_key(f))?;
+        for (tree_name, list) in parsed {
+            if is_empty_tree(&list) && trees.contains_key(&tree_name) {
+                continue;
+            }
+            trees.insert(tree_name, list);
+        }
+    }
+    let mut ns = Namespace::new(trees, funcs, options.max_output_bytes);
+    ns.named_values = named_values;
+    ns.seed = crate::funcs::seed(&options.release_name, &options.namespace);
+
+    let mut rendered: BTreeMap<String, String> = BTreeMap::new();
+    for name in &order {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let r = &renderables[name];
+        if let Value::Map(scope) = &r.scope {
+            let mut template = BTreeMap::new();
+            template.insert("Name".to_string(), Value::str(name.as_str()));
+            template.insert("BasePath".to_string(), Value::str(r.base_path.as_str()));
+            scope
+                .borrow_mut()
+                .insert("Template".into(), Value::map(template));
+        }
+        ns.included.clear();
+        let out = ns.execute(name, r.scope.clone(), 0)?;
+        rendered.insert(name.clone(), out.replace("<no value>", ""));
+    }
+    rendered.retain(|name, _| !name.ends_with("NOTES.txt"));
+
+    let (manifests, hooks) = manifests::sort(&rendered)?;
+    Ok(Rendered {
+        crds: crds(&chart, &chart.metadata.name),
+        manifests,
+        hooks,
+    })
+}
+
+fn release(options: &RenderOptions) -> Value {
+    let mut map = BTreeMap::new();
+    map.insert(
+        "Name".to_string(),
+        Value::str(options.release_name.as_str()),
+    );
+    map.insert(
+        "Namespace".to_string(),
+        Value::str(options.namespace.as_str()),
+    );
+    map.insert("IsUpgrade".to_string(), Value::Bool(options.is_upgrade));
+    map.insert("IsInstall".to_string(), Value::Bool(!options.is_upgrade));
+    map.insert(
+        "Revision".to_string(),
+        Value::Int(if options.is_upgrade { 2 } else { 1 }),
+    );
+    map.insert("Service".to_string(), Value::str("Helm"));
+    Value::map(map)
+}
+
+/// Helm's `recAllTpls`: every chart's templates with the scope its templates see.
+#[allow(clippy::too_many_arguments)]
+fn collect(
+    chart: &Chart,
+    full_path: &str,
+    chart_values: Value,
+    is_root: bool,
+    release: &Value,
+    caps: &Value,
+    out: &mut BTreeMap<String, Renderable>,
+    named_values: &mut Vec<value::Map>,
+) -> Value {
+    if let Value::Map(m) = &chart_values {
+        named_values.push(m.clone());
+    }
+    let subcharts = Value::empty_map();
+    let mut scope = BTreeMap::new();
+    scope.insert("Chart".to_string(), chart_value(&chart.metadata, is_root));
+    scope.insert(
+        "Files".to_string(),
+        Value::Object(Rc::new(Files(Rc::new(chart.files.clone())))),
+    );
+    scope.insert("Release".to_string(), release.clone());
+    scope.insert("Capabilities".to_string(), caps.clone());
+    scope.insert("Values".to_string(), chart_values.clone());
+    scope.insert("Subcharts".to_string(), subcharts.clone());
+    let scope = Value::map(scope);
+    for sub in &chart.dependencies {
+        let sub_values = match chart_values.get(&sub.metadata.name) {
+            v @ Value::Map(_) => v,
+            _ => Value::empty_map(),
+        };
+        let sub_path = format!("{full_path}/charts/{}", sub.metadata.name);
+        let sub_scope = collect(
+            sub,
+            &sub_path,
+            sub_values,
+            false,
+            release,
+            caps,
+            out,
+            named_values,
+        );
+        if let Value::Map(s) = &subcharts {
+            s.borrow_mut().insert(sub.metadata.name.clone(), sub_scope);
+        }
+    }
+    for (name, text) in &chart.templates {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if chart.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.insert(
+            format!("{full_path}/{name}"),
+            Renderable {
+                text: text.clone(),
+                scope: scope.clone(),
+                base_path: format!("{full_path}/templates"),
+            },
+        );
+    }
+    scope
+}
+
+/// Helm's `sortTemplates`: deeper paths first, then reverse lexical order.
+fn sort_templates(mut names: Vec<String>) -> Vec<String> {
+    names.sort_by(|a, b| {
+        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.cmp(a))
+    });
+    names
+}
+
+/// `crds/` of the chart, then of its subcharts, named as `helm template` names them.
+fn crds(chart: &Chart, full_path: &str) -> Vec<Manifest> {
+    let mut out: Vec<Manifest> = chart
+        .crds()
+        .filter(|(name, _)| {
+            name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+        })
+        .map(|(name, data)| {
+            Manifest::crd(
+                format!("{full_path}/{name}"),
+                String::from_utf8_lossy(data).into_owned(),
+            )
+        })
+        .collect();
+    for sub in &chart.dependencies {
+        out.extend(crds(
+            sub,
+            &format!("{full_path}/charts/{}", sub.metadata.name),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_sort_deepest_first_then_reverse() {
+        let order = sort_templates(vec![
+            "c/templates/a.yaml".into(),
+            "c/templates/b.yaml".into(),
+            "c/charts/s/templates/a.yaml".into(),
+            "c/templates/_helpers.tpl".into(),
+        ]);
+        assert_eq!(
+            order,
+            [
+                "c/charts/s/templates/a.yaml",
+                "c/templates/b.yaml",
+                "c/templates/a.yaml",
+                "c/templates/_helpers.tpl"
+            ]
+        );
+    }
+}

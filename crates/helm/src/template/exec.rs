@@ -1,0 +1,709 @@
+//! Executing parsed templates as `text/template` does: dot and variables, field and method
+//! access, function calls with Go's argument conversion, `and`/`or` short-circuit, and
+//! `range` over lists, maps and integers.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::func::{Func, Param};
+use super::node::{Arg, Branch, BranchKind, Command, List, Node, Pipe};
+use super::parse::Trees;
+use crate::gofmt;
+use crate::value::Value;
+
+/// An execution error, said as Go says it (`executing "x" at <.a.b>: …`).
+#[derive(Debug, Clone)]
+pub struct ExecError {
+    /// The template being executed.
+    pub name: String,
+    /// 1-based line of the action.
+    pub line: usize,
+    /// The action's pipeline text (`.Values.x | quote`), empty when unknown.
+    pub at: String,
+    /// What failed.
+    pub message: String,
+}
+
+impl std::error::Error for ExecError {}
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.at.is_empty() {
+            write!(f, "template: {}:{}: {}", self.name, self.line, self.message)
+        } else {
+            write!(
+                f,
+                "template: {}:{}: executing {:?} at <{}>: {}",
+                self.name, self.line, self.name, self.at, self.message
+            )
+        }
+    }
+}
+
+/// What the executor needs from its surroundings: templates by name and functions.
+pub(crate) struct Namespace {
+    /// Layers of templates; later layers shadow earlier ones (`tpl` adds one for its text).
+    layers: Vec<Rc<Trees>>,
+    funcs: Rc<HashMap<&'static str, Func>>,
+    /// How deep `include`/`template` calls nest, per template name (Helm stops at 1000).
+    pub(crate) included: HashMap<String, usize>,
+    /// Bytes written so far by the whole render; bounded so a template cannot exhaust memory.
+    pub(crate) written: usize,
+    pub(crate) max_output: usize,
+    /// Maps that are Helm's named `Values` type rather than Go's plain map: Sprig's `dig` and
+    /// `merge` see the difference, as they do in Go.
+    pub(crate) named_values: Vec<crate::value::Map>,
+    /// The seed of stable random functions, and how many draws each template made.
+    pub(crate) seed: u64,
+    pub(crate) draws: HashMap<String, u64>,
+}
+
+/// Go's `maxExecDepth`.
+const MAX_DEPTH: usize = 100_000;
+
+impl Namespace {
+    pub(crate) fn new(
+        trees: Trees,
+        funcs: Rc<HashMap<&'static str, Func>>,
+        max_output: usize,
+    ) -> Namespace {
+        Namespace {
+            layers: vec![Rc::new(trees)],
+            funcs,
+            included: HashMap::new(),
+            written: 0,
+            max_output,
+            named_values: Vec::new(),
+            seed: 0,
+            draws: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn is_named_values(&self, map: &crate::value::Map) -> bool {
+        self.named_values.iter().any(|m| Rc::ptr_eq(m, map))
+    }
+
+    /// Go's `%T` of a value, knowing which maps are Helm's `Values`.
+    pub(crate) fn type_name(&self, value: &Value) -> String {
+        match value {
+            Value::Map(m) if self.is_named_values(m) => "common.Values".into(),
+            v => v.type_name(),
+        }
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Option<Rc<List>> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|layer| layer.get(name).cloned())
+    }
+
+    pub(crate) fn is_function(&self, name: &str) -> bool {
+        self.funcs.contains_key(name)
+    }
+
+    pub(crate) fn push_layer(&mut self, trees: Trees) {
+        self.layers.push(Rc::new(trees));
+    }
+
+    pub(crate) fn pop_layer(&mut self) {
+        self.layers.pop();
+    }
+
+    /// Executes the template `name` with `data` as dot and `$`.
+    pub(crate) fn execute(
+        &mut self,
+        name: &str,
+        data: Value,
+        depth: usize,
+    ) -> std::result::Result<String, ExecError> {
+        let Some(tree) = self.lookup(name) else {
+            return Err(ExecError {
+                name: name.into(),
+                line: 0,
+                at: String::new(),
+                message: format!("no template {name:?} associated with template \"gotpl\""),
+            });
+        };
+        let mut state = State {
+            ns: self,
+            name: name.to_string(),
+            out: String::new(),
+            vars: vec![("$".into(), data.clone())],
+            depth,
+        };
+        state.walk_list(&data, &tree)?;
+        Ok(state.out)
+    }
+}
+
+/// Control flow out of a list: on, or `break`/`continue` of the innermost `range`.
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+/// Where a value came from, for Go's two kinds of nil: a map lookup or function result is a
+/// nil *interface* (a field of it is an error, a typed parameter refuses it); a pipeline's
+/// result has been unwrapped to no value at all.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Interface,
+    Plain,
+}
+
+/// One template's execution.
+pub(crate) struct State<'a> {
+    pub(crate) ns: &'a mut Namespace,
+    pub(crate) name: String,
+    out: String,
+    vars: Vec<(String, Value)>,
+    pub(crate) depth: usize,
+}
+
+type Result<T> = std::result::Result<T, ExecError>;
+
+impl State<'_> {
+    fn error(&self, pipe: Option<&Pipe>, message: impl Into<String>) -> ExecError {
+        ExecError {
+            name: self.name.clone(),
+            line: pipe.map_or(0, |p| p.line),
+            at: pipe.map_or(String::new(), |p| p.text.clone()),
+            message: message.into(),
+        }
+    }
+
+    fn write(&mut self, pipe: Option<&Pipe>, text: &str) -> Result<()> {
+        self.ns.written += text.len();
+        if self.ns.written > self.ns.max_output {
+            return Err(self.error(
+                pipe,
+                format!("the rendered output exceeds {} bytes", self.ns.max_output),
+            ));
+        }
+        self.out.push_str(text);
+        Ok(())
+    }
+
+    fn walk_list(&mut self, dot: &Value, list: &List) -> Result<Flow> {
+        for node in list {
+            match self.walk(dot, node)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Value, node: &Node) -> Result<Flow> {
+        match node {
+            Node::Text(text) => self.write(None, text)?,
+            Node::Action(pipe) => {
+                let value = self.pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    let text = match &value {
+                        Value::Nil => "<no value>".to_string(),
+                        v => gofmt::print_value(v),
+                    };
+                    self.write(Some(pipe), &text)?;
+                }
+            }
+            Node::Branch(branch) => return self.branch(dot, branch),
+            Node::Template { name, pipe, line } => {
+                let data = match pipe {
+                    Some(pipe) => self.pipeline(dot, pipe)?,
+                    None => Value::Nil,
+                };
+                if self.depth >= MAX_DEPTH {
+                    return Err(ExecError {
+                        name: self.name.clone(),
+                        line: *line,
+                        at: String::new(),
+                        message: format!("exceeded maximum template depth ({MAX_DEPTH})"),
+                    });
+                }
+                let text = self
+                    .ns
+                    .execute(name, data, self.depth + 1)
+                    .map_err(|mut e| {
+                        if e.line == 0 {
+                            e.name = self.name.clone();
+                            e.line = *line;
+                            e.message = format!(
+                                "template: no template {name:?} associated with template \"gotpl\""
+                            );
+                        }
+                        e
+                    })?;
+                self.out.push_str(&text);
+            }
+            Node::Break => return Ok(Flow::Break),
+            Node::Continue => return Ok(Flow::Continue),
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn branch(&mut self, dot: &Value, branch: &Branch) -> Result<Flow> {
+        let mark = self.vars.len();
+        let flow = match branch.kind {
+            BranchKind::If | BranchKind::With => {
+                let value = self.pipeline(dot, &branch.pipe)?;
+                if value.is_true() {
+                    let new_dot = if branch.kind == BranchKind::With {
+                        value
+                    } else {
+                        dot.clone()
+                    };
+                    self.walk_list(&new_dot, &branch.list)?
+                } else if let Some(else_list) = &branch.else_list {
+                    self.walk_list(dot, else_list)?
+                } else {
+                    Flow::Normal
+                }
+            }
+            BranchKind::Range => self.range(dot, branch)?,
+        };
+        self.vars.truncate(mark);
+        Ok(flow)
+    }
+
+    fn range(&mut self, dot: &Value, branch: &Branch) -> Result<Flow> {
+        let pipe = &branch.pipe;
+        // The pipeline's declarations name the key and element, not its value.
+        let value = self.pipeline_value(dot, pipe)?;
+        let items: Vec<(Value, Value)> = match &value {
+            Value::List(items) => items
+                .borrow()
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), v.clone()))
+                .collect(),
+            Value::Map(entries) => entries
+                .borrow()
+                .iter()
+                .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
+                .collect(),
+            Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
+            Value::Nil => Vec::new(),
+            Value::Object(object) if object.entries().is_some() => {
+                object.entries().unwrap_or_default()
+            }
+            other => {
+                return Err(self.error(
+                    Some(pipe),
+                    format!("range can't iterate over {}", gofmt::print_value(other)),
+                ));
+            }
+        };
+        if items.is_empty() {
+            if let Some(else_list) = &branch.else_list {
+                return Ok(match self.walk_list(dot, else_list)? {
+                    Flow::Normal => Flow::Normal,
+                    other => other,
+                });
+            }
+            return Ok(Flow::Normal);
+        }
+        let mark = self.vars.len();
+        if !pipe.is_assign {
+            for name in &pipe.decl {
+                self.vars.push((name.clone(), Value::Nil));
+            }
+        }
+        let two = pipe.decl.len() > 1;
+        for (key, element) in items {
+            match (pipe.decl.len(), two) {
+                (0, _) => {}
+                (_, false) => self.bind_range(pipe, mark, 0, element.clone()),
+                (_, true) => {
+                    self.bind_range(pipe, mark, 0, key);
+                    self.bind_range(pipe, mark, 1, element.clone());
+                }
+            }
+            let flow = self.walk_list(&element, &branch.list)?;
+            self.vars
+                .truncate(mark + if pipe.is_assign { 0 } else { pipe.decl.len() });
+            if matches!(flow, Flow::Break) {
+                break;
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    /// Sets the `i`th variable a `range` declared (pushed at `mark`) or assigns it.
+    fn bind_range(&mut self, pipe: &Pipe, mark: usize, i: usize, value: Value) {
+        if pipe.is_assign {
+            self.set_var(&pipe.decl[i], value);
+        } else {
+            self.vars[mark + i].1 = value;
+        }
+    }
+
+    fn set_var(&mut self, name: &str, value: Value) {
+        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            slot.1 = value;
+        }
+    }
+
+    fn var(&self, name: &str) -> Value {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map_or(Value::Nil, |(_, v)| v.clone())
+    }
+
+    /// A pipeline's value, declaring or assigning its variables.
+    pub(crate) fn pipeline(&mut self, dot: &Value, pipe: &Pipe) -> Result<Value> {
+        let value = self.pipeline_value(dot, pipe)?;
+        for name in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(name, value.clone());
+            } else {
+                self.vars.push((name.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn pipeline_value(&mut self, dot: &Value, pipe: &Pipe) -> Result<Value> {
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            let (v, _) = self.command(dot, pipe, cmd, value.take())?;
+            value = Some(v);
+        }
+        Ok(value.unwrap_or(Value::Nil))
+    }
+
+    fn command(
+        &mut self,
+        dot: &Value,
+        pipe: &Pipe,
+        cmd: &Command,
+        fin: Option<Value>,
+    ) -> Result<(Value, Origin)> {
+        let first = &cmd.args[0];
+        let rest = &cmd.args[1..];
+        match first {
+            Arg::Field(fields) => {
+                self.field_chain(dot, pipe, dot.clone(), Origin::Plain, fields, rest, fin)
+            }
+            Arg::Chain(base, fields) => {
+                let (receiver, origin) = self.arg_value(dot, pipe, base)?;
+                self.field_chain(dot, pipe, receiver, origin, fields, rest, fin)
+            }
+            Arg::Ident(name) => self.call(dot, pipe, name, rest, fin),
+            Arg::Pipe(inner) => {
+                self.no_args(pipe, rest, fin.as_ref(), "a parenthesized pipeline")?;
+                Ok((self.pipeline(dot, inner)?, Origin::Plain))
+            }
+            Arg::Variable(name, fields) => {
+                let value = self.var(name);
+                if fields.is_empty() {
+                    self.no_args(pipe, rest, fin.as_ref(), name)?;
+                    return Ok((value, Origin::Plain));
+                }
+                self.field_chain(dot, pipe, value, Origin::Plain, fields, rest, fin)
+            }
+            Arg::Nil => Err(self.error(Some(pipe), "nil is not a command")),
+            other => {
+                self.no_args(pipe, rest, fin.as_ref(), "a constant")?;
+                self.arg_value(dot, pipe, other)
+            }
+        }
+    }
+
+    fn no_args(&self, pipe: &Pipe, rest: &[Arg], fin: Option<&Value>, what: &str) -> Result<()> {
+        if !rest.is_empty() || fin.is_some() {
+            return Err(self.error(
+                Some(pipe),
+                format!("can't give argument to non-function {what}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An operand's value, untyped (Go's `evalEmptyInterface`).
+    fn arg_value(&mut self, dot: &Value, pipe: &Pipe, arg: &Arg) -> Result<(Value, Origin)> {
+        Ok(match arg {
+            Arg::Dot => (dot.clone(), Origin::Plain),
+            Arg::Nil => (Value::Nil, Origin::Plain),
+            Arg::Bool(b) => (Value::Bool(*b), Origin::Plain),
+            Arg::String(s) => (Value::String(s.clone()), Origin::Plain),
+            Arg::Number(n) => match n.ideal() {
+                Some(v) => (v, Origin::Plain),
+                None => return Err(self.error(Some(pipe), format!("{} overflows int", n.text))),
+            },
+            Arg::Field(fields) => {
+                self.field_chain(dot, pipe, dot.clone(), Origin::Plain, fields, &[], None)?
+            }
+            Arg::Variable(name, fields) => {
+                let value = self.var(name);
+                if fields.is_empty() {
+                    (value, Origin::Plain)
+                } else {
+                    self.field_chain(dot, pipe, value, Origin::Plain, fields, &[], None)?
+                }
+            }
+            Arg::Chain(base, fields) => {
+                let (receiver, origin) = self.arg_value(dot, pipe, base)?;
+                self.field_chain(dot, pipe, receiver, origin, fields, &[], None)?
+            }
+            Arg::Ident(name) => self.call(dot, pipe, name, &[], None)?,
+            Arg::Pipe(inner) => (self.pipeline(dot, inner)?, Origin::Plain),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn field_chain(
+        &mut self,
+        dot: &Value,
+        pipe: &Pipe,
+        mut receiver: Value,
+        mut origin: Origin,
+        fields: &[String],
+        args: &[Arg],
+        fin: Option<Value>,
+    ) -> Result<(Value, Origin)> {
+        let last = fields.len() - 1;
+        for (i, field) in fields.iter().enumerate() {
+            let method_args = if i == last {
+                Some((args, fin.clone()))
+            } else {
+                None
+            };
+            let (next, next_origin) =
+                self.field(dot, pipe, &receiver, origin, field, method_args)?;
+            receiver = next;
+            origin = next_origin;
+        }
+        Ok((receiver, origin))
+    }
+
+    fn field(
+        &mut self,
+        dot: &Value,
+        pipe: &Pipe,
+        receiver: &Value,
+        origin: Origin,
+        name: &str,
+        call: Option<(&[Arg], Option<Value>)>,
+    ) -> Result<(Value, Origin)> {
+        let has_args = call
+            .as_ref()
+            .is_some_and(|(args, fin)| !args.is_empty() || fin.is_some());
+        match receiver {
+            Value::Nil if origin == Origin::Interface => Err(self.error(
+                Some(pipe),
+                format!("nil pointer evaluating interface {{}}.{name}"),
+            )),
+            Value::Nil => Ok((Value::Nil, Origin::Plain)),
+            Value::Map(entries) => {
+                if has_args {
+                    return Err(self.error(
+                        Some(pipe),
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                let value = entries.borrow().get(name).cloned().unwrap_or(Value::Nil);
+                Ok((value, Origin::Interface))
+            }
+            Value::Object(object) => {
+                if has_args {
+                    let (args, fin) = call.unwrap_or((&[], None));
+                    let mut values = Vec::with_capacity(args.len() + 1);
+                    for arg in args {
+                        values.push(self.arg_value(dot, pipe, arg)?.0);
+                    }
+                    values.extend(fin);
+                    return match object.call(name, &values) {
+                        Some(Ok(v)) => Ok((v, Origin::Interface)),
+                        Some(Err(e)) => {
+                            Err(self.error(Some(pipe), format!("error calling {name}: {e}")))
+                        }
+                        None => Err(self.error(
+                            Some(pipe),
+                            format!("can't evaluate field {name} in type {}", object.type_name()),
+                        )),
+                    };
+                }
+                match object.field(name) {
+                    Some(v) => Ok((v, Origin::Interface)),
+                    None => match object.call(name, &[]) {
+                        Some(Ok(v)) => Ok((v, Origin::Interface)),
+                        Some(Err(e)) => {
+                            Err(self.error(Some(pipe), format!("error calling {name}: {e}")))
+                        }
+                        None => Err(self.error(
+                            Some(pipe),
+                            format!("can't evaluate field {name} in type {}", object.type_name()),
+                        )),
+                    },
+                }
+            }
+            other => Err(self.error(
+                Some(pipe),
+                format!("can't evaluate field {name} in type {}", other.type_name()),
+            )),
+        }
+    }
+
+    fn call(
+        &mut self,
+        dot: &Value,
+        pipe: &Pipe,
+        name: &str,
+        args: &[Arg],
+        fin: Option<Value>,
+    ) -> Result<(Value, Origin)> {
+        if name == "and" || name == "or" {
+            return self
+                .and_or(dot, pipe, name == "and", args, fin)
+                .map(|v| (v, Origin::Plain));
+        }
+        let Some(func) = self.ns.funcs.get(name).copied() else {
+            return Err(self.error(Some(pipe), format!("{name:?} is not a defined function")));
+        };
+        let given = args.len() + usize::from(fin.is_some());
+        let fixed = func.params.len();
+        let ok_count = match func.variadic {
+            Some(_) => given >= fixed,
+            None => given == fixed,
+        };
+        if !ok_count {
+            let want = if func.variadic.is_some() {
+                format!("at least {fixed}")
+            } else {
+                fixed.to_string()
+            };
+            return Err(self.error(
+                Some(pipe),
+                format!("wrong number of args for {name}: want {want} got {given}"),
+            ));
+        }
+        let mut values = Vec::with_capacity(given);
+        for (i, arg) in args.iter().enumerate() {
+            let param = func
+                .params
+                .get(i)
+                .copied()
+                .or(func.variadic)
+                .unwrap_or(Param::Any);
+            values.push(self.typed_arg(dot, pipe, param, arg)?);
+        }
+        if let Some(fin) = fin {
+            let param = func
+                .params
+                .get(args.len())
+                .copied()
+                .or(func.variadic)
+                .unwrap_or(Param::Any);
+            values.push(self.convert(pipe, param, fin, Origin::Plain)?);
+        }
+        match (func.f)(self, values) {
+            Ok(v) => Ok((v, Origin::Interface)),
+            Err(e) => Err(self.error(Some(pipe), format!("error calling {name}: {e}"))),
+        }
+    }
+
+    /// Go 1.18's `and`/`or`: arguments evaluated in order, stopping at the first that
+    /// decides; the deciding value itself is returned.
+    fn and_or(
+        &mut self,
+        dot: &Value,
+        pipe: &Pipe,
+        is_and: bool,
+        args: &[Arg],
+        fin: Option<Value>,
+    ) -> Result<Value> {
+        let name = if is_and { "and" } else { "or" };
+        if args.is_empty() && fin.is_none() {
+            return Err(self.error(
+                Some(pipe),
+                format!("wrong number of args for {name}: want at least 1 got 0"),
+            ));
+        }
+        let mut last = Value::Nil;
+        for arg in args {
+            last = self.arg_value(dot, pipe, arg)?.0;
+            if last.is_true() != is_and {
+                return Ok(last);
+            }
+        }
+        if let Some(fin) = fin {
+            last = fin;
+        }
+        Ok(last)
+    }
+
+    /// An argument converted to a function's parameter type, as Go's `evalArg` does:
+    /// constants are typed by the parameter, computed values must already have its type.
+    fn typed_arg(&mut self, dot: &Value, pipe: &Pipe, param: Param, arg: &Arg) -> Result<Value> {
+        match (param, arg) {
+            (Param::Any, _) => Ok(self.arg_value(dot, pipe, arg)?.0),
+            (_, Arg::Nil) => match param {
+                Param::Map => Ok(Value::Nil),
+                _ => Err(self.error(
+                    Some(pipe),
+                    format!("cannot assign nil to {}", param.go_type()),
+                )),
+            },
+            (Param::Int, Arg::Number(n)) => match n.int {
+                Some(i) => Ok(Value::Int(i)),
+                None => Err(self.error(Some(pipe), format!("expected integer; found {}", n.text))),
+            },
+            (Param::Str, Arg::String(s)) => Ok(Value::String(s.clone())),
+            (Param::Bool, Arg::Bool(b)) => Ok(Value::Bool(*b)),
+            (_, Arg::Number(n)) => Err(self.error(
+                Some(pipe),
+                format!("expected {}; found {}", param.go_type(), n.text),
+            )),
+            (_, Arg::String(s)) => Err(self.error(
+                Some(pipe),
+                format!("expected {}; found {}", param.go_type(), gofmt::quote(s)),
+            )),
+            (_, Arg::Bool(b)) => Err(self.error(
+                Some(pipe),
+                format!("expected {}; found {b}", param.go_type()),
+            )),
+            _ => {
+                let (value, origin) = self.arg_value(dot, pipe, arg)?;
+                self.convert(pipe, param, value, origin)
+            }
+        }
+    }
+
+    /// Go's `validateType`: a computed value passed where a typed parameter is expected.
+    fn convert(&self, pipe: &Pipe, param: Param, value: Value, origin: Origin) -> Result<Value> {
+        let fits = match (&value, param) {
+            (_, Param::Any) => true,
+            (Value::Nil, Param::Map) => origin == Origin::Plain,
+            (Value::Nil, _) if origin == Origin::Plain => {
+                return Err(self.error(
+                    Some(pipe),
+                    format!("invalid value; expected {}", param.go_type()),
+                ));
+            }
+            (Value::String(_), Param::Str)
+            | (Value::Int(_), Param::Int)
+            | (Value::Bool(_), Param::Bool)
+            | (Value::Map(_), Param::Map) => true,
+            _ => false,
+        };
+        if !fits {
+            let got = match value {
+                Value::Nil => "interface {}".to_string(),
+                ref v => v.type_name(),
+            };
+            return Err(self.error(
+                Some(pipe),
+                format!(
+                    "wrong type for value; expected {}; got {got}",
+                    param.go_type()
+                ),
+            ));
+        }
+        Ok(value)
+    }
+}

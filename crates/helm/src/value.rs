@@ -1,0 +1,263 @@
+//! The values templates compute with, typed as Go types them.
+//!
+//! Byte identity with Helm depends on Go's types, not on YAML's: every number read from a
+//! values file is a `float64` (Helm reads YAML through JSON), while template literals,
+//! `len` and Sprig's arithmetic are integers — so `{{ .Values.n }}` prints `1e+06` where
+//! `{{ 1000000 }}` prints `1000000`, and `eq 1 .Values.one` is an error. Maps and lists are
+//! Go maps and slices: references, so `set $d "k" v` changes `$d` wherever it is seen, and a
+//! template that writes into `.Values` changes what later files read.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// A Go map of string keys, shared by reference. Go's template `range` and `fmt` visit
+/// maps in sorted key order; a `BTreeMap` keeps them so.
+pub type Map = Rc<RefCell<BTreeMap<String, Value>>>;
+/// A Go slice (`[]interface{}`), shared by reference.
+pub type List = Rc<RefCell<Vec<Value>>>;
+
+/// One template value.
+#[derive(Clone)]
+pub enum Value {
+    /// Go's nil: a missing map entry, a nil interface, no data.
+    Nil,
+    /// `bool`.
+    Bool(bool),
+    /// Any Go integer (`int`, `int64`): template literals, `len`, Sprig arithmetic.
+    Int(i64),
+    /// `float64`: every number read from YAML or JSON.
+    Float(f64),
+    /// `string`.
+    String(Rc<str>),
+    /// `[]interface{}`.
+    List(List),
+    /// `map[string]interface{}`.
+    Map(Map),
+    /// A Go struct or named type with fields and methods: `.Files`, `.Capabilities`, `.Chart`.
+    Object(Rc<dyn Object>),
+}
+
+/// A Go value with fields and methods, which templates reach as `.Name` or `.Method arg`.
+pub trait Object {
+    /// The Go type's name, for error messages (`*chartutil.Capabilities`).
+    fn type_name(&self) -> &str;
+    /// A field or a method without arguments; `None` when the type has no such member.
+    fn field(&self, name: &str) -> Option<Value> {
+        let _ = name;
+        None
+    }
+    /// Calls a method with arguments; `None` when the type has no such method.
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        let _ = (name, args);
+        None
+    }
+    /// How `fmt` prints it (`%v`), Go's `String()` method where the type has one.
+    fn display(&self) -> String;
+    /// What `range` visits, for a Go map or slice type; `None` when it cannot be ranged.
+    fn entries(&self) -> Option<Vec<(Value, Value)>> {
+        None
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<Rc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// A new list holding `items`.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    /// A new map holding `entries`.
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Rc::new(RefCell::new(entries)))
+    }
+
+    /// An empty map.
+    pub fn empty_map() -> Value {
+        Value::map(BTreeMap::new())
+    }
+
+    /// JSON (and YAML read as JSON) into Go's `interface{}`: numbers become `float64`.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Value::str(s.as_str()),
+            serde_json::Value::Array(items) => {
+                Value::list(items.iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(entries) => Value::map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value as JSON, as Go's `encoding/json` sees it. Objects become their printed form.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Nil => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => serde_json::Value::Number(n),
+                None => serde_json::Value::Null,
+            },
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.borrow().iter().map(Value::to_json).collect())
+            }
+            Value::Map(entries) => serde_json::Value::Object(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+            Value::Object(object) => serde_json::Value::String(object.display()),
+        }
+    }
+
+    /// A copy that shares nothing with `self` (Sprig's `deepCopy`).
+    pub fn deep_copy(&self) -> Value {
+        match self {
+            Value::List(items) => {
+                Value::list(items.borrow().iter().map(Value::deep_copy).collect())
+            }
+            Value::Map(entries) => Value::map(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// Go's `text/template` truth: false, 0, nil and empty strings, maps and lists are false.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::List(items) => !items.borrow().is_empty(),
+            Value::Map(entries) => !entries.borrow().is_empty(),
+            Value::Object(_) => true,
+        }
+    }
+
+    /// Go's type name, as error messages and `typeOf` print it.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::List(_) => "[]interface {}".into(),
+            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Object(object) => object.type_name().into(),
+        }
+    }
+
+    /// Go's `reflect.Kind` name (`kindOf`).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(_) => "ptr",
+        }
+    }
+
+    /// The string inside, when this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A map's entry, `Nil` when absent or when this is not a map.
+    pub fn get(&self, key: &str) -> Value {
+        match self {
+            Value::Map(entries) => entries.borrow().get(key).cloned().unwrap_or(Value::Nil),
+            _ => Value::Nil,
+        }
+    }
+
+    /// Whether both are the same map or list (Go's pointer identity), for cycle checks.
+    pub fn same_reference(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b),
+            (Value::List(a), Value::List(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_json())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::str(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::str(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_from_yaml_are_floats_and_maps_are_shared() {
+        let v = Value::from_json(&serde_json::json!({"n": 1000000, "m": {"a": 1}}));
+        assert!(matches!(v.get("n"), Value::Float(f) if f == 1_000_000.0));
+        let m = v.get("m");
+        if let Value::Map(entries) = &m {
+            entries.borrow_mut().insert("b".into(), Value::Int(2));
+        }
+        assert!(matches!(v.get("m").get("b"), Value::Int(2)));
+        let copy = v.deep_copy();
+        if let Value::Map(entries) = &copy.get("m") {
+            entries.borrow_mut().insert("c".into(), Value::Int(3));
+        }
+        assert!(matches!(v.get("m").get("c"), Value::Nil));
+    }
+}
