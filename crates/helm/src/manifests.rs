@@ -123,7 +123,10 @@ pub(crate) fn sort(files: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, V
             continue;
         }
         for doc in split(content) {
-            let head: Head = if doc.trim().is_empty() {
+            let only_comments = doc
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+            let head: Head = if only_comments {
                 Head::default()
             } else {
                 serde_saphyr::from_str(&doc).map_err(|e| Error::Output {

@@ -74,7 +74,7 @@ struct Renderable {
 /// Renders `chart` with `options`.
 pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
     let mut chart = chart.clone();
-    values::process_dependencies(&mut chart, &options.values);
+    values::process_dependencies(&mut chart, &options.values)?;
     let coalesced = values::coalesce(&chart, &options.values);
 
     let top_values = Value::from_json(&coalesced);

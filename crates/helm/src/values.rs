@@ -5,6 +5,7 @@
 use serde_json::{Map, Value as Json};
 
 use crate::chart::Chart;
+use crate::error::{Error, Result};
 
 type Table = Map<String, Json>;
 
@@ -58,7 +59,8 @@ fn coalesce_chart(chart: &Chart, dest: &mut Table, merge: bool) {
     }
 }
 
-/// The chart's own values under `v`: user values win, `null` deletes a default.
+/// The chart's own values under `v`: user values win, a user's `null` deletes a default,
+/// and a `null` among the defaults themselves is dropped (it never deletes, never shows).
 fn coalesce_values(chart: &Chart, v: &mut Table, merge: bool) {
     let Json::Object(defaults) = &chart.values else {
         return;
@@ -70,23 +72,46 @@ fn coalesce_values(chart: &Chart, v: &mut Table, merge: bool) {
             }
             Some(Json::Object(dest)) => {
                 if let Json::Object(src) = val {
-                    let merge = merge || chart.dependencies.iter().any(|d| d.metadata.name == *key);
-                    coalesce_tables(dest, src, merge);
+                    let is_subchart = chart.dependencies.iter().any(|d| d.metadata.name == *key);
+                    let src = if is_subchart {
+                        src.clone()
+                    } else {
+                        without_nulls(src)
+                    };
+                    coalesce_tables(dest, &src, merge || is_subchart);
                 }
             }
             Some(_) => {}
-            None => {
-                v.insert(key.clone(), val.clone());
-            }
+            None => match val {
+                Json::Null => {}
+                Json::Object(table) => {
+                    v.insert(key.clone(), Json::Object(without_nulls(table)));
+                }
+                other => {
+                    v.insert(key.clone(), other.clone());
+                }
+            },
         }
     }
+}
+
+/// A table with its `null` entries removed, recursively.
+fn without_nulls(table: &Table) -> Table {
+    table
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            Json::Object(inner) => (k.clone(), Json::Object(without_nulls(inner))),
+            other => (k.clone(), other.clone()),
+        })
+        .collect()
 }
 
 /// `dst` over `src`, both tables; `dst` is authoritative.
 fn coalesce_tables(dst: &mut Table, src: &Table, merge: bool) {
     for (key, val) in src {
         match dst.get_mut(key) {
-            Some(Json::Null) if !merge => {
+            Some(Json::Null) if !merge && !val.is_null() => {
                 dst.remove(key);
             }
             None => {
@@ -134,10 +159,47 @@ fn coalesce_globals(dest: &mut Table, src: &Table) {
     dest.insert("global".into(), Json::Object(dg));
 }
 
-/// Helm's `ProcessDependencies`: aliases applied, subcharts whose `condition` or `tags`
-/// say so removed, recursively. `vals` are the user's values.
-pub(crate) fn process_dependencies(chart: &mut Chart, vals: &Json) {
+/// Helm's `ProcessDependencies`: every dependency `Chart.yaml` lists must be in `charts/`,
+/// aliases are applied, subcharts whose `condition` or `tags` say so are removed,
+/// recursively. `vals` are the user's values.
+pub(crate) fn process_dependencies(chart: &mut Chart, vals: &Json) -> Result<()> {
+    check(chart)?;
     process(chart, vals, "");
+    Ok(())
+}
+
+fn check(chart: &Chart) -> Result<()> {
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.metadata.name == d.name))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Chart {
+            path: chart.path.clone(),
+            message: format!(
+                "found in Chart.yaml, but missing in charts/ directory: {}; run `helm dependency build` and commit charts/ (plumb fetches no dependencies yet)",
+                missing.join(", ")
+            ),
+        });
+    }
+    if let Some(d) = chart
+        .metadata
+        .dependencies
+        .iter()
+        .find(|d| !d.import_values.is_empty())
+    {
+        return Err(Error::Unsupported {
+            path: format!("{}/Chart.yaml", chart.path),
+            what: format!(
+                "import-values (dependency {:?}); render this chart with --helm-external",
+                d.name
+            ),
+        });
+    }
+    chart.dependencies.iter().try_for_each(check)
 }
 
 fn process(chart: &mut Chart, vals: &Json, path: &str) {
@@ -219,12 +281,10 @@ fn path_value<'a>(values: &'a Json, path: &str) -> Option<&'a Json> {
     path.split('.').try_fold(values, |v, key| v.get(key))
 }
 
-/// Whether `version` satisfies the dependency's range (empty: any).
+/// Whether `version` satisfies the dependency's range; an empty or invalid range matches
+/// nothing (the subchart then stays in under its own name, as in Helm).
 fn version_fits(range: &str, version: &str) -> bool {
-    if range.is_empty() {
-        return true;
-    }
-    crate::funcs::version_satisfies(range, version).unwrap_or(false)
+    !range.is_empty() && crate::funcs::version_satisfies(range, version).unwrap_or(false)
 }
 
 #[cfg(test)]
