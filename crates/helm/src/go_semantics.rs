@@ -10,7 +10,7 @@ fn run(text: &str, data: serde_json::Value) -> Result<String, String> {
     let funcs = Rc::new(crate::funcs::table());
     let trees = parse("t", text, &|f| funcs.contains_key(f)).map_err(|e| e.to_string())?;
     let mut ns = Namespace::new(trees, funcs, 1 << 20);
-    ns.execute("t", Value::from_json(&data), 0)
+    ns.execute("t", Value::from_json(&crate::value::as_go_json(data)), 0)
         .map_err(|e| e.to_string())
 }
 

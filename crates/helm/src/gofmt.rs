@@ -487,7 +487,9 @@ mod tests {
             sprint(&[Value::Int(1), Value::Int(2), Value::str("a"), Value::Int(3)]),
             "1 2a3"
         );
-        let m = Value::from_json(&serde_json::json!({"b": [1, "x"], "a": null}));
+        let m = Value::from_json(&crate::value::as_go_json(
+            serde_json::json!({"b": [1, "x"], "a": null}),
+        ));
         assert_eq!(print_value(&m), "map[a:<nil> b:[1 x]]");
     }
 }

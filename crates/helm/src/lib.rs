@@ -30,6 +30,7 @@ pub mod gofmt;
 mod manifests;
 mod objects;
 mod render;
+mod strvals;
 pub mod template;
 pub mod value;
 mod values;
@@ -40,6 +41,7 @@ pub use error::{Error, Result};
 pub use manifests::Manifest;
 pub use objects::Capabilities;
 pub use render::{RenderOptions, Rendered, render};
+pub use strvals::set_parameter;
 pub use value::Value;
 pub use values::merge_user_values;
 

@@ -82,12 +82,17 @@ impl Value {
         Value::map(BTreeMap::new())
     }
 
-    /// JSON (and YAML read as JSON) into Go's `interface{}`: numbers become `float64`.
+    /// JSON into Go's `interface{}`, keeping what the number says it is: a float (what Go's
+    /// `encoding/json` and YAML values give, see [`as_go_json`]) is a `float64`, an integer
+    /// (what `--set` gives) an `int64`.
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) if !n.is_f64() => Value::Int(i),
+                _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
             serde_json::Value::String(s) => Value::str(s.as_str()),
             serde_json::Value::Array(items) => {
                 Value::list(items.iter().map(Value::from_json).collect())
@@ -211,6 +216,27 @@ impl Value {
     }
 }
 
+/// JSON as Go's `encoding/json` decodes it into `interface{}`: every number a `float64`.
+/// Values files, `fromYaml` and `fromJson` go through this.
+pub fn as_go_json(json: serde_json::Value) -> serde_json::Value {
+    match json {
+        serde_json::Value::Number(n) => match n.as_f64().and_then(serde_json::Number::from_f64) {
+            Some(f) => serde_json::Value::Number(f),
+            None => serde_json::Value::Number(n),
+        },
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(as_go_json).collect())
+        }
+        serde_json::Value::Object(entries) => serde_json::Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, as_go_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.to_json())
@@ -247,7 +273,9 @@ mod tests {
 
     #[test]
     fn numbers_from_yaml_are_floats_and_maps_are_shared() {
-        let v = Value::from_json(&serde_json::json!({"n": 1000000, "m": {"a": 1}}));
+        let v = Value::from_json(&as_go_json(
+            serde_json::json!({"n": 1000000, "m": {"a": 1}}),
+        ));
         assert!(matches!(v.get("n"), Value::Float(f) if f == 1_000_000.0));
         let m = v.get("m");
         if let Value::Map(entries) = &m {
@@ -259,5 +287,9 @@ mod tests {
             entries.borrow_mut().insert("c".into(), Value::Int(3));
         }
         assert!(matches!(v.get("m").get("c"), Value::Nil));
+        assert!(
+            matches!(Value::from_json(&serde_json::json!(3)), Value::Int(3)),
+            "--set gives ints"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! plumb renders every chart of the corpus exactly as `helm template` does — same bytes,
 //! or both fail.
 //!
-//! Each directory under `tests/fixtures/charts/` is a chart, rendered twice: with its own
-//! values, and with `oracle-values.yaml` on top when it has one (`helm template -f`). Charts
+//! Each directory under `tests/fixtures/charts/` is a chart, rendered with its own values,
+//! with `oracle-values.yaml` on top when it has one (`helm template -f`), and then with the
+//! `--set` parameters its `oracle-set` file lists, one per line. Charts
 //! named `error-*` must fail in both. The real helm (v4.3.2, built by scripts/provision.sh,
 //! found through `PLUMB_HELM`) is the oracle: without it this test fails, it never skips.
 
@@ -26,7 +27,19 @@ fn corpus() -> Vec<PathBuf> {
     all
 }
 
-fn plumb(chart_dir: &Path, values_file: Option<&Path>) -> Result<String, String> {
+/// `--set` parameters of a run: the lines of the chart's `oracle-set` file.
+fn parameters(chart_dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(chart_dir.join("oracle-set"))
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn plumb(chart_dir: &Path, values_file: Option<&Path>, set: &[String]) -> Result<String, String> {
     let root = Root::new(chart_dir).map_err(|e| e.to_string())?;
     let chart = Chart::load(&root, ".", &Limits::default()).map_err(|e| e.to_string())?;
     let mut layers = Vec::new();
@@ -34,11 +47,16 @@ fn plumb(chart_dir: &Path, values_file: Option<&Path>) -> Result<String, String>
         let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
         layers.push(plumb_helm::read_values(&text).map_err(|e| e.to_string())?);
     }
+    let mut values = merge_user_values(&layers);
+    for parameter in set {
+        let (name, value) = parameter.split_once('=').expect("name=value");
+        plumb_helm::set_parameter(&mut values, name, value)?;
+    }
     let options = RenderOptions {
         release_name: RELEASE.into(),
         namespace: NAMESPACE.into(),
         is_upgrade: false,
-        values: merge_user_values(&layers),
+        values,
         capabilities: Capabilities::helm_template_default(),
         max_output_bytes: 64 << 20,
     };
@@ -46,7 +64,7 @@ fn plumb(chart_dir: &Path, values_file: Option<&Path>) -> Result<String, String>
     Ok(rendered.helm_template_text(false))
 }
 
-fn helm(chart_dir: &Path, values_file: Option<&Path>) -> Result<String, String> {
+fn helm(chart_dir: &Path, values_file: Option<&Path>, set: &[String]) -> Result<String, String> {
     let helm = std::env::var("PLUMB_HELM")
         .expect("PLUMB_HELM names the real helm, the oracle of this test (scripts/test.sh sets it; scripts/provision.sh builds it)");
     let home = tempfile::tempdir().expect("a scratch directory");
@@ -60,6 +78,9 @@ fn helm(chart_dir: &Path, values_file: Option<&Path>) -> Result<String, String> 
         .env("HELM_DATA_HOME", home.path().join("data"));
     if let Some(file) = values_file {
         command.arg("-f").arg(file);
+    }
+    for parameter in set {
+        command.arg("--set").arg(parameter);
     }
     let output = command.output().expect("helm runs");
     if output.status.success() {
@@ -99,22 +120,27 @@ fn every_chart_renders_exactly_as_helm_template() {
             .unwrap_or_default()
             .to_string();
         let overlay = chart.join("oracle-values.yaml");
-        let runs: Vec<Option<&Path>> = if overlay.exists() {
-            vec![None, Some(overlay.as_path())]
-        } else {
-            vec![None]
-        };
-        for values in runs {
+        let overlay = overlay.exists().then_some(overlay.as_path());
+        let set = parameters(chart);
+        let mut runs: Vec<(Option<&Path>, &[String])> = vec![(None, &[])];
+        if overlay.is_some() {
+            runs.push((overlay, &[]));
+        }
+        if !set.is_empty() {
+            runs.push((overlay, &set));
+        }
+        for (values, set) in runs {
             cases += 1;
             let label = format!(
-                "{name}{}",
+                "{name}{}{}",
                 if values.is_some() {
                     " -f oracle-values.yaml"
                 } else {
                     ""
-                }
+                },
+                if set.is_empty() { "" } else { " --set …" }
             );
-            match (helm(chart, values), plumb(chart, values)) {
+            match (helm(chart, values, set), plumb(chart, values, set)) {
                 (Ok(want), Ok(got)) if want == got => {}
                 (Ok(want), Ok(got)) => failures.push(format!(
                     "{label}: output differs at {}",

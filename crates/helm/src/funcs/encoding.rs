@@ -8,7 +8,7 @@ use sha2::Digest;
 use super::Param::{Any, Map, Str};
 use super::yaml::{from_yaml_str, to_json, to_yaml};
 use super::{Table, one, s};
-use crate::value::Value;
+use crate::value::{Value, as_go_json};
 
 pub(super) fn register(t: &mut Table) {
     t.add("b64enc", &[Str], |_, a| {
@@ -87,19 +87,19 @@ pub(super) fn register(t: &mut Table) {
     }
     t.add("fromJson", &[Str], |_, a| {
         Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
-            Ok(json @ serde_json::Value::Object(_)) => Value::from_json(&json),
+            Ok(json @ serde_json::Value::Object(_)) => Value::from_json(&as_go_json(json)),
             Ok(_) => error_map("json: cannot unmarshal into a map".into()),
             Err(e) => error_map(e.to_string()),
         })
     });
     t.add("mustFromJson", &[Str], |_, a| {
         serde_json::from_str::<serde_json::Value>(s(&a[0]))
-            .map(|j| Value::from_json(&j))
+            .map(|j| Value::from_json(&as_go_json(j)))
             .map_err(|e| e.to_string())
     });
     t.add("fromJsonArray", &[Str], |_, a| {
         Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
-            Ok(json @ serde_json::Value::Array(_)) => Value::from_json(&json),
+            Ok(json @ serde_json::Value::Array(_)) => Value::from_json(&as_go_json(json)),
             Ok(_) => Value::list(vec![Value::str("json: cannot unmarshal into an array")]),
             Err(e) => Value::list(vec![Value::str(e.to_string())]),
         })

@@ -851,7 +851,9 @@ pub(crate) fn from_yaml_json(text: &str) -> Result<serde_json::Value, String> {
         return Ok(serde_json::Value::Null);
     }
     let options = serde_saphyr::options! { legacy_octal_numbers: true };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| e.to_string())
+    serde_saphyr::from_str_with_options(text, options)
+        .map(crate::value::as_go_json)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -859,7 +861,7 @@ mod tests {
     use super::*;
 
     fn yaml(json: serde_json::Value) -> String {
-        to_yaml(&Value::from_json(&json))
+        to_yaml(&Value::from_json(&crate::value::as_go_json(json)))
     }
 
     #[test]
