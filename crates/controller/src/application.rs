@@ -97,7 +97,8 @@ pub struct SourceSpec {
     /// Branch, tag, commit or semver range (`>=1.2.0 <2`); the default branch when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub revision: String,
-    /// Directory inside the repository. A kustomization there means Kustomize.
+    /// Directory inside the repository. `Chart.yaml` there means a Helm chart, a
+    /// kustomization Kustomize, anything else plain manifests.
     #[serde(default = "dot")]
     pub path: String,
     /// Secret (this namespace) with `username`/`password` (or token as password) for
@@ -110,6 +111,44 @@ pub struct SourceSpec {
     /// How a plain-manifest directory is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<DirectorySpec>,
+    /// How a Helm chart is rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helm: Option<HelmSpec>,
+}
+
+/// Rendering a Helm chart, as Argo CD's `source.helm`: values, lowest precedence first —
+/// the chart's `values.yaml`, `valueFiles` in order, `values`, `parameters`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmSpec {
+    /// `.Release.Name`; the Application's name when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub release_name: String,
+    /// Values files, relative to the chart's directory (`../../envs/prod/values.yaml`
+    /// reaches out of it, never out of the repository).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub value_files: Vec<String>,
+    /// Skip a values file that does not exist rather than fail.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_missing_value_files: bool,
+    /// Values as a YAML document, over the files.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub values: String,
+    /// `--set` parameters, over everything else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<HelmParameter>,
+    /// Leave out the chart's `crds/`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_crds: bool,
+}
+
+/// One `--set name=value`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct HelmParameter {
+    /// A dotted path (`image.tag`, `hosts[0].name`).
+    pub name: String,
+    /// Typed as `--set` types it (`true`, `3`, `null`); else a string.
+    pub value: String,
 }
 
 fn dot() -> String {

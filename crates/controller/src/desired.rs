@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use plumb_render::{DirectoryOptions, KustomizeOptions, RenderOptions};
+use plumb_engine::DiscoverySnapshot;
+use plumb_render::{Capabilities, DirectoryOptions, HelmOptions, KustomizeOptions, RenderOptions};
 use plumb_source::{RepoSpec, Revision};
 use tokio::time::Instant;
 
@@ -80,6 +81,7 @@ pub(crate) async fn desired_state(
             .unwrap_or_default(),
         decryption,
         kustomize: kustomize.clone(),
+        helm: helm_options(app, &ctx.engine.discovery().await.0)?,
         ..RenderOptions::default()
     };
     let root = snapshot.root().to_path_buf();
@@ -102,6 +104,71 @@ pub(crate) async fn desired_state(
     });
     state.desired = Some(Arc::clone(&desired));
     Ok(desired)
+}
+
+/// How the app's chart (if its path is one) is rendered: released under the app's name into
+/// its destination namespace, told what the cluster serves.
+fn helm_options(app: &Application, discovery: &DiscoverySnapshot) -> Result<HelmOptions> {
+    let spec = app.spec.source.helm.clone().unwrap_or_default();
+    let values = if spec.values.trim().is_empty() {
+        None
+    } else {
+        let parsed = plumb_helm_values(&spec.values)?;
+        Some(parsed)
+    };
+    let key = app.key();
+    Ok(HelmOptions {
+        release_name: Some(if spec.release_name.is_empty() {
+            key.name.clone()
+        } else {
+            spec.release_name
+        }),
+        namespace: Some(
+            app.spec
+                .destination
+                .namespace
+                .clone()
+                .unwrap_or(key.namespace),
+        ),
+        value_files: spec.value_files,
+        ignore_missing_value_files: spec.ignore_missing_value_files,
+        values,
+        parameters: spec
+            .parameters
+            .into_iter()
+            .map(|p| (p.name, p.value))
+            .collect(),
+        skip_crds: spec.skip_crds,
+        capabilities: Some(capabilities(discovery)),
+    })
+}
+
+fn plumb_helm_values(text: &str) -> Result<serde_json::Value> {
+    plumb_render::read_helm_values(text)
+        .map_err(|e| Error::Spec(format!("spec.source.helm.values is not a YAML map: {e}")))
+}
+
+/// `.Capabilities` from discovery: the server's version, and every group/version and
+/// group/version/Kind it serves (as Helm fills them from a live cluster).
+pub(crate) fn capabilities(discovery: &DiscoverySnapshot) -> Capabilities {
+    let mut api_versions = std::collections::BTreeSet::new();
+    for (resource, _) in &discovery.kinds {
+        let group_version = if resource.group.is_empty() {
+            resource.version.clone()
+        } else {
+            format!("{}/{}", resource.group, resource.version)
+        };
+        api_versions.insert(format!("{group_version}/{}", resource.kind));
+        api_versions.insert(group_version);
+    }
+    let mut capabilities = Capabilities::helm_template_default();
+    if let Some(minor) = discovery.server_minor {
+        capabilities.kube_version = format!("v1.{minor}.0");
+    }
+    if !api_versions.is_empty() {
+        capabilities.api_versions = api_versions.into_iter().collect();
+    }
+    capabilities
 }
 
 /// Runs a Git operation, recording its duration and failure for `/metrics`.

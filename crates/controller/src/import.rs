@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::application::{
     Application, ApplicationSpec, Automated, Decryption, Dependency, DestinationSpec,
-    DirectorySpec, LocalRef, NamespaceMetadata, SourceSpec, SyncPolicy,
+    DirectorySpec, HelmParameter, HelmSpec, LocalRef, NamespaceMetadata, SourceSpec, SyncPolicy,
 };
 
 /// One converted resource and what could not be carried over.
@@ -76,12 +76,15 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
         "" | "HEAD" => String::new(),
         revision => revision.to_owned(),
     };
-    if !text(&source["chart"]).is_empty() || source["helm"].is_object() {
+    if !text(&source["chart"]).is_empty() {
         warn.field(
-            "spec.source.helm",
-            "Helm charts are not rendered by plumb yet: commit what `helm template` prints",
+            "spec.source.chart",
+            "charts from Helm repositories are not fetched by plumb yet: vendor the chart into Git (helm pull --untar) and point spec.source.path at it",
         );
     }
+    let helm = source["helm"]
+        .as_object()
+        .map(|helm| argo_helm(helm, &mut warn));
     if let Some(kustomize) = source["kustomize"].as_object() {
         for field in kustomize.keys() {
             warn.field(
@@ -185,6 +188,7 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
             secret_ref: None,
             decryption: None,
             directory,
+            helm,
         },
         destination: DestinationSpec {
             namespace: destination_namespace.filter(|ns| *ns != app_namespace),
@@ -195,6 +199,69 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
         ..ApplicationSpec::default()
     };
     warn.done(Application::new(&name(app), spec), app_namespace)
+}
+
+/// Argo CD's `source.helm`: the same fields, except those plumb has no use for.
+fn argo_helm(helm: &serde_json::Map<String, Value>, warn: &mut Warnings) -> HelmSpec {
+    let mut values = text(helm.get("values").unwrap_or(&Value::Null)).to_owned();
+    if let Some(object) = helm.get("valuesObject").filter(|v| v.is_object()) {
+        // valuesObject wins over values in Argo CD; written as YAML it is the same input.
+        values = serde_json::to_string_pretty(object).unwrap_or_default();
+    }
+    let parameters = helm
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|p| HelmParameter {
+                    name: text(&p["name"]).to_owned(),
+                    value: text(&p["value"]).to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for field in [
+        "fileParameters",
+        "passCredentials",
+        "version",
+        "kubeVersion",
+        "apiVersions",
+        "namespace",
+    ] {
+        if helm.contains_key(field) {
+            warn.field(
+                &format!("spec.source.helm.{field}"),
+                "not supported by plumb: left out",
+            );
+        }
+    }
+    HelmSpec {
+        release_name: text(helm.get("releaseName").unwrap_or(&Value::Null)).to_owned(),
+        value_files: strings_list(helm.get("valueFiles")),
+        ignore_missing_value_files: helm
+            .get("ignoreMissingValueFiles")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        values,
+        parameters,
+        skip_crds: helm
+            .get("skipCrds")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
+fn strings_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn flux(

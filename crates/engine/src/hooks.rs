@@ -40,6 +40,10 @@ pub const HOOK_LABEL: &str = "plumb.dev/hook-instance";
 
 const ARGO_HOOK: &str = "argocd.argoproj.io/hook";
 const ARGO_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+/// Helm's hooks, mapped onto plumb's phases as Argo CD maps them: a GitOps sync is an
+/// install and an upgrade at once.
+const HELM_HOOK: &str = "helm.sh/hook";
+const HELM_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
 
 /// How often a running hook is looked at.
 const POLL: Duration = Duration::from_millis(500);
@@ -97,13 +101,24 @@ pub(crate) fn split(targets: Vec<Target>, app: &AppId) -> Result<(Vec<Target>, V
 
 /// What a manifest's annotations make of it as a hook: `None` when it is not one.
 fn hook_of(manifest: &Map<String, Value>) -> Result<Option<(Vec<Phase>, DeletePolicy)>, String> {
-    let (key, list) = match annotation(manifest, HOOK) {
-        Some(list) => (HOOK, list),
-        None => match annotation(manifest, ARGO_HOOK) {
-            Some(list) => (ARGO_HOOK, list),
-            None => return Ok(None),
-        },
-    };
+    if let Some(list) = annotation(manifest, HOOK) {
+        return plumb_hook(manifest, HOOK, list).map(Some);
+    }
+    if let Some(list) = annotation(manifest, ARGO_HOOK) {
+        return plumb_hook(manifest, ARGO_HOOK, list).map(Some);
+    }
+    match annotation(manifest, HELM_HOOK) {
+        Some(events) => helm_hook(manifest, events).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// plumb's (or Argo CD's, spelt the same) phases and delete policy.
+fn plumb_hook(
+    manifest: &Map<String, Value>,
+    key: &str,
+    list: &str,
+) -> Result<(Vec<Phase>, DeletePolicy), String> {
     let mut phases = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let phase = match name {
@@ -144,7 +159,52 @@ fn hook_of(manifest: &Map<String, Value>) -> Result<Option<(Vec<Phase>, DeletePo
             }
         }
     }
-    Ok(Some((phases, policy)))
+    Ok((phases, policy))
+}
+
+/// Helm's events: `pre-install`/`pre-upgrade` run as PreSync, `post-install`/`post-upgrade`
+/// as PostSync; `test`, deletion and rollback hooks have no moment in a sync and are never
+/// applied (as under Argo CD).
+fn helm_hook(
+    manifest: &Map<String, Value>,
+    events: &str,
+) -> Result<(Vec<Phase>, DeletePolicy), String> {
+    let mut phases = Vec::new();
+    for event in events
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .filter(|e| !e.is_empty())
+    {
+        let phase = match event.as_str() {
+            "pre-install" | "pre-upgrade" => Phase::PreSync,
+            "post-install" | "post-upgrade" => Phase::PostSync,
+            "test" | "test-success" | "pre-delete" | "post-delete" | "pre-rollback"
+            | "post-rollback" => continue,
+            other => return Err(format!("{HELM_HOOK}: {other:?} is not a Helm hook event")),
+        };
+        if !phases.contains(&phase) {
+            phases.push(phase);
+        }
+    }
+    let mut policy = DeletePolicy::default();
+    match annotation(manifest, HELM_DELETE_POLICY) {
+        None => policy.before_creation = true,
+        Some(list) => {
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                match name {
+                    "before-hook-creation" => policy.before_creation = true,
+                    "hook-succeeded" => policy.on_success = true,
+                    "hook-failed" => policy.on_failure = true,
+                    other => {
+                        return Err(format!(
+                            "{HELM_DELETE_POLICY}: {other:?} is not a delete policy (before-hook-creation, hook-succeeded, hook-failed)"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok((phases, policy))
 }
 
 /// One hook of a plan.
@@ -412,6 +472,16 @@ mod tests {
 
     #[test]
     fn an_unknown_phase_or_policy_names_the_annotation() {
+        let (phases, policy) = hook(json!({
+            "helm.sh/hook": "pre-install,pre-upgrade",
+            "helm.sh/hook-delete-policy": "hook-succeeded"
+        }))
+        .unwrap()
+        .unwrap();
+        assert_eq!(phases, [Phase::PreSync]);
+        assert!(policy.on_success && !policy.before_creation);
+        let (phases, _) = hook(json!({"helm.sh/hook": "test"})).unwrap().unwrap();
+        assert!(phases.is_empty(), "a test hook is never applied");
         let phase = hook(json!({"argocd.argoproj.io/hook": "PreDelete"})).unwrap_err();
         assert!(phase.contains("argocd.argoproj.io/hook"), "{phase}");
         let policy =

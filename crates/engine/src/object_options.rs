@@ -3,7 +3,7 @@
 //!
 //! | plumb | Argo CD | Flux |
 //! | --- | --- | --- |
-//! | `plumb.dev/sync-wave: N` | `argocd.argoproj.io/sync-wave: N` | (`dependsOn` between Kustomizations) |
+//! | `plumb.dev/sync-wave: N` | `argocd.argoproj.io/sync-wave: N` (Helm's `helm.sh/hook-weight` too) | (`dependsOn` between Kustomizations) |
 //! | `plumb.dev/prune: disabled` | `argocd.argoproj.io/sync-options: Prune=false` | `kustomize.toolkit.fluxcd.io/prune: disabled` |
 //! | `plumb.dev/delete: disabled` | `…/sync-options: Delete=false` | — |
 //! | `plumb.dev/recreate: enabled` | `…/sync-options: Force=true,Replace=true` | `kustomize.toolkit.fluxcd.io/force: enabled` |
@@ -37,6 +37,8 @@ pub const RECREATE: &str = "plumb.dev/recreate";
 pub const APPLY: &str = "plumb.dev/apply";
 
 const ARGO_WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// Helm's order among hooks, read as a wave as Argo CD reads it.
+const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
 const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
 const FLUX_SSA: &str = "kustomize.toolkit.fluxcd.io/ssa";
@@ -139,14 +141,13 @@ impl ObjectOptions {
     }
 }
 
-/// The sync wave: `plumb.dev/sync-wave`, else Argo CD's, else 0.
+/// The sync wave: `plumb.dev/sync-wave`, else Argo CD's, else a Helm hook's weight, else 0.
 fn wave(manifest: &Map<String, Value>) -> Result<i64, String> {
-    let (key, text) = match annotation(manifest, WAVE) {
-        Some(text) => (WAVE, text),
-        None => match annotation(manifest, ARGO_WAVE) {
-            Some(text) => (ARGO_WAVE, text),
-            None => return Ok(0),
-        },
+    let Some((key, text)) = [WAVE, ARGO_WAVE, HELM_HOOK_WEIGHT]
+        .into_iter()
+        .find_map(|key| annotation(manifest, key).map(|text| (key, text)))
+    else {
+        return Ok(0);
     };
     text.trim()
         .parse()

@@ -549,6 +549,29 @@ pub(crate) struct Source {
     pub(crate) keys: Keys,
     #[command(flatten)]
     pub(crate) kustomize: KustomizeFlags,
+    #[command(flatten)]
+    pub(crate) helm: HelmFlags,
+}
+
+/// How a Helm chart (a directory with Chart.yaml) is rendered, as `helm template` takes it.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct HelmFlags {
+    /// A values file for a Helm chart (repeatable, applied in order over its values.yaml);
+    /// it must be inside the repository.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub(crate) values: Vec<PathBuf>,
+    /// A Helm value, as `helm --set NAME=VALUE` (repeatable, over the values files).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub(crate) set: Vec<String>,
+    /// The Helm release name (default: release-name, as `helm template`).
+    #[arg(long)]
+    pub(crate) release_name: Option<String>,
+    /// The Helm release namespace, `.Release.Namespace` (default: default).
+    #[arg(long)]
+    pub(crate) release_namespace: Option<String>,
+    /// Leave out the chart's crds/.
+    #[arg(long)]
+    pub(crate) skip_crds: bool,
 }
 
 /// What Kustomize rendering may do beyond plumb's own engine; both off by default.

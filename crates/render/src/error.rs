@@ -24,14 +24,30 @@ pub enum Error {
         /// The parser's message.
         detail: String,
     },
-    /// A directory is a Helm chart, which plumb does not render (yet).
+    /// A Helm chart inside a directory read as plain manifests: its templates are not
+    /// manifests.
     #[error(
-        "{chart} is a Helm chart (it holds Chart.yaml), and plumb does not render Helm charts yet; render it with `helm template RELEASE {chart} --output-dir DIR` and point plumb at a directory holding the output, committed to Git"
+        "{chart} is a Helm chart (it holds Chart.yaml) inside a directory read as plain manifests; render it on its own: make {chart} the app's path, or exclude it"
     )]
     HelmChart {
         /// The chart's directory, relative to the repository root.
         chart: String,
     },
+    /// A Helm chart could not be rendered.
+    #[error(transparent)]
+    Helm(Box<plumb_helm::Error>),
+    /// A values file or parameter of a Helm render is wrong.
+    #[error("{0}")]
+    HelmValues(String),
+}
+
+impl From<plumb_helm::Error> for Error {
+    fn from(error: plumb_helm::Error) -> Self {
+        match error {
+            plumb_helm::Error::Read(error) => Error::Manifest(error),
+            other => Error::Helm(Box::new(other)),
+        }
+    }
 }
 
 impl From<plumb_kustomize::Error> for Error {
@@ -66,3 +82,12 @@ impl std::fmt::Display for Duplicate {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A limit reached while rendering, with where.
+pub(crate) fn exceeded(limit: &'static str, value: u64, at: &str) -> Error {
+    Error::Manifest(plumb_manifest::Error::LimitExceeded {
+        limit,
+        value,
+        detail: format!("reached at {at}"),
+    })
+}

@@ -5,7 +5,8 @@
 //!                                  ^^^^^^^^^^^^^^^^^^^^^^^^
 //!
 //!  render(root, path) ─▶ Root (plumb-manifest) ─▶ Renderer::detect ─▶ plain manifests ─┐
-//!                                                                 └─▶ plumb-kustomize ──┴▶ DesiredSet
+//!                                                                 ├─▶ plumb-kustomize ──┤
+//!                                                                 └─▶ plumb-helm ───────┴▶ DesiredSet
 //! ```
 //!
 //! It picks the format of a path, renders it with the crate that owns that format, and
@@ -14,8 +15,9 @@
 //! `plumb-manifest`, so everything is confined to the snapshot root and bounded by
 //! [`Limits`], because a repository is untrusted input. It knows nothing of the cluster.
 //!
-//! Kustomize is rendered natively (crate `plumb-kustomize`): the same bytes as
-//! `kubectl kustomize` on a corpus of fixtures checked against it in the tests.
+//! Kustomize and Helm are rendered natively (crates `plumb-kustomize`, `plumb-helm`): the
+//! same bytes as `kubectl kustomize` and `helm template` on corpora of fixtures checked
+//! against them in the tests.
 //!
 //! Dependencies, chosen once: `globset` for include/exclude patterns of plain directories;
 //! YAML, JSON and SOPS come from the crates below.
@@ -24,15 +26,19 @@ mod desired_set;
 mod directory;
 mod error;
 mod format;
+mod helm;
 mod options;
+mod rendered;
 mod renderer;
 
 pub use desired_set::DesiredSet;
 pub use directory::DirectoryOptions;
 pub use error::{Duplicate, Error, Result};
 pub use format::Renderer;
-pub use options::RenderOptions;
+pub use options::{HelmOptions, RenderOptions};
+pub use plumb_helm::{Capabilities, read_values as read_helm_values};
 // The types of what a render returns and is given, from the crates that own them.
 pub use plumb_kustomize::KustomizeOptions;
 pub use plumb_manifest::{DesiredObject, Ignored, Limits, MASK, ObjectId, Origin, write_identity};
-pub use renderer::{Rendered, render};
+pub use rendered::Rendered;
+pub use renderer::render;

@@ -1,6 +1,6 @@
 //! What a render may do and how far it may go: read plain-manifest directories how, within
-//! which [`Limits`], with which keys for SOPS, and what Kustomize may reach beyond plumb's
-//! engine.
+//! which [`Limits`], with which keys for SOPS, what Kustomize may reach beyond plumb's
+//! engine, and what a Helm chart is rendered with.
 
 use std::sync::Arc;
 
@@ -23,6 +23,30 @@ pub struct RenderOptions {
     /// age identities for SOPS-encrypted files (the controller reads them from a Secret's
     /// `*.agekey` entries). Without them an encrypted file fails the render.
     pub decryption: Option<Arc<Identities>>,
+    /// How a Helm chart is rendered: release, values, what the cluster offers.
+    pub helm: HelmOptions,
+}
+
+/// What `helm template` would be told besides the chart.
+#[derive(Clone, Debug, Default)]
+pub struct HelmOptions {
+    /// `.Release.Name`; `release-name` (as `helm template`'s default) when unset.
+    pub release_name: Option<String>,
+    /// `.Release.Namespace`; `default` when unset.
+    pub namespace: Option<String>,
+    /// Values files, relative to the chart's directory (`../values/prod.yaml` reaches out of
+    /// it, never out of the repository), applied in order over the chart's `values.yaml`.
+    pub value_files: Vec<String>,
+    /// A values file that does not exist is skipped rather than an error.
+    pub ignore_missing_value_files: bool,
+    /// Inline values, over the files.
+    pub values: Option<serde_json::Value>,
+    /// `--set name=value` parameters, over everything else.
+    pub parameters: Vec<(String, String)>,
+    /// Leave out the chart's `crds/`.
+    pub skip_crds: bool,
+    /// What the chart is told of the cluster; `helm template`'s defaults when unset.
+    pub capabilities: Option<plumb_helm::Capabilities>,
 }
 
 impl RenderOptions {

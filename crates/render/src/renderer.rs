@@ -5,23 +5,13 @@ use std::path::Path;
 
 use crate::desired_set::DesiredSet;
 use crate::directory::FileFilter;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, exceeded};
 use crate::format::Renderer;
 use crate::options::RenderOptions;
+use crate::rendered::Rendered;
 use plumb_manifest::DesiredObject;
 use plumb_manifest::Root;
-use plumb_manifest::{FileContents, Ignored, Syntax};
-
-/// The result of a successful render.
-#[derive(Debug)]
-pub struct Rendered {
-    /// The renderer that was used.
-    pub renderer: Renderer,
-    /// The objects.
-    pub objects: DesiredSet,
-    /// Documents that were not objects, reported rather than applied.
-    pub ignored: Vec<Ignored>,
-}
+use plumb_manifest::{FileContents, Syntax};
 
 /// Renders the directory `path` (relative to `snapshot_root`) into objects.
 ///
@@ -32,6 +22,7 @@ pub fn render(snapshot_root: &Path, path: &str, options: &RenderOptions) -> Resu
     let (relative, dir) = root.directory(path)?;
     match Renderer::detect(&dir) {
         Renderer::Kustomize(file) => render_kustomize(root, &relative, &dir, file, options),
+        Renderer::Helm => crate::helm::render_chart(&root, &relative, options),
         Renderer::PlainManifests => render_plain(&root, &relative, &dir, options),
     }
 }
@@ -210,12 +201,4 @@ fn parse_file(
         options.decryption.as_deref(),
         options.limits.yaml_options(),
     )?)
-}
-
-fn exceeded(limit: &'static str, value: u64, at: &str) -> Error {
-    Error::Manifest(plumb_manifest::Error::LimitExceeded {
-        limit,
-        value,
-        detail: format!("reached at {at}"),
-    })
 }

@@ -273,29 +273,31 @@ fn a_large_directory_renders_in_file_order_and_names_its_first_broken_file() {
 }
 
 #[test]
-fn a_helm_chart_is_named_as_one_with_what_to_do_instead() {
+fn a_helm_chart_renders_with_helm_and_one_inside_a_plain_directory_is_named() {
     let chart = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
-    let template = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n";
+    let template = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n";
     let repo = Repo::new();
     repo.file("charts/web/Chart.yaml", chart)
         .file("charts/web/values.yaml", "replicas: 2\n")
         .file("charts/web/templates/service.yaml", template)
         .file("apps/web/Chart.yaml", chart)
         .file("apps/other.yaml", &config_map("other"));
-    let err = render(repo.root(), "charts/web", &RenderOptions::default()).unwrap_err();
-    assert!(
-        matches!(&err, Error::HelmChart { chart } if chart == "charts/web"),
-        "{err}"
+    let rendered = render(repo.root(), "charts/web", &RenderOptions::default()).unwrap();
+    assert_eq!(rendered.renderer, Renderer::Helm);
+    let service = rendered.objects.iter().next().expect("the chart's Service");
+    assert_eq!(service.id().name, "release-name");
+    assert_eq!(
+        service.origin().to_string(),
+        "charts/web/templates/service.yaml:1"
     );
-    let message = err.to_string();
-    assert!(
-        message.contains("charts/web is a Helm chart") && message.contains("helm template"),
-        "{message}"
-    );
-    // Found below the app's path too, when reading recursively.
+    // Found below the app's path, when reading recursively: not manifests.
     let err = render(repo.root(), "apps", &recursive()).unwrap_err();
     assert!(
         matches!(&err, Error::HelmChart { chart } if chart == "apps/web"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("make apps/web the app's path"),
         "{err}"
     );
 }

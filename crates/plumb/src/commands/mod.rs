@@ -87,6 +87,10 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
         ..RenderOptions::default()
     };
     let located = repository_root::locate(&source.path, source.root.as_deref())?;
+    let options = RenderOptions {
+        helm: helm_options(&source.helm, &located)?,
+        ..options
+    };
     let rendered =
         plumb_render::render(&located.root, &located.path, &options).with_context(|| {
             format!(
@@ -104,6 +108,52 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
         output::warn(&format!("{}: ignored: {}", ignored.origin, ignored.reason));
     }
     Ok(rendered)
+}
+
+/// What the Helm flags ask for; values files become paths relative to the chart, as an
+/// Application names them.
+fn helm_options(
+    flags: &crate::cli::HelmFlags,
+    located: &repository_root::Located,
+) -> anyhow::Result<plumb_render::HelmOptions> {
+    let root = located
+        .root
+        .canonicalize()
+        .with_context(|| format!("cannot read {}", located.root.display()))?;
+    let up = if located.path == "." {
+        0
+    } else {
+        located.path.split('/').count()
+    };
+    let mut value_files = Vec::new();
+    for file in &flags.values {
+        let absolute = file
+            .canonicalize()
+            .with_context(|| format!("cannot read the values file {}", file.display()))?;
+        let inside = absolute.strip_prefix(&root).map_err(|_| {
+            anyhow::anyhow!(
+                "the values file {} is outside the repository {}: plumb reads nothing outside it",
+                file.display(),
+                root.display()
+            )
+        })?;
+        value_files.push(format!("{}{}", "../".repeat(up), inside.to_string_lossy()));
+    }
+    let mut parameters = Vec::new();
+    for set in &flags.set {
+        let (name, value) = set
+            .split_once('=')
+            .with_context(|| format!("--set {set:?}: expected NAME=VALUE"))?;
+        parameters.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(plumb_render::HelmOptions {
+        release_name: flags.release_name.clone(),
+        namespace: flags.release_namespace.clone(),
+        value_files,
+        parameters,
+        skip_crds: flags.skip_crds,
+        ..plumb_render::HelmOptions::default()
+    })
 }
 
 /// Render options for commands that read overlays without a --recursive/--include choice.

@@ -1,0 +1,206 @@
+//! A team ships its service as a Helm chart kept in Git, with a values file per
+//! environment. plumb renders the chart itself — no `helm` binary, no release Secrets — and
+//! keeps each environment's release in sync: drift made by hand is put back, and a change
+//! to an environment's values is applied by the next sync.
+
+mod support;
+
+use serde_json::json;
+use support::{World, alice, text};
+
+const CHART: &str = r#"apiVersion: v2
+name: web
+version: 1.2.0
+appVersion: "2.4.1"
+"#;
+
+const VALUES: &str = r#"greeting: hello
+tier: dev
+replicas: 1
+labels:
+  team: web
+"#;
+
+const HELPERS: &str = r#"{{- define "web.fullname" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- define "web.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- with .Values.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+"#;
+
+const CONFIG_MAP: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "web.fullname" . }}
+  labels:
+    {{- include "web.labels" . | nindent 4 }}
+data:
+  value: {{ .Values.greeting | quote }}
+  tier: {{ .Values.tier }}
+  replicas: {{ .Values.replicas | quote }}
+  namespace: {{ .Release.Namespace }}
+{{- if semverCompare ">=1.20-0" .Capabilities.KubeVersion.Version }}
+  modern: "true"
+{{- end }}
+"#;
+
+fn automated(value_file: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut helm = json!({"valueFiles": [value_file]});
+    if let (Some(helm), Some(extra)) = (helm.as_object_mut(), extra.as_object()) {
+        helm.extend(extra.clone());
+    }
+    json!({
+        "source": {"helm": helm},
+        "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}
+    })
+}
+
+#[tokio::test]
+async fn a_chart_in_git_syncs_per_environment_heals_drift_and_applies_a_values_change() {
+    let mut world = World::new(
+        "helm",
+        &[
+            ("charts/web/Chart.yaml", CHART),
+            ("charts/web/values.yaml", VALUES),
+            ("charts/web/templates/_helpers.tpl", HELPERS),
+            ("charts/web/templates/configmap.yaml", CONFIG_MAP),
+            ("envs/dev/values.yaml", "greeting: hello dev\n"),
+            (
+                "envs/prod/values.yaml",
+                "greeting: hello prod\ntier: prod\n",
+            ),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app(
+            "dev",
+            "charts/web",
+            automated("../../envs/dev/values.yaml", json!({})),
+        )
+        .await;
+    world
+        .create_app(
+            "prod",
+            "charts/web",
+            automated(
+                "../../envs/prod/values.yaml",
+                json!({"parameters": [{"name": "replicas", "value": "3"}]}),
+            ),
+        )
+        .await;
+
+    // Each environment is its own release, named after its app, with its own values.
+    world.until_config_map("dev-web", Some("hello dev")).await;
+    world.until_config_map("prod-web", Some("hello prod")).await;
+    let prod = world.config_maps().get("prod-web").await.unwrap();
+    let data = prod.data.clone().unwrap_or_default();
+    assert_eq!(data.get("tier").map(String::as_str), Some("prod"));
+    assert_eq!(
+        data.get("replicas").map(String::as_str),
+        Some("3"),
+        "the parameter wins over the files"
+    );
+    assert_eq!(
+        data.get("namespace"),
+        Some(&world.namespace),
+        ".Release.Namespace is the destination"
+    );
+    assert_eq!(
+        data.get("modern").map(String::as_str),
+        Some("true"),
+        ".Capabilities come from the cluster"
+    );
+    let labels = prod.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.get("team").map(String::as_str), Some("web"));
+    assert_eq!(
+        labels.get("app.kubernetes.io/instance").map(String::as_str),
+        Some("prod")
+    );
+
+    // Drift made by hand is put back.
+    let out = world.kubectl(&[
+        "patch",
+        "configmap",
+        "prod-web",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"value":"edited by hand"}}"#,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    world.until_config_map("prod-web", Some("hello prod")).await;
+
+    // A change to prod's values is a commit; dev is untouched by it.
+    world.commit(
+        &[(
+            "envs/prod/values.yaml",
+            Some("greeting: hello again\ntier: prod\n"),
+        )],
+        "prod: new greeting",
+        &alice(),
+    );
+    world.request_reconcile("prod").await;
+    world.request_reconcile("dev").await;
+    world
+        .until_config_map("prod-web", Some("hello again"))
+        .await;
+    world.until_config_map("dev-web", Some("hello dev")).await;
+}
+
+#[tokio::test]
+async fn a_chart_that_fails_to_render_changes_nothing_and_says_why() {
+    let broken = CONFIG_MAP.replace(
+        "{{ .Values.greeting | quote }}",
+        r#"{{ required "greeting is required" .Values.greeting | quote }}"#,
+    );
+    let mut world = World::new(
+        "helm-fail",
+        &[
+            ("charts/web/Chart.yaml", CHART),
+            ("charts/web/values.yaml", VALUES),
+            ("charts/web/templates/_helpers.tpl", HELPERS),
+            ("charts/web/templates/configmap.yaml", &broken),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app("web", "charts/web", automated("values.yaml", json!({})))
+        .await;
+    world.until_config_map("web-web", Some("hello")).await;
+
+    // A values change that leaves the required value empty fails the render as a whole.
+    world.commit(
+        &[(
+            "charts/web/values.yaml",
+            Some("greeting: \"\"\ntier: dev\nreplicas: 1\n"),
+        )],
+        "empty greeting",
+        &alice(),
+    );
+    world.request_reconcile("web").await;
+    let app = world
+        .until_app("web", "the render error in its status", |app| {
+            app.status.as_ref().is_some_and(|s| {
+                serde_json::to_string(s)
+                    .unwrap_or_default()
+                    .contains("greeting is required")
+            })
+        })
+        .await;
+    assert!(
+        serde_json::to_string(&app.status)
+            .unwrap()
+            .contains("configmap.yaml"),
+        "the error names the template"
+    );
+    world.until_config_map("web-web", Some("hello")).await;
+}

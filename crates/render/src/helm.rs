@@ -1,0 +1,136 @@
+//! A Helm chart rendered by `plumb-helm`: its values files read through the same
+//! confinement and limits as the chart, the documents it renders parsed as any manifest.
+//!
+//! Precedence, lowest first, as `helm template -f … --set …` and Argo CD apply them: the
+//! chart's `values.yaml`, the values files in order, inline values, parameters.
+
+use plumb_helm::{Capabilities, Chart, Manifest};
+use plumb_manifest::{DesiredObject, FileContents, Root, Syntax};
+
+use crate::desired_set::DesiredSet;
+use crate::error::{Error, Result, exceeded};
+use crate::format::Renderer;
+use crate::options::RenderOptions;
+use crate::rendered::Rendered;
+
+/// Renders the chart in directory `relative` of `root`.
+pub(crate) fn render_chart(
+    root: &Root,
+    relative: &str,
+    options: &RenderOptions,
+) -> Result<Rendered> {
+    let helm = &options.helm;
+    let limits = &options.limits;
+    let chart = Chart::load(root, relative, limits)?;
+    let mut layers = Vec::new();
+    for file in &helm.value_files {
+        let path = if relative == "." {
+            file.clone()
+        } else {
+            format!("{relative}/{file}")
+        };
+        let found = match root.resolve(&path) {
+            Ok(found) => found,
+            Err(plumb_manifest::Error::NotFound { .. }) if helm.ignore_missing_value_files => {
+                continue;
+            }
+            Err(plumb_manifest::Error::NotFound { path }) => {
+                return Err(Error::HelmValues(format!(
+                    "values file {path} does not exist (the app's helm.valueFiles are relative to the chart's directory, {relative})"
+                )));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let bytes = root.read(&found, limits.max_file_bytes)?;
+        let text = String::from_utf8_lossy(&bytes);
+        layers.push(
+            plumb_helm::read_values(&text)
+                .map_err(|e| Error::HelmValues(format!("{}: {e}", found.relative)))?,
+        );
+    }
+    if let Some(inline) = &helm.values {
+        if !inline.is_object() {
+            return Err(Error::HelmValues(
+                "the app's inline helm values must be a map".into(),
+            ));
+        }
+        layers.push(plumb_helm::value::as_go_json(inline.clone()));
+    }
+    let mut values = plumb_helm::merge_user_values(&layers);
+    for (name, value) in &helm.parameters {
+        plumb_helm::set_parameter(&mut values, name, value)
+            .map_err(|e| Error::HelmValues(format!("helm parameter {name}={value}: {e}")))?;
+    }
+    let render_options = plumb_helm::RenderOptions {
+        release_name: helm
+            .release_name
+            .clone()
+            .unwrap_or_else(|| "release-name".into()),
+        namespace: helm.namespace.clone().unwrap_or_else(|| "default".into()),
+        is_upgrade: false,
+        values,
+        capabilities: helm
+            .capabilities
+            .clone()
+            .unwrap_or_else(Capabilities::helm_template_default),
+        max_output_bytes: usize::try_from(limits.max_rendered_bytes).unwrap_or(usize::MAX),
+    };
+    let rendered = plumb_helm::render(&chart, &render_options)?;
+    let crds = if helm.skip_crds {
+        &[][..]
+    } else {
+        &rendered.crds[..]
+    };
+    // Test hooks run only under `helm test`; the other hooks are the engine's to run.
+    let hooks = rendered.hooks.iter().filter(|h| !h.is_test_hook());
+    let mut objects = Vec::new();
+    for manifest in crds.iter().chain(&rendered.manifests).chain(hooks) {
+        let path = repository_path(relative, manifest);
+        let FileContents {
+            objects: found,
+            ignored,
+        } = plumb_manifest::parse_with(
+            &path,
+            Syntax::Yaml,
+            manifest.content.as_bytes(),
+            false,
+            limits.yaml_options(),
+        )?;
+        if let Some(skipped) = ignored.first() {
+            return Err(Error::HelmValues(format!(
+                "{}: the chart rendered a document that is not an object: {}",
+                skipped.origin, skipped.reason
+            )));
+        }
+        objects.extend(found);
+        if objects.len() > limits.max_objects {
+            return Err(exceeded("max_objects", limits.max_objects as u64, &path));
+        }
+    }
+    plumb_manifest::size::check(
+        limits,
+        objects
+            .iter()
+            .map(|o: &DesiredObject| (o.manifest(), o.origin().to_string())),
+    )?;
+    Ok(Rendered {
+        renderer: Renderer::Helm,
+        objects: DesiredSet::new(objects)?,
+        ignored: Vec::new(),
+    })
+}
+
+/// Where a rendered document came from, as a repository path: the template
+/// `web/charts/db/templates/x.yaml` of the chart in `apps/web` is
+/// `apps/web/charts/db/templates/x.yaml`.
+fn repository_path(chart_dir: &str, manifest: &Manifest) -> String {
+    let inside = manifest
+        .source
+        .split_once('/')
+        .map_or(manifest.source.as_str(), |(_, rest)| rest);
+    if chart_dir == "." {
+        inside.to_string()
+    } else {
+        format!("{chart_dir}/{inside}")
+    }
+}
