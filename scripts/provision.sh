@@ -9,12 +9,15 @@
 #     `npm ci` from tests/browser/package-lock.json into tests/browser/node_modules);
 #   - two control planes (scripts/kubernetes.sh): the current release, v1.37.2 with its etcd,
 #     built from Go's module proxy, and the oldest supported, v1.20.2, built from Debian's
-#     `kubernetes` source package; both cached outside the repository.
+#     `kubernetes` source package; both cached outside the repository;
+#   - helm v4.3.2, the Helm oracle (scripts/helm.sh): the real CLI built from Go's module
+#     proxy, cached outside the repository, run offline by the tests.
 #
 # Idempotent and non-interactive: a second run checks, says so, and returns in a second.
-# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin
+# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin, …/helm-VERSION/bin
 set -euo pipefail
 source "$(dirname "$0")/kubernetes.sh"
+source "$(dirname "$0")/helm.sh"
 
 CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
@@ -109,6 +112,7 @@ main() {
     check_kubectl
     provision_k8s_current
     provision_k8s_oldest
+    ensure_helm
 }
 
 main "$@"

@@ -15,6 +15,8 @@ started=$SECONDS
 bash scripts/provision.sh
 # The real sops that the SOPS compatibility tests run against (installed by provisioning).
 export PLUMB_SOPS=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/tools/bin/sops
+# The real helm v4.3.2 that the Helm oracle tests render against (built by provisioning).
+export PLUMB_HELM=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/helm-4.3.2/bin/helm
 
 say "Checking formatting (cargo fmt)"
 cargo fmt --all --check
