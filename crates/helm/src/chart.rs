@@ -155,7 +155,7 @@ impl Chart {
             let inside = inside(&display, file);
             files.push((inside, budget.read(root, file)?));
         }
-        from_files(&display, files)
+        from_files(&display, files, limits)
     }
 }
 
@@ -197,7 +197,11 @@ fn inside(chart_dir: &str, file: &RepoFile) -> String {
 }
 
 /// A chart from its files (paths relative to the chart's directory).
-pub(crate) fn from_files(path: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart> {
+pub(crate) fn from_files(
+    path: &str,
+    files: Vec<(String, Vec<u8>)>,
+    limits: &Limits,
+) -> Result<Chart> {
     let ignore = files
         .iter()
         .find(|(name, _)| name == ".helmignore")
@@ -209,6 +213,7 @@ pub(crate) fn from_files(path: &str, files: Vec<(String, Vec<u8>)>) -> Result<Ch
     let mut templates = Vec::new();
     let mut chart_files = BTreeMap::new();
     let mut subcharts: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut packaged: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, data) in files {
         if ignore.ignores(&name) {
             continue;
@@ -255,14 +260,11 @@ pub(crate) fn from_files(path: &str, files: Vec<(String, Vec<u8>)>) -> Result<Ch
                         .entry(sub.to_string())
                         .or_default()
                         .push((inner.to_string(), data)),
-                    None if rest.ends_with(".prov") => {
-                        chart_files.insert(name, data);
+                    None if rest.ends_with(".tgz") || rest.ends_with(".tar.gz") => {
+                        packaged.push((name.clone(), data))
                     }
                     None => {
-                        return Err(Error::Unsupported {
-                            path: format!("{path}/{name}"),
-                            what: "a packaged subchart (.tgz): unpack it into charts/ as a directory, or render this chart with --helm-external".into(),
-                        });
+                        chart_files.insert(name, data);
                     }
                 }
             }
@@ -278,7 +280,16 @@ pub(crate) fn from_files(path: &str, files: Vec<(String, Vec<u8>)>) -> Result<Ch
     validate(path, &metadata)?;
     let mut dependencies = Vec::new();
     for (sub, sub_files) in subcharts {
-        dependencies.push(from_files(&format!("{path}/charts/{sub}"), sub_files)?);
+        dependencies.push(from_files(
+            &format!("{path}/charts/{sub}"),
+            sub_files,
+            limits,
+        )?);
+    }
+    for (name, data) in packaged {
+        let archive = format!("{path}/{name}");
+        let files = unpack(&archive, &data, limits)?;
+        dependencies.push(from_files(&archive, files, limits)?);
     }
     Ok(Chart {
         metadata,
@@ -289,6 +300,74 @@ pub(crate) fn from_files(path: &str, files: Vec<(String, Vec<u8>)>) -> Result<Ch
         dependencies,
         path: path.to_string(),
     })
+}
+
+/// The files of a packaged chart (`name/Chart.yaml`, … in a gzipped tar), paths inside the
+/// chart. Bounded as files read from the repository are: a few kilobytes of archive must not
+/// unpack into gigabytes. Links and paths leaving the chart are refused.
+fn unpack(archive: &str, data: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>> {
+    use std::io::Read;
+    let bad = |message: String| Error::Chart {
+        path: archive.to_string(),
+        message,
+    };
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(data));
+    let mut files = Vec::new();
+    let mut total = 0u64;
+    for entry in tar
+        .entries()
+        .map_err(|e| bad(format!("not a gzipped tar archive: {e}")))?
+    {
+        let mut entry = entry.map_err(|e| bad(format!("a damaged archive: {e}")))?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir()
+            || kind.is_pax_global_extensions()
+            || kind.is_pax_local_extensions()
+            || kind.is_gnu_longname()
+        {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(|e| bad(e.to_string()))?
+            .to_string_lossy()
+            .into_owned();
+        if !kind.is_file() {
+            return Err(bad(format!(
+                "{name}: links and special files are refused in a packaged chart"
+            )));
+        }
+        // `chart/templates/x.yaml`: the first segment is the chart's own directory.
+        let inside = match name.trim_start_matches("./").split_once('/') {
+            Some((_, rest)) if !rest.is_empty() => rest.to_string(),
+            _ => continue,
+        };
+        if inside.starts_with('/') || inside.split('/').any(|p| p == "..") {
+            return Err(bad(format!("{name}: a path leaving the chart")));
+        }
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        total = total.saturating_add(size);
+        if size > limits.max_file_bytes || total > limits.max_total_bytes {
+            return Err(Error::Limit(format!(
+                "{archive} unpacks to more than {} bytes (limits max_file_bytes, max_total_bytes)",
+                limits.max_total_bytes.min(limits.max_file_bytes.max(size))
+            )));
+        }
+        if files.len() >= limits.max_files {
+            return Err(Error::Limit(format!(
+                "{archive} holds more than {} files (limit max_files)",
+                limits.max_files
+            )));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        entry
+            .by_ref()
+            .take(size)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("{name}: {e}")))?;
+        files.push((inside, bytes));
+    }
+    Ok(files)
 }
 
 fn validate(path: &str, metadata: &Metadata) -> Result<()> {
@@ -467,6 +546,66 @@ fn kind(v: &Json) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn archive(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (name, kind, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            if kind.is_symlink() {
+                header.set_link_name("/etc/passwd").unwrap();
+            }
+            header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn packaged_subcharts_unpack_within_bounds() {
+        let limits = Limits::default();
+        let chart = b"apiVersion: v2\nname: sub\nversion: 1.0.0\n";
+        let good = archive(&[
+            ("sub/Chart.yaml", tar::EntryType::Regular, chart),
+            ("sub/templates/a.yaml", tar::EntryType::Regular, b"x"),
+        ]);
+        let files = unpack("c/charts/sub-1.0.0.tgz", &good, &limits).unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Chart.yaml", "templates/a.yaml"]);
+
+        let link = archive(&[("sub/templates/a.yaml", tar::EntryType::Symlink, b"")]);
+        let err = unpack("c/charts/sub.tgz", &link, &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("links and special files are refused"), "{err}");
+
+        let escape = archive(&[("sub/../../etc/x", tar::EntryType::Regular, b"x")]);
+        let err = unpack("c/charts/sub.tgz", &escape, &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a path leaving the chart"), "{err}");
+
+        let small = Limits {
+            max_total_bytes: 10,
+            ..Limits::default()
+        };
+        let big = archive(&[("sub/Chart.yaml", tar::EntryType::Regular, &[b'a'; 64])]);
+        let err = unpack("c/charts/sub.tgz", &big, &small)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unpacks to more than"), "{err}");
+
+        let err = unpack("c/charts/sub.tgz", b"not gzip", &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c/charts/sub.tgz"), "{err}");
+    }
 
     #[test]
     fn helmignore_and_globs() {

@@ -18,8 +18,8 @@
 //!   value in values instead); `randAlphaNum` and its kin are *stable*: seeded per release
 //!   and template, so a GitOps controller does not see drift on every render;
 //! - `lookup` returns an empty map, as under `helm template`;
-//! - packaged subcharts (`charts/*.tgz`), chart repositories and OCI registries,
-//!   `values.schema.json` validation and `import-values` are not supported yet.
+//! - chart repositories and OCI registries, `values.schema.json` validation and
+//!   `import-values` are not supported yet (packaged subcharts in `charts/` are).
 
 mod chart;
 mod error;
