@@ -11,9 +11,6 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
-type Json = serde_json::Value;
-type Table = serde_json::Map<String, Json>;
-
 /// `Chart.yaml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -229,10 +226,11 @@ pub(crate) fn from_files(
                 metadata = Some(parsed);
             }
             "values.yaml" => {
-                values = read_values(&text()).map_err(|message| Error::Chart {
-                    path: format!("{path}/values.yaml"),
-                    message,
-                })?;
+                values =
+                    crate::values_file::read_values(&text()).map_err(|message| Error::Chart {
+                        path: format!("{path}/values.yaml"),
+                        message,
+                    })?;
             }
             "values.schema.json" => {
                 schema = Some(serde_json::from_slice(&data).map_err(|e| Error::Chart {
@@ -520,27 +518,6 @@ pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
         }
     }
     go(&p, &n)
-}
-
-/// A values file, read as Helm reads it (YAML 1.1 words such as `yes`; `0644` is octal).
-pub fn read_values(text: &str) -> std::result::Result<Json, String> {
-    let value = crate::funcs::yaml::from_yaml_json(text)?;
-    match value {
-        Json::Null => Ok(Json::Object(Table::new())),
-        v @ Json::Object(_) => Ok(v),
-        other => Err(format!("values must be a map, not {}", kind(&other))),
-    }
-}
-
-fn kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a bool",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "a list",
-        Json::Object(_) => "a map",
-    }
 }
 
 #[cfg(test)]

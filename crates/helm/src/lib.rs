@@ -34,8 +34,8 @@ mod strvals;
 pub mod template;
 pub mod value;
 mod values;
+mod values_file;
 
-pub use chart::read_values;
 pub use chart::{Chart, Dependency, Maintainer, Metadata};
 pub use error::{Error, Result};
 pub use manifests::Manifest;
@@ -43,7 +43,7 @@ pub use objects::Capabilities;
 pub use render::{RenderOptions, Rendered, render};
 pub use strvals::set_parameter;
 pub use value::Value;
-pub use values::merge_user_values;
+pub use values_file::{merge_user_values, read_values};
 
 /// The Helm release whose behaviour this crate reproduces.
 pub const HELM_VERSION: &str = "v4.3.2";

@@ -23,7 +23,7 @@ pub struct RenderOptions {
     pub namespace: String,
     /// `.Release.IsUpgrade` (and `IsInstall` its opposite); `.Release.Revision` 2 when set.
     pub is_upgrade: bool,
-    /// The user's values, already merged in precedence order (see [`values::merge_user_values`]).
+    /// The user's values, already merged in precedence order (see [`crate::merge_user_values`]).
     pub values: serde_json::Value,
     /// `.Capabilities`
     pub capabilities: Capabilities,

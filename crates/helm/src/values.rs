@@ -9,29 +9,6 @@ use crate::error::{Error, Result};
 
 type Table = Map<String, Json>;
 
-/// `helm -f a.yaml -f b.yaml`: later files win; maps merge key by key.
-pub fn merge_user_values(layers: &[Json]) -> Json {
-    let mut out = Table::new();
-    for layer in layers {
-        if let Json::Object(layer) = layer {
-            out = merge_maps(out, layer);
-        }
-    }
-    Json::Object(out)
-}
-
-fn merge_maps(mut a: Table, b: &Table) -> Table {
-    for (k, v) in b {
-        if let (Json::Object(bv), Some(Json::Object(av))) = (v, a.get(k)) {
-            let merged = merge_maps(av.clone(), bv);
-            a.insert(k.clone(), Json::Object(merged));
-            continue;
-        }
-        a.insert(k.clone(), v.clone());
-    }
-    a
-}
-
 /// The values a render sees: `vals` coalesced over the chart's defaults, recursively.
 pub(crate) fn coalesce(chart: &Chart, vals: &Json) -> Json {
     let mut dest = match vals {
@@ -322,14 +299,5 @@ mod tests {
         assert_eq!(out["replicas"], json!(1));
         assert_eq!(out["sub"]["port"], json!(8080));
         assert_eq!(out["sub"]["global"], json!({"a": 1, "b": 2}));
-    }
-
-    #[test]
-    fn user_files_merge_in_order() {
-        let merged = merge_user_values(&[
-            json!({"a": {"x": 1, "y": 1}}),
-            json!({"a": {"y": 2}, "b": 3}),
-        ]);
-        assert_eq!(merged, json!({"a": {"x": 1, "y": 2}, "b": 3}));
     }
 }

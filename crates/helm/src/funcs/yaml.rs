@@ -845,15 +845,27 @@ pub(crate) fn from_yaml_str(text: &str) -> Result<Value, String> {
 }
 
 /// YAML as sigs.k8s.io/yaml reads it, as JSON: YAML 1.1's `yes`/`on` are booleans and a
-/// leading `0` is octal, as go-yaml v2 reads them.
+/// leading `0` is octal, as go-yaml v2 reads them. Only the first document counts, as in
+/// go-yaml's `Unmarshal` (a template that renders several is read as its first).
 pub(crate) fn from_yaml_json(text: &str) -> Result<serde_json::Value, String> {
+    Ok(yaml_documents(text)?
+        .into_iter()
+        .next()
+        .unwrap_or(serde_json::Value::Null))
+}
+
+/// Every document of a YAML stream, as [`from_yaml_json`] reads each.
+pub(crate) fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
     if text.trim().is_empty() {
-        return Ok(serde_json::Value::Null);
+        return Ok(Vec::new());
     }
     let options = serde_saphyr::options! { legacy_octal_numbers: true };
-    serde_saphyr::from_str_with_options(text, options)
+    let documents: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple_with_options(text, options).map_err(|e| e.to_string())?;
+    Ok(documents
+        .into_iter()
         .map(crate::value::as_go_json)
-        .map_err(|e| e.to_string())
+        .collect())
 }
 
 #[cfg(test)]
