@@ -204,3 +204,87 @@ async fn a_chart_that_fails_to_render_changes_nothing_and_says_why() {
     );
     world.until_config_map("web-web", Some("hello")).await;
 }
+
+#[tokio::test]
+async fn a_charts_dependencies_follow_their_conditions_and_globals_per_environment() {
+    let parent = r#"apiVersion: v2
+name: shop
+version: 0.3.0
+dependencies:
+  - name: cache
+    version: ">=1.0.0"
+    repository: file://charts/cache
+    condition: cache.enabled
+"#;
+    let cache_chart = "apiVersion: v2\nname: cache\nversion: 1.4.0\n";
+    let cache_values = "enabled: false\nmaxMemory: 64mb\n";
+    let cache_template = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-cache
+data:
+  value: {{ .Values.maxMemory | quote }}
+  owner: {{ .Values.global.team }}
+"#;
+    let shop_template = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-shop
+data:
+  value: {{ .Values.global.team | quote }}
+"#;
+    let mut world = World::new(
+        "helm-deps",
+        &[
+            ("charts/shop/Chart.yaml", parent),
+            (
+                "charts/shop/values.yaml",
+                "global:\n  team: shop\ncache:\n  enabled: false\n",
+            ),
+            ("charts/shop/templates/shop.yaml", shop_template),
+            ("charts/shop/charts/cache/Chart.yaml", cache_chart),
+            ("charts/shop/charts/cache/values.yaml", cache_values),
+            (
+                "charts/shop/charts/cache/templates/cache.yaml",
+                cache_template,
+            ),
+            (
+                "envs/prod.yaml",
+                "cache:\n  enabled: true\n  maxMemory: 2gb\n",
+            ),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app("dev", "charts/shop", automated("values.yaml", json!({})))
+        .await;
+    world
+        .create_app(
+            "prod",
+            "charts/shop",
+            automated("../../envs/prod.yaml", json!({})),
+        )
+        .await;
+    world.until_config_map("prod-cache", Some("2gb")).await;
+    world.until_config_map("dev-shop", Some("shop")).await;
+    let prod_cache = world.config_maps().get("prod-cache").await.unwrap();
+    assert_eq!(
+        prod_cache
+            .data
+            .unwrap_or_default()
+            .get("owner")
+            .map(String::as_str),
+        Some("shop"),
+        "globals flow down to the dependency"
+    );
+    assert!(
+        world
+            .config_maps()
+            .get_opt("dev-cache")
+            .await
+            .unwrap()
+            .is_none(),
+        "dev's condition leaves the dependency out"
+    );
+}
