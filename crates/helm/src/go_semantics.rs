@@ -7,6 +7,17 @@ use crate::template::{Namespace, parse};
 use crate::value::Value;
 
 fn run(text: &str, data: serde_json::Value) -> Result<String, String> {
+    // As `render` does: a thread with a stack for the deepest nesting allowed.
+    let text = text.to_string();
+    std::thread::Builder::new()
+        .stack_size(crate::render::STACK_BYTES)
+        .spawn(move || run_here(&text, data))
+        .expect("a thread")
+        .join()
+        .expect("no panic")
+}
+
+fn run_here(text: &str, data: serde_json::Value) -> Result<String, String> {
     let funcs = Rc::new(crate::funcs::table());
     let trees = parse("t", text, &|f| funcs.contains_key(f)).map_err(|e| e.to_string())?;
     let mut ns = Namespace::new(trees, funcs, 1 << 20);
@@ -209,4 +220,53 @@ fn sprig_and_helm_functions() {
     );
     let err = run(r#"{{ required "need .x" .x }}"#, data).unwrap_err();
     assert!(err.contains("need .x"), "{err}");
+}
+
+#[test]
+fn hostile_templates_end_with_an_error_not_a_crash() {
+    let cases = [
+        (
+            r#"{{ define "x" }}{{ template "x" . }}{{ end }}{{ template "x" . }}"#,
+            "nest deeper",
+        ),
+        (
+            r#"{{ define "y" }}{{ include "y" . }}{{ end }}{{ include "y" . }}"#,
+            "nest deeper",
+        ),
+        ("{{ range 1000000000000 }}{{ end }}", "steps"),
+        (r#"{{ repeat 1000000000000 "x" }}"#, "bytes"),
+        (r#"{{ until 1000000000000 | len }}"#, "elements"),
+        (r#"{{ indent 1000000000000 "x" }}"#, "bytes"),
+        (r#"{{ randAlphaNum 1000000000000 }}"#, "bytes"),
+        (
+            r#"{{ $s := "xxxxxxxxxxxxxxxx" }}{{ range 64 }}{{ $s = print $s $s }}{{ end }}"#,
+            "bytes",
+        ),
+        (
+            r#"{{ $l := list 1 }}{{ range 64 }}{{ $l = concat $l $l }}{{ end }}"#,
+            "elements",
+        ),
+    ];
+    for (text, what) in cases {
+        let err = run(text, serde_json::json!({})).expect_err(text);
+        assert!(err.contains(what), "{text}: {err}");
+    }
+    let deep = format!("{{{{ {}1{} }}}}", "(".repeat(100_000), ")".repeat(100_000));
+    let err = run(&deep, serde_json::json!({})).unwrap_err();
+    assert!(err.contains("nest deeper"), "{err}");
+    let deep = format!(
+        "{}{}",
+        "{{ if true }}".repeat(100_000),
+        "{{ end }}".repeat(100_000)
+    );
+    let err = run(&deep, serde_json::json!({})).unwrap_err();
+    assert!(err.contains("nest deeper"), "{err}");
+    // A map that contains itself: encoded as Go's failing encoder leaves it (""), printed
+    // and copied to a bounded depth, never followed forever.
+    let out = run(
+        r#"{{ $d := dict "a" 1 }}{{ $_ := set $d "self" $d }}[{{ toYaml $d }}][{{ toJson $d }}]{{ $c := deepCopy $d }}{{ len (print $d) | lt 0 }}{{ $_ := merge $c $d }}"#,
+        serde_json::json!({}),
+    )
+    .unwrap();
+    assert_eq!(out, "[][]true");
 }

@@ -33,6 +33,14 @@ pub fn sprintln(args: &[Value]) -> String {
 }
 
 fn write_v(out: &mut String, v: &Value) {
+    write_at(out, v, 0);
+}
+
+fn write_at(out: &mut String, v: &Value, depth: usize) {
+    if depth > crate::value::MAX_NESTING {
+        out.push_str("...");
+        return;
+    }
     match v {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -45,7 +53,7 @@ fn write_v(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_v(out, item);
+                write_at(out, item, depth + 1);
             }
             out.push(']');
         }
@@ -57,7 +65,7 @@ fn write_v(out: &mut String, v: &Value) {
                 }
                 out.push_str(k);
                 out.push(':');
-                write_v(out, item);
+                write_at(out, item, depth + 1);
             }
             out.push(']');
         }
@@ -231,6 +239,10 @@ fn is_printable(c: char) -> bool {
     !matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
+/// The widest field `printf` pads to, and the most digits it writes after a point.
+const MAX_WIDTH: usize = 1 << 20;
+const MAX_PRECISION: usize = 1_000;
+
 /// `fmt.Sprintf(format, args...)`.
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
@@ -254,10 +266,15 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             }
             chars.next();
         }
-        spec.width = read_number(&mut chars, args, &mut next_arg);
+        // Bounded, where Go would try to build any width: a template is untrusted input.
+        spec.width = read_number(&mut chars, args, &mut next_arg).map(|w| w.min(MAX_WIDTH));
         if chars.peek() == Some(&'.') {
             chars.next();
-            spec.precision = Some(read_number(&mut chars, args, &mut next_arg).unwrap_or(0));
+            spec.precision = Some(
+                read_number(&mut chars, args, &mut next_arg)
+                    .unwrap_or(0)
+                    .min(MAX_PRECISION),
+            );
         }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");

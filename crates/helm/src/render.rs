@@ -71,8 +71,30 @@ struct Renderable {
     base_path: String,
 }
 
-/// Renders `chart` with `options`.
+/// How much stack a render's thread reserves: templates nest (`include` in `include`) up to
+/// 1,000 deep (the executor's limit), and each level takes a few frames. Only the pages a
+/// render touches are ever backed by memory.
+pub(crate) const STACK_BYTES: usize = 512 << 20;
+
+/// Renders `chart` with `options`, on a thread of its own with a stack deep enough for any
+/// nesting the executor allows (a template's recursion ends in an error, never a crash).
 pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("helm-render".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, || render_here(chart, options))
+            .map_err(|e| {
+                crate::error::Error::Limit(format!("cannot start the render thread: {e}"))
+            })?;
+        match worker.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+fn render_here(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
     let mut chart = chart.clone();
     values::process_dependencies(&mut chart, &options.values)?;
     let coalesced = values::coalesce(&chart, &options.values);

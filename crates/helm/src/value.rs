@@ -12,6 +12,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
+/// How deep values may nest before plumb stops following them. Maps are references, so a
+/// template can make one contain itself (`set $d "self" $d`); printing or encoding it would
+/// recurse forever. Go overflows its stack there; plumb stops at this depth instead.
+pub(crate) const MAX_NESTING: usize = 1_000;
+
 /// A Go map of string keys, shared by reference. Go's template `range` and `fmt` visit
 /// maps in sorted key order; a `BTreeMap` keeps them so.
 pub type Map = Rc<RefCell<BTreeMap<String, Value>>>;
@@ -108,6 +113,13 @@ impl Value {
 
     /// The value as JSON, as Go's `encoding/json` sees it. Objects become their printed form.
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> serde_json::Value {
+        if depth > MAX_NESTING {
+            return serde_json::Value::Null;
+        }
         match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -117,14 +129,18 @@ impl Value {
                 None => serde_json::Value::Null,
             },
             Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::List(items) => {
-                serde_json::Value::Array(items.borrow().iter().map(Value::to_json).collect())
-            }
+            Value::List(items) => serde_json::Value::Array(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|v| v.to_json_at(depth + 1))
+                    .collect(),
+            ),
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .borrow()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .map(|(k, v)| (k.clone(), v.to_json_at(depth + 1)))
                     .collect(),
             ),
             Value::Object(object) => serde_json::Value::String(object.display()),
@@ -133,19 +149,43 @@ impl Value {
 
     /// A copy that shares nothing with `self` (Sprig's `deepCopy`).
     pub fn deep_copy(&self) -> Value {
+        self.deep_copy_at(0)
+    }
+
+    fn deep_copy_at(&self, depth: usize) -> Value {
         match self {
-            Value::List(items) => {
-                Value::list(items.borrow().iter().map(Value::deep_copy).collect())
-            }
+            _ if depth > MAX_NESTING => self.clone(),
+            Value::List(items) => Value::list(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|v| v.deep_copy_at(depth + 1))
+                    .collect(),
+            ),
             Value::Map(entries) => Value::map(
                 entries
                     .borrow()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .map(|(k, v)| (k.clone(), v.deep_copy_at(depth + 1)))
                     .collect(),
             ),
             other => other.clone(),
         }
+    }
+
+    /// Whether the value nests deeper than [`MAX_NESTING`] (or contains itself).
+    pub(crate) fn too_deep(&self) -> bool {
+        fn depth_over(v: &Value, depth: usize) -> bool {
+            if depth > MAX_NESTING {
+                return true;
+            }
+            match v {
+                Value::List(items) => items.borrow().iter().any(|v| depth_over(v, depth + 1)),
+                Value::Map(entries) => entries.borrow().values().any(|v| depth_over(v, depth + 1)),
+                _ => false,
+            }
+        }
+        depth_over(self, 0)
     }
 
     /// Go's `text/template` truth: false, 0, nil and empty strings, maps and lists are false.

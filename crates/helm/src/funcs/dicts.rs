@@ -113,7 +113,11 @@ fn merge_all(state: &mut State<'_>, a: Vec<Value>, overwrite: bool) -> Result<Va
 /// mergo's map merge: without `overwrite`, a destination value is replaced only when it is
 /// missing or empty (`false`, `0`, `""` count as empty); nested maps merge key by key.
 pub(crate) fn merge_into(dst: &value::Map, src: &value::Map, overwrite: bool) {
-    if std::rc::Rc::ptr_eq(dst, src) {
+    merge_at(dst, src, overwrite, 0);
+}
+
+fn merge_at(dst: &value::Map, src: &value::Map, overwrite: bool, depth: usize) {
+    if std::rc::Rc::ptr_eq(dst, src) || depth > crate::value::MAX_NESTING {
         return;
     }
     let entries: Vec<(String, Value)> = src
@@ -132,7 +136,7 @@ pub(crate) fn merge_into(dst: &value::Map, src: &value::Map, overwrite: bool) {
             }
             Value::Map(sm) => {
                 if let Some(Value::Map(dm)) = &dv {
-                    merge_into(dm, sm, overwrite);
+                    merge_at(dm, sm, overwrite, depth + 1);
                     if !dm.borrow().is_empty() {
                         continue;
                     }

@@ -138,11 +138,17 @@ pub(super) fn register(t: &mut Table) {
             ))
         });
     }
-    t.add("until", &[Int], |_, a| {
+    t.add("until", &[Int], |st, a| {
+        st.ns.allow_items(i(&a[0]).unsigned_abs() as u128)?;
         Ok(until(0, i(&a[0]), if i(&a[0]) < 0 { -1 } else { 1 }))
     });
-    t.add("untilStep", &[Int, Int, Int], |_, a| {
-        Ok(until(i(&a[0]), i(&a[1]), i(&a[2])))
+    t.add("untilStep", &[Int, Int, Int], |st, a| {
+        let (start, stop, step) = (i(&a[0]), i(&a[1]), i(&a[2]));
+        if step != 0 {
+            st.ns
+                .allow_items(start.abs_diff(stop) as u128 / step.unsigned_abs() as u128)?;
+        }
+        Ok(until(start, stop, step))
     });
 }
 

@@ -10,16 +10,16 @@ use crate::value::Value;
 
 pub(super) fn register(t: &mut Table) {
     t.add("randAlphaNum", &[Int], |st, a| {
-        Ok(Value::str(draw(st, i(&a[0]), ALNUM)))
+        draw(st, i(&a[0]), ALNUM).map(Value::str)
     });
     t.add("randAlpha", &[Int], |st, a| {
-        Ok(Value::str(draw(st, i(&a[0]), ALPHA)))
+        draw(st, i(&a[0]), ALPHA).map(Value::str)
     });
     t.add("randNumeric", &[Int], |st, a| {
-        Ok(Value::str(draw(st, i(&a[0]), DIGITS)))
+        draw(st, i(&a[0]), DIGITS).map(Value::str)
     });
     t.add("randAscii", &[Int], |st, a| {
-        Ok(Value::str(draw(st, i(&a[0]), ASCII)))
+        draw(st, i(&a[0]), ASCII).map(Value::str)
     });
     t.add("randInt", &[Int, Int], |st, a| {
         let (lo, hi) = (i(&a[0]), i(&a[1]));
@@ -43,11 +43,12 @@ const ALPHA: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const DIGITS: &str = "0123456789";
 const ASCII: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 
-fn draw(state: &mut State<'_>, count: i64, alphabet: &str) -> String {
+fn draw(state: &mut State<'_>, count: i64, alphabet: &str) -> Result<String, String> {
+    state.ns.allow_bytes(count.max(0) as u128)?;
     let letters: Vec<char> = alphabet.chars().collect();
-    (0..count.max(0))
+    Ok((0..count.max(0))
         .map(|_| letters[(next(state) % letters.len() as u64) as usize])
-        .collect()
+        .collect())
 }
 
 /// splitmix64 over (seed, template, draw number).

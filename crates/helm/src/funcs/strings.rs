@@ -48,8 +48,10 @@ pub(super) fn register(t: &mut Table) {
     t.add("substr", &[Int, Int, Str], |_, a| {
         Ok(Value::str(substr(i(&a[0]), i(&a[1]), s(&a[2]))))
     });
-    t.add("repeat", &[Int, Str], |_, a| {
-        Ok(Value::str(s(&a[1]).repeat(i(&a[0]).max(0) as usize)))
+    t.add("repeat", &[Int, Str], |st, a| {
+        let count = i(&a[0]).max(0) as u128;
+        st.ns.allow_bytes(count * s(&a[1]).len() as u128)?;
+        Ok(Value::str(s(&a[1]).repeat(count as usize)))
     });
     t.add("nospace", &[Str], |_, a| {
         Ok(Value::str(
@@ -104,10 +106,12 @@ pub(super) fn register(t: &mut Table) {
             &parts,
         )))
     });
-    t.add("indent", &[Int, Str], |_, a| {
+    t.add("indent", &[Int, Str], |st, a| {
+        st.ns.allow_bytes(indented_size(i(&a[0]), s(&a[1])))?;
         Ok(Value::str(indent(i(&a[0]), s(&a[1]))))
     });
-    t.add("nindent", &[Int, Str], |_, a| {
+    t.add("nindent", &[Int, Str], |st, a| {
+        st.ns.allow_bytes(indented_size(i(&a[0]), s(&a[1])))?;
         Ok(Value::str(format!("\n{}", indent(i(&a[0]), s(&a[1])))))
     });
     t.add("replace", &[Str, Str, Str], |_, a| {
@@ -167,8 +171,12 @@ pub(super) fn register(t: &mut Table) {
     t.add("osIsAbs", &[Str], |_, a| {
         Ok(Value::Bool(s(&a[0]).starts_with('/')))
     });
-    t.variadic("seq", &[], Int, |_, a| {
-        Ok(Value::str(seq(&a.iter().map(i).collect::<Vec<_>>())))
+    t.variadic("seq", &[], Int, |st, a| {
+        let params: Vec<i64> = a.iter().map(i).collect();
+        let first = params.first().copied().unwrap_or(0);
+        let last = params.last().copied().unwrap_or(0);
+        st.ns.allow_items(first.abs_diff(last) as u128)?;
+        Ok(Value::str(seq(&params)))
     });
 }
 
@@ -388,6 +396,11 @@ fn quote_each(args: &[Value], f: impl Fn(&Value) -> String) -> String {
         .map(f)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The bytes `indent` would write, to refuse a huge one before building it.
+fn indented_size(spaces: i64, v: &str) -> u128 {
+    (spaces.max(0) as u128) * (v.matches('\n').count() as u128 + 1) + v.len() as u128
 }
 
 fn indent(spaces: i64, v: &str) -> String {

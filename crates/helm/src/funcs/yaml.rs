@@ -113,6 +113,10 @@ fn natural_order(a: &str, b: &str) -> Ordering {
 
 /// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
 pub(crate) fn to_yaml(v: &Value) -> String {
+    // Go's encoder fails on a value that contains itself, and toYaml then gives "".
+    if v.too_deep() {
+        return String::new();
+    }
     let mut e = Emitter::default();
     e.node(&to_node(v), Context::Root);
     let mut out = e.out;
@@ -736,6 +740,9 @@ fn is_timestamp(s: &str) -> bool {
 
 /// Go's `json.Marshal`: sorted keys, HTML-safe escapes unless `raw`, floats as Go writes them.
 pub(crate) fn to_json(v: &Value, raw: bool, indent: Option<&str>) -> String {
+    if v.too_deep() {
+        return String::new();
+    }
     let mut out = String::new();
     write_json(&mut out, v, raw, indent, 0);
     out

@@ -53,13 +53,21 @@ pub(crate) struct Namespace {
     /// Maps that are Helm's named `Values` type rather than Go's plain map: Sprig's `dig` and
     /// `merge` see the difference, as they do in Go.
     pub(crate) named_values: Vec<crate::value::Map>,
+    /// Steps taken so far by the whole render (see [`MAX_STEPS`]).
+    steps: u64,
     /// The seed of stable random functions, and how many draws each template made.
     pub(crate) seed: u64,
     pub(crate) draws: HashMap<String, u64>,
 }
 
-/// Go's `maxExecDepth`.
-const MAX_DEPTH: usize = 100_000;
+/// How deep `template`, `include` and `tpl` may nest. Go allows 100,000; a render runs on a
+/// thread whose stack holds this many (see `render`), and charts nest a few levels.
+pub(crate) const MAX_DEPTH: usize = 1_000;
+/// Most steps (actions, iterations, function calls) one render may take: a template is
+/// untrusted input, and `{{ range 1000000000000 }}` must end with an error, not a hung worker.
+const MAX_STEPS: u64 = 20_000_000;
+/// Most elements a list computed by a template may hold.
+pub(crate) const MAX_ITEMS: usize = 1_000_000;
 
 impl Namespace {
     pub(crate) fn new(
@@ -73,6 +81,7 @@ impl Namespace {
             included: HashMap::new(),
             written: 0,
             max_output,
+            steps: 0,
             named_values: Vec::new(),
             seed: 0,
             draws: HashMap::new(),
@@ -110,6 +119,54 @@ impl Namespace {
         self.layers.pop();
     }
 
+    /// Whether a value computed by a template is within the render's bounds: a string no
+    /// longer than the output may be, a list of at most [`MAX_ITEMS`].
+    pub(crate) fn check_size(&self, value: &Value) -> std::result::Result<(), String> {
+        match value {
+            Value::String(s) if s.len() > self.max_output => Err(format!(
+                "a value of {} bytes exceeds the render's {} bytes",
+                s.len(),
+                self.max_output
+            )),
+            Value::List(items) if items.borrow().len() > MAX_ITEMS => Err(format!(
+                "a list of {} elements exceeds the render's {MAX_ITEMS}",
+                items.borrow().len()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a string of `bytes` before it is built.
+    pub(crate) fn allow_bytes(&self, bytes: u128) -> std::result::Result<(), String> {
+        if bytes > self.max_output as u128 {
+            return Err(format!(
+                "a value of {bytes} bytes would exceed the render's {} bytes",
+                self.max_output
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a list of `items` before it is built.
+    pub(crate) fn allow_items(&self, items: u128) -> std::result::Result<(), String> {
+        if items > MAX_ITEMS as u128 {
+            return Err(format!(
+                "a list of {items} elements would exceed the render's {MAX_ITEMS}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn step(&mut self) -> std::result::Result<(), String> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(format!(
+                "the templates ran more than {MAX_STEPS} steps (an endless loop?)"
+            ));
+        }
+        Ok(())
+    }
+
     /// Executes the template `name` with `data` as dot and `$`.
     pub(crate) fn execute(
         &mut self,
@@ -117,6 +174,16 @@ impl Namespace {
         data: Value,
         depth: usize,
     ) -> std::result::Result<String, ExecError> {
+        if depth > MAX_DEPTH {
+            return Err(ExecError {
+                name: name.into(),
+                line: 0,
+                at: String::new(),
+                message: format!(
+                    "templates nest deeper than {MAX_DEPTH} (a template that includes itself?)"
+                ),
+            });
+        }
         let Some(tree) = self.lookup(name) else {
             return Err(ExecError {
                 name: name.into(),
@@ -197,6 +264,9 @@ impl State<'_> {
     }
 
     fn walk(&mut self, dot: &Value, node: &Node) -> Result<Flow> {
+        self.ns
+            .step()
+            .map_err(|message| self.error(None, message))?;
         match node {
             Node::Text(text) => self.write(None, text)?,
             Node::Action(pipe) => {
@@ -215,27 +285,17 @@ impl State<'_> {
                     Some(pipe) => self.pipeline(dot, pipe)?,
                     None => Value::Nil,
                 };
-                if self.depth >= MAX_DEPTH {
+                if self.ns.lookup(name).is_none() {
                     return Err(ExecError {
                         name: self.name.clone(),
                         line: *line,
                         at: String::new(),
-                        message: format!("exceeded maximum template depth ({MAX_DEPTH})"),
+                        message: format!(
+                            "template: no template {name:?} associated with template \"gotpl\""
+                        ),
                     });
                 }
-                let text = self
-                    .ns
-                    .execute(name, data, self.depth + 1)
-                    .map_err(|mut e| {
-                        if e.line == 0 {
-                            e.name = self.name.clone();
-                            e.line = *line;
-                            e.message = format!(
-                                "template: no template {name:?} associated with template \"gotpl\""
-                            );
-                        }
-                        e
-                    })?;
+                let text = self.ns.execute(name, data, self.depth + 1)?;
                 self.out.push_str(&text);
             }
             Node::Break => return Ok(Flow::Break),
@@ -284,7 +344,7 @@ impl State<'_> {
                 .iter()
                 .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
                 .collect(),
-            Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
+            Value::Int(n) => return self.range_int(dot, branch, *n),
             Value::Nil => Vec::new(),
             Value::Object(object) if object.entries().is_some() => {
                 object.entries().unwrap_or_default()
@@ -313,6 +373,9 @@ impl State<'_> {
         }
         let two = pipe.decl.len() > 1;
         for (key, element) in items {
+            self.ns
+                .step()
+                .map_err(|message| self.error(Some(pipe), message))?;
             match (pipe.decl.len(), two) {
                 (0, _) => {}
                 (_, false) => self.bind_range(pipe, mark, 0, element.clone()),
@@ -332,6 +395,44 @@ impl State<'_> {
     }
 
     /// Sets the `i`th variable a `range` declared (pushed at `mark`) or assigns it.
+    /// `range` over an integer (Go 1.22): counted as it goes, never collected.
+    fn range_int(&mut self, dot: &Value, branch: &Branch, n: i64) -> Result<Flow> {
+        let pipe = &branch.pipe;
+        if n <= 0 {
+            if let Some(else_list) = &branch.else_list {
+                self.walk_list(dot, else_list)?;
+            }
+            return Ok(Flow::Normal);
+        }
+        let mark = self.vars.len();
+        if !pipe.is_assign {
+            for name in &pipe.decl {
+                self.vars.push((name.clone(), Value::Nil));
+            }
+        }
+        for i in 0..n {
+            self.ns
+                .step()
+                .map_err(|message| self.error(Some(pipe), message))?;
+            let element = Value::Int(i);
+            match pipe.decl.len() {
+                0 => {}
+                1 => self.bind_range(pipe, mark, 0, element.clone()),
+                _ => {
+                    self.bind_range(pipe, mark, 0, element.clone());
+                    self.bind_range(pipe, mark, 1, element.clone());
+                }
+            }
+            let flow = self.walk_list(&element, &branch.list)?;
+            self.vars
+                .truncate(mark + if pipe.is_assign { 0 } else { pipe.decl.len() });
+            if matches!(flow, Flow::Break) {
+                break;
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
     fn bind_range(&mut self, pipe: &Pipe, mark: usize, i: usize, value: Value) {
         if pipe.is_assign {
             self.set_var(&pipe.decl[i], value);
@@ -601,8 +702,16 @@ impl State<'_> {
                 .unwrap_or(Param::Any);
             values.push(self.convert(pipe, param, fin, Origin::Plain)?);
         }
+        self.ns
+            .step()
+            .map_err(|message| self.error(Some(pipe), message))?;
         match (func.f)(self, values) {
-            Ok(v) => Ok((v, Origin::Interface)),
+            Ok(v) => {
+                self.ns.check_size(&v).map_err(|message| {
+                    self.error(Some(pipe), format!("error calling {name}: {message}"))
+                })?;
+                Ok((v, Origin::Interface))
+            }
             Err(e) => Err(self.error(Some(pipe), format!("error calling {name}: {e}"))),
         }
     }

@@ -44,6 +44,7 @@ pub(crate) fn parse(
         is_function,
         vars: vec![],
         range_depth: 0,
+        nesting: 0,
     };
     let mut trees = Trees::new();
     let body = parser.top_level(&mut trees)?;
@@ -498,7 +499,13 @@ struct Parser<'a> {
     /// Variables in scope, innermost last; `$` is always there.
     vars: Vec<String>,
     range_depth: usize,
+    /// How deep parentheses and control structures nest here; bounded, as the parser
+    /// recurses on them and a template is untrusted input.
+    nesting: usize,
 }
+
+/// The deepest parentheses and `if`/`range`/`with` may nest in one template.
+const MAX_NESTING: usize = 1_000;
 
 /// What ended a list: `{{end}}` or `{{else …}}`.
 enum ListEnd {
@@ -732,7 +739,22 @@ impl Parser<'_> {
         }
     }
 
-    fn branch(
+    fn branch(&mut self, kind: BranchKind, trees: Option<&mut Trees>) -> Result<Node, ParseError> {
+        self.enter()?;
+        let node = self.branch_body(kind, trees);
+        self.nesting -= 1;
+        node
+    }
+
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return self.err(format!("actions nest deeper than {MAX_NESTING}"));
+        }
+        Ok(())
+    }
+
+    fn branch_body(
         &mut self,
         kind: BranchKind,
         mut trees: Option<&mut Trees>,
@@ -970,11 +992,12 @@ impl Parser<'_> {
                 Arg::Number(parse_number(&format!("'{}'", c), true, c).or_else(|m| self.err(m))?)
             }
             Some(Tok::Str(s)) => Arg::String(s.into()),
-            Some(Tok::LeftParen) => Arg::Pipe(Box::new(self.pipeline_until(
-                "parenthesized pipeline",
-                false,
-                true,
-            )?)),
+            Some(Tok::LeftParen) => {
+                self.enter()?;
+                let pipe = self.pipeline_until("parenthesized pipeline", false, true);
+                self.nesting -= 1;
+                Arg::Pipe(Box::new(pipe?))
+            }
             other => {
                 return self.err(format!(
                     "unexpected {} in operand",
