@@ -101,6 +101,11 @@ pub struct SourceSpec {
     /// kustomization Kustomize, anything else plain manifests.
     #[serde(default = "dot")]
     pub path: String,
+    /// A chart's name in a Helm repository: `repoURL` is then that repository (its
+    /// `index.yaml`), `revision` the chart's version or range (newest stable when empty),
+    /// and `path` is not used.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chart: String,
     /// Secret (this namespace) with `username`/`password` (or token as password) for
     /// HTTPS, or `identity` (private key) and `known_hosts` for SSH.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use plumb_engine::DiscoverySnapshot;
 use plumb_render::{Capabilities, DirectoryOptions, HelmOptions, KustomizeOptions, RenderOptions};
-use plumb_source::{RepoSpec, Revision};
+use plumb_source::{
+    ChartArchive, ChartSpec, CommitId, CommitMetadata, Credentials, RepoSpec, Revision, Signature,
+};
 use tokio::time::Instant;
 
 use crate::application::Application;
@@ -42,6 +44,9 @@ pub(crate) async fn desired_state(
     }
     let key = app.key();
     let source = &app.spec.source;
+    if !source.chart.is_empty() {
+        return chart_state(ctx, app, acting, kustomize, source_key, state).await;
+    }
     let revision = Revision::parse(&source.revision)?;
     let mut spec = RepoSpec::new(&source.repo_url, revision);
     if let Some(secret) = &source.secret_ref {
@@ -104,6 +109,85 @@ pub(crate) async fn desired_state(
     });
     state.desired = Some(Arc::clone(&desired));
     Ok(desired)
+}
+
+/// The desired state of an app whose source is a chart in a Helm repository: the version
+/// its range names now, fetched (or found in the cache by digest) and rendered.
+async fn chart_state(
+    ctx: &Context,
+    app: &Application,
+    acting: &Acting,
+    kustomize: &KustomizeOptions,
+    source_key: String,
+    state: &mut AppState,
+) -> Result<Arc<Desired>> {
+    let key = app.key();
+    let source = &app.spec.source;
+    let mut spec = ChartSpec {
+        repo_url: source.repo_url.clone(),
+        chart: source.chart.clone(),
+        version: source.revision.clone(),
+        credentials: Credentials::default(),
+    };
+    if let Some(secret) = &source.secret_ref {
+        spec.credentials =
+            secrets::credentials(&acting.client, &key.namespace, &secret.name).await?;
+    }
+    let archive = timed_git("chart", ctx.source.chart(&spec)).await?;
+    if let Some(desired) = &state.desired
+        && desired.source_key == source_key
+        && desired.commit == archive.digest
+    {
+        return Ok(Arc::clone(desired));
+    }
+    let options = RenderOptions {
+        kustomize: kustomize.clone(),
+        helm: helm_options(app, &ctx.engine.discovery().await.0)?,
+        ..RenderOptions::default()
+    };
+    let (root, path) = (archive.dir.clone(), archive.file.clone());
+    let rendered =
+        tokio::task::spawn_blocking(move || plumb_render::render(&root, &path, &options))
+            .await
+            .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
+            .map_err(|source_error| Error::Render {
+                path: format!("{} {}", source.chart, archive.version),
+                revision: archive.digest.clone(),
+                source: source_error,
+            })?;
+    let desired = Arc::new(Desired {
+        commit: archive.digest.clone(),
+        metadata: chart_metadata(&spec, &archive)?,
+        source_key,
+        set: rendered.objects,
+    });
+    state.desired = Some(Arc::clone(&desired));
+    Ok(desired)
+}
+
+/// What the history records of a chart version: its name and version as the message, the
+/// repository as the author.
+fn chart_metadata(spec: &ChartSpec, archive: &ChartArchive) -> Result<CommitMetadata> {
+    let id = CommitId::new(&archive.digest).ok_or_else(|| {
+        Error::Spec(format!(
+            "chart archive digest {:?} is not a sha256",
+            archive.digest
+        ))
+    })?;
+    let signature = Signature {
+        name: format!("Helm repository {}", spec.repo_url),
+        email: String::new(),
+        time: 0,
+        utc_offset_minutes: 0,
+    };
+    Ok(CommitMetadata {
+        id,
+        parents: Vec::new(),
+        author: signature.clone(),
+        committer: signature,
+        message: format!("{} {}", spec.chart, archive.version),
+        signed: false,
+    })
 }
 
 /// How the app's chart (if its path is one) is rendered: released under the app's name into

@@ -76,10 +76,12 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
         "" | "HEAD" => String::new(),
         revision => revision.to_owned(),
     };
-    if !text(&source["chart"]).is_empty() {
+    if text(&source["repoURL"]).starts_with("oci://")
+        || (!text(&source["chart"]).is_empty() && !text(&source["repoURL"]).contains("://"))
+    {
         warn.field(
-            "spec.source.chart",
-            "charts from Helm repositories are not fetched by plumb yet: vendor the chart into Git (helm pull --untar) and point spec.source.path at it",
+            "spec.source.repoURL",
+            "charts from OCI registries are not fetched by plumb yet: vendor the chart into Git (helm pull --untar) and point spec.source.path at it",
         );
     }
     let helm = source["helm"]
@@ -189,6 +191,7 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
             decryption: None,
             directory,
             helm,
+            chart: text(&source["chart"]).to_owned(),
         },
         destination: DestinationSpec {
             namespace: destination_namespace.filter(|ns| *ns != app_namespace),

@@ -156,6 +156,17 @@ impl Chart {
     }
 }
 
+impl Chart {
+    /// Loads the packaged chart (`.tgz`, as `helm package` and chart repositories make it)
+    /// at `relative` in `root`.
+    pub fn load_archive(root: &Root, relative: &str, limits: &Limits) -> Result<Chart> {
+        let file = root.resolve(relative)?;
+        let bytes = root.read(&file, limits.max_file_bytes)?;
+        let files = unpack(&file.relative, &bytes, limits)?;
+        from_files(&file.relative, files, limits)
+    }
+}
+
 struct Budget<'a> {
     limits: &'a Limits,
     read: u64,

@@ -288,3 +288,88 @@ data:
         "dev's condition leaves the dependency out"
     );
 }
+
+/// The real helm, to package charts and index a repository as chart publishers do.
+fn helm(args: &[&str]) {
+    let helm = std::env::var("PLUMB_HELM")
+        .expect("PLUMB_HELM names the real helm (scripts/test.sh sets it)");
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(helm)
+        .args(args)
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("HELM_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "helm {args:?}: {}", text(&out));
+}
+
+/// Publishes version `version` of the chart `web` into the repository in `repo`.
+fn publish(repo: &std::path::Path, url: &str, version: &str, greeting: &str) {
+    let source = tempfile::tempdir().unwrap();
+    let chart = source.path().join("web");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: web\nversion: {version}\n"),
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), format!("greeting: {greeting}\n")).unwrap();
+    std::fs::write(
+        chart.join("templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-web\ndata:\n  value: {{ .Values.greeting | quote }}\n  version: {{ .Chart.Version | quote }}\n",
+    )
+    .unwrap();
+    helm(&[
+        "package",
+        chart.to_str().unwrap(),
+        "-d",
+        repo.to_str().unwrap(),
+    ]);
+    helm(&["repo", "index", repo.to_str().unwrap(), "--url", url]);
+}
+
+#[tokio::test]
+async fn a_chart_from_a_helm_repository_follows_its_version_range() {
+    let repo = tempfile::tempdir().unwrap();
+    let address = support::http::serve_directory(repo.path().to_path_buf());
+    let url = format!("http://{address}");
+    publish(repo.path(), &url, "1.0.0", "hello");
+    publish(repo.path(), &url, "2.0.0", "a major release");
+    let mut world = World::new(
+        "helm-repo",
+        &[("README.md", "charts come from a Helm repository\n")],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app(
+            "shop",
+            ".",
+            json!({
+                "source": {"repoURL": url, "chart": "web", "revision": "1.x", "helm": {"parameters": [{"name": "extra", "value": "1"}]}},
+                "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}
+            }),
+        )
+        .await;
+    world.until_config_map("shop-web", Some("hello")).await;
+
+    // A new version in the range is picked up by the next sync; 2.0.0 stays out of it.
+    publish(repo.path(), &url, "1.1.0", "hello again");
+    world.request_reconcile("shop").await;
+    world
+        .until_config_map("shop-web", Some("hello again"))
+        .await;
+    let app = world
+        .until_app("shop", "the chart version in its history", |app| {
+            serde_json::to_string(&app.status)
+                .unwrap_or_default()
+                .contains("web 1.1.0")
+        })
+        .await;
+    assert!(
+        serde_json::to_string(&app.status)
+            .unwrap()
+            .contains("web 1.1.0")
+    );
+}

@@ -19,9 +19,30 @@ pub(crate) fn render_chart(
     relative: &str,
     options: &RenderOptions,
 ) -> Result<Rendered> {
+    let chart = Chart::load(root, relative, &options.limits)?;
+    render_loaded(root, relative, chart, options)
+}
+
+/// Renders the packaged chart (`.tgz`) at `relative` in `root`; values files are relative
+/// to the directory holding it.
+pub(crate) fn render_archive(
+    root: &Root,
+    relative: &str,
+    options: &RenderOptions,
+) -> Result<Rendered> {
+    let chart = Chart::load_archive(root, relative, &options.limits)?;
+    let dir = relative.rsplit_once('/').map_or(".", |(dir, _)| dir);
+    render_loaded(root, dir, chart, options)
+}
+
+fn render_loaded(
+    root: &Root,
+    relative: &str,
+    chart: Chart,
+    options: &RenderOptions,
+) -> Result<Rendered> {
     let helm = &options.helm;
     let limits = &options.limits;
-    let chart = Chart::load(root, relative, limits)?;
     let mut layers = Vec::new();
     for file in &helm.value_files {
         let path = if relative == "." {

@@ -19,6 +19,9 @@ use plumb_manifest::{FileContents, Syntax};
 /// the whole render, and the caller must then apply and prune nothing.
 pub fn render(snapshot_root: &Path, path: &str, options: &RenderOptions) -> Result<Rendered> {
     let root = Root::new(snapshot_root)?;
+    if path.ends_with(".tgz") {
+        return crate::helm::render_archive(&root, path, options);
+    }
     let (relative, dir) = root.directory(path)?;
     match Renderer::detect(&dir) {
         Renderer::Kustomize(file) => render_kustomize(root, &relative, &dir, file, options),

@@ -15,6 +15,10 @@
 //!  Snapshot{commit, root: read-only dir without .git, metadata}  (kept while held)
 //! ```
 //!
+//! Helm chart repositories are a source too ([`Source::chart`], module `chart_repository`):
+//! a chart's `index.yaml` is read over HTTP(S) on every resolve, and the archive of the
+//! version chosen is cached by its sha256.
+//!
 //! The other direction, for the CLI's `set-image` and `promote`: [`Checkout::publish`]
 //! commits a change in a local checkout and pushes it, making the change again on the new
 //! tip when someone pushed first (module `publish`).
@@ -43,6 +47,7 @@
 
 mod access;
 mod cache;
+mod chart_repository;
 mod credentials;
 mod error;
 mod git;
@@ -57,6 +62,7 @@ mod snapshot;
 mod source;
 mod verify;
 
+pub use chart_repository::{ChartArchive, ChartSpec};
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result};
 pub use limits::{CachePolicy, Limits};

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use crate::access::AccessProofs;
 use crate::cache::{Cache, RepoCache};
+use crate::chart_repository::{ChartArchive, ChartRepositories, ChartSpec};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::limits::{CachePolicy, Limits};
@@ -84,6 +85,7 @@ pub struct Resolved {
 pub struct Source {
     config: SourceConfig,
     cache: Cache,
+    charts: ChartRepositories,
     /// Specs asked for per repository cache key, for [`Source::refresh`].
     seen: Mutex<HashMap<String, Vec<RepoSpec>>>,
     /// Who recently showed they may read which repository ([`crate::access`]).
@@ -94,12 +96,20 @@ impl Source {
     /// A source caching in `config.cache_dir` (created if missing).
     pub fn new(config: SourceConfig) -> Result<Self> {
         let cache = Cache::new(&config.cache_dir, config.cache.clone())?;
+        let charts = ChartRepositories::new(&config.cache_dir, config.limits.timeout);
         Ok(Source {
             config,
             cache,
+            charts,
             seen: Mutex::default(),
             access: AccessProofs::default(),
         })
+    }
+
+    /// The archive of a chart in a Helm repository: the version `spec` asks for now, fetched
+    /// unless cached (see [`crate::ChartSpec`]).
+    pub async fn chart(&self, spec: &ChartSpec) -> Result<ChartArchive> {
+        Box::pin(self.charts.fetch(spec)).await
     }
 
     /// What `spec`'s revision names now, at the cost of one `ls-remote` (no objects are
