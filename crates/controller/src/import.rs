@@ -76,14 +76,6 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
         "" | "HEAD" => String::new(),
         revision => revision.to_owned(),
     };
-    if text(&source["repoURL"]).starts_with("oci://")
-        || (!text(&source["chart"]).is_empty() && !text(&source["repoURL"]).contains("://"))
-    {
-        warn.field(
-            "spec.source.repoURL",
-            "charts from OCI registries are not fetched by plumb yet: vendor the chart into Git (helm pull --untar) and point spec.source.path at it",
-        );
-    }
     let helm = source["helm"]
         .as_object()
         .map(|helm| argo_helm(helm, &mut warn));
@@ -184,7 +176,7 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
         .unwrap_or_else(|| "default".into());
     let spec = ApplicationSpec {
         source: SourceSpec {
-            repo_url: text(&source["repoURL"]).to_owned(),
+            repo_url: chart_repository(text(&source["repoURL"]), text(&source["chart"])),
             revision,
             path: non_empty(text(&source["path"])).unwrap_or_else(|| ".".into()),
             secret_ref: None,
@@ -202,6 +194,15 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
         ..ApplicationSpec::default()
     };
     warn.done(Application::new(&name(app), spec), app_namespace)
+}
+
+/// The repository URL as plumb reads it: Argo CD writes an OCI chart repository without a
+/// scheme (`registry-1.docker.io/bitnamicharts`), plumb with `oci://`.
+fn chart_repository(url: &str, chart: &str) -> String {
+    if !chart.is_empty() && !url.contains("://") {
+        return format!("oci://{url}");
+    }
+    url.to_owned()
 }
 
 /// Argo CD's `source.helm`: the same fields, except those plumb has no use for.

@@ -373,3 +373,80 @@ async fn a_chart_from_a_helm_repository_follows_its_version_range() {
             .contains("web 1.1.0")
     );
 }
+
+/// A real OCI registry on loopback (Debian's `docker-registry`, the CNCF distribution
+/// registry), killed with the test.
+fn registry(dir: &std::path::Path) -> (plumb_testkit::process::Supervised, String) {
+    let address = support::http::free_address();
+    let config = dir.join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut command = std::process::Command::new("docker-registry");
+    command.arg("serve").arg(&config);
+    let process = plumb_testkit::process::Supervised::spawn(
+        "docker-registry",
+        command,
+        &dir.join("registry.log"),
+    )
+    .expect("docker-registry runs (scripts/provision.sh installs Debian's docker-registry)");
+    (process, address.to_string())
+}
+
+/// Waits until the registry answers its API's root.
+async fn until_registry(address: &str) {
+    let address: std::net::SocketAddr = address.parse().unwrap();
+    plumb_testkit::eventually("the registry to answer", support::PATIENCE, || async {
+        let connected = std::net::TcpStream::connect(address).is_ok();
+        (connected && support::http::request(address, "GET", "/v2/", &[], b"").status == 200)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_chart_from_an_oci_registry_syncs() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_registry, address) = registry(scratch.path());
+    until_registry(&address).await;
+    let packages = scratch.path().join("packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    publish(
+        &packages,
+        "http://unused.example",
+        "0.3.0",
+        "from a registry",
+    );
+    let archive = packages.join("web-0.3.0.tgz");
+    helm(&[
+        "push",
+        archive.to_str().unwrap(),
+        &format!("oci://{address}/charts"),
+        "--plain-http",
+    ]);
+
+    let mut world = World::new(
+        "helm-oci",
+        &[("README.md", "charts come from an OCI registry\n")],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app(
+            "store",
+            ".",
+            json!({
+                "source": {"repoURL": format!("oci://{address}/charts"), "chart": "web", "revision": ">=0.1.0"},
+                "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}
+            }),
+        )
+        .await;
+    world
+        .until_config_map("store-web", Some("from a registry"))
+        .await;
+}
