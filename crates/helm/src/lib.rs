@@ -18,8 +18,9 @@
 //!   value in values instead); `randAlphaNum` and its kin are *stable*: seeded per release
 //!   and template, so a GitOps controller does not see drift on every render;
 //! - `lookup` returns an empty map, as under `helm template`;
-//! - chart repositories and OCI registries, `values.schema.json` validation and
-//!   `import-values` are not supported yet (packaged subcharts in `charts/` are).
+//! - `values.schema.json` validation and `import-values` are not supported yet; charts
+//!   come from a directory or an archive (`plumb-source` fetches them from Helm
+//!   repositories and OCI registries), dependencies must be in `charts/`.
 
 mod chart;
 mod error;
