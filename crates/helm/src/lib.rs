@@ -18,7 +18,7 @@
 //!   value in values instead); `randAlphaNum` and its kin are *stable*: seeded per release
 //!   and template, so a GitOps controller does not see drift on every render;
 //! - `lookup` returns an empty map, as under `helm template`;
-//! - `values.schema.json` validation and `import-values` are not supported yet; charts
+//! - `import-values` is not supported yet; charts
 //!   come from a directory or an archive (`plumb-source` fetches them from Helm
 //!   repositories and OCI registries), dependencies must be in `charts/`.
 
@@ -31,6 +31,7 @@ pub mod gofmt;
 mod manifests;
 mod objects;
 mod render;
+mod schema;
 mod strvals;
 pub mod template;
 pub mod value;

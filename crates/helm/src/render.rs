@@ -98,6 +98,7 @@ fn render_here(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
     let mut chart = chart.clone();
     values::process_dependencies(&mut chart, &options.values)?;
     let coalesced = values::coalesce(&chart, &options.values);
+    crate::schema::validate(&chart, &coalesced)?;
 
     let top_values = Value::from_json(&coalesced);
     let mut named_values = Vec::new();
