@@ -136,7 +136,11 @@ pub struct HelmSpec {
     /// Skip a values file that does not exist rather than fail.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignore_missing_value_files: bool,
-    /// Values as a YAML document, over the files.
+    /// Values from ConfigMaps and Secrets in the Application's namespace (read as the app's
+    /// ServiceAccount), in order, over the files — Flux's `valuesFrom`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values_from: Vec<ValuesReference>,
+    /// Values as a YAML document, over the files and `valuesFrom`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub values: String,
     /// `--set` parameters, over everything else.
@@ -145,6 +149,22 @@ pub struct HelmSpec {
     /// Leave out the chart's `crds/`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_crds: bool,
+}
+
+/// Values kept in a ConfigMap or Secret.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ValuesReference {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    /// Its name, in the Application's namespace.
+    pub name: String,
+    /// The key holding the YAML; `values.yaml` when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub values_key: String,
+    /// A missing object or key is skipped rather than an error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// One `--set name=value`.

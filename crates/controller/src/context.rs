@@ -40,6 +40,9 @@ pub(crate) struct Desired {
     pub metadata: CommitMetadata,
     /// The source spec it was rendered from, serialised: a change means render again.
     pub source_key: String,
+    /// The Helm values read from ConfigMaps and Secrets, serialised: a change means render
+    /// again, as a new commit does.
+    pub values_from: String,
     /// The objects.
     pub set: DesiredSet,
 }

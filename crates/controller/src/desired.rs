@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use plumb_engine::DiscoverySnapshot;
 use plumb_render::{Capabilities, DirectoryOptions, HelmOptions, KustomizeOptions, RenderOptions};
 use plumb_source::{
@@ -36,17 +37,30 @@ pub(crate) async fn desired_state(
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
     let source_key = source_key(app, kustomize);
+    let values_from = values_from(app, acting).await?;
+    let values_from_key = serde_json::to_string(&values_from).unwrap_or_default();
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
+        && desired.values_from == values_from_key
         && !reasons.needs_resolve()
     {
         return Ok(Arc::clone(desired));
     }
     let key = app.key();
     let source = &app.spec.source;
+    let inputs = Inputs {
+        source_key,
+        values_from,
+        values_from_key,
+    };
     if !source.chart.is_empty() {
-        return chart_state(ctx, app, acting, kustomize, source_key, state).await;
+        return chart_state(ctx, app, acting, kustomize, inputs, state).await;
     }
+    let Inputs {
+        source_key,
+        values_from,
+        values_from_key,
+    } = inputs;
     let revision = Revision::parse(&source.revision)?;
     let mut spec = RepoSpec::new(&source.repo_url, revision);
     if let Some(secret) = &source.secret_ref {
@@ -56,6 +70,7 @@ pub(crate) async fn desired_state(
     let resolved = timed_git("resolve", ctx.source.resolve(&spec)).await?;
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
+        && desired.values_from == values_from_key
         && desired.commit == resolved.commit.as_str()
     {
         return Ok(Arc::clone(desired));
@@ -86,7 +101,7 @@ pub(crate) async fn desired_state(
             .unwrap_or_default(),
         decryption,
         kustomize: kustomize.clone(),
-        helm: helm_options(app, &ctx.engine.discovery().await.0)?,
+        helm: helm_options(app, &ctx.engine.discovery().await.0, values_from)?,
         ..RenderOptions::default()
     };
     let root = snapshot.root().to_path_buf();
@@ -105,6 +120,7 @@ pub(crate) async fn desired_state(
         commit,
         metadata: snapshot.metadata().clone(),
         source_key,
+        values_from: values_from_key,
         set: rendered.objects,
     });
     state.desired = Some(Arc::clone(&desired));
@@ -118,9 +134,14 @@ async fn chart_state(
     app: &Application,
     acting: &Acting,
     kustomize: &KustomizeOptions,
-    source_key: String,
+    inputs: Inputs,
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
+    let Inputs {
+        source_key,
+        values_from,
+        values_from_key,
+    } = inputs;
     let key = app.key();
     let source = &app.spec.source;
     let mut spec = ChartSpec {
@@ -136,13 +157,14 @@ async fn chart_state(
     let archive = timed_git("chart", ctx.source.chart(&spec)).await?;
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
+        && desired.values_from == values_from_key
         && desired.commit == archive.digest
     {
         return Ok(Arc::clone(desired));
     }
     let options = RenderOptions {
         kustomize: kustomize.clone(),
-        helm: helm_options(app, &ctx.engine.discovery().await.0)?,
+        helm: helm_options(app, &ctx.engine.discovery().await.0, values_from)?,
         ..RenderOptions::default()
     };
     let (root, path) = (archive.dir.clone(), archive.file.clone());
@@ -159,6 +181,7 @@ async fn chart_state(
         commit: archive.digest.clone(),
         metadata: chart_metadata(&spec, &archive)?,
         source_key,
+        values_from: values_from_key,
         set: rendered.objects,
     });
     state.desired = Some(Arc::clone(&desired));
@@ -190,16 +213,84 @@ fn chart_metadata(spec: &ChartSpec, archive: &ChartArchive) -> Result<CommitMeta
     })
 }
 
-/// How the app's chart (if its path is one) is rendered: released under the app's name into
-/// its destination namespace, told what the cluster serves.
-fn helm_options(app: &Application, discovery: &DiscoverySnapshot) -> Result<HelmOptions> {
-    let spec = app.spec.source.helm.clone().unwrap_or_default();
-    let values = if spec.values.trim().is_empty() {
-        None
-    } else {
-        let parsed = plumb_helm_values(&spec.values)?;
-        Some(parsed)
+/// What a render depends on besides the commit.
+struct Inputs {
+    source_key: String,
+    /// Helm values from ConfigMaps and Secrets, in order.
+    values_from: Vec<serde_json::Value>,
+    values_from_key: String,
+}
+
+/// The Helm values the app's `valuesFrom` names, read as the app's identity.
+async fn values_from(app: &Application, acting: &Acting) -> Result<Vec<serde_json::Value>> {
+    let Some(helm) = &app.spec.source.helm else {
+        return Ok(Vec::new());
     };
+    let namespace = app.key().namespace;
+    let mut layers = Vec::new();
+    for reference in &helm.values_from {
+        let key = if reference.values_key.is_empty() {
+            "values.yaml"
+        } else {
+            &reference.values_key
+        };
+        let what = format!("{} {namespace}/{}", reference.kind, reference.name);
+        let text = match reference.kind.as_str() {
+            "ConfigMap" => kube::Api::<ConfigMap>::namespaced(acting.client.clone(), &namespace)
+                .get_opt(&reference.name)
+                .await
+                .map_err(|e| {
+                    Error::Spec(format!(
+                        "spec.source.helm.valuesFrom: cannot read {what}: {e}"
+                    ))
+                })?
+                .and_then(|cm| cm.data.and_then(|mut data| data.remove(key))),
+            "Secret" => kube::Api::<Secret>::namespaced(acting.client.clone(), &namespace)
+                .get_opt(&reference.name)
+                .await
+                .map_err(|e| {
+                    Error::Spec(format!(
+                        "spec.source.helm.valuesFrom: cannot read {what}: {e}"
+                    ))
+                })?
+                .and_then(|s| s.data.and_then(|mut data| data.remove(key)))
+                .map(|bytes| String::from_utf8_lossy(&bytes.0).into_owned()),
+            other => {
+                return Err(Error::Spec(format!(
+                    "spec.source.helm.valuesFrom: kind {other:?} is not ConfigMap or Secret"
+                )));
+            }
+        };
+        match text {
+            Some(text) => layers.push(plumb_render::read_helm_values(&text).map_err(|e| {
+                Error::Spec(format!(
+                    "spec.source.helm.valuesFrom: {what} key {key}: {e}"
+                ))
+            })?),
+            None if reference.optional => {}
+            None => {
+                return Err(Error::Spec(format!(
+                    "spec.source.helm.valuesFrom: {what} has no key {key:?} (mark it optional if it may be missing)"
+                )));
+            }
+        }
+    }
+    Ok(layers)
+}
+
+/// How the app's chart (if its path is one) is rendered: released under the app's name into
+/// its destination namespace, told what the cluster serves, with its values from
+/// ConfigMaps and Secrets under its inline values.
+fn helm_options(
+    app: &Application,
+    discovery: &DiscoverySnapshot,
+    mut layers: Vec<serde_json::Value>,
+) -> Result<HelmOptions> {
+    let spec = app.spec.source.helm.clone().unwrap_or_default();
+    if !spec.values.trim().is_empty() {
+        layers.push(plumb_helm_values(&spec.values)?);
+    }
+    let values = (!layers.is_empty()).then(|| plumb_render::merge_helm_values(&layers));
     let key = app.key();
     Ok(HelmOptions {
         release_name: Some(if spec.release_name.is_empty() {

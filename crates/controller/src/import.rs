@@ -246,6 +246,7 @@ fn argo_helm(helm: &serde_json::Map<String, Value>, warn: &mut Warnings) -> Helm
             .get("ignoreMissingValueFiles")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        values_from: Vec::new(),
         values,
         parameters,
         skip_crds: helm

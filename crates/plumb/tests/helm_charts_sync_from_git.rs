@@ -450,3 +450,76 @@ async fn a_chart_from_an_oci_registry_syncs() {
         .until_config_map("store-web", Some("from a registry"))
         .await;
 }
+
+#[tokio::test]
+async fn values_kept_in_a_config_map_render_into_the_chart_and_a_change_to_them_is_applied() {
+    let mut world = World::new(
+        "helm-values-from",
+        &[
+            ("charts/web/Chart.yaml", CHART),
+            ("charts/web/values.yaml", VALUES),
+            ("charts/web/templates/_helpers.tpl", HELPERS),
+            ("charts/web/templates/configmap.yaml", CONFIG_MAP),
+        ],
+    )
+    .await;
+    let values = |greeting: &str| {
+        json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "web-values"},
+            "data": {"values.yaml": format!("greeting: {greeting}\ntier: ops\n")}
+        })
+    };
+    let patch = kube::api::Patch::Apply(values("from a configmap"));
+    let params = kube::api::PatchParams::apply("story").force();
+    world
+        .config_maps()
+        .patch("web-values", &params, &patch)
+        .await
+        .unwrap();
+    world.start_controller(&[]);
+    world
+        .create_app(
+            "ops",
+            "charts/web",
+            json!({
+                "source": {"helm": {
+                    "valuesFrom": [
+                        {"kind": "ConfigMap", "name": "web-values"},
+                        {"kind": "Secret", "name": "web-secret-values", "optional": true}
+                    ],
+                    "values": "replicas: 4\n"
+                }},
+                "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}
+            }),
+        )
+        .await;
+    world
+        .until_config_map("ops-web", Some("from a configmap"))
+        .await;
+    let data = world
+        .config_maps()
+        .get("ops-web")
+        .await
+        .unwrap()
+        .data
+        .unwrap_or_default();
+    assert_eq!(data.get("tier").map(String::as_str), Some("ops"));
+    assert_eq!(
+        data.get("replicas").map(String::as_str),
+        Some("4"),
+        "inline values win over valuesFrom"
+    );
+
+    // The values change without a commit: the next sync renders with them.
+    let patch = kube::api::Patch::Apply(values("changed in the configmap"));
+    world
+        .config_maps()
+        .patch("web-values", &params, &patch)
+        .await
+        .unwrap();
+    world.request_reconcile("ops").await;
+    world
+        .until_config_map("ops-web", Some("changed in the configmap"))
+        .await;
+}
