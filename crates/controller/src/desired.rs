@@ -101,7 +101,10 @@ pub(crate) async fn desired_state(
             .unwrap_or_default(),
         decryption,
         kustomize: kustomize.clone(),
-        helm: helm_options(app, &ctx.engine.discovery().await.0, values_from)?,
+        helm: HelmOptions {
+            dependencies: helm_dependencies(ctx, snapshot.root(), &source.path).await?,
+            ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
+        },
         ..RenderOptions::default()
     };
     let root = snapshot.root().to_path_buf();
@@ -213,6 +216,52 @@ fn chart_metadata(spec: &ChartSpec, archive: &ChartArchive) -> Result<CommitMeta
     })
 }
 
+/// The archives of the dependencies a chart in Git declares without carrying them in
+/// `charts/`, fetched from their repositories as `helm dependency build` would (anonymously:
+/// the app's Git credentials are never sent to another host).
+async fn helm_dependencies(
+    ctx: &Context,
+    root: &std::path::Path,
+    path: &str,
+) -> Result<Vec<std::path::PathBuf>> {
+    let (root, path_owned) = (root.to_path_buf(), path.to_owned());
+    let missing = tokio::task::spawn_blocking(move || {
+        plumb_render::missing_helm_dependencies(
+            &root,
+            &path_owned,
+            &plumb_render::Limits::default(),
+        )
+    })
+    .await
+    .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
+    .map_err(|source_error| Error::Render {
+        path: path.to_owned(),
+        revision: String::new(),
+        source: source_error,
+    })?;
+    let mut archives = Vec::new();
+    for dependency in missing {
+        let fetchable = ["https://", "http://", "oci://"]
+            .iter()
+            .any(|s| dependency.repository.starts_with(s));
+        if !fetchable {
+            return Err(Error::Spec(format!(
+                "{path}/Chart.yaml: dependency {:?} is not in charts/ and its repository {:?} cannot be fetched; commit it into charts/ (helm dependency build)",
+                dependency.name, dependency.repository
+            )));
+        }
+        let spec = ChartSpec {
+            repo_url: dependency.repository.clone(),
+            chart: dependency.name.clone(),
+            version: dependency.version.clone(),
+            credentials: Credentials::default(),
+        };
+        let archive = timed_git("chart", ctx.source.chart(&spec)).await?;
+        archives.push(archive.dir.join(&archive.file));
+    }
+    Ok(archives)
+}
+
 /// What a render depends on besides the commit.
 struct Inputs {
     source_key: String,
@@ -315,6 +364,7 @@ fn helm_options(
             .collect(),
         skip_crds: spec.skip_crds,
         capabilities: Some(capabilities(discovery)),
+        dependencies: Vec::new(),
     })
 }
 

@@ -157,6 +157,25 @@ impl Chart {
 }
 
 impl Chart {
+    /// The dependencies `Chart.yaml` declares that are not in `charts/`: what
+    /// `helm dependency build` would fetch.
+    pub fn missing_dependencies(&self) -> Vec<crate::chart::Dependency> {
+        self.metadata
+            .dependencies
+            .iter()
+            .filter(|d| !self.dependencies.iter().any(|c| c.metadata.name == d.name))
+            .cloned()
+            .collect()
+    }
+
+    /// Adds a dependency fetched from its repository (an archive in plumb's cache).
+    pub fn add_dependency(&mut self, root: &Root, archive: &str, limits: &Limits) -> Result<()> {
+        let mut sub = Chart::load_archive(root, archive, limits)?;
+        sub.path = format!("{}/charts/{}", self.path, sub.metadata.name);
+        self.dependencies.push(sub);
+        Ok(())
+    }
+
     /// Loads the packaged chart (`.tgz`, as `helm package` and chart repositories make it)
     /// at `relative` in `root`.
     pub fn load_archive(root: &Root, relative: &str, limits: &Limits) -> Result<Chart> {

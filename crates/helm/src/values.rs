@@ -157,7 +157,7 @@ fn check(chart: &Chart) -> Result<()> {
         return Err(Error::Chart {
             path: chart.path.clone(),
             message: format!(
-                "found in Chart.yaml, but missing in charts/ directory: {}; run `helm dependency build` and commit charts/ (plumb fetches no dependencies yet)",
+                "found in Chart.yaml, but missing in charts/ directory: {}; run `helm dependency build` and commit charts/, or give the dependency an http(s):// or oci:// repository for plumb to fetch",
                 missing.join(", ")
             ),
         });

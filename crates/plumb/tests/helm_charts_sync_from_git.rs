@@ -523,3 +523,35 @@ async fn values_kept_in_a_config_map_render_into_the_chart_and_a_change_to_them_
         .until_config_map("ops-web", Some("changed in the configmap"))
         .await;
 }
+
+#[tokio::test]
+async fn a_dependency_declared_in_chart_yaml_is_fetched_from_its_repository() {
+    let repo = tempfile::tempdir().unwrap();
+    let address = support::http::serve_directory(repo.path().to_path_buf());
+    let url = format!("http://{address}");
+    publish(repo.path(), &url, "1.0.0", "from the dependency");
+    let parent = format!(
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: 1.x\n    repository: {url}\n"
+    );
+    let shop = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-shop\ndata:\n  value: \"own\"\n";
+    let mut world = World::new(
+        "helm-dependency",
+        &[
+            ("charts/shop/Chart.yaml", &parent),
+            (
+                "charts/shop/values.yaml",
+                "web:\n  greeting: set by the parent\n",
+            ),
+            ("charts/shop/templates/shop.yaml", shop),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app("deps", "charts/shop", json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}}))
+        .await;
+    world.until_config_map("deps-shop", Some("own")).await;
+    world
+        .until_config_map("deps-web", Some("set by the parent"))
+        .await;
+}

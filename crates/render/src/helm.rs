@@ -13,6 +13,21 @@ use crate::format::Renderer;
 use crate::options::RenderOptions;
 use crate::rendered::Rendered;
 
+/// The dependencies the chart in directory `relative` of `root` declares without carrying
+/// them in `charts/`, for the caller to fetch (see [`crate::HelmOptions::dependencies`]).
+pub fn missing_dependencies(
+    snapshot_root: &std::path::Path,
+    relative: &str,
+    limits: &plumb_manifest::Limits,
+) -> Result<Vec<plumb_helm::Dependency>> {
+    let root = Root::new(snapshot_root)?;
+    let (display, dir) = root.directory(relative)?;
+    if crate::format::Renderer::detect(&dir) != crate::format::Renderer::Helm {
+        return Ok(Vec::new());
+    }
+    Ok(Chart::load(&root, &display, limits)?.missing_dependencies())
+}
+
 /// Renders the chart in directory `relative` of `root`.
 pub(crate) fn render_chart(
     root: &Root,
@@ -38,11 +53,17 @@ pub(crate) fn render_archive(
 fn render_loaded(
     root: &Root,
     relative: &str,
-    chart: Chart,
+    mut chart: Chart,
     options: &RenderOptions,
 ) -> Result<Rendered> {
     let helm = &options.helm;
     let limits = &options.limits;
+    for archive in &helm.dependencies {
+        let (Some(dir), Some(file)) = (archive.parent(), archive.file_name()) else {
+            continue;
+        };
+        chart.add_dependency(&Root::new(dir)?, &file.to_string_lossy(), limits)?;
+    }
     let mut layers = Vec::new();
     for file in &helm.value_files {
         let path = if relative == "." {

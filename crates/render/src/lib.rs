@@ -27,6 +27,7 @@ mod directory;
 mod error;
 mod format;
 mod helm;
+pub use helm::missing_dependencies as missing_helm_dependencies;
 mod options;
 mod rendered;
 mod renderer;

@@ -47,6 +47,9 @@ pub struct HelmOptions {
     pub skip_crds: bool,
     /// What the chart is told of the cluster; `helm template`'s defaults when unset.
     pub capabilities: Option<plumb_helm::Capabilities>,
+    /// Dependencies fetched from their repositories (what `helm dependency build` would put
+    /// in `charts/`): the archive of each, in plumb's cache.
+    pub dependencies: Vec<std::path::PathBuf>,
 }
 
 impl RenderOptions {
