@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub wave_timeout: Duration,
     /// What Kustomize rendering may do beyond plumb's engine.
     pub kustomize: plumb_render::KustomizeOptions,
+    /// An external `helm` to render charts with instead of plumb's engine.
+    pub helm_external: Option<String>,
     /// Whom each Application acts as.
     pub tenancy: Tenancy,
     /// Where notifications may be sent.

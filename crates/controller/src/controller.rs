@@ -54,6 +54,8 @@ pub struct ControllerConfig {
     pub request_timeout: Duration,
     /// Remote bases and the external Kustomize binary, both off unless the operator opts in.
     pub kustomize: KustomizeOptions,
+    /// An external `helm` to render charts with instead of plumb's engine; off by default.
+    pub helm_external: Option<String>,
     /// Whom each Application acts as.
     pub tenancy: Tenancy,
     /// Where notifications may be sent (link-local and metadata addresses never).
@@ -106,6 +108,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         Settings {
             wave_timeout: settings.wave_timeout,
             kustomize: settings.kustomize.clone(),
+            helm_external: settings.helm_external.clone(),
             tenancy: settings.tenancy.clone(),
             notification_targets: settings.notification_targets,
         },

@@ -103,6 +103,7 @@ pub(crate) async fn desired_state(
         kustomize: kustomize.clone(),
         helm: HelmOptions {
             dependencies: helm_dependencies(ctx, snapshot.root(), &source.path).await?,
+            external: ctx.settings.helm_external.clone(),
             ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
         },
         ..RenderOptions::default()
@@ -167,7 +168,10 @@ async fn chart_state(
     }
     let options = RenderOptions {
         kustomize: kustomize.clone(),
-        helm: helm_options(app, &ctx.engine.discovery().await.0, values_from)?,
+        helm: HelmOptions {
+            external: ctx.settings.helm_external.clone(),
+            ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
+        },
         ..RenderOptions::default()
     };
     let (root, path) = (archive.dir.clone(), archive.file.clone());
@@ -365,6 +369,7 @@ fn helm_options(
         skip_crds: spec.skip_crds,
         capabilities: Some(capabilities(discovery)),
         dependencies: Vec::new(),
+        external: None,
     })
 }
 

@@ -95,6 +95,9 @@ use resource::Resource;
 pub use edit::{FieldChange, ImageEntryChange, set_images};
 pub use emit::stream as yaml_stream;
 pub use error::{Error, Result};
+/// The isolated runner of external binaries (scrubbed environment, private HOME, own
+/// process group, deadline, bounded output); `plumb-render` runs an external helm with it too.
+pub use external::process::{Failure as ExternalFailure, run as run_external};
 pub use image_ref::{ImageRef, check_image_name};
 pub use image_use::{ContainerImage, kustomization_file, overlay_images};
 pub use options::{BuildOptions, KUSTOMIZATION_FILES, KustomizeOptions, kustomization_in};

@@ -192,6 +192,10 @@ pub(crate) struct GitCredentials {
 pub(crate) struct ControllerArgs {
     #[command(flatten)]
     pub(crate) cluster: Cluster,
+    /// Render Helm charts with this `helm` binary rather than plumb's engine (opt-in, for
+    /// charts the engine refuses); it runs isolated, on a private copy of the chart.
+    #[arg(long, value_name = "COMMAND")]
+    pub(crate) helm_external: Option<String>,
     /// Only reconcile Applications in this namespace (default: all namespaces).
     #[arg(long = "watch-namespace")]
     pub(crate) watch_namespace: Option<String>,
@@ -572,6 +576,12 @@ pub(crate) struct HelmFlags {
     /// Leave out the chart's crds/.
     #[arg(long)]
     pub(crate) skip_crds: bool,
+    /// Render Helm charts with this `helm` binary rather than plumb's engine (for a chart it
+    /// refuses): the chart's files, read within the repository, are copied to a private
+    /// directory; helm runs with a cleared environment, a private HOME, a time limit and
+    /// an output bound.
+    #[arg(long, value_name = "COMMAND")]
+    pub(crate) helm_external: Option<String>,
 }
 
 /// What Kustomize rendering may do beyond plumb's own engine; both off by default.

@@ -35,7 +35,7 @@ pub(crate) fn render_chart(
     options: &RenderOptions,
 ) -> Result<Rendered> {
     let chart = Chart::load(root, relative, &options.limits)?;
-    render_loaded(root, relative, chart, options)
+    render_loaded(root, relative, None, chart, options)
 }
 
 /// Renders the packaged chart (`.tgz`) at `relative` in `root`; values files are relative
@@ -47,12 +47,13 @@ pub(crate) fn render_archive(
 ) -> Result<Rendered> {
     let chart = Chart::load_archive(root, relative, &options.limits)?;
     let dir = relative.rsplit_once('/').map_or(".", |(dir, _)| dir);
-    render_loaded(root, dir, chart, options)
+    render_loaded(root, dir, Some(relative), chart, options)
 }
 
 fn render_loaded(
     root: &Root,
     relative: &str,
+    archive: Option<&str>,
     mut chart: Chart,
     options: &RenderOptions,
 ) -> Result<Rendered> {
@@ -117,6 +118,9 @@ fn render_loaded(
             .unwrap_or_else(Capabilities::helm_template_default),
         max_output_bytes: usize::try_from(limits.max_rendered_bytes).unwrap_or(usize::MAX),
     };
+    if let Some(command) = &helm.external {
+        return render_external(command, root, relative, archive, &render_options, options);
+    }
     let rendered = plumb_helm::render(&chart, &render_options)?;
     let crds = if helm.skip_crds {
         &[][..]
@@ -160,6 +164,129 @@ fn render_loaded(
         objects: DesiredSet::new(objects)?,
         ignored: Vec::new(),
     })
+}
+
+/// `helm template` by an external binary, on a private copy of the chart's files (read
+/// through the same confinement and limits as the native engine's) with the dependencies
+/// fetched for it in `charts/`, and the values composed by plumb in one file.
+fn render_external(
+    command: &str,
+    root: &Root,
+    relative: &str,
+    archive: Option<&str>,
+    render_options: &plumb_helm::RenderOptions,
+    options: &RenderOptions,
+) -> Result<Rendered> {
+    let limits = &options.limits;
+    let helm = &options.helm;
+    let io = |action: &str, source: std::io::Error| {
+        Error::HelmValues(format!("--helm-external: cannot {action}: {source}"))
+    };
+    let scratch = tempfile::tempdir().map_err(|e| io("make a private directory", e))?;
+    let chart_dir = match archive {
+        // A packaged chart (from a repository) goes to helm as it is.
+        Some(archive) => {
+            let file = root.resolve(archive)?;
+            let target = scratch.path().join("chart.tgz");
+            std::fs::write(&target, root.read(&file, limits.max_file_bytes)?)
+                .map_err(|e| io("copy the chart", e))?;
+            target
+        }
+        None => copy_chart(root, relative, scratch.path(), helm, limits)?,
+    };
+    let values = scratch.path().join("values.json");
+    std::fs::write(&values, render_options.values.to_string())
+        .map_err(|e| io("write the values", e))?;
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "template".into(),
+        render_options.release_name.clone().into(),
+        chart_dir.into(),
+        "--namespace".into(),
+        render_options.namespace.clone().into(),
+        "-f".into(),
+        values.into(),
+        "--skip-tests".into(),
+        "--kube-version".into(),
+        render_options.capabilities.kube_version.clone().into(),
+    ];
+    if !helm.skip_crds {
+        args.push("--include-crds".into());
+    }
+    for api in &render_options.capabilities.api_versions {
+        args.push("--api-versions".into());
+        args.push(api.into());
+    }
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let timeout = std::time::Duration::from_secs(limits.max_external_seconds);
+    let out = plumb_kustomize::run_external(command, &args, timeout, limits.max_rendered_bytes)
+        .map_err(|failure| {
+            Error::HelmValues(match failure {
+                plumb_kustomize::ExternalFailure::Spawn(e) => {
+                    format!("--helm-external {command}: cannot run it: {e}")
+                }
+                plumb_kustomize::ExternalFailure::Timeout(t) => {
+                    format!("--helm-external {command}: still running after {t:?}; killed")
+                }
+                plumb_kustomize::ExternalFailure::TooMuchOutput(n) => {
+                    format!("--helm-external {command}: printed more than {n} bytes; killed")
+                }
+                plumb_kustomize::ExternalFailure::Exit(message) => {
+                    format!("--helm-external {command}: {message}")
+                }
+            })
+        })?;
+    let origin = format!("{relative} (helm-external)");
+    let FileContents { objects, ignored } =
+        plumb_manifest::parse_with(&origin, Syntax::Yaml, &out, false, limits.yaml_options())?;
+    if objects.len() > limits.max_objects {
+        return Err(exceeded("max_objects", limits.max_objects as u64, &origin));
+    }
+    plumb_manifest::size::check(
+        limits,
+        objects
+            .iter()
+            .map(|o: &DesiredObject| (o.manifest(), o.origin().to_string())),
+    )?;
+    Ok(Rendered {
+        renderer: Renderer::Helm,
+        objects: DesiredSet::new(objects)?,
+        ignored,
+    })
+}
+
+/// A private copy of the chart in `relative`, its files read within the repository and its
+/// limits, with the fetched dependencies in `charts/`.
+fn copy_chart(
+    root: &Root,
+    relative: &str,
+    scratch: &std::path::Path,
+    helm: &crate::options::HelmOptions,
+    limits: &plumb_manifest::Limits,
+) -> Result<std::path::PathBuf> {
+    let io = |action: &str, source: std::io::Error| {
+        Error::HelmValues(format!("--helm-external: cannot {action}: {source}"))
+    };
+    let chart_dir = scratch.join("chart");
+    let (display, dir) = root.directory(relative)?;
+    let base = if display == "." { "" } else { display.as_str() };
+    for file in root.files(base, &dir, true)? {
+        let inside = file.relative.strip_prefix(base).unwrap_or(&file.relative);
+        let inside = inside.trim_start_matches('/').trim_start_matches("./");
+        let target = chart_dir.join(inside);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io("copy the chart", e))?;
+        }
+        std::fs::write(&target, root.read(&file, limits.max_file_bytes)?)
+            .map_err(|e| io("copy the chart", e))?;
+    }
+    std::fs::create_dir_all(chart_dir.join("charts")).map_err(|e| io("copy the chart", e))?;
+    for archive in &helm.dependencies {
+        if let Some(name) = archive.file_name() {
+            std::fs::copy(archive, chart_dir.join("charts").join(name))
+                .map_err(|e| io("copy a dependency", e))?;
+        }
+    }
+    Ok(chart_dir)
 }
 
 /// Where a rendered document came from, as a repository path: the template

@@ -47,6 +47,11 @@ pub struct HelmOptions {
     pub skip_crds: bool,
     /// What the chart is told of the cluster; `helm template`'s defaults when unset.
     pub capabilities: Option<plumb_helm::Capabilities>,
+    /// Render with this `helm` binary rather than plumb's engine (opt-in, for a chart the
+    /// native engine refuses): the chart's files, read through plumb's confinement, are
+    /// copied to a private directory, and the binary runs isolated as an external
+    /// kustomize does.
+    pub external: Option<String>,
     /// Dependencies fetched from their repositories (what `helm dependency build` would put
     /// in `charts/`): the archive of each, in plumb's cache.
     pub dependencies: Vec<std::path::PathBuf>,

@@ -14,7 +14,7 @@
 //! the controller's environment.
 
 mod paths;
-mod process;
+pub(crate) mod process;
 
 use std::ffi::OsStr;
 use std::path::Path;

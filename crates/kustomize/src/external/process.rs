@@ -30,7 +30,7 @@ const MAX_STDERR: u64 = 64 * 1024;
 
 /// How a run ended, when it did not succeed.
 #[derive(Debug)]
-pub(crate) enum Failure {
+pub enum Failure {
     /// It could not be started (or its private `HOME` made).
     Spawn(std::io::Error),
     /// Still running at the deadline; killed.
@@ -43,7 +43,7 @@ pub(crate) enum Failure {
 
 /// Runs `program ARGS…` to completion within `timeout`, keeping at most `max_output`
 /// bytes of its standard output; returns that output.
-pub(crate) fn run(
+pub fn run(
     program: &str,
     args: &[&std::ffi::OsStr],
     timeout: Duration,

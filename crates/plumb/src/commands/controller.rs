@@ -36,6 +36,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         git_timeout: args.git_timeout,
         request_timeout: args.request_timeout,
         kustomize: args.kustomize.options(),
+        helm_external: args.helm_external.clone(),
         tenancy: Tenancy {
             admin_namespaces: if args.admin_namespaces.is_empty() {
                 vec![settings_namespace.clone()]

@@ -152,6 +152,7 @@ fn helm_options(
         value_files,
         parameters,
         skip_crds: flags.skip_crds,
+        external: flags.helm_external.clone(),
         ..plumb_render::HelmOptions::default()
     })
 }
