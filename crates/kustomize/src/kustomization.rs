@@ -32,6 +32,8 @@ const SUPPORTED: &[&str] = &[
     "generatorOptions",
     "replacements",
     "sortOptions",
+    "helmCharts",
+    "helmGlobals",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
@@ -42,13 +44,54 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "generators",
     "transformers",
     "validators",
-    "helmCharts",
-    "helmGlobals",
     "helmChartInflationGenerator",
     "openapi",
     "buildMetadata",
     "imageTags",
 ];
+
+/// A `helmCharts` entry (Kustomize's HelmChartInflationGenerator).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HelmChart {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) version: String,
+    #[serde(default)]
+    pub(crate) repo: String,
+    #[serde(default)]
+    pub(crate) release_name: String,
+    #[serde(default)]
+    pub(crate) namespace: String,
+    #[serde(default)]
+    pub(crate) values_file: String,
+    #[serde(default)]
+    pub(crate) additional_values_files: Vec<String>,
+    #[serde(default)]
+    pub(crate) values_inline: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) values_merge: String,
+    #[serde(default, rename = "includeCRDs")]
+    pub(crate) include_crds: bool,
+    #[serde(default)]
+    pub(crate) skip_hooks: bool,
+    #[serde(default)]
+    pub(crate) skip_tests: bool,
+    #[serde(default)]
+    pub(crate) api_versions: Vec<String>,
+    #[serde(default)]
+    pub(crate) kube_version: String,
+    #[serde(default)]
+    pub(crate) name_template: String,
+}
+
+/// `helmGlobals`: where charts are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HelmGlobals {
+    #[serde(default)]
+    pub(crate) chart_home: String,
+}
 
 /// A kustomization file's content.
 #[derive(Debug, Default, Deserialize)]
@@ -86,6 +129,10 @@ pub(crate) struct Kustomization {
     pub(crate) patches_json6902: Vec<Patch>,
     #[serde(default)]
     pub(crate) config_map_generator: Vec<Generator>,
+    #[serde(default)]
+    pub(crate) helm_charts: Vec<HelmChart>,
+    #[serde(default)]
+    pub(crate) helm_globals: Option<HelmGlobals>,
     #[serde(default)]
     pub(crate) secret_generator: Vec<Generator>,
     #[serde(default)]

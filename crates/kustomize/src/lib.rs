@@ -52,7 +52,10 @@
 //!   without a target, components used as resources, files outside a kustomization's
 //!   directory, replicas and replacements that select nothing, namespace conflicts.
 //!
-//! Known gaps: `crds`, `vars`, Helm, plugins (`generators`, `transformers`,
+//! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
+//! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
+//!
+//! Known gaps: `crds`, `vars`, plugins (`generators`, `transformers`,
 //! `validators`), `configurations`, `openapi` and `buildMetadata` are refused by name;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
@@ -65,6 +68,7 @@ mod external;
 mod fieldspec;
 mod generator;
 mod hash;
+mod helm_chart;
 mod image_ref;
 mod image_use;
 mod json6902;
@@ -287,6 +291,12 @@ fn accumulate(
             generator::absorb(&mut resources, generated).map_err(|e| loader.fail(e))?;
         }
     }
+    for chart in &k.helm_charts {
+        for resource in helm_chart::inflate(loader, chart, k.helm_globals.as_ref())? {
+            append(loader, &mut resources, &mut seen, resource)?;
+        }
+    }
+    check_count(context, &resources, loader)?;
     for path in &k.components {
         let target = loader.resolve(path)?;
         let sub = Loader::open(context, target)?;

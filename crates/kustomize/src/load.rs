@@ -196,6 +196,35 @@ impl<'c, 'a> Loader<'c, 'a> {
     }
 
     /// The objects of a resource file (decrypted when SOPS encrypted it).
+    /// Objects from YAML this kustomization produced (a chart it inflated), named `origin`.
+    pub(crate) fn resource_bytes(&self, origin: &str, bytes: &[u8]) -> Result<Vec<Resource>> {
+        let options = self.context.options;
+        let contents = plumb_manifest::parse_with(
+            origin,
+            Syntax::Yaml,
+            bytes,
+            false,
+            options.limits.kustomize_yaml_options(),
+        )?;
+        if let Some(ignored) = contents.ignored.first() {
+            return Err(Error::Manifest(plumb_manifest::Error::InvalidObject {
+                origin: ignored.origin.clone(),
+                detail: format!(
+                    "{}; Kustomize accepts only Kubernetes objects as resources",
+                    ignored.reason
+                ),
+            }));
+        }
+        Ok(contents
+            .objects
+            .into_iter()
+            .map(|object| {
+                let (manifest, origin, decrypted) = object.into_parts();
+                Resource::new(manifest, origin, decrypted)
+            })
+            .collect())
+    }
+
     pub(crate) fn resource_file(&self, file: &RepoFile) -> Result<Vec<Resource>> {
         let below = self.dir.relative == "."
             || file

@@ -39,10 +39,35 @@ fn plumb(fixture: &Path) -> Result<String, String> {
     Ok(yaml_stream(built.iter().map(|(manifest, _, _)| manifest)))
 }
 
+/// A `helm` for kubectl's Kustomize v5.5, which asks `helm version -c` (a Helm 3 flag): the
+/// real helm v4.3.2 (`PLUMB_HELM`) for everything else.
+fn helm_shim() -> PathBuf {
+    let helm = std::env::var("PLUMB_HELM").expect(
+        "PLUMB_HELM names the real helm, the oracle of helmCharts fixtures (scripts/test.sh sets it)",
+    );
+    let shim = std::env::temp_dir().join(format!("plumb-helm-shim-{}", std::process::id()));
+    std::fs::write(
+        &shim,
+        format!("#!/bin/sh\nif [ \"$1\" = version ]; then echo v3.17.3+gdeadbee; exit 0; fi\nexec '{helm}' \"$@\"\n"),
+    )
+    .expect("the shim is written");
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    shim
+}
+
 fn kubectl(fixture: &Path) -> Result<String, String> {
-    let output = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(fixture.join(render_path(fixture)))
+    let dir = fixture.join(render_path(fixture));
+    let mut command = Command::new("kubectl");
+    command.arg("kustomize").arg(&dir);
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap_or_default();
+    if kustomization.contains("helmCharts") {
+        // Kustomize inflates charts only when told to, with helm; plumb always, natively.
+        command
+            .arg("--enable-helm")
+            .arg("--helm-command")
+            .arg(helm_shim());
+    }
+    let output = command
         .output()
         .expect("kubectl runs: it is the oracle of this test (scripts/provision.sh checks for it)");
     if output.status.success() {
