@@ -149,6 +149,21 @@ pub struct HelmSpec {
     /// Leave out the chart's `crds/`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_crds: bool,
+    /// Credentials for the repositories dependencies are fetched from: the first entry
+    /// whose `url` starts the dependency's repository gives its Secret (this namespace,
+    /// `username`/`password`); other repositories are read anonymously.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<RepositoryCredentials>,
+}
+
+/// A Secret holding credentials for the chart repositories under a URL.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryCredentials {
+    /// A URL prefix (`https://charts.example.com/`, `oci://registry.example.com/team`).
+    pub url: String,
+    /// The Secret, in the Application's namespace.
+    pub secret_ref: LocalRef,
 }
 
 /// Values kept in a ConfigMap or Secret.

@@ -102,7 +102,8 @@ pub(crate) async fn desired_state(
         decryption,
         kustomize: kustomize.clone(),
         helm: HelmOptions {
-            dependencies: helm_dependencies(ctx, snapshot.root(), &source.path).await?,
+            dependencies: helm_dependencies(ctx, app, acting, snapshot.root(), &source.path)
+                .await?,
             external: ctx.settings.helm_external.clone(),
             ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
         },
@@ -221,10 +222,13 @@ fn chart_metadata(spec: &ChartSpec, archive: &ChartArchive) -> Result<CommitMeta
 }
 
 /// The archives of the dependencies a chart in Git declares without carrying them in
-/// `charts/`, fetched from their repositories as `helm dependency build` would (anonymously:
-/// the app's Git credentials are never sent to another host).
+/// `charts/`, fetched from their repositories as `helm dependency build` would — with the
+/// credentials `spec.source.helm.repositories` names for them, else anonymously (the app's
+/// Git credentials are never sent to another host).
 async fn helm_dependencies(
     ctx: &Context,
+    app: &Application,
+    acting: &Acting,
     root: &std::path::Path,
     path: &str,
 ) -> Result<Vec<std::path::PathBuf>> {
@@ -254,11 +258,25 @@ async fn helm_dependencies(
                 dependency.name, dependency.repository
             )));
         }
+        let secret = app
+            .spec
+            .source
+            .helm
+            .iter()
+            .flat_map(|h| &h.repositories)
+            .find(|r| !r.url.is_empty() && dependency.repository.starts_with(&r.url));
+        let credentials = match secret {
+            Some(r) => {
+                secrets::credentials(&acting.client, &app.key().namespace, &r.secret_ref.name)
+                    .await?
+            }
+            None => Credentials::default(),
+        };
         let spec = ChartSpec {
             repo_url: dependency.repository.clone(),
             chart: dependency.name.clone(),
             version: dependency.version.clone(),
-            credentials: Credentials::default(),
+            credentials,
         };
         let archive = timed_git("chart", ctx.source.chart(&spec)).await?;
         archives.push(archive.dir.join(&archive.file));

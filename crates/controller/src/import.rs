@@ -249,6 +249,7 @@ fn argo_helm(helm: &serde_json::Map<String, Value>, warn: &mut Warnings) -> Helm
         values_from: Vec::new(),
         values,
         parameters,
+        repositories: Vec::new(),
         skip_crds: helm
             .get("skipCrds")
             .and_then(Value::as_bool)

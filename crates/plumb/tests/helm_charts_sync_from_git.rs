@@ -527,7 +527,11 @@ async fn values_kept_in_a_config_map_render_into_the_chart_and_a_change_to_them_
 #[tokio::test]
 async fn a_dependency_declared_in_chart_yaml_is_fetched_from_its_repository() {
     let repo = tempfile::tempdir().unwrap();
-    let address = support::http::serve_directory(repo.path().to_path_buf());
+    // A private repository: user `reader`, password `s3cret`.
+    let address = support::http::serve_directory_guarded(
+        repo.path().to_path_buf(),
+        Some("Basic cmVhZGVyOnMzY3JldA=="),
+    );
     let url = format!("http://{address}");
     publish(repo.path(), &url, "1.0.0", "from the dependency");
     let parent = format!(
@@ -546,9 +550,25 @@ async fn a_dependency_declared_in_chart_yaml_is_fetched_from_its_repository() {
         ],
     )
     .await;
+    let out = world.kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "chart-repo",
+        "--from-literal=username=reader",
+        "--from-literal=password=s3cret",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
     world.start_controller(&[]);
     world
-        .create_app("deps", "charts/shop", json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}}))
+        .create_app(
+            "deps",
+            "charts/shop",
+            json!({
+                "source": {"helm": {"repositories": [{"url": url, "secretRef": {"name": "chart-repo"}}]}},
+                "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}
+            }),
+        )
         .await;
     world.until_config_map("deps-shop", Some("own")).await;
     world

@@ -203,6 +203,15 @@ fn read_request(stream: &mut TcpStream) -> Option<Received> {
 /// Serves the files of `dir` over HTTP on loopback, as a Helm chart repository is served
 /// (any static server will do); runs until the test process ends. Returns its address.
 pub fn serve_directory(dir: std::path::PathBuf) -> SocketAddr {
+    serve_directory_guarded(dir, None)
+}
+
+/// [`serve_directory`], answering `401` to requests without the `Authorization` header
+/// `authorization` when one is given.
+pub fn serve_directory_guarded(
+    dir: std::path::PathBuf,
+    authorization: Option<&'static str>,
+) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -220,6 +229,18 @@ pub fn serve_directory(dir: std::path::PathBuf) -> SocketAddr {
                 .unwrap_or("/")
                 .trim_start_matches('/');
             let file = dir.join(path);
+            let allowed = authorization.is_none_or(|expected| {
+                head.lines().any(|line| {
+                    line.to_ascii_lowercase().starts_with("authorization:")
+                        && line["authorization:".len()..].trim() == expected
+                })
+            });
+            if !allowed {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
             let response = match (path.contains(".."), std::fs::read(&file)) {
                 (false, Ok(body)) => {
                     let mut out = format!(
