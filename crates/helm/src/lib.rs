@@ -25,6 +25,7 @@
 mod chart;
 mod error;
 mod funcs;
+mod glob;
 #[cfg(test)]
 mod go_semantics;
 pub mod gofmt;

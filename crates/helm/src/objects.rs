@@ -197,46 +197,7 @@ pub(crate) fn double_star_match(pattern: &str, name: &str) -> bool {
             .split(',')
             .any(|alt| double_star_match(&format!("{head}{alt}{tail}"), name));
     }
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') if p.get(1) == Some(&'*') => (0..=n.len()).any(|k| go(&p[2..], &n[k..])),
-            Some('*') => (0..=n.len())
-                .take_while(|&k| k == 0 || n[k - 1] != '/')
-                .any(|k| go(&p[1..], &n[k..])),
-            Some('?') => !n.is_empty() && n[0] != '/' && go(&p[1..], &n[1..]),
-            Some('[') => {
-                let Some(close) = p.iter().skip(1).position(|c| *c == ']').map(|i| i + 1) else {
-                    return false;
-                };
-                if n.is_empty() {
-                    return false;
-                }
-                let class = &p[1..close];
-                let (negated, class) = match class.first() {
-                    Some('!') | Some('^') => (true, &class[1..]),
-                    _ => (false, class),
-                };
-                let mut hit = false;
-                let mut k = 0;
-                while k < class.len() {
-                    if k + 2 < class.len() && class[k + 1] == '-' {
-                        hit |= class[k] <= n[0] && n[0] <= class[k + 2];
-                        k += 3;
-                    } else {
-                        hit |= class[k] == n[0];
-                        k += 1;
-                    }
-                }
-                hit != negated && go(&p[close + 1..], &n[1..])
-            }
-            Some('\\') if p.len() > 1 => !n.is_empty() && n[0] == p[1] && go(&p[2..], &n[1..]),
-            Some(c) => !n.is_empty() && n[0] == *c && go(&p[1..], &n[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    crate::glob::matches(pattern, name, true)
 }
 
 /// What the chart is told of the cluster (`.Capabilities`).

@@ -153,6 +153,15 @@ fn render_loaded(
             return Err(exceeded("max_objects", limits.max_objects as u64, &path));
         }
     }
+    finish(objects, Vec::new(), limits)
+}
+
+/// A chart's objects as a render: within the render's size limits, as one DesiredSet.
+fn finish(
+    objects: Vec<DesiredObject>,
+    ignored: Vec<plumb_manifest::Ignored>,
+    limits: &plumb_manifest::Limits,
+) -> Result<Rendered> {
     plumb_manifest::size::check(
         limits,
         objects
@@ -162,7 +171,7 @@ fn render_loaded(
     Ok(Rendered {
         renderer: Renderer::Helm,
         objects: DesiredSet::new(objects)?,
-        ignored: Vec::new(),
+        ignored,
     })
 }
 
@@ -241,17 +250,7 @@ fn render_external(
     if objects.len() > limits.max_objects {
         return Err(exceeded("max_objects", limits.max_objects as u64, &origin));
     }
-    plumb_manifest::size::check(
-        limits,
-        objects
-            .iter()
-            .map(|o: &DesiredObject| (o.manifest(), o.origin().to_string())),
-    )?;
-    Ok(Rendered {
-        renderer: Renderer::Helm,
-        objects: DesiredSet::new(objects)?,
-        ignored,
-    })
+    finish(objects, ignored, limits)
 }
 
 /// A private copy of the chart in `relative`, its files read within the repository and its

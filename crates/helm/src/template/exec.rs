@@ -356,14 +356,33 @@ impl State<'_> {
                 ));
             }
         };
-        if items.is_empty() {
-            if let Some(else_list) = &branch.else_list {
-                return Ok(match self.walk_list(dot, else_list)? {
-                    Flow::Normal => Flow::Normal,
-                    other => other,
-                });
-            }
-            return Ok(Flow::Normal);
+        let len = items.len() as i64;
+        let mut items = items.into_iter();
+        self.iterate(dot, branch, len, |_| {
+            items.next().unwrap_or((Value::Nil, Value::Nil))
+        })
+    }
+
+    /// `range` over an integer (Go 1.22): counted as it goes, never collected.
+    fn range_int(&mut self, dot: &Value, branch: &Branch, n: i64) -> Result<Flow> {
+        self.iterate(dot, branch, n, |i| (Value::Int(i), Value::Int(i)))
+    }
+
+    /// The body of a `range` run for `count` (key, element) pairs `next` gives, each a step
+    /// of the render's budget; the `else` branch when there are none.
+    fn iterate(
+        &mut self,
+        dot: &Value,
+        branch: &Branch,
+        count: i64,
+        mut next: impl FnMut(i64) -> (Value, Value),
+    ) -> Result<Flow> {
+        let pipe = &branch.pipe;
+        if count <= 0 {
+            return match &branch.else_list {
+                Some(else_list) => self.walk_list(dot, else_list),
+                None => Ok(Flow::Normal),
+            };
         }
         let mark = self.vars.len();
         if !pipe.is_assign {
@@ -371,15 +390,15 @@ impl State<'_> {
                 self.vars.push((name.clone(), Value::Nil));
             }
         }
-        let two = pipe.decl.len() > 1;
-        for (key, element) in items {
+        for i in 0..count {
             self.ns
                 .step()
                 .map_err(|message| self.error(Some(pipe), message))?;
-            match (pipe.decl.len(), two) {
-                (0, _) => {}
-                (_, false) => self.bind_range(pipe, mark, 0, element.clone()),
-                (_, true) => {
+            let (key, element) = next(i);
+            match pipe.decl.len() {
+                0 => {}
+                1 => self.bind_range(pipe, mark, 0, element.clone()),
+                _ => {
                     self.bind_range(pipe, mark, 0, key);
                     self.bind_range(pipe, mark, 1, element.clone());
                 }
@@ -395,44 +414,6 @@ impl State<'_> {
     }
 
     /// Sets the `i`th variable a `range` declared (pushed at `mark`) or assigns it.
-    /// `range` over an integer (Go 1.22): counted as it goes, never collected.
-    fn range_int(&mut self, dot: &Value, branch: &Branch, n: i64) -> Result<Flow> {
-        let pipe = &branch.pipe;
-        if n <= 0 {
-            if let Some(else_list) = &branch.else_list {
-                self.walk_list(dot, else_list)?;
-            }
-            return Ok(Flow::Normal);
-        }
-        let mark = self.vars.len();
-        if !pipe.is_assign {
-            for name in &pipe.decl {
-                self.vars.push((name.clone(), Value::Nil));
-            }
-        }
-        for i in 0..n {
-            self.ns
-                .step()
-                .map_err(|message| self.error(Some(pipe), message))?;
-            let element = Value::Int(i);
-            match pipe.decl.len() {
-                0 => {}
-                1 => self.bind_range(pipe, mark, 0, element.clone()),
-                _ => {
-                    self.bind_range(pipe, mark, 0, element.clone());
-                    self.bind_range(pipe, mark, 1, element.clone());
-                }
-            }
-            let flow = self.walk_list(&element, &branch.list)?;
-            self.vars
-                .truncate(mark + if pipe.is_assign { 0 } else { pipe.decl.len() });
-            if matches!(flow, Flow::Break) {
-                break;
-            }
-        }
-        Ok(Flow::Normal)
-    }
-
     fn bind_range(&mut self, pipe: &Pipe, mark: usize, i: usize, value: Value) {
         if pipe.is_assign {
             self.set_var(&pipe.decl[i], value);
