@@ -117,8 +117,10 @@ pub struct Chart {
     pub schema: Option<serde_json::Value>,
     /// `templates/…`, by path inside the chart, in path order.
     pub templates: Vec<(String, String)>,
-    /// Every other file by path inside the chart (`.Files`), `crds/` included.
-    pub files: BTreeMap<String, Vec<u8>>,
+    /// Every other file by path inside the chart (`.Files`), `crds/` included; shared, so
+    /// the copies a render makes of a chart (aliases, disabled subcharts dropped) do not
+    /// copy megabytes of CRDs each time.
+    pub files: std::sync::Arc<BTreeMap<String, Vec<u8>>>,
     /// Subcharts from `charts/`.
     pub dependencies: Vec<Chart>,
     /// Where the chart was read from, for messages.
@@ -324,7 +326,7 @@ pub(crate) fn from_files(
         values,
         schema,
         templates,
-        files: chart_files,
+        files: std::sync::Arc::new(chart_files),
         dependencies,
         path: path.to_string(),
     })

@@ -74,7 +74,7 @@ pub(crate) fn chart_value(m: &Metadata, is_root: bool) -> Value {
 }
 
 /// `.Files`: the chart's files other than templates, values and subcharts.
-pub(crate) struct Files(pub(crate) Rc<BTreeMap<String, Vec<u8>>>);
+pub(crate) struct Files(pub(crate) std::sync::Arc<BTreeMap<String, Vec<u8>>>);
 
 impl Object for Files {
     fn type_name(&self) -> &str {
@@ -115,7 +115,7 @@ impl Object for Files {
                     .filter(|(name, _)| double_star_match(&pattern, name))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                Value::Object(Rc::new(Files(Rc::new(selected))))
+                Value::Object(Rc::new(Files(std::sync::Arc::new(selected))))
             }),
             "AsConfig" => {
                 Ok(Value::str(self.as_map(|d| {

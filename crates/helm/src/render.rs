@@ -46,19 +46,25 @@ impl Rendered {
     /// The text `helm template --include-crds` prints (hooks included; `skip_tests` drops
     /// `test` hooks as `--skip-tests` does).
     pub fn helm_template_text(&self, skip_tests: bool) -> String {
+        let document = |out: &mut String, m: &Manifest| {
+            out.push_str("---\n# Source: ");
+            out.push_str(&m.source);
+            out.push('\n');
+            out.push_str(&m.content);
+            out.push('\n');
+        };
         let mut manifest = String::new();
         for m in self.crds.iter().chain(&self.manifests) {
-            manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+            document(&mut manifest, m);
         }
-        let mut out = format!("{}\n", manifest.trim());
+        let mut out = String::with_capacity(manifest.len() + 1);
+        out.push_str(manifest.trim());
+        out.push('\n');
         for hook in &self.hooks {
             if skip_tests && hook.is_test_hook() {
                 continue;
             }
-            out.push_str(&format!(
-                "---\n# Source: {}\n{}\n",
-                hook.source, hook.content
-            ));
+            document(&mut out, hook);
         }
         out
     }
@@ -204,7 +210,7 @@ fn collect(
     scope.insert("Chart".to_string(), chart_value(&chart.metadata, is_root));
     scope.insert(
         "Files".to_string(),
-        Value::Object(Rc::new(Files(Rc::new(chart.files.clone())))),
+        Value::Object(Rc::new(Files(std::sync::Arc::clone(&chart.files)))),
     );
     scope.insert("Release".to_string(), release.clone());
     scope.insert("Capabilities".to_string(), caps.clone());
