@@ -109,18 +109,15 @@ pub(crate) async fn desired_state(
         },
         ..RenderOptions::default()
     };
-    let root = snapshot.root().to_path_buf();
-    let path = source.path.clone();
     let commit = snapshot.commit().as_str().to_owned();
-    let rendered =
-        tokio::task::spawn_blocking(move || plumb_render::render(&root, &path, &options))
-            .await
-            .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
-            .map_err(|source_error| Error::Render {
-                path: source.path.clone(),
-                revision: commit.clone(),
-                source: source_error,
-            })?;
+    let rendered = render(
+        snapshot.root(),
+        &source.path,
+        options,
+        &source.path,
+        &commit,
+    )
+    .await?;
     let desired = Arc::new(Desired {
         commit,
         metadata: snapshot.metadata().clone(),
@@ -175,16 +172,8 @@ async fn chart_state(
         },
         ..RenderOptions::default()
     };
-    let (root, path) = (archive.dir.clone(), archive.file.clone());
-    let rendered =
-        tokio::task::spawn_blocking(move || plumb_render::render(&root, &path, &options))
-            .await
-            .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
-            .map_err(|source_error| Error::Render {
-                path: format!("{} {}", source.chart, archive.version),
-                revision: archive.digest.clone(),
-                source: source_error,
-            })?;
+    let what = format!("{} {}", source.chart, archive.version);
+    let rendered = render(&archive.dir, &archive.file, options, &what, &archive.digest).await?;
     let desired = Arc::new(Desired {
         commit: archive.digest.clone(),
         metadata: chart_metadata(&spec, &archive)?,
@@ -194,6 +183,25 @@ async fn chart_state(
     });
     state.desired = Some(Arc::clone(&desired));
     Ok(desired)
+}
+
+/// Renders `path` of `root` off the async workers; a failure names `what` and `revision`.
+async fn render(
+    root: &std::path::Path,
+    path: &str,
+    options: RenderOptions,
+    what: &str,
+    revision: &str,
+) -> Result<plumb_render::Rendered> {
+    let (root, path_owned) = (root.to_path_buf(), path.to_owned());
+    tokio::task::spawn_blocking(move || plumb_render::render(&root, &path_owned, &options))
+        .await
+        .map_err(|err| Error::Spec(format!("render task failed: {err}")))?
+        .map_err(|source_error| Error::Render {
+            path: what.to_owned(),
+            revision: revision.to_owned(),
+            source: source_error,
+        })
 }
 
 /// What the history records of a chart version: its name and version as the message, the

@@ -206,23 +206,7 @@ impl<'c, 'a> Loader<'c, 'a> {
             false,
             options.limits.kustomize_yaml_options(),
         )?;
-        if let Some(ignored) = contents.ignored.first() {
-            return Err(Error::Manifest(plumb_manifest::Error::InvalidObject {
-                origin: ignored.origin.clone(),
-                detail: format!(
-                    "{}; Kustomize accepts only Kubernetes objects as resources",
-                    ignored.reason
-                ),
-            }));
-        }
-        Ok(contents
-            .objects
-            .into_iter()
-            .map(|object| {
-                let (manifest, origin, decrypted) = object.into_parts();
-                Resource::new(manifest, origin, decrypted)
-            })
-            .collect())
+        resources_of(contents)
     }
 
     pub(crate) fn resource_file(&self, file: &RepoFile) -> Result<Vec<Resource>> {
@@ -250,22 +234,28 @@ impl<'c, 'a> Loader<'c, 'a> {
             options.decryption.as_deref(),
             options.limits.kustomize_yaml_options(),
         )?;
-        if let Some(ignored) = contents.ignored.first() {
-            return Err(Error::Manifest(plumb_manifest::Error::InvalidObject {
-                origin: ignored.origin.clone(),
-                detail: format!(
-                    "{}; Kustomize accepts only Kubernetes objects as resources",
-                    ignored.reason
-                ),
-            }));
-        }
-        Ok(contents
-            .objects
-            .into_iter()
-            .map(|object| {
-                let (manifest, origin, decrypted) = object.into_parts();
-                Resource::new(manifest, origin, decrypted)
-            })
-            .collect())
+        resources_of(contents)
     }
+}
+
+/// A file's objects as resources; a document that is not an object is an error, as in
+/// Kustomize.
+fn resources_of(contents: plumb_manifest::FileContents) -> Result<Vec<Resource>> {
+    if let Some(ignored) = contents.ignored.first() {
+        return Err(Error::Manifest(plumb_manifest::Error::InvalidObject {
+            origin: ignored.origin.clone(),
+            detail: format!(
+                "{}; Kustomize accepts only Kubernetes objects as resources",
+                ignored.reason
+            ),
+        }));
+    }
+    Ok(contents
+        .objects
+        .into_iter()
+        .map(|object| {
+            let (manifest, origin, decrypted) = object.into_parts();
+            Resource::new(manifest, origin, decrypted)
+        })
+        .collect())
 }

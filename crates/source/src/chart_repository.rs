@@ -31,6 +31,7 @@ use sha2::Digest;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::outbound::{CheckedResolver, OutboundPolicy};
 use crate::revision::VersionRange;
 
 /// A chart, by repository, name and version range.
@@ -82,7 +83,13 @@ struct Entry {
     digest: String,
 }
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<HttpConnector<CheckedResolver>>;
+
+/// Chart repositories may be on loopback and private networks, as Git repositories may;
+/// link-local and metadata addresses never (see [`crate::outbound`]).
+const POLICY: OutboundPolicy = OutboundPolicy {
+    allow_loopback: true,
+};
 
 /// Fetches charts into `cache_dir/charts/`.
 pub(crate) struct ChartRepositories {
@@ -104,7 +111,7 @@ impl ChartRepositories {
         let client = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map(|builder| {
-                let mut http = HttpConnector::new();
+                let mut http = HttpConnector::new_with_resolver(CheckedResolver::new(POLICY));
                 http.enforce_http(false);
                 http.set_connect_timeout(Some(timeout));
                 Client::builder(TokioExecutor::new())
@@ -132,7 +139,7 @@ impl ChartRepositories {
             .await?;
         let index: Index = serde_saphyr::from_slice(&index).map_err(|err| Error::InvalidUrl {
             url: redact(repo),
-            reason: format!("its index.yaml cannot be read: {err}"),
+            reason: unreadable(repo, "its index.yaml is not a Helm repository index", &err),
         })?;
         let entries = index
             .entries
@@ -243,6 +250,14 @@ impl ChartRepositories {
                     reason: "only http(s):// and oci:// chart repositories are supported".into(),
                 });
             }
+            // An address written in the URL is connected to without resolution: check it
+            // here (a name is checked by the resolver).
+            POLICY
+                .check_host(uri.host().unwrap_or_default())
+                .map_err(|why| Error::InvalidUrl {
+                    url: redact(&target),
+                    reason: format!("refused: {why}"),
+                })?;
             let mut request = http::Request::get(uri.clone());
             for (name, value) in headers {
                 request = request.header(name, *value);
@@ -332,7 +347,11 @@ impl ChartRepositories {
             .await?;
         let tags: TagList = serde_saphyr::from_slice(&tags).map_err(|err| Error::InvalidUrl {
             url: redact(&spec.repo_url),
-            reason: format!("its tag list cannot be read: {err}"),
+            reason: unreadable(
+                &spec.repo_url,
+                "its tag list is not an OCI registry's",
+                &err,
+            ),
         })?;
         let entries: Vec<Entry> = tags
             .tags
@@ -366,7 +385,7 @@ impl ChartRepositories {
         let manifest: OciManifest =
             serde_saphyr::from_slice(&manifest).map_err(|err| Error::InvalidUrl {
                 url: redact(&spec.repo_url),
-                reason: format!("the manifest of {}:{tag} cannot be read: {err}", spec.chart),
+                reason: unreadable(&spec.repo_url, "a chart manifest cannot be read", &err),
             })?;
         let layer = manifest
             .layers
@@ -464,7 +483,10 @@ impl ChartRepositories {
                 ));
             }
             let token: Token = serde_saphyr::from_slice(&token.body).map_err(|err| {
-                unreachable(url, format!("the registry's token cannot be read: {err}"))
+                unreachable(
+                    url,
+                    unreadable(url, "the registry's token cannot be read", &err),
+                )
             })?;
             *auth = Some(format!(
                 "Bearer {}",
@@ -581,6 +603,14 @@ fn basic(credentials: &Credentials) -> Option<String> {
     }
 }
 
+/// Why a server's answer could not be read, for the Application's status: never the
+/// parser's message, whose snippet would show the tenant the body of whatever URL it
+/// named (an internal service's page). The detail goes to the controller's log.
+fn unreadable(url: &str, what: &str, err: &dyn std::fmt::Display) -> String {
+    tracing::warn!(url = %redact(url), detail = %err, "chart repository answer unreadable");
+    what.to_string()
+}
+
 /// The error a failed request gives: the URL, not what the network said (logged).
 fn unreachable(url: &str, detail: String) -> Error {
     tracing::warn!(url = %redact(url), %detail, "chart repository request failed");
@@ -685,6 +715,29 @@ mod tests {
                 digest: String::new(),
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn metadata_addresses_are_never_fetched_from() {
+        let scratch = tempfile::tempdir().unwrap();
+        let repositories = ChartRepositories::new(scratch.path(), Duration::from_secs(5));
+        for repo_url in [
+            "http://169.254.169.254/latest",
+            "http://[fd00:ec2::254]/",
+            "http://metadata.google.internal/",
+        ] {
+            let spec = ChartSpec {
+                repo_url: repo_url.into(),
+                chart: "web".into(),
+                version: String::new(),
+                credentials: Credentials::default(),
+            };
+            let err = repositories.fetch(&spec).await.unwrap_err().to_string();
+            assert!(
+                err.contains("refused") || err.contains("metadata"),
+                "{repo_url}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -53,6 +53,7 @@ mod error;
 mod git;
 mod limits;
 mod metadata;
+pub mod outbound;
 mod publish;
 mod refs;
 mod remote;

@@ -12,7 +12,6 @@
 //! redacted ([`plumb_source::redact_url`]).
 
 mod dispatch;
-mod outbound;
 mod readers;
 mod receiver;
 
@@ -26,7 +25,7 @@ use tokio::sync::mpsc;
 use crate::application::{Application, NotificationSpec};
 use crate::metrics;
 use dispatch::{Dispatch, Limits, Slots};
-pub use outbound::OutboundPolicy;
+pub use plumb_source::outbound::OutboundPolicy;
 use readers::Readers;
 use receiver::{Http, Receiver, Undelivered};
 

@@ -10,8 +10,8 @@ use hyper_util::rt::TokioExecutor;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Value, json};
 
-use super::outbound::{CheckedResolver, OutboundPolicy, Refused};
 use super::{Kind, Notice};
+use plumb_source::outbound::{CheckedResolver, OutboundPolicy, Refused};
 
 /// Where notices go, read from a Secret.
 #[derive(Debug)]

@@ -1,8 +1,10 @@
-//! Where notifications may go: the outbound address policy.
+//! Where plumb may connect over HTTP on a tenant's say: the outbound address policy of
+//! notifications and of Helm chart repositories.
 //!
 //! A notification URL is written by whoever may create a Secret in a tenant's namespace,
-//! and plumb POSTs to it from inside the cluster — a blind SSRF unless some addresses are
-//! off limits. What is refused, always: link-local addresses (169.254.0.0/16, fe80::/10),
+//! and plumb POSTs to it from inside the cluster; a chart repository URL (an Application's,
+//! or a dependency's in a `Chart.yaml` anyone who can push may write) is fetched the same
+//! way — an SSRF unless some addresses are off limits. What is refused, always: link-local addresses (169.254.0.0/16, fe80::/10),
 //! which hold the clouds' instance metadata services and the credentials they hand out,
 //! AWS's IPv6 metadata address (fd00:ec2::254), Alibaba's (100.100.100.200), the metadata
 //! host names, and each of these written as an IPv4-mapped, -compatible or NAT64 IPv6
@@ -51,12 +53,12 @@ pub struct OutboundPolicy {
 impl OutboundPolicy {
     /// Whether a URL's host may be asked for at all; the error says why not. Addresses
     /// written in the URL are checked here, names again after resolution.
-    pub(crate) fn check_host(&self, host: &str) -> Result<(), String> {
+    pub fn check_host(&self, host: &str) -> Result<(), String> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let name = host.trim_end_matches('.').to_ascii_lowercase();
         if METADATA_HOSTS.contains(&name.as_str()) {
             return Err(format!(
-                "{host} is a cloud metadata service, which notifications may not reach"
+                "{host} is a cloud metadata service, which plumb does not connect to"
             ));
         }
         match host.parse::<IpAddr>() {
@@ -66,7 +68,7 @@ impl OutboundPolicy {
     }
 
     /// Whether `ip` may be connected to; the error names the kind of address refused.
-    pub(crate) fn check(&self, ip: IpAddr) -> Result<(), String> {
+    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
         let refused = match ip {
             IpAddr::V4(v4) => self.refused_v4(v4),
             IpAddr::V6(v6) => match embedded_v4(v6) {
@@ -76,7 +78,7 @@ impl OutboundPolicy {
         };
         match refused {
             Some(what) => Err(format!(
-                "{what}, which notifications may not reach{}",
+                "{what}, which plumb does not connect to{}",
                 hint(what)
             )),
             None => Ok(()),
@@ -112,7 +114,7 @@ const LOOPBACK: &str = "a loopback address";
 
 fn hint(what: &str) -> &'static str {
     if what == LOOPBACK {
-        " unless the controller runs with --allow-loopback-notification-targets"
+        " unless the controller allows loopback (--allow-loopback-notification-targets for notifications; chart repositories may be on loopback, as Git repositories may)"
     } else {
         ""
     }
@@ -135,13 +137,14 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
 /// The system resolver, with every answer checked against the policy: the connector
 /// connects to what this returns, so only checked addresses are ever connected to.
 #[derive(Clone)]
-pub(crate) struct CheckedResolver {
+pub struct CheckedResolver {
     policy: OutboundPolicy,
     system: GaiResolver,
 }
 
 impl CheckedResolver {
-    pub(crate) fn new(policy: OutboundPolicy) -> CheckedResolver {
+    /// The system's resolver, refusing what `policy` refuses.
+    pub fn new(policy: OutboundPolicy) -> CheckedResolver {
         CheckedResolver {
             policy,
             system: GaiResolver::new(),
@@ -153,7 +156,7 @@ impl CheckedResolver {
 /// it is reported as such and not retried).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub(crate) struct Refused(String);
+pub struct Refused(pub String);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Resolving =
