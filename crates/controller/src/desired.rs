@@ -33,6 +33,7 @@ pub(crate) async fn desired_state(
     app: &Application,
     acting: &Acting,
     kustomize: &KustomizeOptions,
+    helm_external: Option<&str>,
     reasons: Reasons,
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
@@ -54,7 +55,7 @@ pub(crate) async fn desired_state(
         values_from_key,
     };
     if !source.chart.is_empty() {
-        return chart_state(ctx, app, acting, kustomize, inputs, state).await;
+        return chart_state(ctx, app, acting, kustomize, helm_external, inputs, state).await;
     }
     let Inputs {
         source_key,
@@ -104,7 +105,7 @@ pub(crate) async fn desired_state(
         helm: HelmOptions {
             dependencies: helm_dependencies(ctx, app, acting, snapshot.root(), &source.path)
                 .await?,
-            external: ctx.settings.helm_external.clone(),
+            external: helm_external.map(str::to_owned),
             ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
         },
         ..RenderOptions::default()
@@ -136,6 +137,7 @@ async fn chart_state(
     app: &Application,
     acting: &Acting,
     kustomize: &KustomizeOptions,
+    helm_external: Option<&str>,
     inputs: Inputs,
     state: &mut AppState,
 ) -> Result<Arc<Desired>> {
@@ -167,7 +169,7 @@ async fn chart_state(
     let options = RenderOptions {
         kustomize: kustomize.clone(),
         helm: HelmOptions {
-            external: ctx.settings.helm_external.clone(),
+            external: helm_external.map(str::to_owned),
             ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
         },
         ..RenderOptions::default()

@@ -173,7 +173,15 @@ async fn run(
     let governing = ctx.policies.governing(app).await?;
     governing.check_source(app)?;
     let kustomize = governing.narrow(&ctx.settings.kustomize);
-    let rendered = desired_state(ctx, app, &acting, &kustomize, reasons, state).await;
+    // The external helm, like the external kustomize, only where the app's policies allow
+    // external renderers.
+    let helm_external = ctx
+        .settings
+        .helm_external
+        .as_deref()
+        .filter(|_| governing.allows_external_renderers());
+    let rendered =
+        desired_state(ctx, app, &acting, &kustomize, helm_external, reasons, state).await;
     let (desired, unreachable) = match rendered {
         Ok(desired) => (desired, None),
         Err(err @ Error::Source(_)) => match state

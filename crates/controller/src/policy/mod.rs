@@ -191,6 +191,12 @@ impl Governing {
         refuse(evaluate::source_violations(&self.refs(), app))
     }
 
+    /// Whether the app may be rendered by an external binary (`--helm-external`, as
+    /// `--kustomize-external` is narrowed in [`Self::narrow`]).
+    pub(crate) fn allows_external_renderers(&self) -> bool {
+        evaluate::allows_external_renderers(&self.refs())
+    }
+
     /// What Kustomize may do for this app: the controller's options, narrowed.
     pub(crate) fn narrow(&self, options: &KustomizeOptions) -> KustomizeOptions {
         let refs = self.refs();
