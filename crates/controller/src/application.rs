@@ -29,6 +29,13 @@ pub const PINNED_FROM: &str = "plumb.dev/pinned-from";
 pub const PRUNE_ON_DELETE: &str = "plumb.dev/prune-on-delete";
 /// How many syncs the status history keeps.
 pub const HISTORY_LIMIT: usize = 10;
+/// How many managed objects `status.resources` lists: a few hundred bytes each, so the
+/// status of an app of tens of thousands of objects stays well below the API server's
+/// limit on an object's size (about 1.5 MiB in etcd).
+pub const RESOURCES_LIMIT: usize = 2000;
+/// The longest message a condition carries (the API's own bound on a condition message is
+/// 32 KiB); a longer one is cut, saying so.
+pub const MESSAGE_LIMIT: usize = 8192;
 
 /// An application: a path in a Git repository kept applied to the cluster.
 #[derive(CustomResource, Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
@@ -375,9 +382,13 @@ pub struct ApplicationStatus {
     /// controller fights plumb over a field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
-    /// Per managed object.
+    /// Per managed object: at most [`RESOURCES_LIMIT`], those out of sync or not healthy
+    /// kept before the others, so that a huge app's status stays within the API server's object size.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ResourceStatus>,
+    /// How many managed objects are left out of `resources` for its bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_omitted: Option<u32>,
     /// The last syncs, newest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<SyncRecord>,

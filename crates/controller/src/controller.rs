@@ -45,6 +45,8 @@ pub struct ControllerConfig {
     pub leader_election: Option<(String, String, String)>,
     /// Allow `file://` and plain-path repositories (tests, demos).
     pub allow_local_repositories: bool,
+    /// The hosts and transports repositories may use (the operator's allow-list).
+    pub source_hosts: plumb_source::SourceHosts,
     /// How long a sync wave may take to become healthy.
     pub wave_timeout: Duration,
     /// Longest one git operation may run.
@@ -94,6 +96,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     );
     let mut source_config = SourceConfig::new(&settings.cache_dir);
     source_config.allow_local = settings.allow_local_repositories;
+    source_config.hosts = settings.source_hosts.clone();
     source_config.limits.timeout = settings.git_timeout;
     let source = Arc::new(Source::new(source_config)?);
     let queue = Arc::new(Queue::default());
@@ -197,6 +200,7 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
                 ctx.queue.remove(&key);
                 ctx.live.unregister(&key);
                 ctx.forget(&key);
+                metrics::forget_app(&key.namespace, &key.name);
                 tracing::info!(app = %key, "deleted; its objects stay in the cluster");
             }
             Ok(Event::Init | Event::InitDone) => {}

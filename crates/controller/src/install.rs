@@ -24,11 +24,25 @@ pub struct InstallOptions {
     pub replicas: u32,
     /// Leave out the cluster-wide apply grant.
     pub impersonation_only: bool,
+    /// Hosts repositories may be fetched from (the controller's `--allowed-source-hosts`);
+    /// any host when empty.
+    pub allowed_source_hosts: Vec<String>,
 }
 
 /// The objects to install, in apply order.
 pub fn manifests(options: &InstallOptions) -> Vec<Value> {
     let namespace = &options.namespace;
+    let mut args = vec![
+        "controller",
+        "--leader-election",
+        "--cache-dir",
+        "/var/cache/plumb",
+        "--listen",
+        "0.0.0.0:8080",
+    ];
+    for host in &options.allowed_source_hosts {
+        args.extend(["--allowed-source-hosts", host]);
+    }
     let mut crd = serde_json::to_value(Application::crd()).unwrap_or(Value::Null);
     strip_defaults(&mut crd);
     let mut policy_crd = serde_json::to_value(AppPolicy::crd()).unwrap_or(Value::Null);
@@ -132,7 +146,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                     "containers": [{
                         "name": "controller",
                         "image": options.image,
-                        "args": ["controller", "--leader-election", "--cache-dir", "/var/cache/plumb", "--listen", "0.0.0.0:8080"],
+                        "args": args,
                         "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
                         "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10},
                         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5},
@@ -145,7 +159,11 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                                             "capabilities": {"drop": ["ALL"]}},
                         "volumeMounts": [{"name": "cache", "mountPath": "/var/cache/plumb"}, {"name": "tmp", "mountPath": "/tmp"}],
                     }],
-                    "volumes": [{"name": "cache", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
+                    // The cache keeps within its budgets (plumb_source::CachePolicy: 4 GiB
+                    // of snapshots, 4 GiB of git data, 1 GiB per repository being fetched);
+                    // the limit is the node's guard should it not.
+                    "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": "10Gi"}},
+                                {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
                 },
             },
         },
@@ -157,6 +175,22 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
         "spec": {
             "selector": {"app.kubernetes.io/name": "plumb"},
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }));
+    // Defence in depth behind plumb's own address checks (git resolves a name again after
+    // plumb checked it): the controller reaches anything but link-local addresses, where
+    // cloud metadata services hand out the node's credentials. Enforced where the network
+    // plugin enforces NetworkPolicies.
+    objects.push(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "plumb-controller-egress", "namespace": namespace},
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "plumb"}},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [
+                {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16", "100.100.100.200/32"]}},
+                {"ipBlock": {"cidr": "::/0", "except": ["fe80::/10", "fd00:ec2::254/128"]}},
+            ]}],
         },
     }));
     objects
@@ -200,6 +234,7 @@ mod tests {
             image: "plumb:dev".into(),
             replicas: 2,
             impersonation_only: false,
+            allowed_source_hosts: vec![],
         };
         assert!(kinds(&options).contains(&"ClusterRoleBinding/plumb-applier".to_owned()));
         options.impersonation_only = true;
@@ -210,6 +245,37 @@ mod tests {
             "CustomResourceDefinition/applications.plumb.dev"
         );
         assert!(objects.contains(&"Deployment/plumb-controller".to_owned()));
-        assert_eq!(objects.last().unwrap(), "Service/plumb");
+        assert_eq!(
+            objects.last().unwrap(),
+            "NetworkPolicy/plumb-controller-egress"
+        );
+    }
+
+    #[test]
+    fn the_operators_source_hosts_reach_the_controller_and_the_cache_is_bounded() {
+        let options = InstallOptions {
+            namespace: "plumb-system".into(),
+            image: "plumb:dev".into(),
+            replicas: 1,
+            impersonation_only: true,
+            allowed_source_hosts: vec!["github.com".into(), "*.corp.example".into()],
+        };
+        let objects = manifests(&options);
+        let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+        let pod = &deployment["spec"]["template"]["spec"];
+        let args: Vec<&str> = pod["containers"][0]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let hosts: Vec<&str> = args
+            .windows(2)
+            .filter(|pair| pair[0] == "--allowed-source-hosts")
+            .map(|pair| pair[1])
+            .collect();
+        assert_eq!(hosts, ["github.com", "*.corp.example"]);
+        assert!(!args.contains(&"--allow-plain-text-sources"));
+        assert_eq!(pod["volumes"][0]["emptyDir"]["sizeLimit"], "10Gi");
     }
 }

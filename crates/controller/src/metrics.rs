@@ -99,6 +99,25 @@ pub fn observe(
     });
 }
 
+/// Removes every series of `namespace`/`name`: a deleted Application's series would
+/// otherwise be kept, and exported, for the life of the process.
+pub fn forget_app(namespace: &str, name: &str) {
+    let of_app = |labels: &Labels| {
+        labels
+            .iter()
+            .any(|(k, v)| *k == "namespace" && v == namespace)
+            && labels.iter().any(|(k, v)| *k == "name" && v == name)
+    };
+    with(|r| {
+        for family in r.counters.values_mut() {
+            family.series.retain(|labels, _| !of_app(labels));
+        }
+        for family in r.histograms.values_mut() {
+            family.series.retain(|labels, _| !of_app(labels));
+        }
+    });
+}
+
 fn owned(labels: &[(&'static str, &str)]) -> Labels {
     labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
 }
@@ -169,6 +188,30 @@ fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deleted_apps_series_are_forgotten() {
+        let app = [("namespace", "team-gone"), ("name", "web")];
+        let other = [("namespace", "team-gone"), ("name", "api")];
+        count("plumb_forget_total", "A test counter.", &app);
+        count("plumb_forget_total", "A test counter.", &other);
+        observe(
+            "plumb_forget_seconds",
+            "A test histogram.",
+            &app,
+            Duration::from_millis(3),
+        );
+        forget_app("team-gone", "web");
+        let text = render();
+        assert!(
+            !text.contains(r#"namespace="team-gone",name="web""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"plumb_forget_total{namespace="team-gone",name="api"} 1"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn counters_and_histograms_render_in_the_text_format() {

@@ -45,6 +45,8 @@ fn key_of(object: &ObjectRef) -> ObjectKey {
 struct Observed {
     fingerprint: u64,
     health: Health,
+    /// The app-label value that routed it, so that an unregistered app's objects go too.
+    label: Arc<str>,
 }
 
 /// The watched view of every managed object.
@@ -52,7 +54,7 @@ pub(crate) struct LiveObjects {
     client: kube::Client,
     queue: Arc<Queue>,
     /// Label value → the app it belongs to.
-    apps: RwLock<HashMap<String, AppKey>>,
+    apps: RwLock<HashMap<Arc<str>, AppKey>>,
     objects: RwLock<HashMap<ObjectKey, Observed>>,
     /// Kinds watched (group, kind), and the task watching each.
     watched: Mutex<HashMap<(String, String), JoinHandle<()>>>,
@@ -90,12 +92,20 @@ impl LiveObjects {
 
     /// Routes events of objects labelled `label_value` to `app`.
     pub(crate) fn register(&self, label_value: String, app: AppKey) {
-        write(&self.apps).insert(label_value, app);
+        write(&self.apps).insert(label_value.into(), app);
     }
 
     /// Stops routing events to an app that was deleted.
     pub(crate) fn unregister(&self, app: &AppKey) {
-        write(&self.apps).retain(|_, owner| owner != app);
+        let mut gone = Vec::new();
+        write(&self.apps).retain(|label, owner| {
+            let keep = owner != app;
+            if !keep {
+                gone.push(label.clone());
+            }
+            keep
+        });
+        write(&self.objects).retain(|_, observed| !gone.contains(&observed.label));
     }
 
     /// Starts watching `resource`'s kind, unless it is watched already.
@@ -151,7 +161,7 @@ impl LiveObjects {
     }
 
     fn observe(&self, resource: &ApiResource, object: DynamicObject, live_event: bool) {
-        let Some((app, object_ref)) = self.owner(resource, &object) else {
+        let Some((app, object_ref, label)) = self.owner(resource, &object) else {
             return;
         };
         let value = object_json(object);
@@ -162,6 +172,7 @@ impl LiveObjects {
             Observed {
                 fingerprint,
                 health: health.clone(),
+                label,
             },
         );
         let reasons = match previous {
@@ -179,16 +190,23 @@ impl LiveObjects {
     }
 
     fn forget(&self, resource: &ApiResource, object: DynamicObject) {
-        let Some((app, object_ref)) = self.owner(resource, &object) else {
+        let Some((app, object_ref, _)) = self.owner(resource, &object) else {
             return;
         };
         write(&self.objects).remove(&key_of(&object_ref));
         self.queue.add(app, Reasons::DRIFT);
     }
 
-    fn owner(&self, resource: &ApiResource, object: &DynamicObject) -> Option<(AppKey, ObjectRef)> {
+    /// The app `object` is routed to, its reference, and the label value that routes it.
+    fn owner(
+        &self,
+        resource: &ApiResource,
+        object: &DynamicObject,
+    ) -> Option<(AppKey, ObjectRef, Arc<str>)> {
         let label = object.metadata.labels.as_ref()?.get(APP_LABEL)?;
-        let app = read(&self.apps).get(label)?.clone();
+        let (label, app) = read(&self.apps)
+            .get_key_value(label.as_str())
+            .map(|(label, app)| (Arc::clone(label), app.clone()))?;
         let object_ref = ObjectRef {
             group: resource.group.clone(),
             version: resource.version.clone(),
@@ -196,7 +214,7 @@ impl LiveObjects {
             namespace: object.metadata.namespace.clone(),
             name: object.metadata.name.clone().unwrap_or_default(),
         };
-        Some((app, object_ref))
+        Some((app, object_ref, label))
     }
 }
 

@@ -217,6 +217,15 @@ pub(crate) struct ControllerArgs {
     /// Allow repositories on the local file system (tests and demos).
     #[arg(long)]
     pub(crate) allow_local_repositories: bool,
+    /// Hosts Git and chart repositories may be fetched from (repeatable or comma-separated:
+    /// `github.com`, `git.example.com:7999`, `*.example.com`); any host when none is given.
+    /// Link-local and cloud metadata addresses are refused regardless.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) allowed_source_hosts: Vec<String>,
+    /// Let repositories use git:// and http://, which are neither encrypted nor
+    /// authenticated, on hosts other than loopback.
+    #[arg(long)]
+    pub(crate) allow_plain_text_sources: bool,
     /// Let notifications reach loopback addresses (receivers on the controller's own host:
     /// tests and demos). Link-local and cloud metadata addresses are refused regardless.
     #[arg(long)]
@@ -282,6 +291,10 @@ pub(crate) struct InstallArgs {
     /// act as an account of their namespace).
     #[arg(long)]
     pub(crate) impersonation_only: bool,
+    /// Hosts the controller may fetch repositories from (`--allowed-source-hosts` of the
+    /// controller; repeatable or comma-separated); any host when none is given.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) allowed_source_hosts: Vec<String>,
     /// Only the CustomResourceDefinitions (Application, AppPolicy).
     #[arg(long)]
     pub(crate) crds_only: bool,

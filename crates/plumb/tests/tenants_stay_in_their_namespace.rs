@@ -125,3 +125,52 @@ async fn an_operators_app_in_an_admin_namespace_acts_as_the_controller() {
     let out = world.kubectl(&["get", "clusterrole", "plumb-test-operators"]);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// Medium finding M6: a `repoURL` could name any host, port and transport, so whoever
+/// writes one made the controller connect where they liked, and fetch manifests over a
+/// network anyone could tamper with.
+#[tokio::test]
+async fn a_repository_beyond_the_operators_hosts_or_in_plain_text_is_refused_unfetched() {
+    let mut world = World::new("hosts", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let cache = world.dir.path().join("cache-0");
+    world.start_controller(&["--allowed-source-hosts", "git.example.com,*.corp.example"]);
+    world.create_app("web", "app", automated()).await;
+    world
+        .create_app(
+            "plain",
+            "app",
+            json!({"source": {"repoURL": "git://git.example.com/shop.git"}}),
+        )
+        .await;
+
+    let web = world
+        .until_app("web", "a host off the list refused", |a| {
+            ready_message(a).contains("--allowed-source-hosts")
+        })
+        .await;
+    assert!(!is(&web, "Ready", "True", ""), "{}", ready_message(&web));
+    let plain = world
+        .until_app("plain", "plain text refused", |a| {
+            ready_message(a).contains("--allow-plain-text-sources")
+        })
+        .await;
+    assert!(!is(&plain, "Ready", "True", ""));
+    assert!(
+        world
+            .config_maps()
+            .get_opt("alpha")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let fetched = std::fs::read_dir(cache.join("repos"))
+        .map(|entries| entries.flatten().any(|e| e.path().join("git").exists()))
+        .unwrap_or(false);
+    assert!(!fetched, "nothing was fetched into {}", cache.display());
+
+    // The permitted path: the operator lists the host, and the app syncs.
+    world.kill_controller(0);
+    world.start_controller(&["--allowed-source-hosts", "git.example.com,127.0.0.1"]);
+    world.request_reconcile("web").await;
+    world.until_config_map("alpha", Some("1")).await;
+}

@@ -107,6 +107,9 @@ impl Cache {
                 action: format!("lock {}", path.display()),
                 source: errno.into(),
             })?;
+            // The lock's time is the repository's last use (garbage collection's order).
+            file.set_modified(SystemTime::now())
+                .map_err(Error::io(format!("touch {}", path.display())))?;
             Ok::<_, Error>(file)
         })
         .await
@@ -125,7 +128,13 @@ impl Cache {
     /// Exclusive use of `dir` if nobody holds it now.
     fn try_lock(&self, dir: &Path) -> Option<RepoLock> {
         let task = self.task_lock(dir).try_lock_owned().ok()?;
-        let file = File::create(dir.join("lock")).ok()?;
+        // Opened without truncation: collecting garbage is no use of the repository.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))
+            .ok()?;
         flock(&file, FlockOperation::NonBlockingLockExclusive).ok()?;
         Some(RepoLock {
             _file: file,
@@ -149,6 +158,7 @@ impl Cache {
         };
         let mut locks = Vec::new();
         let mut all = Vec::new();
+        let mut repos = Vec::new();
         for entry in entries.flatten() {
             let dir = entry.path();
             if dir != held.dir {
@@ -158,6 +168,7 @@ impl Cache {
                 }
             }
             let repo = RepoCache { dir };
+            repos.push(repo.clone());
             let mut snapshots = repo.snapshot_list();
             snapshots.sort_by_key(|s| std::cmp::Reverse(s.last_used));
             for (rank, snapshot) in snapshots.into_iter().enumerate() {
@@ -174,7 +185,35 @@ impl Cache {
             }
             kept_bytes += snapshot.bytes;
         }
+        self.collect_git_data(held, repos);
         drop(locks);
+    }
+
+    /// Removes the git data of the least recently used repositories beyond the policy's
+    /// total (never `held`'s, which was just used). Snapshots stay: they are checkouts of
+    /// their own. `repos` are locked by the caller.
+    fn collect_git_data(&self, held: &RepoCache, repos: Vec<RepoCache>) {
+        let mut sized: Vec<(SystemTime, u64, RepoCache)> = repos
+            .into_iter()
+            .map(|repo| {
+                (
+                    repo.last_used(),
+                    crate::git::dir_size(&repo.git_dir()),
+                    repo,
+                )
+            })
+            .collect();
+        sized.sort_by_key(|(last_used, ..)| std::cmp::Reverse(*last_used));
+        let mut kept = 0u64;
+        for (_, bytes, repo) in sized {
+            if repo.dir != held.dir && kept + bytes > self.policy.max_git_bytes {
+                if std::fs::remove_dir_all(repo.git_dir()).is_ok() {
+                    tracing::debug!(repository = %repo.dir.display(), bytes, "removed the git data of a repository not used lately");
+                }
+                continue;
+            }
+            kept += bytes;
+        }
     }
 }
 
@@ -188,6 +227,13 @@ struct Listed {
 impl RepoCache {
     pub(crate) fn git_dir(&self) -> PathBuf {
         self.dir.join("git")
+    }
+
+    /// When the repository was last locked for use (taking the lock rewrites its file).
+    fn last_used(&self) -> SystemTime {
+        std::fs::metadata(self.dir.join("lock"))
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH)
     }
 
     pub(crate) fn snapshots(&self) -> PathBuf {
@@ -327,4 +373,48 @@ pub(crate) fn remove_read_only_tree(path: &Path) -> std::io::Result<()> {
     }
     writable(path);
     std::fs::remove_dir_all(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A repository whose git data holds `bytes` and which was last used `ago`.
+    fn repo_with_git_data(cache: &Cache, url: &str, bytes: usize, ago: u64) -> RepoCache {
+        let repo = cache.repo(&RepoUrl::parse(url).unwrap()).unwrap();
+        std::fs::create_dir_all(repo.git_dir()).unwrap();
+        std::fs::write(repo.git_dir().join("pack"), vec![0u8; bytes]).unwrap();
+        let lock = File::create(repo.dir.join("lock")).unwrap();
+        lock.set_modified(SystemTime::now() - Duration::from_secs(ago))
+            .unwrap();
+        repo
+    }
+
+    #[test]
+    fn the_git_data_of_repositories_not_used_lately_goes_beyond_the_budget() {
+        let root = tempfile::tempdir().unwrap();
+        let policy = CachePolicy {
+            max_git_bytes: 25_000,
+            ..CachePolicy::default()
+        };
+        let cache = Cache::new(root.path(), policy).unwrap();
+        let oldest = repo_with_git_data(&cache, "https://a.example/old", 10_000, 3000);
+        let older = repo_with_git_data(&cache, "https://a.example/older", 10_000, 2000);
+        let recent = repo_with_git_data(&cache, "https://a.example/recent", 10_000, 10);
+        let held = repo_with_git_data(&cache, "https://a.example/held", 10_000, 1000);
+
+        cache.collect_garbage(&held);
+
+        assert!(held.git_dir().exists(), "the repository in use is kept");
+        assert!(recent.git_dir().exists(), "the most recently used is kept");
+        assert!(!older.git_dir().exists() && !oldest.git_dir().exists());
+        assert!(oldest.dir.join("url").exists(), "only the git data goes");
+        let times: Vec<SystemTime> = [&oldest, &recent].map(RepoCache::last_used).into();
+        assert!(
+            times[0] < times[1],
+            "collecting garbage is no use of a repository"
+        );
+    }
 }

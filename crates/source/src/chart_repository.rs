@@ -31,6 +31,7 @@ use sha2::Digest;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::hosts::SourceHosts;
 use crate::outbound::{CheckedResolver, OutboundPolicy};
 use crate::revision::VersionRange;
 
@@ -94,6 +95,7 @@ const POLICY: OutboundPolicy = OutboundPolicy {
 /// Fetches charts into `cache_dir/charts/`.
 pub(crate) struct ChartRepositories {
     dir: PathBuf,
+    hosts: SourceHosts,
     timeout: Duration,
     client: std::result::Result<Client<Connector, Empty<Bytes>>, String>,
 }
@@ -107,7 +109,11 @@ impl std::fmt::Debug for ChartRepositories {
 }
 
 impl ChartRepositories {
-    pub(crate) fn new(cache_dir: &Path, timeout: Duration) -> ChartRepositories {
+    pub(crate) fn new(
+        cache_dir: &Path,
+        timeout: Duration,
+        hosts: SourceHosts,
+    ) -> ChartRepositories {
         let client = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map(|builder| {
@@ -122,6 +128,7 @@ impl ChartRepositories {
             });
         ChartRepositories {
             dir: cache_dir.join("charts"),
+            hosts,
             timeout,
             client,
         }
@@ -250,14 +257,14 @@ impl ChartRepositories {
                     reason: "only http(s):// and oci:// chart repositories are supported".into(),
                 });
             }
-            // An address written in the URL is connected to without resolution: check it
-            // here (a name is checked by the resolver).
-            POLICY
-                .check_host(uri.host().unwrap_or_default())
-                .map_err(|why| Error::InvalidUrl {
-                    url: redact(&target),
-                    reason: format!("refused: {why}"),
-                })?;
+            // Every request — index, archive, registry, token realm, redirect — is within
+            // the operator's bounds; an address written in the URL is connected to without
+            // resolution, so it is checked here too (a name is checked by the resolver).
+            self.hosts.check(
+                &redact(&target),
+                uri.scheme_str().unwrap_or_default(),
+                uri.authority().map_or("", |a| host_of(a.as_str())),
+            )?;
             let mut request = http::Request::get(uri.clone());
             for (name, value) in headers {
                 request = request.header(name, *value);
@@ -683,6 +690,13 @@ fn same_host(a: &str, b: &str) -> bool {
     host(a).is_some() && host(a) == host(b)
 }
 
+/// An authority without its user information.
+fn host_of(authority: &str) -> &str {
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
 /// The URL without user information.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
@@ -720,7 +734,8 @@ mod tests {
     #[tokio::test]
     async fn metadata_addresses_are_never_fetched_from() {
         let scratch = tempfile::tempdir().unwrap();
-        let repositories = ChartRepositories::new(scratch.path(), Duration::from_secs(5));
+        let anything = SourceHosts::allowing(&[], true).unwrap();
+        let repositories = ChartRepositories::new(scratch.path(), Duration::from_secs(5), anything);
         for repo_url in [
             "http://169.254.169.254/latest",
             "http://[fd00:ec2::254]/",
@@ -734,9 +749,30 @@ mod tests {
             };
             let err = repositories.fetch(&spec).await.unwrap_err().to_string();
             assert!(
-                err.contains("refused") || err.contains("metadata"),
+                err.contains("is not allowed") && err.contains("metadata"),
                 "{repo_url}: {err}"
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_operators_hosts_and_no_plain_text_off_loopback_are_fetched_from() {
+        let scratch = tempfile::tempdir().unwrap();
+        let hosts = SourceHosts::allowing(&["charts.example.com".into()], false).unwrap();
+        let repositories = ChartRepositories::new(scratch.path(), Duration::from_secs(5), hosts);
+        for (repo_url, refusal) in [
+            ("https://other.example.com/charts", "--allowed-source-hosts"),
+            ("http://charts.example.com/", "--allow-plain-text-sources"),
+            ("oci://other.example.com/charts", "--allowed-source-hosts"),
+        ] {
+            let spec = ChartSpec {
+                repo_url: repo_url.into(),
+                chart: "web".into(),
+                version: String::new(),
+                credentials: Credentials::default(),
+            };
+            let err = repositories.fetch(&spec).await.unwrap_err().to_string();
+            assert!(err.contains(refusal), "{repo_url}: {err}");
         }
     }
 

@@ -17,6 +17,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The operator's bounds do not let the controller fetch from this host or over this
+    /// transport ([`crate::SourceHosts`]).
+    #[error("repository {url} is not allowed: {reason}")]
+    NotAllowed {
+        /// The URL, redacted.
+        url: String,
+        /// Which bound refuses it, and what to do.
+        reason: String,
+    },
     /// The revision text cannot be understood.
     #[error("revision {revision:?}: {reason}")]
     InvalidRevision {

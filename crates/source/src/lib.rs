@@ -51,6 +51,7 @@ mod chart_repository;
 mod credentials;
 mod error;
 mod git;
+mod hosts;
 mod limits;
 mod metadata;
 pub mod outbound;
@@ -66,6 +67,7 @@ mod verify;
 pub use chart_repository::{ChartArchive, ChartSpec};
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result};
+pub use hosts::SourceHosts;
 pub use limits::{CachePolicy, Limits};
 pub use metadata::{CommitId, CommitMetadata, Signature};
 pub use publish::{

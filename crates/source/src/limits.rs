@@ -36,6 +36,10 @@ pub struct CachePolicy {
     pub max_snapshots_per_repository: usize,
     /// Total bytes of all snapshots kept (least recently used go first).
     pub max_snapshot_bytes: u64,
+    /// Total bytes of the repositories' git data (least recently used repositories' go
+    /// first; fetched again when next used). Without it, many distinct `repoURL`s would
+    /// fill the disk one [`Limits::max_repository_bytes`] at a time.
+    pub max_git_bytes: u64,
 }
 
 impl Default for CachePolicy {
@@ -43,6 +47,7 @@ impl Default for CachePolicy {
         CachePolicy {
             max_snapshots_per_repository: 5,
             max_snapshot_bytes: 4 << 30,
+            max_git_bytes: 4 << 30,
         }
     }
 }

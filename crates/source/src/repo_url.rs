@@ -92,6 +92,17 @@ impl RepoUrl {
         }
     }
 
+    /// The scheme git speaks, lower-case: `https`, `http`, `git`, `ssh` or `file`.
+    pub(crate) fn scheme(&self) -> &'static str {
+        match self.transport {
+            Transport::File => "file",
+            Transport::Git => "git",
+            Transport::Ssh => "ssh",
+            Transport::Http if self.for_git[..5].eq_ignore_ascii_case("https") => "https",
+            Transport::Http => "http",
+        }
+    }
+
     fn plain(for_git: String, transport: Transport) -> Self {
         RepoUrl {
             shown: for_git.clone(),

@@ -4,20 +4,26 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::access::AccessProofs;
 use crate::cache::{Cache, RepoCache};
 use crate::chart_repository::{ChartArchive, ChartRepositories, ChartSpec};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::hosts::SourceHosts;
 use crate::limits::{CachePolicy, Limits};
 use crate::metadata::{CommitId, CommitMetadata};
 use crate::refs::{RemoteRefs, Resolution};
 use crate::remote::Remote;
-use crate::repo_url::{RepoUrl, Transport};
+use crate::repo_url::{RepoUrl, RepositoryLocation, Transport};
 use crate::revision::Revision;
 use crate::snapshot::{self, Snapshot, Transfer};
 use crate::verify::{Verification, verify};
+
+/// How long a revision an application asked for is refreshed by webhooks
+/// ([`Source::refresh`]) after the last time it was asked for.
+const REMEMBERED_FOR: Duration = Duration::from_secs(3600);
 
 /// How a [`Source`] works: where it caches, and its bounds.
 #[derive(Clone, Debug)]
@@ -31,6 +37,8 @@ pub struct SourceConfig {
     /// Whether `file://` URLs and local paths are allowed. Off by default: in a cluster,
     /// a local path would let an application read the controller's own files.
     pub allow_local: bool,
+    /// The hosts and transports Git and chart repositories may use.
+    pub hosts: SourceHosts,
 }
 
 impl SourceConfig {
@@ -41,6 +49,7 @@ impl SourceConfig {
             limits: Limits::default(),
             cache: CachePolicy::default(),
             allow_local: false,
+            hosts: SourceHosts::default(),
         }
     }
 }
@@ -87,7 +96,7 @@ pub struct Source {
     cache: Cache,
     charts: ChartRepositories,
     /// Specs asked for per repository cache key, for [`Source::refresh`].
-    seen: Mutex<HashMap<String, Vec<RepoSpec>>>,
+    seen: Mutex<HashMap<String, Vec<(RepoSpec, Instant)>>>,
     /// Who recently showed they may read which repository ([`crate::access`]).
     access: AccessProofs,
 }
@@ -96,7 +105,11 @@ impl Source {
     /// A source caching in `config.cache_dir` (created if missing).
     pub fn new(config: SourceConfig) -> Result<Self> {
         let cache = Cache::new(&config.cache_dir, config.cache.clone())?;
-        let charts = ChartRepositories::new(&config.cache_dir, config.limits.timeout);
+        let charts = ChartRepositories::new(
+            &config.cache_dir,
+            config.limits.timeout,
+            config.hosts.clone(),
+        );
         Ok(Source {
             config,
             cache,
@@ -120,7 +133,7 @@ impl Source {
     }
 
     async fn resolve_spec(&self, spec: &RepoSpec) -> Result<Resolved> {
-        let url = self.parse_url(&spec.url)?;
+        let url = self.admit(&spec.url).await?;
         let remote = self.remote(&url, &spec.credentials)?;
         match self.resolve_with(&remote, &spec.revision).await? {
             Resolution::Found { commit, reference } => Ok(Resolved {
@@ -151,7 +164,7 @@ impl Source {
     }
 
     async fn make_snapshot(&self, spec: &RepoSpec) -> Result<Snapshot> {
-        let url = self.parse_url(&spec.url)?;
+        let url = self.admit(&spec.url).await?;
         self.remember(&url, spec);
         let remote = self.remote(&url, &spec.credentials)?;
         let repo = self.cache.repo(&url)?;
@@ -221,7 +234,11 @@ impl Source {
     /// reconcile finds its snapshot ready. Returns each revision's outcome.
     pub async fn refresh(&self, url: &str) -> Result<Vec<(Revision, Result<CommitId>)>> {
         let key = self.parse_url(url)?.cache_key();
-        let specs = self.lock_seen().get(&key).cloned().unwrap_or_default();
+        let specs: Vec<RepoSpec> = self
+            .lock_seen()
+            .get(&key)
+            .map(|specs| specs.iter().map(|(spec, _)| spec.clone()).collect())
+            .unwrap_or_default();
         let mut outcomes = Vec::with_capacity(specs.len());
         for spec in specs {
             let outcome = self.snapshot(&spec).await.map(|s| s.commit().clone());
@@ -242,6 +259,19 @@ impl Source {
                 url: url.shown,
                 reason: "local repositories are not allowed (SourceConfig::allow_local)".into(),
             });
+        }
+        Ok(url)
+    }
+
+    /// `text` parsed, and within the operator's bounds ([`SourceHosts`]) before anything
+    /// is asked of its host.
+    async fn admit(&self, text: &str) -> Result<RepoUrl> {
+        let url = self.parse_url(text)?;
+        if url.transport != Transport::File {
+            let host = RepositoryLocation::of(&url.for_git).host;
+            let hosts = &self.config.hosts;
+            hosts.check(&url.shown, url.scheme(), &host)?;
+            hosts.check_addresses(&url.shown, &host).await?;
         }
         Ok(url)
     }
@@ -305,13 +335,20 @@ impl Source {
     }
 
     fn remember(&self, url: &RepoUrl, spec: &RepoSpec) {
+        let now = Instant::now();
         let mut seen = self.lock_seen();
+        // What nobody asked for lately is forgotten (credentials included): the periodic
+        // reconcile of an app still using it asks again.
+        seen.retain(|_, specs| {
+            specs.retain(|(_, asked)| now.duration_since(*asked) < REMEMBERED_FOR);
+            !specs.is_empty()
+        });
         let specs = seen.entry(url.cache_key()).or_default();
-        specs.retain(|known| known.revision != spec.revision);
-        specs.push(spec.clone());
+        specs.retain(|(known, _)| known.revision != spec.revision);
+        specs.push((spec.clone(), now));
     }
 
-    fn lock_seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<RepoSpec>>> {
+    fn lock_seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(RepoSpec, Instant)>>> {
         self.seen
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())

@@ -7,7 +7,7 @@ use plumb_engine::health::HealthStatus;
 use super::observation::{Observation, SyncOutcome};
 use crate::application::{
     Application, ApplicationStatus, Condition, Drift, HISTORY_LIMIT, HealthStatus as AppHealth,
-    Pin, ResourceStatus, SyncStatus,
+    MESSAGE_LIMIT, Pin, RESOURCES_LIMIT, ResourceStatus, SyncStatus,
 };
 use crate::clock;
 use crate::error::Error;
@@ -50,7 +50,9 @@ pub(super) fn observed(
         status: observation.health.to_string(),
         message: observation.health_message.clone(),
     };
-    status.resources = resources(observation, &old.resources);
+    let (resources, omitted) = bounded(resources(observation, &old.resources));
+    status.resources = resources;
+    status.resources_omitted = omitted;
     if let Some(mut record) = observation.record.clone() {
         record.id = old.history.iter().map(|r| r.id).max().unwrap_or(0) + 1;
         record.started_at = started.to_owned();
@@ -283,11 +285,41 @@ fn resources(observation: &Observation, old: &[ResourceStatus]) -> Vec<ResourceS
         .collect()
 }
 
+/// At most [`RESOURCES_LIMIT`] resources, in their order, those that need a person's eye
+/// (out of sync, orphaned, not healthy) kept before the others; and how many were left out.
+fn bounded(mut resources: Vec<ResourceStatus>) -> (Vec<ResourceStatus>, Option<u32>) {
+    if resources.len() <= RESOURCES_LIMIT {
+        return (resources, None);
+    }
+    let omitted = resources.len() - RESOURCES_LIMIT;
+    let fine = |r: &ResourceStatus| {
+        r.status == "Synced" && r.health.as_deref().is_none_or(|h| h == "Healthy")
+    };
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by_key(|&i| fine(&resources[i]));
+    let mut keep = vec![false; resources.len()];
+    for &i in &order[..RESOURCES_LIMIT] {
+        keep[i] = true;
+    }
+    let mut index = 0;
+    resources.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    (resources, Some(u32::try_from(omitted).unwrap_or(u32::MAX)))
+}
+
 fn same(resource: &ResourceStatus, object: &ObjectRef) -> bool {
     resource.group == object.group
         && resource.kind == object.kind
         && resource.namespace == object.namespace
         && resource.name == object.name
+}
+
+/// A condition's message within [`MESSAGE_LIMIT`]: an error quoting a huge document (a
+/// server's refusal of a 1 MiB object) must not make the status too large to write.
+fn bounded_message(message: &str) -> String {
+    truncate(message, MESSAGE_LIMIT)
 }
 
 fn truncate(text: &str, limit: usize) -> String {
@@ -312,7 +344,7 @@ fn condition(
         type_: type_.to_owned(),
         status: if status { "True" } else { "False" }.to_owned(),
         reason: reason.to_owned(),
-        message: message.to_owned(),
+        message: bounded_message(message),
         last_transition_time: clock::now(),
         observed_generation: generation,
     }
@@ -489,5 +521,43 @@ mod tests {
             &earlier,
         );
         assert_ne!(flipped[0].last_transition_time, "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_huge_app_lists_what_needs_attention_first_and_counts_the_rest() {
+        let mut resources: Vec<(ObjectRef, ResourceState)> = (0..RESOURCES_LIMIT + 500)
+            .map(|i| (config_map(&format!("cm-{i:05}")), resource(true, &[])))
+            .collect();
+        let drifted = RESOURCES_LIMIT + 400;
+        resources[drifted].1 = resource(false, &["kubectl-edit"]);
+        let status = observed(
+            &app(),
+            &ApplicationStatus::default(),
+            &observation(resources),
+            None,
+            "now",
+        );
+        assert_eq!(status.resources.len(), RESOURCES_LIMIT);
+        assert_eq!(status.resources_omitted, Some(500));
+        let names: Vec<&str> = status.resources.iter().map(|r| r.name.as_str()).collect();
+        assert!(names.contains(&format!("cm-{drifted:05}").as_str()));
+        assert_eq!(names[0], "cm-00000", "they keep their order");
+        assert_eq!(
+            names[RESOURCES_LIMIT - 2],
+            format!("cm-{:05}", RESOURCES_LIMIT - 2)
+        );
+        let bytes = serde_json::to_vec(&status).unwrap().len();
+        assert!(bytes < 1 << 20, "status of {bytes} bytes");
+    }
+
+    #[test]
+    fn a_condition_message_is_cut_to_its_bound() {
+        let message = "x".repeat(MESSAGE_LIMIT * 4);
+        let cut = condition("Ready", false, "SyncFailed", &message, None).message;
+        assert!(
+            cut.len() < MESSAGE_LIMIT + 64 && cut.ends_with("bytes)\n"),
+            "{}",
+            cut.len()
+        );
     }
 }

@@ -113,6 +113,11 @@ async fn show(args: &GetAppArgs) -> anyhow::Result<ExitCode> {
         &status.resources,
         args.app.output.wide(),
     ));
+    if let Some(omitted) = status.resources_omitted {
+        println!(
+            "… and {omitted} more objects not listed in status (objects out of sync or unhealthy are listed before the others)"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

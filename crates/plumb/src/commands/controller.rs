@@ -32,6 +32,11 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             .leader_election
             .then(|| (lease_namespace, args.lease_name.clone(), identity)),
         allow_local_repositories: args.allow_local_repositories,
+        source_hosts: plumb_source::SourceHosts::allowing(
+            &args.allowed_source_hosts,
+            args.allow_plain_text_sources,
+        )
+        .map_err(anyhow::Error::msg)?,
         wave_timeout: args.wave_timeout,
         git_timeout: args.git_timeout,
         request_timeout: args.request_timeout,

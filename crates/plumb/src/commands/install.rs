@@ -18,6 +18,7 @@ pub(crate) async fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         image: args.image.clone(),
         replicas: args.replicas,
         impersonation_only: args.impersonation_only,
+        allowed_source_hosts: args.allowed_source_hosts.clone(),
     });
     if args.crds_only {
         objects.retain(|object| object["kind"] == "CustomResourceDefinition");
