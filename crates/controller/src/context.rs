@@ -23,6 +23,8 @@ use crate::watches::LiveObjects;
 pub(crate) struct Settings {
     /// How long a sync wave may take to become healthy.
     pub wave_timeout: Duration,
+    /// How long one reconcile may take before it is stopped and retried.
+    pub reconcile_timeout: Duration,
     /// What Kustomize rendering may do beyond plumb's engine.
     pub kustomize: plumb_render::KustomizeOptions,
     /// An external `helm` to render charts with instead of plumb's engine.

@@ -49,6 +49,9 @@ pub struct ControllerConfig {
     pub source_hosts: plumb_source::SourceHosts,
     /// How long a sync wave may take to become healthy.
     pub wave_timeout: Duration,
+    /// How long one reconcile may take, all waves included, before it is stopped where it
+    /// stands and retried: one app never holds a worker longer.
+    pub reconcile_timeout: Duration,
     /// Longest one git operation may run.
     pub git_timeout: Duration,
     /// Longest a request other than a watch may wait for the API server to send anything
@@ -110,6 +113,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         Arc::clone(&queue),
         Settings {
             wave_timeout: settings.wave_timeout,
+            reconcile_timeout: settings.reconcile_timeout,
             kustomize: settings.kustomize.clone(),
             helm_external: settings.helm_external.clone(),
             tenancy: settings.tenancy.clone(),

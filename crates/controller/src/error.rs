@@ -49,6 +49,12 @@ pub enum Error {
     /// The AppPolicies have not been read yet; tenant apps wait rather than run unchecked.
     #[error("the AppPolicies have not been read yet ({0}); this app waits until they are")]
     PoliciesUnknown(String),
+    /// The reconcile ran past its deadline and was stopped where it stood; it is retried.
+    #[error(
+        "the reconcile took longer than {}s and was stopped; it is retried (objects applied so far stay, the inventory written ahead of them keeps prunes right)",
+        .0.as_secs()
+    )]
+    ReconcileTimeout(std::time::Duration),
     /// Leadership was lost; this replica stops so it never applies beside the new leader.
     #[error("leadership lost: {0}")]
     LeadershipLost(String),
@@ -70,6 +76,7 @@ impl Error {
             Error::PoliciesUnknown(_) => "PolicyUnknown",
             Error::Kube { .. } => "APIRequestFailed",
             Error::LeadershipLost(_) => "LeadershipLost",
+            Error::ReconcileTimeout(_) => "ReconcileTimeout",
         }
     }
 

@@ -29,6 +29,7 @@ mod identity;
 pub mod import;
 pub mod install;
 mod leader;
+pub mod liveness;
 pub mod metrics;
 mod notify;
 pub mod operations;

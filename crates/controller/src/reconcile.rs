@@ -31,6 +31,7 @@ use crate::decision::{Decision, Facts, Trigger, decide};
 use crate::desired::{desired_state, source_key};
 use crate::error::{Error, Result};
 use crate::events::Notice;
+use crate::liveness;
 use crate::metrics;
 use crate::notify;
 use crate::queue::Reasons;
@@ -71,7 +72,18 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
     let interval =
         parse_interval(&app.spec.sync_policy.interval).unwrap_or(Duration::from_secs(180));
     let started = clock::now();
-    let result = run(ctx, &app, reasons, &mut state).await;
+    let deadline = ctx.settings.reconcile_timeout;
+    let in_progress = liveness::begin(&key, deadline);
+    let result = match tokio::time::timeout(deadline, run(ctx, &app, reasons, &mut state)).await {
+        Ok(result) => result,
+        Err(_) => {
+            // Stopped anywhere: what is known of the cluster is read again next time (the
+            // inventory saved ahead of the writes included).
+            state.inventory = None;
+            Err(Error::ReconcileTimeout(deadline))
+        }
+    };
+    drop(in_progress);
     let next = match result {
         Ok(observation) => {
             let next = match &observation.waiting {

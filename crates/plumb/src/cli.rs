@@ -233,6 +233,11 @@ pub(crate) struct ControllerArgs {
     /// How long a sync wave may take to become healthy.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub(crate) wave_timeout: Duration,
+    /// How long one reconcile may take, every wave included, before it is stopped where it
+    /// stands and retried (one app never holds a worker longer); `/healthz` fails when one
+    /// runs a minute past it, so that the kubelet restarts a wedged controller.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub(crate) reconcile_timeout: Duration,
     /// Longest one git operation (ls-remote, fetch, checkout) may run before it is killed.
     #[arg(long, default_value = "2m", value_parser = parse_duration)]
     pub(crate) git_timeout: Duration,

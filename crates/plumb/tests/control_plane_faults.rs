@@ -7,6 +7,7 @@ mod support;
 
 use std::time::Duration;
 
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use serde_json::json;
@@ -148,4 +149,91 @@ async fn an_api_server_that_stops_answering_on_open_connections_is_timed_out() {
         relay.connections() > before,
         "the controller had to connect again"
     );
+}
+
+/// Whether process `pid` has ended (gone, or a zombie its parent has not reaped yet).
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+/// Medium finding M5: a leader whose renewal hangs on a dead connection kept "leading" while
+/// another replica took the expired lease, and both could write. The renew deadline makes
+/// the leader give up before the lease can expire: it has stopped by the time the other
+/// replica leads, and the other carries on.
+#[tokio::test]
+async fn a_leader_cut_off_from_the_api_server_stops_before_another_replica_takes_the_lease() {
+    let mut world = World::new("renew", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let ns = world.namespace.clone();
+    let election = [
+        "--leader-election",
+        "--lease-namespace",
+        &ns,
+        "--lease-name",
+        "plumb-renew",
+        // No request gives up before the renew deadline: that deadline alone acts.
+        "--request-timeout",
+        "1h",
+    ];
+    let api_server: std::net::SocketAddr = world
+        .cluster
+        .server
+        .trim_start_matches("https://")
+        .parse()
+        .unwrap();
+    let relay = plumb_testkit::Blackhole::start(api_server).unwrap();
+    let direct = world.controller_kubeconfig.clone();
+    world.controller_through(&format!("https://{}", relay.address()));
+    let cut_off = world.start_controller(&election);
+    let leases: Api<Lease> = Api::namespaced(world.client.clone(), &ns);
+    let holder = || async {
+        leases
+            .get_opt("plumb-renew")
+            .await
+            .ok()??
+            .spec?
+            .holder_identity
+    };
+    let pid = world.pid_of(cut_off).to_string();
+    plumb_testkit::eventually(
+        "the relayed replica leads",
+        Duration::from_secs(60),
+        || async { holder().await.filter(|h| h.ends_with(&pid)) },
+    )
+    .await;
+    world.create_app("web", "app", self_healing()).await;
+    world.until_config_map("alpha", Some("1")).await;
+
+    world.controller_kubeconfig = direct;
+    let other = world.start_controller(&election);
+    relay.cut();
+    let other_pid = world.pid_of(other).to_string();
+    plumb_testkit::eventually(
+        "the other replica leads",
+        Duration::from_secs(90),
+        || async { holder().await.filter(|h| h.ends_with(&other_pid)) },
+    )
+    .await;
+    assert!(
+        exited(world.pid_of(cut_off)),
+        "the cut-off leader still runs while another leads:\n{}",
+        world.logs()
+    );
+    let log = std::fs::read_to_string(world.log(cut_off)).unwrap();
+    assert!(log.contains("renew deadline"), "{log}");
+
+    let v2 = world.commit(
+        &[("app/a.yaml", Some(&config_map("alpha", "2")))],
+        "v2",
+        &alice(),
+    );
+    world.request_reconcile("web").await;
+    world.until_config_map("alpha", Some("2")).await;
+    world
+        .until_app("web", "synced at v2", |a| synced_at(a, &v2))
+        .await;
 }

@@ -264,3 +264,58 @@ async fn a_git_server_that_never_answers_is_timed_out_and_self_heal_goes_on() {
         .await;
     world.until_config_map("alpha", Some("2")).await;
 }
+
+/// Medium finding M5: one app could hold a worker for as long as its waves took, so with
+/// every worker taken nothing else was reconciled. Each reconcile now has a deadline, and the
+/// liveness probe stays well while reconciles keep within theirs.
+#[tokio::test]
+async fn an_app_stuck_at_a_gate_is_stopped_at_its_deadline_and_does_not_hold_the_only_worker() {
+    let mut world = World::new(
+        "deadline",
+        &[
+            ("stuck/gate.yaml", GATE),
+            ("stuck/behind.yaml", &in_wave_1(&config_map("behind", "1"))),
+            ("web/a.yaml", &config_map("alpha", "1")),
+        ],
+    )
+    .await;
+    let address = support::http::free_address();
+    let listen = address.to_string();
+    world.start_controller(&[
+        "--concurrency",
+        "1",
+        "--wave-timeout",
+        "10m",
+        "--reconcile-timeout",
+        "4s",
+        "--listen",
+        &listen,
+    ]);
+    support::http::until_ready(address).await;
+    world.create_app("stuck", "stuck", self_healing()).await;
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &world.namespace);
+    plumb_testkit::eventually("the gate pod", Duration::from_secs(60), || async {
+        pods.get_opt("gate").await.ok().flatten()
+    })
+    .await;
+    world.create_app("web", "web", self_healing()).await;
+
+    world.until_config_map("alpha", Some("1")).await;
+    let stuck = world
+        .until_app("stuck", "stopped at its deadline", |a| {
+            is(a, "Ready", "False", "ReconcileTimeout")
+        })
+        .await;
+    let message = &stuck.condition("Ready").unwrap().message;
+    assert!(message.contains("longer than 4s"), "{message}");
+    assert!(
+        world
+            .config_maps()
+            .get_opt("behind")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let health = support::http::request(address, "GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200, "{}", health.body);
+}

@@ -17,9 +17,19 @@ use crate::auth::Credentials;
 use crate::error::ApiError;
 use crate::state::Server;
 
-/// `GET /healthz`: the process serves.
-pub(crate) async fn healthz() -> &'static str {
-    "ok\n"
+/// `GET /healthz`: the process serves, and no reconcile runs far past its deadline
+/// ([`plumb_controller::liveness`]); otherwise the kubelet should restart it.
+pub(crate) async fn healthz() -> (StatusCode, String) {
+    match plumb_controller::liveness::check() {
+        Ok(()) => (StatusCode::OK, "ok\n".to_owned()),
+        Err(why) => {
+            tracing::error!("liveness: {why}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not live: {why}\n"),
+            )
+        }
+    }
 }
 
 /// `GET /readyz`: the Applications have been listed once (the API server is reachable).

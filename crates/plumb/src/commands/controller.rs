@@ -38,6 +38,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         )
         .map_err(anyhow::Error::msg)?,
         wave_timeout: args.wave_timeout,
+        reconcile_timeout: args.reconcile_timeout,
         git_timeout: args.git_timeout,
         request_timeout: args.request_timeout,
         kustomize: args.kustomize.options(),
