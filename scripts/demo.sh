@@ -180,7 +180,7 @@ kubectl -n plumb-demo create serviceaccount demo-operator
 kubectl -n plumb-demo create role demo-operator --verb=get,list,watch,patch --resource=applications.plumb.dev
 kubectl -n plumb-demo create rolebinding demo-operator --role=demo-operator \
     --serviceaccount=plumb-demo:demo-operator
-TOKEN=$(kubectl -n plumb-demo create token demo-operator --duration=24h)
+TOKEN=$(kubectl -n plumb-demo create token demo-operator --audience plumb --duration=24h)
 [ -n "$TOKEN" ] || die "no token was issued for the demo-operator ServiceAccount"
 printf '%s\n' "$TOKEN" >"$RUN_DIR/token"
 printf 'Authorization: Bearer %s\n' "$TOKEN" >"$RUN_DIR/auth-header"

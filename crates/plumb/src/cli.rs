@@ -276,6 +276,18 @@ pub(crate) struct ServerFlags {
     /// Let API requests without a token act as system:anonymous (RBAC still decides).
     #[arg(long)]
     pub(crate) allow_anonymous: bool,
+    /// The audience API tokens must be made for (`kubectl create token NAME --audience
+    /// plumb`): such a token is of no use against the API server if it leaks from plumb. An
+    /// empty value accepts tokens made for the API server itself.
+    #[arg(long, default_value = "plumb")]
+    pub(crate) token_audience: String,
+    /// Serve HTTPS with this certificate chain (PEM; read again when it changes, as when
+    /// cert-manager renews it). Needs --tls-private-key-file.
+    #[arg(long, requires = "tls_private_key_file")]
+    pub(crate) tls_cert_file: Option<PathBuf>,
+    /// The private key of --tls-cert-file (PEM).
+    #[arg(long, requires = "tls_cert_file")]
+    pub(crate) tls_private_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -456,7 +456,14 @@ async fn the_api_lets_a_token_do_what_rbac_lets_it_do_to_the_application() {
     let outsider = {
         let created = world.kubectl(&["create", "serviceaccount", "outsider"]);
         assert!(created.status.success(), "{}", text(&created));
-        let out = world.kubectl(&["create", "token", "outsider", "--duration=1h"]);
+        let out = world.kubectl(&[
+            "create",
+            "token",
+            "outsider",
+            "--audience",
+            "plumb",
+            "--duration=1h",
+        ]);
         assert!(out.status.success(), "{}", text(&out));
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
@@ -1039,4 +1046,118 @@ async fn a_flood_of_forged_and_repeated_deliveries_applies_the_push_once_in_boun
     let grown_mib = rss_kib(controller).saturating_sub(rss_before) / 1024;
     println!("controller RSS grew by {grown_mib} MiB over 2,200 deliveries");
     assert!(grown_mib < 64, "memory grew by {grown_mib} MiB");
+}
+
+/// A self-signed certificate for 127.0.0.1 and its key, written by openssl into `dir` as
+/// `NAME.crt` and `NAME.key`.
+fn certificate(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (crt, key) = (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    );
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", &format!("/CN={name}")])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    (crt, key)
+}
+
+/// `curl` over HTTPS trusting only `ca`: the status code, or why the connection failed.
+fn curl(ca: &std::path::Path, url: &str, token: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "20",
+            "--output",
+            "/dev/null",
+        ])
+        .args(["--write-out", "%{http_code}", "--cacert"])
+        .arg(ca)
+        .args(["--header", &format!("Authorization: Bearer {token}"), url])
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).trim()
+    )
+}
+
+/// Finding L1: the dashboard's tokens crossed the network in clear, and were tokens the API
+/// server itself accepts, so one that leaked from a browser or from plumb could act on the
+/// cluster. Now plumb serves HTTPS when given a certificate (a renewed one at once), and
+/// accepts only tokens made for it, which the API server refuses.
+#[tokio::test]
+async fn the_api_is_served_over_https_and_only_to_tokens_made_for_plumb() {
+    let mut world = World::new("https", &[("app/a.yaml", &config_map("alpha", "0"))]).await;
+    let (crt, key) = certificate(world.dir.path(), "first");
+    let address = free_address();
+    let listen = address.to_string();
+    world.start_controller(&[
+        "--listen",
+        &listen,
+        "--tls-cert-file",
+        crt.to_str().unwrap(),
+        "--tls-private-key-file",
+        key.to_str().unwrap(),
+    ]);
+    world.create_app("web", "app", automated()).await;
+    let for_plumb = world.token_for("viewer", "get").await;
+    let url = format!(
+        "https://{address}/api/v1/applications/{}/web",
+        world.namespace
+    );
+    plumb_testkit::eventually("the server over HTTPS", PATIENCE, || async {
+        (curl(&crt, &url, &for_plumb) == "200").then_some(())
+    })
+    .await;
+
+    // Plain HTTP gets no answer; the API server's own token for the same account is refused.
+    let mut plain = TcpStream::connect(address).unwrap();
+    plain
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: plumb\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let out = world.kubectl(&["create", "token", "viewer", "--duration=1h"]);
+    let for_api_server = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(curl(&crt, &url, &for_api_server), "401");
+    let refused = world.kubectl(&["--token", &for_plumb, "get", "configmaps"]);
+    assert!(
+        !refused.status.success(),
+        "the API server took plumb's token"
+    );
+
+    // A renewed certificate (another key, another issuer) is served without a restart.
+    let (renewed_crt, renewed_key) = certificate(world.dir.path(), "renewed");
+    std::fs::copy(&renewed_key, &key).unwrap();
+    std::fs::copy(&renewed_crt, &crt).unwrap();
+    plumb_testkit::eventually("the renewed certificate", PATIENCE, || async {
+        (curl(&renewed_crt, &url, &for_plumb) == "200").then_some(())
+    })
+    .await;
 }

@@ -135,17 +135,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Credentials {
 pub(crate) struct Authority {
     client: Client,
     anonymous: bool,
+    /// The audience a token must be made for (`None`: the API server's own). A token sent
+    /// to plumb made for plumb is of no use to whoever steals it from plumb: the API server
+    /// refuses it.
+    audience: Option<String>,
     callers: Mutex<Expiring<Vec<u8>, Caller>>,
     decisions: Mutex<Expiring<(Caller, Target), bool>>,
     reviews: Mutex<Throttle>,
 }
 
 impl Authority {
-    /// `anonymous`: requests without a token act as `system:anonymous` (off by default).
-    pub(crate) fn new(client: Client, anonymous: bool) -> Self {
+    /// `anonymous`: requests without a token act as `system:anonymous` (off by default);
+    /// `audience`: the one tokens must be made for.
+    pub(crate) fn new(client: Client, anonymous: bool, audience: Option<String>) -> Self {
         Authority {
             client,
             anonymous,
+            audience,
             callers: Mutex::new(Expiring::new(CALLERS, CACHE_FOR)),
             decisions: Mutex::new(Expiring::new(DECISIONS, CACHE_FOR)),
             reviews: Mutex::new(Throttle::new(ALL_REVIEWS, CLIENT_REVIEWS, CLIENTS)),
@@ -169,7 +175,7 @@ impl Authority {
                 });
             }
             return Err(ApiError::unauthorized(
-                "a bearer token is required (Authorization: Bearer <token>); a ServiceAccount token works: kubectl create token NAME",
+                "a bearer token is required (Authorization: Bearer <token>); a ServiceAccount token made for plumb works: kubectl create token NAME --audience plumb",
             ));
         };
         let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
@@ -187,7 +193,7 @@ impl Authority {
         let review = TokenReview {
             spec: TokenReviewSpec {
                 token: Some(token.to_owned()),
-                ..TokenReviewSpec::default()
+                audiences: self.audience.clone().map(|audience| vec![audience]),
             },
             ..TokenReview::default()
         };
@@ -199,8 +205,19 @@ impl Authority {
         let user = status.user.unwrap_or_default();
         if status.authenticated != Some(true) {
             return Err(ApiError::unauthorized(format!(
-                "the token was not accepted by the Kubernetes API server{}",
-                status.error.map(|e| format!(": {e}")).unwrap_or_default()
+                "the token was not accepted by the Kubernetes API server{}{}",
+                status.error.map(|e| format!(": {e}")).unwrap_or_default(),
+                self.audience_hint()
+            )));
+        }
+        // An authenticator that ignores the audiences asked for answers with none of them:
+        // such a token was not made for plumb.
+        if let Some(audience) = &self.audience
+            && !status.audiences.unwrap_or_default().contains(audience)
+        {
+            return Err(ApiError::unauthorized(format!(
+                "the token is not for audience {audience:?}{}",
+                self.audience_hint()
             )));
         }
         let caller = Caller {
@@ -210,6 +227,15 @@ impl Authority {
         };
         lock(&self.callers).insert(digest, caller.clone(), Instant::now());
         Ok(caller)
+    }
+
+    fn audience_hint(&self) -> String {
+        match &self.audience {
+            Some(audience) => format!(
+                " (plumb accepts only tokens made for it, which are of no use against the API server: kubectl create token NAME --audience {audience})"
+            ),
+            None => String::new(),
+        }
     }
 
     /// Whether `caller` may have `access` to the Application `name` in `namespace`

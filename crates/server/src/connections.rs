@@ -17,6 +17,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service as _;
 
 /// What one server allows its clients.
@@ -40,8 +41,14 @@ impl Limits {
     };
 }
 
-/// Serves `router` on `listener` until the future is dropped.
-pub(crate) async fn serve(listener: TcpListener, router: Router, limits: Limits) {
+/// Serves `router` on `listener` until the future is dropped; over TLS when `tls` is given
+/// (the handshake is bounded by the same header-read timeout).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
+) {
     let open = Arc::new(Semaphore::new(limits.connections));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -68,9 +75,30 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, limits: Limits)
             let mut router = router.clone();
             async move { router.call(request).await }
         });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let http = http.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let served = match tls {
+                None => http.serve_connection(TokioIo::new(stream), service).await,
+                Some(tls) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_read_timeout, tls.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(stream)) => {
+                            http.serve_connection(TokioIo::new(stream), service).await
+                        }
+                        Ok(Err(err)) => {
+                            tracing::debug!(%peer, "TLS handshake failed: {err}");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake took too long");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(err) = served {
                 tracing::debug!(%peer, "connection closed: {err}");
             }
             drop(permit);
@@ -94,7 +122,7 @@ pub(crate) fn serve_on_a_thread(router: Router, limits: Limits) -> std::net::Soc
             .expect("a runtime");
         runtime.block_on(async move {
             let listener = TcpListener::from_std(listener).expect("a tokio listener");
-            serve(listener, router, limits).await;
+            serve(listener, router, limits, None).await;
         });
     });
     address

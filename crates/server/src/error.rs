@@ -16,6 +16,16 @@ pub enum Error {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS certificate {certificate} with key {private_key}: {reason}")]
+    Tls {
+        /// The certificate file.
+        certificate: String,
+        /// The private key file.
+        private_key: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Serving failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),

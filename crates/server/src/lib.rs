@@ -24,6 +24,7 @@ mod routes;
 mod state;
 mod store;
 mod throttle;
+pub mod tls;
 mod tree;
 mod webhook_secret;
 mod webhooks;
@@ -49,6 +50,12 @@ pub struct ServerConfig {
     pub watch_namespace: Option<String>,
     /// Let requests without a token act as `system:anonymous` (RBAC still decides).
     pub anonymous: bool,
+    /// The audience tokens must be made for (`kubectl create token NAME --audience plumb`);
+    /// `None` accepts tokens made for the API server itself.
+    pub token_audience: Option<String>,
+    /// Serve HTTPS with this certificate chain and private key (PEM files, read again when
+    /// they change); plain HTTP when `None`.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 /// Serves until the future is dropped. Binds first, so a taken port fails at once.
@@ -59,9 +66,18 @@ pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
             address: config.listen.to_string(),
             source,
         })?;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(tls::TlsFiles::acceptor)
+        .transpose()?;
     let apps = store::Apps::watch(client.clone(), config.watch_namespace.as_deref());
     let server = Arc::new(Server {
-        authority: auth::Authority::new(client.clone(), config.anonymous),
+        authority: auth::Authority::new(
+            client.clone(),
+            config.anonymous,
+            config.token_audience.clone(),
+        ),
         webhook_secret: webhook_secret::WebhookSecret::new(
             client.clone(),
             &config.namespace,
@@ -71,11 +87,16 @@ pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
         apps,
         config,
     });
-    tracing::info!(address = %listener.local_addr().map_err(Error::Serve)?, "serving the API, webhooks and metrics");
+    tracing::info!(
+        address = %listener.local_addr().map_err(Error::Serve)?,
+        https = tls.is_some(),
+        "serving the API, webhooks and metrics"
+    );
     connections::serve(
         listener,
         routes::routes(server),
         connections::Limits::SERVER,
+        tls,
     )
     .await;
     Ok(())

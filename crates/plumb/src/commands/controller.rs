@@ -68,6 +68,16 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             webhook_secret: args.server.webhook_secret.clone(),
             watch_namespace: args.watch_namespace.clone(),
             anonymous: args.server.allow_anonymous,
+            token_audience: Some(args.server.token_audience.clone()).filter(|a| !a.is_empty()),
+            tls: args
+                .server
+                .tls_cert_file
+                .clone()
+                .zip(args.server.tls_private_key_file.clone())
+                .map(|(certificate, private_key)| plumb_server::tls::TlsFiles {
+                    certificate,
+                    private_key,
+                }),
         };
         plumb_server::serve(client, server_config)
             .await

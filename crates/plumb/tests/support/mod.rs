@@ -381,7 +381,14 @@ impl World {
 
     /// A token of ServiceAccount `name` (TokenRequest, one hour).
     pub fn token(&self, name: &str) -> String {
-        let out = self.kubectl(&["create", "token", name, "--duration=1h"]);
+        let out = self.kubectl(&[
+            "create",
+            "token",
+            name,
+            "--audience",
+            "plumb",
+            "--duration=1h",
+        ]);
         assert!(out.status.success(), "{}", text(&out));
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }

@@ -133,7 +133,7 @@ function renderLogin(message) {
       h('code', {}, 'applications.plumb.dev'), ': get to view, patch to sync, suspend or roll back.'),
     h('label', { for: 'token' }, 'Token'),
     input,
-    h('p', { class: 'muted small' }, 'For a ServiceAccount: ', h('code', {}, 'kubectl create token NAME -n NAMESPACE'),
+    h('p', { class: 'muted small' }, 'For a ServiceAccount: ', h('code', {}, 'kubectl create token NAME -n NAMESPACE --audience plumb'),
       '. The token stays in this browser (local storage) until you log out.'),
     error,
     h('button', { type: 'submit', class: 'primary' }, 'Log in'));
