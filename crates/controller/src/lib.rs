@@ -48,4 +48,4 @@ pub use events::REPORTER;
 pub use identity::Tenancy;
 pub use install::{InstallOptions, manifests};
 pub use notify::OutboundPolicy;
-pub use policy::{AppPolicy, AppPolicySpec, KindPattern};
+pub use policy::{ApiAction, AppPolicy, AppPolicySpec, KindPattern, PolicyRole, api_permits};

@@ -7,6 +7,7 @@
 mod support;
 
 use serde_json::json;
+use support::http::{free_address, request, until_ready};
 use support::{World, alice, config_map, is, synced_at, text};
 
 const ADMIN_NAMESPACE: &str = "plumb-system";
@@ -143,4 +144,71 @@ async fn a_policy_the_team_writes_in_its_own_namespace_changes_nothing() {
         .until_app("web", "synced", |a| synced_at(a, &v1))
         .await;
     world.until_config_map("alpha", Some("1")).await;
+}
+
+/// Argo CD's project roles: an operator says who may operate a team's apps through plumb's
+/// API and dashboard, on top of RBAC. Two ServiceAccounts RBAC lets patch the app: only the
+/// one a role names may sync it, and only sync.
+#[tokio::test]
+async fn api_roles_let_only_the_named_deployer_sync_and_nobody_else_operate() {
+    let mut world = World::new("roles", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let deployer = format!("system:serviceaccount:{}:deployer", world.namespace);
+    apply_policy(
+        &world,
+        ADMIN_NAMESPACE,
+        json!({"namespaces": [world.namespace], "roles": [
+            {"name": "deployers", "users": [deployer], "actions": ["sync"]},
+        ]}),
+    );
+    let address = free_address();
+    let listen = address.to_string();
+    world.start_controller(&["--listen", &listen]);
+    until_ready(address).await;
+    world.create_app("web", "app", automated()).await;
+    world.until_config_map("alpha", Some("1")).await;
+    let deployer = world.token_for("deployer", "get,patch").await;
+    let intern = world.token_for("intern", "get,patch").await;
+    let app = format!("/api/v1/applications/{}/web", world.namespace);
+    let ask = |token: &str, operation: &str| {
+        let auth = format!("Bearer {token}");
+        let path = format!("{app}/{operation}");
+        request(address, "POST", &path, &[("Authorization", &auth)], b"")
+    };
+
+    let refused = plumb_testkit::eventually("the policy read", support::PATIENCE, || async {
+        let answer = ask(&intern, "sync");
+        (answer.status != 503).then_some(answer)
+    })
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains(&format!(
+            "AppPolicy {ADMIN_NAMESPACE}/for-{}",
+            world.namespace
+        )),
+        "{}",
+        refused.body
+    );
+    for operation in ["suspend", "rollback"] {
+        assert_eq!(ask(&deployer, operation).status, 403, "{operation}");
+    }
+    let shown = request(
+        address,
+        "GET",
+        &app,
+        &[("Authorization", &format!("Bearer {intern}"))],
+        b"",
+    );
+    assert_eq!(
+        shown.json()["permissions"]["operate"],
+        false,
+        "{}",
+        shown.body
+    );
+    let app_now = world.apps().get("web").await.unwrap();
+    assert!(!app_now.spec.suspend, "nothing was changed");
+
+    // The permitted path: the deployer's sync is accepted.
+    let accepted = ask(&deployer, "sync");
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
 }

@@ -15,7 +15,7 @@ use futures::Stream;
 use http::{StatusCode, header};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
-use plumb_controller::{Application, operations};
+use plumb_controller::{ApiAction, Application, operations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -76,7 +76,10 @@ pub(crate) async fn show(
         .authority
         .require(&caller, Access::Operate, &namespace, &name)
         .await
-        .is_ok();
+        .is_ok()
+        && server
+            .require_role(&caller, &namespace, ApiAction::Sync)
+            .is_ok();
     Ok(Json(json!({
         "summary": summary(&app),
         "spec": shown_spec(&app),
@@ -94,6 +97,14 @@ pub(crate) struct RollbackRequest {
     revision: String,
 }
 
+/// What an operation changes in the Application.
+enum Change {
+    Sync,
+    Suspend(bool),
+    Rollback,
+    Unpin,
+}
+
 /// `POST /api/v1/applications/{namespace}/{name}/{sync|suspend|resume|rollback|unpin}`.
 pub(crate) async fn operate(
     State(server): State<Arc<Server>>,
@@ -106,22 +117,34 @@ pub(crate) async fn operate(
         .authority
         .require(&caller, Access::Operate, &namespace, &name)
         .await?;
+    let (action, change) = match operation.as_str() {
+        "sync" => (ApiAction::Sync, Change::Sync),
+        "suspend" => (ApiAction::Suspend, Change::Suspend(true)),
+        "resume" => (ApiAction::Suspend, Change::Suspend(false)),
+        "rollback" => (ApiAction::Rollback, Change::Rollback),
+        "unpin" => (ApiAction::Rollback, Change::Unpin),
+        other => {
+            return Err(ApiError::not_found(format!(
+                "no operation {other:?}: use sync, suspend, resume, rollback or unpin"
+            )));
+        }
+    };
+    server.require_role(&caller, &namespace, action)?;
     let api: Api<Application> = Api::namespaced(server.client.clone(), &namespace);
     let app = api
         .get(&name)
         .await
         .map_err(|err| ApiError::kube(&format!("reading {namespace}/{name}"), &err))?;
     let mut answer = json!({"operation": operation, "application": format!("{namespace}/{name}")});
-    let patch = match operation.as_str() {
-        "sync" => {
+    let patch = match change {
+        Change::Sync => {
             let token = operations::request_token();
             answer["requestedAt"] = json!(token);
             operations::request_sync(&token)
         }
-        "suspend" => operations::suspend(true),
-        "resume" => operations::suspend(false),
-        "unpin" => operations::unpin(&app).map_err(ApiError::bad_request)?,
-        "rollback" => {
+        Change::Suspend(suspended) => operations::suspend(suspended),
+        Change::Unpin => operations::unpin(&app).map_err(ApiError::bad_request)?,
+        Change::Rollback => {
             let request: RollbackRequest = if body.is_empty() {
                 RollbackRequest::default()
             } else {
@@ -132,11 +155,6 @@ pub(crate) async fn operate(
                 })?
             };
             operations::rollback(&app, &request.revision).map_err(ApiError::bad_request)?
-        }
-        other => {
-            return Err(ApiError::not_found(format!(
-                "no operation {other:?}: use sync, suspend, resume, rollback or unpin"
-            )));
         }
     };
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))

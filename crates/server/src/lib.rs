@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub webhook_secret: String,
     /// Show Applications of this namespace only (all when `None`).
     pub watch_namespace: Option<String>,
+    /// The controller's admin namespaces: only their AppPolicies count (API roles).
+    pub admin_namespaces: Vec<String>,
     /// Let requests without a token act as `system:anonymous` (RBAC still decides).
     pub anonymous: bool,
     /// The audience tokens must be made for (`kubectl create token NAME --audience plumb`);
@@ -83,6 +85,7 @@ pub async fn serve(client: Client, config: ServerConfig) -> Result<(), Error> {
             &config.namespace,
             &config.webhook_secret,
         ),
+        policies: store::Policies::watch(client.clone()),
         client,
         apps,
         config,

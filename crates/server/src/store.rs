@@ -9,7 +9,7 @@ use futures::StreamExt;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use plumb_controller::Application;
+use plumb_controller::{AppPolicy, Application};
 use tokio::sync::broadcast;
 
 /// A change to one Application: `namespace/name`.
@@ -92,5 +92,53 @@ impl Apps {
     /// Whether the first list has arrived (readiness).
     pub(crate) fn is_synced(&self) -> bool {
         self.synced.load(Ordering::Relaxed)
+    }
+}
+
+/// The AppPolicies, kept current by a watch: the API roles they set narrow who may operate
+/// Applications through the API ([`plumb_controller::api_permits`]).
+#[derive(Clone)]
+pub(crate) struct Policies {
+    store: Store<AppPolicy>,
+    synced: Arc<AtomicBool>,
+}
+
+impl Policies {
+    /// Starts watching the AppPolicies of every namespace in the background (only those of
+    /// the admin namespaces will count).
+    pub(crate) fn watch(client: Client) -> Policies {
+        let (store, writer) = reflector::store();
+        let policies = Policies {
+            store,
+            synced: Arc::default(),
+        };
+        let synced = Arc::clone(&policies.synced);
+        let ready = policies.store.clone();
+        tokio::spawn(async move {
+            if ready.wait_until_ready().await.is_ok() {
+                synced.store(true, Ordering::Relaxed);
+            }
+        });
+        tokio::spawn(async move {
+            let mut events = watcher(Api::<AppPolicy>::all(client), watcher::Config::default())
+                .default_backoff()
+                .reflect(writer)
+                .applied_objects()
+                .boxed();
+            while let Some(event) = events.next().await {
+                if let Err(err) = event {
+                    tracing::warn!("watching AppPolicies failed, retrying: {err}");
+                }
+            }
+        });
+        policies
+    }
+
+    /// Every AppPolicy, or `None` before the first list arrived: operations then wait
+    /// rather than go unchecked.
+    pub(crate) fn all(&self) -> Option<Vec<AppPolicy>> {
+        self.synced
+            .load(Ordering::Relaxed)
+            .then(|| self.store.state().iter().map(|p| (**p).clone()).collect())
     }
 }

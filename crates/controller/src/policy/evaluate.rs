@@ -5,7 +5,7 @@
 use plumb_engine::ObjectRef;
 use plumb_source::RepositoryLocation;
 
-use super::spec::{AppPolicy, KindPattern};
+use super::spec::{ApiAction, AppPolicy, KindPattern};
 use crate::application::Application;
 
 /// The policies of the admin namespaces that govern `namespace`.
@@ -111,6 +111,58 @@ fn name(policy: &AppPolicy) -> String {
         policy.metadata.namespace.as_deref().unwrap_or_default(),
         policy.metadata.name.as_deref().unwrap_or_default()
     )
+}
+
+/// Whether the caller `user` (in `groups`) may ask `action` of an Application in
+/// `namespace` through plumb's API, under every AppPolicy seen (those outside
+/// `admin_namespaces` count for nothing). Each governing policy with roles must have one
+/// naming the caller and the action; the error names the policies that refuse.
+pub fn api_permits(
+    policies: &[AppPolicy],
+    admin_namespaces: &[String],
+    namespace: &str,
+    user: &str,
+    groups: &[String],
+    action: ApiAction,
+) -> Result<(), String> {
+    let counted: Vec<AppPolicy> = policies
+        .iter()
+        .filter(|p| {
+            admin_namespaces
+                .iter()
+                .any(|n| Some(n.as_str()) == p.metadata.namespace.as_deref())
+        })
+        .cloned()
+        .collect();
+    let refusing: Vec<String> = governing(&counted, namespace)
+        .into_iter()
+        .filter(|policy| {
+            policy.spec.roles.as_ref().is_some_and(|roles| {
+                !roles.iter().any(|role| {
+                    let named = role.users.iter().any(|u| glob(u, user))
+                        || role
+                            .groups
+                            .iter()
+                            .any(|g| groups.iter().any(|mine| glob(g, mine)));
+                    named
+                        && role
+                            .actions
+                            .iter()
+                            .any(|a| *a == action || *a == ApiAction::All)
+                })
+            })
+        })
+        .map(name)
+        .collect();
+    if refusing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "no role of AppPolicy {} lets {user} {} Applications of {namespace}",
+            refusing.join(", "),
+            action.verb()
+        ))
+    }
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -264,5 +316,43 @@ mod tests {
             allows_remote_bases(&[]),
             "no policy: the controller's flags decide"
         );
+    }
+
+    #[test]
+    fn api_roles_narrow_who_may_operate_and_count_only_in_admin_namespaces() {
+        let admin = ["plumb-system".to_owned()];
+        let with_roles = policy(json!({
+            "namespaces": ["team-*"],
+            "roles": [
+                {"name": "deployers", "groups": ["team-a-deployers"], "actions": ["sync"]},
+                {"name": "leads", "users": ["lead@*"], "actions": ["*"]},
+            ],
+        }));
+        let permits = |policies: &[AppPolicy], user: &str, groups: &[&str], action| {
+            let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+            api_permits(policies, &admin, "team-a", user, &groups, action)
+        };
+        let policies = [with_roles.clone()];
+        assert!(permits(&policies, "bob", &["team-a-deployers"], ApiAction::Sync).is_ok());
+        let refused = permits(&policies, "bob", &["team-a-deployers"], ApiAction::Rollback);
+        assert_eq!(
+            refused.unwrap_err(),
+            "no role of AppPolicy plumb-system/teams lets bob roll back Applications of team-a"
+        );
+        assert!(permits(&policies, "lead@example.com", &[], ApiAction::Suspend).is_ok());
+        assert!(permits(&policies, "eve", &["team-b"], ApiAction::Sync).is_err());
+
+        // Without roles, or outside the admin namespaces, or governing another namespace:
+        // RBAC alone decides.
+        let without_roles = policy(json!({"namespaces": ["team-*"]}));
+        assert!(permits(&[without_roles], "eve", &[], ApiAction::Rollback).is_ok());
+        let mut planted = with_roles.clone();
+        planted.metadata.namespace = Some("team-a".into());
+        assert!(permits(&[planted], "eve", &[], ApiAction::Rollback).is_ok());
+        let elsewhere = policy(json!({"namespaces": ["ops"], "roles": []}));
+        assert!(permits(&[elsewhere], "eve", &[], ApiAction::Sync).is_ok());
+        // An empty list of roles lets nobody operate through the API.
+        let nobody = policy(json!({"namespaces": ["team-a"], "roles": []}));
+        assert!(permits(&[nobody], "lead@example.com", &[], ApiAction::Sync).is_err());
     }
 }

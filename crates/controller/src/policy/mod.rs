@@ -22,9 +22,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use evaluate::api_permits;
 use plumb_engine::{Change, ObjectRef, Plan};
 use plumb_render::KustomizeOptions;
-pub use spec::{AppPolicy, AppPolicySpec, KindPattern};
+pub use spec::{ApiAction, AppPolicy, AppPolicySpec, KindPattern, PolicyRole};
 
 use crate::application::Application;
 use crate::error::{Error, Result};

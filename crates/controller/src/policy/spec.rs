@@ -44,6 +44,45 @@ pub struct AppPolicySpec {
     /// Default: no.
     #[serde(default)]
     pub allow_external_renderers: bool,
+    /// Who may operate their Applications through plumb's API and dashboard (sync, roll
+    /// back, suspend, resume, unpin), as Argo CD's project roles do. Unset: whoever RBAC
+    /// lets `patch` the Application. Set: RBAC must allow it *and* a role must name the
+    /// caller and the action. It grants nothing RBAC does not; `kubectl` is RBAC's alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<PolicyRole>>,
+}
+
+/// Some users and groups, and what they may ask of the API.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct PolicyRole {
+    /// A name for messages and audit logs.
+    pub name: String,
+    /// Users as the API server names them (`alice@example.com`,
+    /// `system:serviceaccount:ci:deployer`); `*` matches any run of characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// Groups (`team-a-deployers`, `system:serviceaccounts:ci`); `*` allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// What they may do.
+    pub actions: Vec<ApiAction>,
+}
+
+/// An operation of plumb's API on an Application.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum ApiAction {
+    /// Request a sync (also `POST /api/v1/trigger`).
+    #[serde(rename = "sync")]
+    Sync,
+    /// Pin an earlier revision, or take the pin off (`unpin`).
+    #[serde(rename = "rollback")]
+    Rollback,
+    /// Suspend or resume automation.
+    #[serde(rename = "suspend")]
+    Suspend,
+    /// Every action.
+    #[serde(rename = "*")]
+    All,
 }
 
 /// A kind, by API group and name; `*` in either matches any.
@@ -55,4 +94,16 @@ pub struct KindPattern {
     pub group: Option<String>,
     /// Kind, `*` for any.
     pub kind: String,
+}
+
+impl ApiAction {
+    /// The verb, for messages: `sync`, `roll back`, `suspend or resume`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ApiAction::Sync => "sync",
+            ApiAction::Rollback => "roll back",
+            ApiAction::Suspend => "suspend or resume",
+            ApiAction::All => "operate",
+        }
+    }
 }

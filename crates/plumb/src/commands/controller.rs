@@ -56,6 +56,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             allow_loopback: args.allow_loopback_notification_targets,
         },
     };
+    let admin_namespaces = settings.tenancy.admin_namespaces.clone();
     let server = async {
         if args.server.no_server {
             return std::future::pending().await;
@@ -67,6 +68,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             namespace: settings_namespace.clone(),
             webhook_secret: args.server.webhook_secret.clone(),
             watch_namespace: args.watch_namespace.clone(),
+            admin_namespaces: admin_namespaces.clone(),
             anonymous: args.server.allow_anonymous,
             token_audience: Some(args.server.token_audience.clone()).filter(|a| !a.is_empty()),
             tls: args

@@ -21,7 +21,7 @@ use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
-use plumb_controller::{metrics, operations};
+use plumb_controller::{ApiAction, metrics, operations};
 use plumb_source::RepositoryLocation;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -139,13 +139,16 @@ pub(crate) async fn trigger_repository(
             .require(&caller, Access::Operate, &namespace, &name)
             .await
             .is_ok()
+            && server
+                .require_role(&caller, &namespace, ApiAction::Sync)
+                .is_ok()
         {
             allowed.push((namespace, name));
         }
     }
     if allowed.is_empty() {
         return Err(ApiError::not_found(format!(
-            "{} may operate no Application of {} (there is none, or RBAC does not let you patch it)",
+            "{} may operate no Application of {} (there is none, or RBAC does not let you patch it, or no role of its AppPolicies lets you sync it)",
             caller.username, request.repo_url
         )));
     }
