@@ -27,6 +27,9 @@ pub struct InstallOptions {
     /// Hosts repositories may be fetched from (the controller's `--allowed-source-hosts`);
     /// any host when empty.
     pub allowed_source_hosts: Vec<String>,
+    /// A `kubernetes.io/tls` Secret of the controller's namespace to serve HTTPS with (its
+    /// `tls.crt` and `tls.key`, e.g. made by cert-manager); plain HTTP when `None`.
+    pub tls_secret: Option<String>,
 }
 
 /// The objects to install, in apply order.
@@ -43,6 +46,32 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
     for host in &options.allowed_source_hosts {
         args.extend(["--allowed-source-hosts", host]);
     }
+    let mut mounts = vec![
+        json!({"name": "cache", "mountPath": "/var/cache/plumb"}),
+        json!({"name": "tmp", "mountPath": "/tmp"}),
+    ];
+    // The cache keeps within its budgets (plumb_source::CachePolicy: 4 GiB of snapshots,
+    // 4 GiB of git data, 1 GiB per repository being fetched); the limit is the node's guard
+    // should it not.
+    let mut volumes = vec![
+        json!({"name": "cache", "emptyDir": {"sizeLimit": "10Gi"}}),
+        json!({"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}),
+    ];
+    let (scheme, port) = match &options.tls_secret {
+        Some(secret) => {
+            args.extend([
+                "--tls-cert-file",
+                "/etc/plumb/tls/tls.crt",
+                "--tls-private-key-file",
+                "/etc/plumb/tls/tls.key",
+            ]);
+            mounts.push(json!({"name": "tls", "mountPath": "/etc/plumb/tls", "readOnly": true}));
+            // A renewed Secret reaches the mounted files within a minute; plumb serves it then.
+            volumes.push(json!({"name": "tls", "secret": {"secretName": secret}}));
+            ("HTTPS", 443)
+        }
+        None => ("HTTP", 80),
+    };
     let mut crd = serde_json::to_value(Application::crd()).unwrap_or(Value::Null);
     strip_defaults(&mut crd);
     let mut policy_crd = serde_json::to_value(AppPolicy::crd()).unwrap_or(Value::Null);
@@ -148,8 +177,8 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                         "image": options.image,
                         "args": args,
                         "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10},
-                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5},
+                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": scheme}, "periodSeconds": 10},
+                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http", "scheme": scheme}, "periodSeconds": 5},
                         "env": [
                             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
                             {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
@@ -157,13 +186,9 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
                         "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
                                             "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": [{"name": "cache", "mountPath": "/var/cache/plumb"}, {"name": "tmp", "mountPath": "/tmp"}],
+                        "volumeMounts": mounts,
                     }],
-                    // The cache keeps within its budgets (plumb_source::CachePolicy: 4 GiB
-                    // of snapshots, 4 GiB of git data, 1 GiB per repository being fetched);
-                    // the limit is the node's guard should it not.
-                    "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": "10Gi"}},
-                                {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+                    "volumes": volumes,
                 },
             },
         },
@@ -174,7 +199,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
         "metadata": {"name": "plumb", "namespace": namespace, "labels": {"app.kubernetes.io/name": "plumb"}},
         "spec": {
             "selector": {"app.kubernetes.io/name": "plumb"},
-            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [{"name": scheme.to_ascii_lowercase(), "port": port, "targetPort": "http", "protocol": "TCP"}],
         },
     }));
     // Defence in depth behind plumb's own address checks (git resolves a name again after
@@ -235,6 +260,7 @@ mod tests {
             replicas: 2,
             impersonation_only: false,
             allowed_source_hosts: vec![],
+            tls_secret: None,
         };
         assert!(kinds(&options).contains(&"ClusterRoleBinding/plumb-applier".to_owned()));
         options.impersonation_only = true;
@@ -252,13 +278,14 @@ mod tests {
     }
 
     #[test]
-    fn the_operators_source_hosts_reach_the_controller_and_the_cache_is_bounded() {
+    fn the_operators_source_hosts_and_certificate_reach_the_controller_and_the_cache_is_bounded() {
         let options = InstallOptions {
             namespace: "plumb-system".into(),
             image: "plumb:dev".into(),
             replicas: 1,
             impersonation_only: true,
             allowed_source_hosts: vec!["github.com".into(), "*.corp.example".into()],
+            tls_secret: Some("plumb-tls".into()),
         };
         let objects = manifests(&options);
         let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
@@ -277,5 +304,13 @@ mod tests {
         assert_eq!(hosts, ["github.com", "*.corp.example"]);
         assert!(!args.contains(&"--allow-plain-text-sources"));
         assert_eq!(pod["volumes"][0]["emptyDir"]["sizeLimit"], "10Gi");
+        assert_eq!(pod["volumes"][2]["secret"]["secretName"], "plumb-tls");
+        assert!(args.contains(&"--tls-cert-file"));
+        assert_eq!(
+            pod["containers"][0]["livenessProbe"]["httpGet"]["scheme"],
+            "HTTPS"
+        );
+        let service = objects.iter().find(|o| o["kind"] == "Service").unwrap();
+        assert_eq!(service["spec"]["ports"][0]["port"], 443);
     }
 }

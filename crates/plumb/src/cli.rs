@@ -312,6 +312,10 @@ pub(crate) struct InstallArgs {
     /// controller; repeatable or comma-separated); any host when none is given.
     #[arg(long, value_name = "HOST")]
     pub(crate) allowed_source_hosts: Vec<String>,
+    /// Serve the dashboard and API over HTTPS with this kubernetes.io/tls Secret of the
+    /// install namespace (e.g. cert-manager's); the Service then listens on 443.
+    #[arg(long, value_name = "SECRET")]
+    pub(crate) tls_secret: Option<String>,
     /// Only the CustomResourceDefinitions (Application, AppPolicy).
     #[arg(long)]
     pub(crate) crds_only: bool,

@@ -19,6 +19,7 @@ pub(crate) async fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         replicas: args.replicas,
         impersonation_only: args.impersonation_only,
         allowed_source_hosts: args.allowed_source_hosts.clone(),
+        tls_secret: args.tls_secret.clone(),
     });
     if args.crds_only {
         objects.retain(|object| object["kind"] == "CustomResourceDefinition");
