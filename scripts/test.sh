@@ -17,6 +17,8 @@ bash scripts/provision.sh
 export PLUMB_SOPS=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/tools/bin/sops
 # The real helm v4.3.2 that the Helm oracle tests render against (built by provisioning).
 export PLUMB_HELM=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/helm-4.3.2/bin/helm
+# schemathesis, which runs the API against its OpenAPI description (installed by provisioning).
+export PLUMB_SCHEMATHESIS=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}/schemathesis-4.32.5/bin/schemathesis
 
 say "Checking formatting (cargo fmt)"
 cargo fmt --all --check

@@ -54,6 +54,7 @@ pub(crate) async fn visible(
     name: &str,
 ) -> Result<(Caller, Arc<Application>), ApiError> {
     let caller = server.authority.caller(credentials, true).await?;
+    may_exist(namespace, name)?;
     server
         .authority
         .require(&caller, Access::View, namespace, name)
@@ -97,6 +98,27 @@ pub(crate) struct RollbackRequest {
     revision: String,
 }
 
+/// Refuses names no Application can have (a namespace is a DNS label, a name a DNS
+/// subdomain) as not found, before they cost a permission check or reach a request URL.
+fn may_exist(namespace: &str, name: &str) -> Result<(), ApiError> {
+    let label = |text: &str, max: usize, dots: bool| {
+        !text.is_empty()
+            && text.len() <= max
+            && text.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (dots && b == b'.')
+            })
+            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && text.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if label(namespace, 63, false) && label(name, 253, true) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no Application {namespace}/{name}"
+        )))
+    }
+}
+
 /// What an operation changes in the Application.
 enum Change {
     Sync,
@@ -113,6 +135,7 @@ pub(crate) async fn operate(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = server.authority.caller(&credentials, false).await?;
+    may_exist(&namespace, &name)?;
     server
         .authority
         .require(&caller, Access::Operate, &namespace, &name)
@@ -143,7 +166,9 @@ pub(crate) async fn operate(
             operations::request_sync(&token)
         }
         Change::Suspend(suspended) => operations::suspend(suspended),
-        Change::Unpin => operations::unpin(&app).map_err(ApiError::bad_request)?,
+        Change::Unpin => {
+            operations::unpin(&app).map_err(|why| ApiError::new(StatusCode::CONFLICT, why))?
+        }
         Change::Rollback => {
             let request: RollbackRequest = if body.is_empty() {
                 RollbackRequest::default()
@@ -154,7 +179,14 @@ pub(crate) async fn operate(
                     ))
                 })?
             };
-            operations::rollback(&app, &request.revision).map_err(ApiError::bad_request)?
+            operations::rollback(&app, &request.revision).map_err(|why| {
+                // A sync id is well formed but may not be (or no longer be) in the history.
+                if request.revision.parse::<u64>().is_ok() {
+                    ApiError::not_found(why)
+                } else {
+                    ApiError::bad_request(why)
+                }
+            })?
         }
     };
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))

@@ -123,9 +123,12 @@ pub(crate) struct TriggerRequest {
 pub(crate) async fn trigger_repository(
     State(server): State<Arc<Server>>,
     credentials: Credentials,
-    Json(request): Json<TriggerRequest>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = server.authority.caller(&credentials, false).await?;
+    let request: TriggerRequest = serde_json::from_slice(&body).map_err(|err| {
+        ApiError::bad_request(format!("the body must be {{\"repoURL\": \"…\"}}: {err}"))
+    })?;
     let wanted = RepositoryLocation::of(&request.repo_url).canonical();
     let mut allowed = Vec::new();
     for app in server.apps.all() {
