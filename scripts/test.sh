@@ -63,6 +63,7 @@ cargo run --locked --quiet -p plumb-bench --bin source-fetch -- --files 500 --co
 cargo run --locked --quiet -p plumb-bench --bin controller-latency -- --trials 3 --apps 3 --objects 3
 cargo run --locked --quiet -p plumb-bench --bin kustomize-render -- --objects 300 --trials 1 --baseline-trials 1
 cargo run --locked --quiet -p plumb-bench --bin helm-render -- --files 20 --trials 1 --baseline-trials 1
+cargo run --locked --quiet -p plumb-bench --bin soak -- --seconds 30 --apps 3 --objects 3
 
 stop_control_plane
 say "Starting the shared control plane (oldest supported release)"

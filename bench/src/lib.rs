@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+pub mod controller;
+
 /// Runs `trial` `trials` times and returns the median wall time.
 pub fn median_time(trials: usize, mut trial: impl FnMut()) -> Duration {
     let mut times: Vec<Duration> = (0..trials.max(1))

@@ -20,21 +20,19 @@
 //! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one.
 #![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
+use plumb_bench::controller::{
+    WEBHOOK_SECRET, config_map, deliver_github_push, plumb_binary, rss_kib, start_controller,
+    wait_value,
+};
 use plumb_bench::{arg, report, run};
-use plumb_testkit::process::Supervised;
 use plumb_testkit::{Author, Cluster, GitServer};
 use serde_json::json;
-
-const POLL: Duration = Duration::from_millis(5);
-const WEBHOOK_SECRET: &str = "bench-webhook-secret";
 
 #[tokio::main]
 async fn main() {
@@ -42,11 +40,7 @@ async fn main() {
     let apps = arg("--apps", 50);
     let objects = arg("--objects", 20);
     let cluster = Cluster::shared().await;
-    let plumb = std::env::current_exe().unwrap().with_file_name("plumb");
-    assert!(
-        plumb.exists(),
-        "build the plumb binary first: cargo build --release -p plumb"
-    );
+    let plumb = plumb_binary();
     let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
     run(Command::new(&plumb).args([
         "install",
@@ -95,36 +89,8 @@ async fn main() {
         )
         .await
         .unwrap();
-    let server = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-
     let scratch = tempfile::tempdir().unwrap();
-    let mut command = Command::new(&plumb);
-    command
-        .args([
-            "controller",
-            "--watch-namespace",
-            &namespace,
-            "--kubeconfig",
-            &kubeconfig,
-        ])
-        .arg("--cache-dir")
-        .arg(scratch.path().join("cache"))
-        .arg("--allow-local-repositories")
-        .args([
-            "--listen",
-            &server.to_string(),
-            "--lease-namespace",
-            &namespace,
-        ]);
-    let mut controller = Supervised::spawn(
-        "plumb controller",
-        command,
-        &scratch.path().join("controller.log"),
-    )
-    .unwrap();
+    let (mut controller, server) = start_controller(cluster, &namespace, scratch.path());
 
     let applications: Api<kube::api::DynamicObject> = Api::namespaced_with(
         client.clone(),
@@ -178,8 +144,6 @@ async fn main() {
     }
 
     let mut push_to_applied = Vec::new();
-    let push = json!({"ref": "refs/heads/main", "repository": {"full_name": "org/deploy", "git_url": repo.git_url}})
-        .to_string();
     for trial in 1..=trials {
         let value = format!("webhook-{trial}");
         tree.write("latency/a.yaml", config_map("latency", &value))
@@ -187,7 +151,7 @@ async fn main() {
         tree.commit(&format!("value {value}"), &author).unwrap();
         let started = Instant::now();
         tree.push().unwrap();
-        let status = deliver_github_push(server, push.as_bytes());
+        let status = deliver_github_push(server, &repo.git_url, WEBHOOK_SECRET);
         assert_eq!(status, 202, "the webhook was not accepted");
         wait_value(&config_maps, "latency", &value).await;
         push_to_applied.push(started.elapsed());
@@ -251,65 +215,6 @@ async fn main() {
         "MiB",
     );
     controller.stop();
-}
-
-/// Posts GitHub's push event, signed as GitHub signs it; returns the status code.
-fn deliver_github_push(server: std::net::SocketAddr, body: &[u8]) -> u16 {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
-    let signature: String = ring::hmac::sign(&key, body)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let mut stream = std::net::TcpStream::connect(server).unwrap();
-    let head = format!(
-        "POST /api/v1/webhooks/github HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nX-GitHub-Event: push\r\n\
-         X-Hub-Signature-256: sha256={signature}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    reply
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
-}
-
-async fn wait_value(api: &Api<ConfigMap>, name: &str, value: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Ok(Some(cm)) = api.get_opt(name).await
-            && cm
-                .data
-                .as_ref()
-                .and_then(|d| d.get("value"))
-                .map(String::as_str)
-                == Some(value)
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{name} never reached {value}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn config_map(name: &str, value: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n"
-    )
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn median(times: &[Duration]) -> Duration {

@@ -1,0 +1,129 @@
+//! What the benchmarks that run `plumb controller` as a process share: the built binary,
+//! the controller itself, GitHub's signed push, waiting for a value, and the process's
+//! footprint as `/proc` shows it.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use plumb_testkit::Cluster;
+use plumb_testkit::process::Supervised;
+
+/// The key of the webhook Secret the controller is started with.
+pub const WEBHOOK_SECRET: &str = "bench-webhook-secret";
+
+const POLL: Duration = Duration::from_millis(5);
+
+/// The `plumb` binary beside this benchmark's (a release build, usually).
+pub fn plumb_binary() -> PathBuf {
+    let plumb = std::env::current_exe().unwrap().with_file_name("plumb");
+    assert!(
+        plumb.exists(),
+        "build the plumb binary first: cargo build --release -p plumb"
+    );
+    plumb
+}
+
+/// `plumb controller` watching `namespace` of `cluster`, serving on a free loopback
+/// address (its Lease and webhook Secret in `namespace`); returns it and that address.
+pub fn start_controller(
+    cluster: &Cluster,
+    namespace: &str,
+    scratch: &Path,
+) -> (Supervised, SocketAddr) {
+    let server = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut command = Command::new(plumb_binary());
+    command
+        .args(["controller", "--watch-namespace", namespace, "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("--cache-dir")
+        .arg(scratch.join("cache"))
+        .arg("--allow-local-repositories")
+        .args([
+            "--listen",
+            &server.to_string(),
+            "--lease-namespace",
+            namespace,
+        ]);
+    let controller =
+        Supervised::spawn("plumb controller", command, &scratch.join("controller.log")).unwrap();
+    (controller, server)
+}
+
+/// GitHub's push event for `repo_url`, signed as GitHub signs it with [`WEBHOOK_SECRET`]
+/// (or with `key` to forge one); returns the status code.
+pub fn deliver_github_push(server: SocketAddr, repo_url: &str, key: &str) -> u16 {
+    let body = format!(
+        r#"{{"ref": "refs/heads/main", "repository": {{"full_name": "org/deploy", "git_url": "{repo_url}"}}}}"#
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let signature: String = ring::hmac::sign(&key, body.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut stream = std::net::TcpStream::connect(server).unwrap();
+    let head = format!(
+        "POST /api/v1/webhooks/github HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nX-GitHub-Event: push\r\n\
+         X-Hub-Signature-256: sha256={signature}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits (two minutes at most) until ConfigMap `name`'s `value` is `value`.
+pub async fn wait_value(api: &Api<ConfigMap>, name: &str, value: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(Some(cm)) = api.get_opt(name).await
+            && cm
+                .data
+                .as_ref()
+                .and_then(|d| d.get("value"))
+                .map(String::as_str)
+                == Some(value)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{name} never reached {value}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A ConfigMap manifest with one `value`.
+pub fn config_map(name: &str, value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n"
+    )
+}
+
+/// The resident set size of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// How many file descriptors process `pid` has open.
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
