@@ -8,9 +8,11 @@ use crate::context::{AppState, Context};
 use crate::error::{Error, Result};
 use crate::identity::Acting;
 
-/// The client and engine to act through for `app` ([`crate::identity`]): the
-/// controller's own only for an admin namespace's app naming no account, else ones that
-/// impersonate the app's ServiceAccount (kept between reconciles while it stays the same).
+/// The clients and engine to act through for `app` ([`crate::identity`]) toward its
+/// destination cluster: the controller's own only for an admin namespace's app naming no
+/// account, else ones that impersonate the app's ServiceAccount (kept between reconciles
+/// while identity and destination stay the same). An app that moved to another cluster
+/// forgets what it knew of the old one's inventory.
 pub(crate) async fn acting_for(
     ctx: &Context,
     app: &Application,
@@ -22,13 +24,18 @@ pub(crate) async fn acting_for(
         .tenancy
         .identity(&app.key().namespace, account)
         .map_err(Error::Spec)?;
-    if let Some(acting) = &state.acting
-        && acting.identity == identity
-    {
-        return Ok(acting.clone());
+    let destination = ctx.clusters.destination(app).await?;
+    if let Some(acting) = &state.acting {
+        if acting.identity == identity && Arc::ptr_eq(&acting.destination, &destination) {
+            return Ok(acting.clone());
+        }
+        if !Arc::ptr_eq(&acting.destination, &destination) {
+            acting.destination.live.unregister(&app.key());
+            state.inventory = None;
+            state.kept_cache = None;
+        }
     }
-    let controller = Acting::controller(ctx.client.clone(), Arc::clone(&ctx.engine));
-    let acting = Acting::new(identity, &ctx.config, &controller).await?;
+    let acting = Acting::new(identity, &ctx.client, &ctx.config, &destination).await?;
     state.acting = Some(acting.clone());
     Ok(acting)
 }

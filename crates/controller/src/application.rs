@@ -238,6 +238,11 @@ pub struct LocalRef {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationSpec {
+    /// The cluster to apply to: a cluster registered by the operators (the name of a Secret
+    /// labelled `plumb.dev/cluster` in the controller's namespace); the controller's own
+    /// when empty or `in-cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     /// Namespace for namespaced objects that name none; the Application's own when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,

@@ -1,22 +1,23 @@
-//! What every reconcile shares: clients, the engine, the source cache, the drift watches,
-//! the queue, the Applications as last seen, and per-app state kept between reconciles.
+//! What every reconcile shares: the hub's clients, the destination clusters (each with its
+//! engine and drift watches), the source cache, the queue, the Applications as last seen,
+//! and per-app state kept between reconciles.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use plumb_engine::{Engine, Inventory};
+use plumb_engine::Inventory;
 use plumb_render::DesiredSet;
 use plumb_source::{CommitMetadata, Source};
 
 use crate::application::{AppKey, Application};
+use crate::clusters::Clusters;
 use crate::events::Events;
 use crate::identity::{Acting, Identity, Tenancy};
 use crate::notify::Notifier;
 use crate::policy::Policies;
 use crate::queue::Queue;
 use crate::sync_loop::LoopGuard;
-use crate::watches::LiveObjects;
 
 /// Tunables of the controller.
 #[derive(Clone, Debug)]
@@ -77,16 +78,16 @@ pub(crate) struct AppState {
 
 /// Shared by all reconciles.
 pub(crate) struct Context {
-    /// The controller's own client.
+    /// The controller's own client, in the hub: Applications, their status, Events, and
+    /// the Secrets they name.
     pub client: kube::Client,
     /// Its configuration, to derive impersonating clients from.
     pub config: kube::Config,
-    /// The engine acting as the controller.
-    pub engine: Arc<Engine>,
+    /// Where apps apply: the controller's own cluster and the registered ones, each with
+    /// its engine and drift watches.
+    pub clusters: Clusters,
     /// The Git cache.
     pub source: Arc<Source>,
-    /// Drift watches and the health they see.
-    pub live: Arc<LiveObjects>,
     /// What to reconcile next.
     pub queue: Arc<Queue>,
     /// Kubernetes Events.
@@ -107,9 +108,8 @@ impl Context {
     pub(crate) fn new(
         client: kube::Client,
         config: kube::Config,
-        engine: Arc<Engine>,
+        clusters: Clusters,
         source: Arc<Source>,
-        live: Arc<LiveObjects>,
         queue: Arc<Queue>,
         settings: Settings,
     ) -> Self {
@@ -123,9 +123,8 @@ impl Context {
             ),
             client,
             config,
-            engine,
+            clusters,
             source,
-            live,
             queue,
             settings,
             apps: RwLock::default(),
@@ -177,6 +176,19 @@ impl Context {
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
             .cloned()
+    }
+
+    /// The Applications that apply to cluster `name`.
+    pub(crate) fn apps_on(&self, name: &str) -> Vec<AppKey> {
+        self.apps
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, app)| {
+                crate::clusters::cluster_of(app).unwrap_or(crate::clusters::IN_CLUSTER) == name
+            })
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     /// Why `app` must wait for a dependency, if it must: each one it depends on has to be

@@ -9,10 +9,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
+use kube::api::{Patch, PatchParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use plumb_engine::Engine;
@@ -21,6 +23,7 @@ use plumb_source::{Source, SourceConfig};
 
 use crate::api_client;
 use crate::application::{AppKey, Application};
+use crate::clusters::{CLUSTERS_CONFIG_MAP, ClusterState, Clusters, Destination};
 use crate::context::{Context, Settings};
 use crate::error::{Error, Result};
 use crate::identity::Tenancy;
@@ -37,6 +40,8 @@ use crate::watches::{LiveObjects, watch_config};
 pub struct ControllerConfig {
     /// Watch Applications in this namespace only; all namespaces when `None`.
     pub namespace: Option<String>,
+    /// The controller's own namespace: where the registered clusters' Secrets are.
+    pub controller_namespace: String,
     /// Where Git repositories and snapshots are cached.
     pub cache_dir: PathBuf,
     /// How many Applications reconcile at once.
@@ -104,12 +109,19 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     let source = Arc::new(Source::new(source_config)?);
     let queue = Arc::new(Queue::default());
     let live = LiveObjects::new(watch_client.clone(), Arc::clone(&queue), watch_list);
+    let local = Destination::local(client.clone(), config.clone(), engine, Arc::clone(&live));
+    let clusters = Clusters::new(
+        local,
+        watch_client.clone(),
+        &settings.controller_namespace,
+        Arc::clone(&queue),
+        settings.request_timeout,
+    );
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
-        engine,
+        clusters,
         source,
-        Arc::clone(&live),
         Arc::clone(&queue),
         Settings {
             wave_timeout: settings.wave_timeout,
@@ -132,6 +144,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     let outcome = tokio::select! {
         () = watch_applications(&ctx, api, watch_list) => Ok(()),
         () = watch_policies(&ctx, policies) => Ok(()),
+        () = keep_clusters(&ctx, &settings.controller_namespace) => Ok(()),
         err = async {
             match &election {
                 Some(election) => election.hold().await,
@@ -140,7 +153,9 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         } => Err(err),
     };
     queue.close();
-    live.stop();
+    for destination in ctx.clusters.connected().await {
+        destination.live.stop();
+    }
     for worker in workers {
         worker.abort();
     }
@@ -202,7 +217,9 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
                 seen.remove(&key);
                 ready.remove(&key);
                 ctx.queue.remove(&key);
-                ctx.live.unregister(&key);
+                for destination in ctx.clusters.connected().await {
+                    destination.live.unregister(&key);
+                }
                 ctx.forget(&key);
                 metrics::forget_app(&key.namespace, &key.name);
                 tracing::info!(app = %key, "deleted; its objects stay in the cluster");
@@ -271,5 +288,66 @@ async fn work(ctx: Arc<Context>) {
             }
         }
         ctx.queue.done(&key);
+    }
+}
+
+/// How often every connected cluster is probed and the fleet's state written.
+const CLUSTERS_EVERY: Duration = Duration::from_secs(15);
+
+/// Probes every connected cluster (all at once: one that does not answer delays none of
+/// the others); the apps of one that answers again are looked at again at once. The
+/// fleet's state is written when it changes, and at least every minute (the last contact).
+async fn keep_clusters(ctx: &Context, namespace: &str) {
+    let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
+    let mut written: Option<(Vec<ClusterState>, Instant)> = None;
+    loop {
+        let destinations = ctx.clusters.connected().await;
+        let probes = destinations.iter().map(|d| d.probe());
+        for (destination, probe) in destinations
+            .iter()
+            .zip(futures::future::join_all(probes).await)
+        {
+            if probe == Ok(true) {
+                for key in ctx.apps_on(&destination.name) {
+                    ctx.queue.add(key, Reasons::RETRY);
+                }
+            }
+        }
+        let states = ctx.clusters.states().await;
+        let without_contact = |states: &[ClusterState]| -> Vec<ClusterState> {
+            states
+                .iter()
+                .map(|s| ClusterState {
+                    last_contact: None,
+                    ..s.clone()
+                })
+                .collect()
+        };
+        let due = written.as_ref().is_none_or(|(last, at)| {
+            without_contact(last) != without_contact(&states)
+                || at.elapsed() >= Duration::from_secs(60)
+        });
+        if due {
+            let config_map = serde_json::json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": CLUSTERS_CONFIG_MAP},
+                "data": {"clusters.json": serde_json::to_string(&states).unwrap_or_default()},
+            });
+            match api
+                .patch(
+                    CLUSTERS_CONFIG_MAP,
+                    &PatchParams::apply(crate::events::REPORTER).force(),
+                    &Patch::Apply(&config_map),
+                )
+                .await
+            {
+                Ok(_) => written = Some((states, Instant::now())),
+                Err(err) => tracing::warn!("writing the clusters' state failed, retrying: {err}"),
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(CLUSTERS_EVERY) => {}
+            () = ctx.clusters.connected.notified() => {}
+        }
     }
 }

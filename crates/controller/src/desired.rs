@@ -106,7 +106,7 @@ pub(crate) async fn desired_state(
             dependencies: helm_dependencies(ctx, app, acting, snapshot.root(), &source.path)
                 .await?,
             external: helm_external.map(str::to_owned),
-            ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
+            ..helm_options(app, &acting.engine.discovery().await.0, values_from)?
         },
         ..RenderOptions::default()
     };
@@ -170,7 +170,7 @@ async fn chart_state(
         kustomize: kustomize.clone(),
         helm: HelmOptions {
             external: helm_external.map(str::to_owned),
-            ..helm_options(app, &ctx.engine.discovery().await.0, values_from)?
+            ..helm_options(app, &acting.engine.discovery().await.0, values_from)?
         },
         ..RenderOptions::default()
     };

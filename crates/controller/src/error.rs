@@ -49,6 +49,17 @@ pub enum Error {
     /// The AppPolicies have not been read yet; tenant apps wait rather than run unchecked.
     #[error("the AppPolicies have not been read yet ({0}); this app waits until they are")]
     PoliciesUnknown(String),
+    /// The destination cluster is not registered, or its Secret cannot make a client.
+    #[error("{0}")]
+    ClusterUnknown(String),
+    /// The destination cluster does not answer; its apps are retried as it is probed.
+    #[error("cluster {cluster} cannot be reached: {detail}")]
+    ClusterUnreachable {
+        /// The registered name.
+        cluster: String,
+        /// Why, and since when.
+        detail: String,
+    },
     /// The reconcile ran past its deadline and was stopped where it stood; it is retried.
     #[error(
         "the reconcile took longer than {}s and was stopped; it is retried (objects applied so far stay, the inventory written ahead of them keeps prunes right)",
@@ -77,6 +88,8 @@ impl Error {
             Error::Kube { .. } => "APIRequestFailed",
             Error::LeadershipLost(_) => "LeadershipLost",
             Error::ReconcileTimeout(_) => "ReconcileTimeout",
+            Error::ClusterUnknown(_) => "ClusterUnknown",
+            Error::ClusterUnreachable { .. } => "ClusterUnreachable",
         }
     }
 

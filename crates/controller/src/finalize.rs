@@ -7,7 +7,7 @@
 
 use kube::Api;
 use kube::api::{Patch, PatchParams};
-use plumb_engine::{AppId, ApplyOptions, InventoryStore, PlanOptions};
+use plumb_engine::{AppId, ApplyOptions, PlanOptions};
 use plumb_render::DesiredSet;
 use serde_json::json;
 
@@ -20,9 +20,10 @@ use crate::events::Notice;
 pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppState) -> Result<()> {
     let key = app.key();
     let app_id = AppId::new(key.to_string());
-    let store = InventoryStore::new(ctx.client.clone(), key.namespace.clone(), app_id.clone());
+    let acting = crate::acting::acting_for(ctx, app, state).await?;
+    let store = crate::reconcile::inventory_store(app, &acting.destination, &app_id);
     let (inventory, _) = store.load().await?;
-    let engine = crate::acting::acting_for(ctx, app, state).await?.engine;
+    let engine = acting.engine;
     let options = PlanOptions {
         prune: true,
         allow_empty: true,

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use plumb_engine::Engine;
 
 use crate::api_client;
+use crate::clusters::Destination;
 use crate::error::{Error, Result};
 
 /// Who may act as the controller, and whom everyone else acts as.
@@ -87,56 +88,70 @@ impl Identity {
     }
 }
 
-/// A client and an engine acting as one [`Identity`].
+/// The clients and engine acting as one [`Identity`]: in the hub, where the Secrets and
+/// ConfigMaps an app names are read, and in its destination cluster, where it applies
+/// (the same one for apps of the controller's own cluster).
 #[derive(Clone)]
 pub(crate) struct Acting {
     pub(crate) identity: Identity,
+    /// The hub, as the identity: what the app names is read through it.
     pub(crate) client: kube::Client,
+    /// The destination cluster, as the identity: plan, apply and prune.
     pub(crate) engine: Arc<Engine>,
+    /// Where it applies.
+    pub(crate) destination: Arc<Destination>,
 }
 
 impl std::fmt::Debug for Acting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Acting")
             .field("identity", &self.identity)
+            .field("destination", &self.destination.name)
             .finish_non_exhaustive()
     }
 }
 
 impl Acting {
-    /// Acting as the controller.
-    pub(crate) fn controller(client: kube::Client, engine: Arc<Engine>) -> Acting {
-        Acting {
-            identity: Identity::Controller,
-            client,
-            engine,
-        }
-    }
-
-    /// Acting as `identity`: the controller's own client and engine, or new ones that
-    /// impersonate the account. Only the user is sent: the API server adds a
-    /// ServiceAccount's groups itself, and sending them would need the right to
-    /// impersonate groups, which plumb is not granted.
+    /// Acting as `identity` toward `destination`: the controller's own clients and engine,
+    /// or new ones that impersonate the account — in the hub (`hub`, `hub_config`) and in
+    /// the destination, where an account of the same namespace and name is impersonated.
+    /// Only the user is sent: the API server adds a ServiceAccount's groups itself, and
+    /// sending them would need the right to impersonate groups, which plumb is not granted.
     pub(crate) async fn new(
         identity: Identity,
-        config: &kube::Config,
-        controller: &Acting,
+        hub: &kube::Client,
+        hub_config: &kube::Config,
+        destination: &Arc<Destination>,
     ) -> Result<Acting> {
         let Identity::ServiceAccount { user } = &identity else {
-            return Ok(controller.clone());
+            return Ok(Acting {
+                identity,
+                client: hub.clone(),
+                engine: Arc::clone(&destination.engine),
+                destination: Arc::clone(destination),
+            });
         };
-        let mut config = config.clone();
-        config.auth_info.impersonate = Some(user.clone());
-        config.auth_info.impersonate_groups = None;
-        let client = api_client::counted(config).map_err(|source| Error::Kube {
-            action: format!("building a client impersonating {user}"),
-            source,
-        })?;
-        let engine = Arc::new(controller.engine.acting_as(client.clone()).await);
+        let impersonating = |config: &kube::Config| {
+            let mut config = config.clone();
+            config.auth_info.impersonate = Some(user.clone());
+            config.auth_info.impersonate_groups = None;
+            api_client::counted(config).map_err(|source| Error::Kube {
+                action: format!("building a client impersonating {user}"),
+                source,
+            })
+        };
+        let client = impersonating(hub_config)?;
+        let applying = if destination.is_remote() {
+            impersonating(&destination.config)?
+        } else {
+            client.clone()
+        };
+        let engine = Arc::new(destination.engine.acting_as(applying).await);
         Ok(Acting {
             identity,
             client,
             engine,
+            destination: Arc::clone(destination),
         })
     }
 }

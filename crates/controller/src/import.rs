@@ -102,12 +102,13 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
     let destination = &spec["destination"];
     let server = text(&destination["server"]);
     let cluster = text(&destination["name"]);
-    if !(server.is_empty() || server == "https://kubernetes.default.svc")
-        || !matches!(cluster, "" | "in-cluster")
+    let remote_cluster = non_empty(cluster).filter(|name| name != "in-cluster");
+    if remote_cluster.is_none()
+        && !(server.is_empty() || server == "https://kubernetes.default.svc")
     {
         warn.field(
-            "spec.destination",
-            "plumb applies to the cluster it runs in: run plumb in that cluster",
+            "spec.destination.server",
+            "plumb names clusters, not servers: register this one as a Secret labelled plumb.dev/cluster in plumb's namespace and name it in spec.destination.cluster",
         );
     }
     if !matches!(text(&spec["project"]), "" | "default") {
@@ -186,6 +187,7 @@ fn argo_cd(app: &Value, namespace: Option<&str>) -> Imported {
             chart: text(&source["chart"]).to_owned(),
         },
         destination: DestinationSpec {
+            cluster: remote_cluster,
             namespace: destination_namespace.filter(|ns| *ns != app_namespace),
             service_account_name: None,
         },
@@ -377,7 +379,10 @@ fn flux(
             "components",
             "list them in a kustomization.yaml in the repository",
         ),
-        ("kubeConfig", "plumb applies to the cluster it runs in"),
+        (
+            "kubeConfig",
+            "register the cluster as a Secret labelled plumb.dev/cluster in plumb's namespace (its kubeconfig under the key kubeconfig) and name it in spec.destination.cluster",
+        ),
         ("force", "annotate the objects plumb.dev/recreate: enabled"),
         (
             "commonMetadata",
@@ -409,6 +414,7 @@ fn flux(
     let spec = ApplicationSpec {
         source,
         destination: DestinationSpec {
+            cluster: None,
             namespace: non_empty(text(&spec["targetNamespace"])),
             service_account_name: non_empty(text(&spec["serviceAccountName"])),
         },

@@ -18,6 +18,7 @@ mod acting;
 mod api_client;
 pub mod application;
 mod clock;
+pub mod clusters;
 mod context;
 mod controller;
 mod decision;

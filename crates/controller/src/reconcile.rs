@@ -26,6 +26,7 @@ use tokio::time::Instant;
 use crate::acting::acting_for;
 use crate::application::{Application, parse_interval};
 use crate::clock;
+use crate::clusters::Destination;
 use crate::context::{AppState, Context, Desired};
 use crate::decision::{Decision, Facts, Trigger, decide};
 use crate::desired::{desired_state, source_key};
@@ -84,6 +85,16 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
         }
     };
     drop(in_progress);
+    // What the reconcile learned of its cluster (a failure is checked with a probe); an
+    // unreachable or unknown cluster is known already.
+    if let Some(acting) = &state.acting
+        && !matches!(
+            result,
+            Err(Error::ClusterUnreachable { .. } | Error::ClusterUnknown(_))
+        )
+    {
+        acting.destination.record(result.is_ok()).await;
+    }
     let next = match result {
         Ok(observation) => {
             let next = match &observation.waiting {
@@ -176,14 +187,16 @@ async fn run(
 ) -> Result<Observation> {
     let key = app.key();
     let app_id = AppId::new(key.to_string());
-    ctx.live.register(app_id.label_value(), key.clone());
+    // Before anything is fetched or connected to: a repository or cluster no policy allows
+    // is never read.
+    let governing = ctx.policies.governing(app).await?;
+    governing.check_source(app)?;
+    let acting = acting_for(ctx, app, state).await?;
+    let destination = Arc::clone(&acting.destination);
+    destination.live.register(app_id.label_value(), key.clone());
 
     // Git unreachable is no reason to stop self-healing: the revision rendered last is
     // still the desired state. The failure is reported (Ready=False) and retried.
-    let acting = acting_for(ctx, app, state).await?;
-    // Before anything is fetched: a repository no policy allows is never read.
-    let governing = ctx.policies.governing(app).await?;
-    governing.check_source(app)?;
     let kustomize = governing.narrow(&ctx.settings.kustomize);
     // The external helm, like the external kustomize, only where the app's policies allow
     // external renderers.
@@ -210,8 +223,7 @@ async fn run(
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
         None => {
-            let store =
-                InventoryStore::new(ctx.client.clone(), key.namespace.clone(), app_id.clone());
+            let store = inventory_store(app, &destination, &app_id);
             let (inventory, kept) = store.load().await?;
             engine.restore_cache(&kept);
             state.kept_cache = Some(kept);
@@ -219,7 +231,7 @@ async fn run(
         }
     };
     state.inventory = Some(inventory.clone());
-    watch_kinds(ctx, &engine, &inventory).await;
+    watch_kinds(&destination, &engine, &inventory).await;
 
     let options = plan_options(app);
     let resolved = engine.resolve(&app_id, &desired.set, &options).await?;
@@ -256,7 +268,7 @@ async fn run(
             observation.waiting_for = Some(why);
         }
         Decision::Sync(trigger) => {
-            let result = sync(ctx, app, &engine, &app_id, &plan, state).await?;
+            let result = sync(ctx, app, &destination, &engine, &app_id, &plan, state).await?;
             observation.record_sync(trigger, &desired, &plan, &result, &mut state.loop_guard);
             if result.succeeded() {
                 state.applied = Some((desired.commit.clone(), app.metadata.generation));
@@ -265,19 +277,42 @@ async fn run(
         }
     }
     observation.sync_loop = state.loop_guard.current(Instant::now()).cloned();
-    observation.resources_health(ctx, &engine).await?;
+    observation
+        .resources_health(&destination.live, &engine)
+        .await?;
     Ok(observation)
 }
 
-async fn watch_kinds(ctx: &Context, engine: &Engine, inventory: &Inventory) {
+async fn watch_kinds(destination: &Destination, engine: &Engine, inventory: &Inventory) {
     let mut seen = std::collections::HashSet::new();
     for object in &inventory.objects {
         if seen.insert((&object.group, &object.kind))
             && let Some(resource) = engine.api_resource(object).await
         {
-            ctx.live.watch(&resource);
+            destination.live.watch(&resource);
         }
     }
+}
+
+/// Where `app`'s inventory is kept: in its destination cluster, beside its objects, in the
+/// app's namespace — for a registered cluster, the destination namespace (the app's own
+/// namespace of the hub may not exist there).
+pub(crate) fn inventory_store(
+    app: &Application,
+    destination: &Destination,
+    app_id: &AppId,
+) -> InventoryStore {
+    let key = app.key();
+    let namespace = if destination.is_remote() {
+        app.spec
+            .destination
+            .namespace
+            .clone()
+            .unwrap_or(key.namespace)
+    } else {
+        key.namespace
+    };
+    InventoryStore::new(destination.client.clone(), namespace, app_id.clone())
 }
 
 fn plan_options(app: &Application) -> PlanOptions {
@@ -313,12 +348,13 @@ fn plan_options(app: &Application) -> PlanOptions {
 async fn sync(
     ctx: &Context,
     app: &Application,
+    destination: &Destination,
     engine: &Engine,
     app_id: &AppId,
     plan: &Plan,
     state: &mut AppState,
 ) -> Result<SyncResult> {
-    let store = InventoryStore::new(ctx.client.clone(), app.key().namespace, app_id.clone());
+    let store = inventory_store(app, destination, app_id);
     let kept = state.kept_cache.clone().unwrap_or_default();
     let options = ApplyOptions {
         wave_timeout: ctx.settings.wave_timeout,
@@ -342,7 +378,7 @@ async fn sync(
             tracing::warn!(app = %app.key(), "the sync cache was not kept: {err}");
         }
     }
-    watch_kinds(ctx, engine, &result.inventory).await;
+    watch_kinds(destination, engine, &result.inventory).await;
     Ok(result)
 }
 

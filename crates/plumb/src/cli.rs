@@ -341,6 +341,17 @@ pub(crate) enum GetCommand {
     Apps(ListArgs),
     /// One Application: resources, health, last sync, drift.
     App(GetAppArgs),
+    /// The clusters Applications apply to: reachable, version, apps, last contact.
+    Clusters(ClustersArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClustersArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// The controller's namespace, where it keeps the clusters' state.
+    #[arg(long, default_value = "plumb-system")]
+    pub(crate) controller_namespace: String,
 }
 
 #[derive(Debug, Args)]

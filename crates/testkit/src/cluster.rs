@@ -113,6 +113,12 @@ impl Cluster {
             .map_err(Error::io(format!("write {}", path.display())))
     }
 
+    /// The bearer token of `user` (one of [`ADMIN`], [`UNPRIVILEGED`]), for credentials a
+    /// test hands to another program (a registered cluster's Secret).
+    pub fn token(&self, user: &str) -> Option<&str> {
+        self.tokens.get(user).map(String::as_str)
+    }
+
     /// A client acting as the cluster administrator.
     pub async fn client(&self) -> Result<Client, Error> {
         self.client_as(ADMIN).await

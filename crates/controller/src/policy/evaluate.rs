@@ -22,9 +22,22 @@ pub(crate) fn governing<'a>(policies: &'a [AppPolicy], namespace: &str) -> Vec<&
         .collect()
 }
 
-/// Why `app`'s repository is refused, if it is.
+/// Why `app`'s repository or destination cluster is refused, if they are.
 pub(crate) fn source_violations(policies: &[&AppPolicy], app: &Application) -> Vec<String> {
     let repository = RepositoryLocation::of(&app.spec.source.repo_url).canonical();
+    let cluster = crate::clusters::cluster_of(app).unwrap_or(crate::clusters::IN_CLUSTER);
+    let clusters = policies.iter().filter_map(|policy| {
+        let permitted = match &policy.spec.destination_clusters {
+            Some(allowed) => allowed.iter().any(|pattern| glob(pattern, cluster)),
+            None => cluster == crate::clusters::IN_CLUSTER,
+        };
+        (!permitted).then(|| {
+            format!(
+                "cluster {cluster} is not among the destinationClusters of AppPolicy {}",
+                name(policy)
+            )
+        })
+    });
     policies
         .iter()
         .filter_map(|policy| {
@@ -40,6 +53,7 @@ pub(crate) fn source_violations(policies: &[&AppPolicy], app: &Application) -> V
                 )
             })
         })
+        .chain(clusters)
         .collect()
 }
 
@@ -354,5 +368,27 @@ mod tests {
         // An empty list of roles lets nobody operate through the API.
         let nobody = policy(json!({"namespaces": ["team-a"], "roles": []}));
         assert!(permits(&[nobody], "lead@example.com", &[], ApiAction::Sync).is_err());
+    }
+
+    #[test]
+    fn a_governed_app_reaches_only_the_clusters_its_policies_list() {
+        let mut remote = app("https://git.example.com/a/x");
+        remote.spec.destination.cluster = Some("prod-eu".into());
+        let unset = policy(json!({"namespaces": ["team-*"]}));
+        let violations = source_violations(&[&unset], &remote);
+        assert_eq!(
+            violations,
+            [
+                "cluster prod-eu is not among the destinationClusters of AppPolicy plumb-system/teams"
+            ]
+        );
+        let listed = policy(json!({"namespaces": ["team-*"], "destinationClusters": ["prod-*"]}));
+        assert!(source_violations(&[&listed], &remote).is_empty());
+        let local = app("https://git.example.com/a/x");
+        assert!(source_violations(&[&unset], &local).is_empty());
+        assert!(
+            !source_violations(&[&listed], &local).is_empty(),
+            "in-cluster is not listed"
+        );
     }
 }

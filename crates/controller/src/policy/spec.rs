@@ -30,6 +30,10 @@ pub struct AppPolicySpec {
     /// namespace only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_namespaces: Option<Vec<String>>,
+    /// The registered clusters they may apply to (`*` allowed; `in-cluster` is the
+    /// controller's own). Unset: the controller's own only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_clusters: Option<Vec<String>>,
     /// The cluster-scoped kinds they may apply. Unset: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cluster_resources: Vec<KindPattern>,

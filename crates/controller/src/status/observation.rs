@@ -9,10 +9,11 @@ use plumb_engine::{Change, Engine, ObjectRef, Plan, SyncResult};
 
 use crate::application::SyncRecord;
 use crate::clock;
-use crate::context::{Context, Desired};
+use crate::context::Desired;
 use crate::decision::Trigger;
 use crate::error::Result;
 use crate::sync_loop::{LoopGuard, SyncLoop};
+use crate::watches::LiveObjects;
 
 /// How a sync ended.
 #[derive(Debug)]
@@ -167,13 +168,17 @@ impl Observation {
     }
 
     /// Health of every resource, from the drift watches where they know it, else read.
-    pub(crate) async fn resources_health(&mut self, ctx: &Context, engine: &Engine) -> Result<()> {
+    pub(crate) async fn resources_health(
+        &mut self,
+        live: &LiveObjects,
+        engine: &Engine,
+    ) -> Result<()> {
         let mut unknown = Vec::new();
         for (object, state) in &mut self.resources {
             if state.orphaned || state.left_alone {
                 continue;
             }
-            match ctx.live.health(object) {
+            match live.health(object) {
                 Some(health) => state.health = Some(health),
                 None => unknown.push(object.clone()),
             }

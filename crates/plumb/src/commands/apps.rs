@@ -23,6 +23,7 @@ pub(crate) async fn get(command: &GetCommand) -> anyhow::Result<ExitCode> {
     match command {
         GetCommand::Apps(args) => list(args).await,
         GetCommand::App(args) => show(args).await,
+        GetCommand::Clusters(args) => super::clusters::list(args).await,
     }
 }
 

@@ -26,6 +26,7 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
     let settings_namespace = lease_namespace.clone();
     let settings = ControllerConfig {
         namespace: args.watch_namespace.clone(),
+        controller_namespace: settings_namespace.clone(),
         cache_dir: args.cache_dir.clone(),
         concurrency: args.concurrency,
         leader_election: args

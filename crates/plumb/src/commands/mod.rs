@@ -8,6 +8,7 @@ mod app_row;
 mod app_watch;
 mod apply;
 mod apps;
+mod clusters;
 mod completion;
 mod controller;
 mod detail_rows;

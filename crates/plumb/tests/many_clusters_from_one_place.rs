@@ -1,0 +1,176 @@
+//! One controller in a hub applies to clusters the operators registered: a second, real
+//! control plane stands for a remote cluster, registered as a Secret in the hub. The app
+//! applies there, its drift there is corrected, and a remote cluster that goes away holds
+//! up only its own apps and catches up when it is back.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use plumb_testkit::{ADMIN, ControlPlane};
+use serde_json::json;
+use support::{World, alice, config_map, is, text};
+
+fn self_healing(cluster: &str, namespace: &str) -> serde_json::Value {
+    json!({
+        "destination": {"cluster": cluster, "namespace": namespace},
+        "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"},
+    })
+}
+
+/// The hub (the shared control plane, with the world), a remote control plane with a
+/// namespace for the app, and the remote registered in the hub under a name of its own.
+/// The app's account (`plumb` of the world's namespace) is admin of that namespace in the
+/// remote cluster, as an operator would grant it there. The world's namespace stands for
+/// the controller's own (where registered clusters are, and the fleet's state is kept), so
+/// that stories running at once each have theirs.
+async fn hub_and_remote(hint: &str) -> (World, ControlPlane, String, String) {
+    let world = World::new(hint, &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let remote = ControlPlane::start().await.unwrap();
+    let cluster = remote.cluster();
+    let namespace = cluster.namespace(hint).await.unwrap();
+    let kubectl_remote = |args: &[&str]| {
+        let out = std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    kubectl_remote(&[
+        "-n",
+        &namespace,
+        "create",
+        "rolebinding",
+        "plumb",
+        "--clusterrole=admin",
+        &format!("--serviceaccount={}:plumb", world.namespace),
+    ]);
+    let name = format!("remote-{}", world.namespace);
+    let ca = std::fs::read_to_string(&cluster.ca_file).unwrap();
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": name, "labels": {"plumb.dev/cluster": "true"}},
+        "stringData": {"server": cluster.server, "token": cluster.token(ADMIN).unwrap(), "ca.crt": ca},
+    });
+    let path = world.dir.path().join("cluster-secret.json");
+    std::fs::write(&path, secret.to_string()).unwrap();
+    let applied = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    (world, remote, name, namespace)
+}
+
+async fn until_value(api: &Api<ConfigMap>, name: &str, value: &str) {
+    plumb_testkit::eventually(
+        &format!("{name} = {value} in the remote cluster"),
+        support::PATIENCE,
+        || async {
+            let found = api.get_opt(name).await.ok()??;
+            (found.data?.get("value")? == value).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_app_applies_to_a_registered_cluster_and_its_drift_there_is_corrected() {
+    let (mut world, remote, cluster, namespace) = hub_and_remote("fleet").await;
+    let own = world.namespace.clone();
+    world.start_controller(&["--lease-namespace", &own]);
+    world
+        .create_app("web-remote", "app", self_healing(&cluster, &namespace))
+        .await;
+    world
+        .create_app("web-local", "app", json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}}))
+        .await;
+    let remote_config_maps: Api<ConfigMap> =
+        Api::namespaced(remote.cluster().client().await.unwrap(), &namespace);
+    until_value(&remote_config_maps, "alpha", "1").await;
+    world.until_config_map("alpha", Some("1")).await;
+    let app = world
+        .until_app("web-remote", "synced and healthy", |a| {
+            is(a, "Ready", "True", "")
+        })
+        .await;
+    assert_eq!(
+        app.spec.destination.cluster.as_deref(),
+        Some(cluster.as_str())
+    );
+
+    // A person changes the object in the remote cluster: the remote watch sees it.
+    let started = Instant::now();
+    remote_config_maps
+        .patch(
+            "alpha",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"value": "by hand"}})),
+        )
+        .await
+        .unwrap();
+    until_value(&remote_config_maps, "alpha", "1").await;
+    println!(
+        "drift in the remote cluster corrected in {:?}",
+        started.elapsed()
+    );
+
+    // The fleet view: both clusters, reachable, with the remote's version.
+    let listed = plumb_testkit::eventually("the fleet view", support::PATIENCE, || async {
+        let out = world.plumb(&["get", "clusters", "--controller-namespace", &own]);
+        let listed = text(&out);
+        let row = listed.lines().find(|l| l.starts_with(&cluster))?.to_owned();
+        (out.status.success() && row.contains(" yes ") && row.contains(" v1.")).then_some(row)
+    })
+    .await;
+    assert!(listed.contains(&remote.cluster().server), "{listed}");
+}
+
+#[tokio::test]
+async fn a_cluster_that_goes_away_holds_up_only_its_apps_and_catches_up_when_back() {
+    let (mut world, mut remote, cluster, namespace) = hub_and_remote("away").await;
+    let own = world.namespace.clone();
+    world.start_controller(&["--lease-namespace", &own, "--request-timeout", "5s"]);
+    world
+        .create_app("web-remote", "app", self_healing(&cluster, &namespace))
+        .await;
+    world
+        .create_app("web-local", "app", json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}}))
+        .await;
+    let remote_config_maps: Api<ConfigMap> =
+        Api::namespaced(remote.cluster().client().await.unwrap(), &namespace);
+    until_value(&remote_config_maps, "alpha", "1").await;
+    world.until_config_map("alpha", Some("1")).await;
+
+    remote.stop_apiserver();
+    world.commit(
+        &[("app/a.yaml", Some(&config_map("alpha", "2")))],
+        "v2",
+        &alice(),
+    );
+    world.request_reconcile("web-remote").await;
+    world.request_reconcile("web-local").await;
+    // The local app is not held up by the remote one...
+    world.until_config_map("alpha", Some("2")).await;
+    // ...which says why it cannot sync.
+    let app = world
+        .until_app("web-remote", "its cluster unreachable", |a| {
+            is(a, "Ready", "False", "ClusterUnreachable")
+        })
+        .await;
+    let message = &app.condition("Ready").unwrap().message;
+    assert!(message.contains(&cluster), "{message}");
+
+    // Back: the remote app catches up by itself (no request needed).
+    remote.start_apiserver().await.unwrap();
+    let remote_config_maps: Api<ConfigMap> =
+        Api::namespaced(remote.cluster().client().await.unwrap(), &namespace);
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        until_value(&remote_config_maps, "alpha", "2"),
+    )
+    .await
+    .expect("the remote app caught up");
+}
