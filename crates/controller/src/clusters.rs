@@ -31,7 +31,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use plumb_engine::Engine;
+use plumb_engine::{AppId, Engine, InventoryStore};
 
 use crate::api_client;
 use crate::application::Application;
@@ -169,6 +169,23 @@ impl Destination {
             revision: String::new(),
             reach: Mutex::default(),
         }
+    }
+
+    /// Where `app`'s inventory is kept: in this cluster, beside its objects, in the app's
+    /// namespace — for a registered cluster, the destination namespace (the app's own
+    /// namespace of the hub may not exist there).
+    pub(crate) fn inventory_store(&self, app: &Application, app_id: &AppId) -> InventoryStore {
+        let key = app.key();
+        let namespace = if self.is_remote() {
+            app.spec
+                .destination
+                .namespace
+                .clone()
+                .unwrap_or(key.namespace)
+        } else {
+            key.namespace
+        };
+        InventoryStore::new(self.client.clone(), namespace, app_id.clone())
     }
 
     /// Whether this is a registered cluster rather than the controller's own.

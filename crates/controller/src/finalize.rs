@@ -21,7 +21,7 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
     let key = app.key();
     let app_id = AppId::new(key.to_string());
     let acting = crate::acting::acting_for(ctx, app, state).await?;
-    let store = crate::reconcile::inventory_store(app, &acting.destination, &app_id);
+    let store = acting.destination.inventory_store(app, &app_id);
     let (inventory, _) = store.load().await?;
     let engine = acting.engine;
     let options = PlanOptions {

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use plumb_engine::health::HealthStatus;
 use plumb_engine::{
-    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, InventoryStore, NamespaceMetadata,
-    ObjectRef, Observed, Plan, PlanOptions, SyncResult,
+    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, NamespaceMetadata, ObjectRef,
+    Observed, Plan, PlanOptions, SyncResult,
 };
 use plumb_source::CommitMetadata;
 use tokio::time::Instant;
@@ -223,7 +223,7 @@ async fn run(
     let inventory = match &state.inventory {
         Some(inventory) => inventory.clone(),
         None => {
-            let store = inventory_store(app, &destination, &app_id);
+            let store = destination.inventory_store(app, &app_id);
             let (inventory, kept) = store.load().await?;
             engine.restore_cache(&kept);
             state.kept_cache = Some(kept);
@@ -294,27 +294,6 @@ async fn watch_kinds(destination: &Destination, engine: &Engine, inventory: &Inv
     }
 }
 
-/// Where `app`'s inventory is kept: in its destination cluster, beside its objects, in the
-/// app's namespace — for a registered cluster, the destination namespace (the app's own
-/// namespace of the hub may not exist there).
-pub(crate) fn inventory_store(
-    app: &Application,
-    destination: &Destination,
-    app_id: &AppId,
-) -> InventoryStore {
-    let key = app.key();
-    let namespace = if destination.is_remote() {
-        app.spec
-            .destination
-            .namespace
-            .clone()
-            .unwrap_or(key.namespace)
-    } else {
-        key.namespace
-    };
-    InventoryStore::new(destination.client.clone(), namespace, app_id.clone())
-}
-
 fn plan_options(app: &Application) -> PlanOptions {
     let policy = &app.spec.sync_policy;
     PlanOptions {
@@ -354,7 +333,7 @@ async fn sync(
     plan: &Plan,
     state: &mut AppState,
 ) -> Result<SyncResult> {
-    let store = inventory_store(app, destination, app_id);
+    let store = destination.inventory_store(app, app_id);
     let kept = state.kept_cache.clone().unwrap_or_default();
     let options = ApplyOptions {
         wave_timeout: ctx.settings.wave_timeout,
