@@ -12,6 +12,7 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use plumb_testkit::{ADMIN, ControlPlane};
 use serde_json::json;
+use support::http::{free_address, request};
 use support::{World, alice, config_map, is, text};
 
 fn self_healing(cluster: &str, namespace: &str) -> serde_json::Value {
@@ -80,7 +81,9 @@ async fn until_value(api: &Api<ConfigMap>, name: &str, value: &str) {
 async fn an_app_applies_to_a_registered_cluster_and_its_drift_there_is_corrected() {
     let (mut world, remote, cluster, namespace) = hub_and_remote("fleet").await;
     let own = world.namespace.clone();
-    world.start_controller(&["--lease-namespace", &own]);
+    let address = free_address();
+    let listen = address.to_string();
+    world.start_controller(&["--lease-namespace", &own, "--listen", &listen]);
     world
         .create_app("web-remote", "app", self_healing(&cluster, &namespace))
         .await;
@@ -126,6 +129,45 @@ async fn an_app_applies_to_a_registered_cluster_and_its_drift_there_is_corrected
     })
     .await;
     assert!(listed.contains(&remote.cluster().server), "{listed}");
+
+    // The API (and so the dashboard, which groups apps by cluster) says the same to a
+    // token that may see the apps.
+    let token = world.token_for("viewer", "get,list").await;
+    let auth = format!("Bearer {token}");
+    let clusters = request(
+        address,
+        "GET",
+        "/api/v1/clusters",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(clusters.status, 200, "{}", clusters.body);
+    let items = clusters.json()["items"].clone();
+    let remote_item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == cluster.as_str())
+        .unwrap_or_else(|| panic!("{items}"))
+        .clone();
+    assert_eq!(remote_item["apps"], 1, "{items}");
+    assert_eq!(remote_item["reachable"], true, "{items}");
+    let apps = request(
+        address,
+        "GET",
+        "/api/v1/applications",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    let summaries = apps.json()["items"].clone();
+    assert!(
+        summaries
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "web-remote" && a["cluster"] == cluster.as_str()),
+        "{summaries}"
+    );
 }
 
 #[tokio::test]

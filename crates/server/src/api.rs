@@ -13,8 +13,10 @@ use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use http::{StatusCode, header};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
+use plumb_controller::clusters::{CLUSTERS_CONFIG_MAP, ClusterState, cluster_name};
 use plumb_controller::{ApiAction, Application, operations};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -43,6 +45,47 @@ pub(crate) async fn list(
             items.push(summary(&app));
         }
     }
+    Ok(Json(json!({"items": items})))
+}
+
+/// `GET /api/v1/clusters`: the clusters of the Applications the caller may see, each with
+/// how many of those apply there and the controller's last word on it (reachable,
+/// version, last contact); a cluster the caller sees no app of is not named.
+pub(crate) async fn clusters(
+    State(server): State<Arc<Server>>,
+    credentials: Credentials,
+) -> Result<Json<Value>, ApiError> {
+    let caller = server.authority.caller(&credentials, true).await?;
+    let mut apps: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for app in server.apps.all() {
+        if may_view(&server, &caller, &app).await? {
+            *apps.entry(cluster_name(&app).to_owned()).or_default() += 1;
+        }
+    }
+    let states: Vec<ClusterState> =
+        Api::<ConfigMap>::namespaced(server.client.clone(), &server.config.namespace)
+            .get_opt(CLUSTERS_CONFIG_MAP)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|cm| cm.data?.remove("clusters.json"))
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+    let items: Vec<Value> = apps
+        .into_iter()
+        .map(|(name, count)| {
+            let state = states.iter().find(|s| s.name == name);
+            json!({
+                "name": name,
+                "apps": count,
+                "server": state.map(|s| s.server.clone()),
+                "reachable": state.map(|s| s.reachable),
+                "version": state.and_then(|s| s.version.clone()),
+                "lastContact": state.and_then(|s| s.last_contact.clone()),
+                "message": state.and_then(|s| s.message.clone()),
+            })
+        })
+        .collect();
     Ok(Json(json!({"items": items})))
 }
 
@@ -293,6 +336,7 @@ fn summary(app: &Application) -> Value {
     json!({
         "namespace": app.metadata.namespace,
         "name": app.metadata.name,
+        "cluster": cluster_name(app),
         "repoURL": plumb_source::redact_url(&app.spec.source.repo_url),
         "path": app.spec.source.path,
         "targetRevision": app.spec.source.revision,

@@ -20,6 +20,7 @@ pub(crate) fn routes(server: Arc<Server>) -> Router {
         .route("/metrics", get(probes::metrics))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/applications", get(api::list))
+        .route("/api/v1/clusters", get(api::clusters))
         .route("/api/v1/applications/{namespace}/{name}", get(api::show))
         .route(
             "/api/v1/applications/{namespace}/{name}/tree",

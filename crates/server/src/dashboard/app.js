@@ -15,7 +15,7 @@ const KIND_ABBREVIATIONS = {
 };
 
 const state = {
-  filters: { text: '', sync: '', health: '' },
+  filters: { text: '', sync: '', health: '', cluster: '' },
   open: new Set(), // drift diffs the user opened, kept open across live refreshes
   view: null, // the view on screen: { name: 'list' } or { name: 'app', namespace, name }
   stream: null,
@@ -229,18 +229,50 @@ function renderListFrame() {
         value: state.filters.text, oninput: filter('text'), 'aria-label': 'Filter',
       }),
       select('sync', SYNC_STATES, 'Sync'),
-      select('health', HEALTH_STATES, 'Health')),
+      select('health', HEALTH_STATES, 'Health'),
+      h('span', { id: 'cluster-filter' })),
     h('div', { id: 'apps' }, h('p', { class: 'muted' }, 'Loading…'))));
 }
 
 async function loadList() {
-  const data = await api('/applications');
+  const [data, clusters] = await Promise.all([
+    api('/applications'), api('/clusters').catch(() => ({ items: [] }))]);
   state.apps = data.items || [];
+  state.clusters = clusters.items || [];
   drawList();
 }
 
+// The clusters the apps apply to, in-cluster first: a filter, and a group each in the
+// table, once the apps span more than one.
+function clusterNames(apps) {
+  const names = [...new Set(apps.map((a) => a.cluster || 'in-cluster'))];
+  return names.sort((a, b) => (a === 'in-cluster' ? -1 : b === 'in-cluster' ? 1 : a.localeCompare(b)));
+}
+
+function drawClusterFilter(names) {
+  const holder = document.getElementById('cluster-filter');
+  if (!holder) return;
+  if (names.length < 2) { holder.replaceChildren(); return; }
+  holder.replaceChildren(h('select', {
+    id: 'filter-cluster', 'aria-label': 'Cluster',
+    onchange: (event) => { state.filters.cluster = event.target.value; drawList(); },
+  }, h('option', { value: '' }, 'Cluster: all'),
+  names.map((n) => h('option', { value: n, selected: state.filters.cluster === n }, n))));
+}
+
+function clusterHeading(name, count) {
+  const known = (state.clusters || []).find((c) => c.name === name) || {};
+  const reach = known.reachable === false
+    ? h('span', { class: 'flag unreachable', title: known.message || '' }, 'unreachable')
+    : null;
+  return h('tr', { class: 'cluster-group', dataset: { cluster: name } },
+    h('th', { colspan: 6 }, name, ' ', h('span', { class: 'muted small' },
+      `${count} application${count === 1 ? '' : 's'}${known.version ? ` · ${known.version}` : ''}`), ' ', reach));
+}
+
 function matches(app) {
-  const { text, sync, health } = state.filters;
+  const { text, sync, health, cluster } = state.filters;
+  if (cluster && (app.cluster || 'in-cluster') !== cluster) return false;
   if (sync && app.sync !== sync) return false;
   if (health && app.health !== health) return false;
   if (!text) return true;
@@ -280,9 +312,15 @@ function drawList() {
     container.replaceChildren(h('p', { class: 'empty' }, 'No application matches the filters.'));
     return;
   }
-  container.replaceChildren(h('table', { class: 'apps' },
-    h('thead', {}, h('tr', {}, ['Application', 'Sync', 'Health', 'Revision', 'Last sync', 'Source'].map((t) => h('th', {}, t)))),
-    h('tbody', {}, shown.map(appRow))));
+  const names = clusterNames(apps);
+  drawClusterFilter(names);
+  const head = h('thead', {}, h('tr', {}, ['Application', 'Sync', 'Health', 'Revision', 'Last sync', 'Source'].map((t) => h('th', {}, t))));
+  const groups = names.length < 2 ? [h('tbody', {}, shown.map(appRow))]
+    : names.map((name) => {
+      const inCluster = shown.filter((a) => (a.cluster || 'in-cluster') === name);
+      return inCluster.length ? h('tbody', {}, clusterHeading(name, inCluster.length), inCluster.map(appRow)) : null;
+    }).filter(Boolean);
+  container.replaceChildren(h('table', { class: 'apps' }, head, ...groups));
 }
 
 function appRow(app) {
