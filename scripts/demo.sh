@@ -58,8 +58,9 @@ RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/plumb-demo.XXXXXX")
 export PLUMB_TESTKIT_TMP=$RUN_DIR/scratch
 CONTROLLER_PID=
 GIT_DAEMON_PID=
+REMOTE_PLANE_PID=
 cleanup() {
-    for pid in $CONTROLLER_PID $GIT_DAEMON_PID; do
+    for pid in $CONTROLLER_PID $GIT_DAEMON_PID $REMOTE_PLANE_PID; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     done
     stop_control_plane
@@ -174,6 +175,34 @@ until_applied shop-dev "$COMMIT" "$START"
 show kubectl -n shop-dev get configmaps
 plumb get app shop-dev -n plumb-demo
 plumb history shop-dev -n plumb-demo   # the newest sync's trigger: Poll
+
+step "A second cluster, prod-eu: registered in the hub as a Secret; plumb applies there, its credentials stay here"
+mkdir -p "$RUN_DIR/prod-eu"
+target/debug/plumb-testkit control-plane --info "$RUN_DIR/prod-eu/cluster.json" --kubelet \
+    2>"$RUN_DIR/prod-eu/control-plane.log" &
+REMOTE_PLANE_PID=$!
+while [ ! -s "$RUN_DIR/prod-eu/cluster.json" ]; do
+    kill -0 "$REMOTE_PLANE_PID" 2>/dev/null || die "the prod-eu control plane failed to start"
+    sleep 0.2
+done
+remote() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUN_DIR/prod-eu/cluster.json" "$1"; }
+REMOTE_KUBECONFIG=$(remote kubeconfig)
+kubectl -n plumb-demo create secret generic prod-eu --from-literal=server="$(remote server)" \
+    --from-literal=token="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tokens"]["admin"])' "$RUN_DIR/prod-eu/cluster.json")" \
+    --from-file=ca.crt="$(remote ca_file)"
+kubectl -n plumb-demo label secret prod-eu plumb.dev/cluster=true
+plumb app create shop-prod-eu -n plumb-demo --repo "$REPO_URL" --revision main --path envs/prod \
+    --dest-cluster prod-eu --auto-sync --prune --self-heal --interval 1m --sops-secret sops-age
+plumb sync shop-prod-eu -n plumb-demo
+show kubectl --kubeconfig "$REMOTE_KUBECONFIG" -n shop-prod get deployments,services
+show kubectl --kubeconfig "$REMOTE_KUBECONFIG" -n shop-prod patch deployment web --type merge -p '{"spec":{"replicas":9}}'
+sleep 1
+show kubectl --kubeconfig "$REMOTE_KUBECONFIG" -n shop-prod get deployment web   # put back from the hub
+for _ in $(seq 60); do
+    target/debug/plumb get clusters --controller-namespace plumb-demo | grep -q '^prod-eu .* yes ' && break
+    sleep 1
+done
+plumb get clusters --controller-namespace plumb-demo
 
 step "The dashboard and API: a token from a ServiceAccount that may operate the demo's apps"
 kubectl -n plumb-demo create serviceaccount demo-operator

@@ -48,6 +48,10 @@ pub const CLUSTER_LABEL: &str = "plumb.dev/cluster";
 /// `clusters.json`: a list of [`ClusterState`]), for `plumb get clusters` and the API.
 pub const CLUSTERS_CONFIG_MAP: &str = "plumb-clusters";
 
+/// Where, in a registered cluster, plumb keeps the inventories of the apps that apply
+/// there, unless its Secret says (key `namespace`); created when missing.
+pub const DEFAULT_INVENTORY_NAMESPACE: &str = "plumb-system";
+
 /// How long a probe of a cluster that failed may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The first and the longest wait between probes of an unreachable cluster.
@@ -68,6 +72,8 @@ pub(crate) struct Destination {
     pub(crate) live: Arc<LiveObjects>,
     /// The registering Secret's resourceVersion: a change builds the destination again.
     revision: String,
+    /// Where the inventories of the apps applying to a registered cluster are kept there.
+    inventories: String,
     reach: Mutex<Reach>,
 }
 
@@ -122,6 +128,7 @@ impl Destination {
         request_timeout: Duration,
         queue: &Arc<Queue>,
         revision: String,
+        inventories: String,
     ) -> Result<Destination> {
         let kube_error = |action: &str| {
             let action = format!("{action} for cluster {name}");
@@ -138,6 +145,7 @@ impl Destination {
             plumb_engine::offers_watch_list(&client)
         );
         let engine = Arc::new(engine?);
+        ensure_namespace(&client, &inventories).await?;
         let live = LiveObjects::new(watch_client, Arc::clone(queue), watch_list);
         Ok(Destination {
             name: name.to_owned(),
@@ -146,6 +154,7 @@ impl Destination {
             engine,
             live,
             revision,
+            inventories,
             reach: Mutex::new(Reach {
                 last_contact: Some(SystemTime::now()),
                 ..Reach::default()
@@ -167,23 +176,19 @@ impl Destination {
             engine,
             live,
             revision: String::new(),
+            inventories: String::new(),
             reach: Mutex::default(),
         }
     }
 
-    /// Where `app`'s inventory is kept: in this cluster, beside its objects, in the app's
-    /// namespace — for a registered cluster, the destination namespace (the app's own
-    /// namespace of the hub may not exist there).
+    /// Where `app`'s inventory is kept: in this cluster, beside its objects — in the app's
+    /// namespace in the controller's own, in the registered cluster's inventory namespace
+    /// in another (the app's namespace of the hub need not exist there).
     pub(crate) fn inventory_store(&self, app: &Application, app_id: &AppId) -> InventoryStore {
-        let key = app.key();
         let namespace = if self.is_remote() {
-            app.spec
-                .destination
-                .namespace
-                .clone()
-                .unwrap_or(key.namespace)
+            self.inventories.clone()
         } else {
-            key.namespace
+            app.key().namespace
         };
         InventoryStore::new(self.client.clone(), namespace, app_id.clone())
     }
@@ -365,9 +370,22 @@ impl Clusters {
             return Ok(existing);
         }
         let config = config_from(name, &secret).await?;
+        let inventories = secret
+            .data
+            .as_ref()
+            .and_then(|data| text(data, "namespace"))
+            .unwrap_or(DEFAULT_INVENTORY_NAMESPACE)
+            .to_owned();
         let connecting = tokio::time::timeout(
             self.request_timeout,
-            Destination::connect(name, config, self.request_timeout, &self.queue, revision),
+            Destination::connect(
+                name,
+                config,
+                self.request_timeout,
+                &self.queue,
+                revision,
+                inventories,
+            ),
         )
         .await;
         let destination = match connecting {
@@ -452,6 +470,33 @@ impl Clusters {
 /// The cluster `app` applies to: a registered one's name, or `in-cluster`.
 pub fn cluster_name(app: &Application) -> &str {
     cluster_of(app).unwrap_or(IN_CLUSTER)
+}
+
+/// Creates `namespace` unless it exists: where a registered cluster keeps inventories.
+async fn ensure_namespace(client: &kube::Client, namespace: &str) -> Result<()> {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let failed = |source| Error::Kube {
+        action: format!("creating namespace {namespace} for the inventories"),
+        source,
+    };
+    if api.get_opt(namespace).await.map_err(failed)?.is_some() {
+        return Ok(());
+    }
+    let namespace_object = k8s_openapi::api::core::v1::Namespace {
+        metadata: kube::api::ObjectMeta {
+            name: Some(namespace.to_owned()),
+            ..kube::api::ObjectMeta::default()
+        },
+        ..Default::default()
+    };
+    match api
+        .create(&kube::api::PostParams::default(), &namespace_object)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+        Err(source) => Err(failed(source)),
+    }
 }
 
 /// The registered cluster `app` names, if it names one other than the controller's own.

@@ -449,6 +449,10 @@ pub(crate) struct CreateAppArgs {
     /// Namespace for objects that name none (default: the Application's namespace).
     #[arg(long, value_name = "NAMESPACE")]
     pub(crate) dest_namespace: Option<String>,
+    /// The cluster to apply to: one registered in the controller's namespace (a Secret
+    /// labelled plumb.dev/cluster); default: the controller's own.
+    #[arg(long, value_name = "CLUSTER")]
+    pub(crate) dest_cluster: Option<String>,
     /// The ServiceAccount of the Application's namespace it acts as (default: the
     /// controller's --default-service-account, `plumb`).
     #[arg(long, value_name = "NAME")]

@@ -85,6 +85,9 @@ fn manifest(args: &CreateAppArgs, namespace: Option<&str>) -> Value {
     }
     let mut spec = json!({"source": source});
     let mut destination = json!({});
+    if let Some(cluster) = &args.dest_cluster {
+        destination["cluster"] = json!(cluster);
+    }
     if let Some(namespace) = &args.dest_namespace {
         destination["namespace"] = json!(namespace);
     }
