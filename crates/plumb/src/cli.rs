@@ -428,7 +428,7 @@ pub(crate) enum AppCommand {
     /// Create an Application: a path of a Git repository the controller keeps applied.
     ///
     /// Without --auto-sync it is only compared with Git (and applied by `plumb sync`).
-    Create(CreateAppArgs),
+    Create(Box<CreateAppArgs>),
     /// Delete an Application; its objects stay unless --cascade.
     Delete(DeleteAppArgs),
 }

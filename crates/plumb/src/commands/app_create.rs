@@ -196,7 +196,7 @@ mod tests {
         let Command::App(AppCommand::Create(args)) = cli.command else {
             panic!("app create");
         };
-        args
+        *args
     }
 
     #[test]
