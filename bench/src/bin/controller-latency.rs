@@ -8,7 +8,9 @@
 //! - drift → corrected: change a managed object as a person would, time until plumb has
 //!   put it back;
 //! - memory: the controller's resident set size managing `--apps` apps of `--objects`
-//!   objects each, once all are synced.
+//!   objects each, once all are synced;
+//! - with `--remote-cluster 1`: a second control plane registered as a cluster, drift →
+//!   corrected there, and the memory with the fleet applied to both clusters.
 //!
 //! Medians (and 90th percentiles) over `--trials` trials. Goals: under 1 s each, and
 //! under 64 MiB for 50 apps of 20 objects.
@@ -31,7 +33,7 @@ use plumb_bench::controller::{
     wait_value,
 };
 use plumb_bench::{arg, report, run};
-use plumb_testkit::{Author, Cluster, GitServer};
+use plumb_testkit::{ADMIN, Author, Cluster, ControlPlane, GitServer};
 use serde_json::json;
 
 #[tokio::main]
@@ -39,6 +41,7 @@ async fn main() {
     let trials = arg("--trials", 20);
     let apps = arg("--apps", 50);
     let objects = arg("--objects", 20);
+    let remote = arg("--remote-cluster", 0) > 0;
     let cluster = Cluster::shared().await;
     let plumb = plumb_binary();
     let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
@@ -101,7 +104,7 @@ async fn main() {
             "Application",
         )),
     );
-    let create = |name: String, path: String| {
+    let create = |name: String, path: String, destination: serde_json::Value| {
         let applications = applications.clone();
         let url = repo.git_url.clone();
         async move {
@@ -109,6 +112,7 @@ async fn main() {
                 "apiVersion": "plumb.dev/v1alpha1", "kind": "Application",
                 "metadata": {"name": name},
                 "spec": {"source": {"repoURL": url, "revision": "main", "path": path},
+                         "destination": destination,
                          "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}},
             });
             applications
@@ -122,7 +126,7 @@ async fn main() {
         }
     };
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
-    create("latency".into(), "latency".into()).await;
+    create("latency".into(), "latency".into(), json!({})).await;
     wait_value(&config_maps, "latency", "0").await;
     println!("controller-latency: {trials} trials; memory with {apps} apps of {objects} objects");
 
@@ -171,11 +175,69 @@ async fn main() {
     }
 
     for app in 0..apps {
-        create(format!("app-{app}"), format!("fleet/app-{app}")).await;
+        create(format!("app-{app}"), format!("fleet/app-{app}"), json!({})).await;
     }
     for app in 0..apps {
         wait_value(&config_maps, &format!("app-{app}-cm-{}", objects - 1), "1").await;
     }
+
+    // A second cluster, registered in this namespace (the controller's here): drift there
+    // is seen through its own watch, and the fleet doubles across the two clusters.
+    let mut remote_drift = Vec::new();
+    let _remote_plane = if remote {
+        let plane = ControlPlane::start().await.unwrap();
+        let remote_cluster = plane.cluster().clone();
+        let remote_namespace = remote_cluster.namespace("bench-remote").await.unwrap();
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "remote", "labels": {"plumb.dev/cluster": "true"}},
+            "stringData": {"server": remote_cluster.server, "token": remote_cluster.token(ADMIN).unwrap(),
+                           "ca.crt": std::fs::read_to_string(&remote_cluster.ca_file).unwrap()}});
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(secret).unwrap(),
+            )
+            .await
+            .unwrap();
+        let destination = json!({"cluster": "remote", "namespace": remote_namespace});
+        let remote_config_maps: Api<ConfigMap> =
+            Api::namespaced(remote_cluster.client().await.unwrap(), &remote_namespace);
+        create(
+            "latency-remote".into(),
+            "latency".into(),
+            destination.clone(),
+        )
+        .await;
+        for trial in 1..=trials {
+            wait_value(&remote_config_maps, &format!("drift-{trial}"), "git").await;
+        }
+        for trial in 1..=trials {
+            let name = format!("drift-{trial}");
+            let drift = json!({"data": {"value": "by hand"}});
+            let started = Instant::now();
+            remote_config_maps
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&drift))
+                .await
+                .unwrap();
+            wait_value(&remote_config_maps, &name, "git").await;
+            remote_drift.push(started.elapsed());
+        }
+        for app in 0..apps {
+            let path = format!("fleet/app-{app}");
+            create(format!("app-{app}-remote"), path, destination.clone()).await;
+        }
+        for app in 0..apps {
+            wait_value(
+                &remote_config_maps,
+                &format!("app-{app}-cm-{}", objects - 1),
+                "1",
+            )
+            .await;
+        }
+        Some(plane)
+    } else {
+        None
+    };
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss = rss_kib(controller.pid());
 
@@ -209,8 +271,21 @@ async fn main() {
         millis(p90(&drift_to_corrected)),
         "ms",
     );
+    if remote {
+        report(
+            "drift -> corrected, remote cluster, median",
+            millis(median(&remote_drift)),
+            "ms",
+        );
+        report(
+            "drift -> corrected, remote cluster, p90",
+            millis(p90(&remote_drift)),
+            "ms",
+        );
+    }
+    let clusters = if remote { "2 clusters x " } else { "" };
     report(
-        &format!("controller RSS, {apps} apps x {objects} objects"),
+        &format!("controller RSS, {clusters}{apps} apps x {objects} objects"),
         rss as f64 / 1024.0,
         "MiB",
     );
