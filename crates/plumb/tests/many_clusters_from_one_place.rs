@@ -216,3 +216,83 @@ async fn a_cluster_that_goes_away_holds_up_only_its_apps_and_catches_up_when_bac
     .await
     .expect("the remote app caught up");
 }
+
+/// A tenant cannot point plumb at a cluster of its own making: only Secrets of the
+/// controller's namespace register clusters, and a registered kubeconfig that would run a
+/// program in the controller's pod is refused.
+#[tokio::test]
+async fn a_tenant_cannot_register_a_cluster_and_a_kubeconfig_cannot_run_a_program() {
+    let mut world = World::new("fleet-attack", &[("app/a.yaml", &config_map("alpha", "1"))]).await;
+    let planted = format!("planted-{}", world.namespace);
+    let kubeconfig = |exec: bool| {
+        let user = if exec {
+            json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "/bin/sh",
+                            "args": ["-c", "touch /tmp/plumb-pwned"], "interactiveMode": "Never"}})
+        } else {
+            json!({"token": "whatever"})
+        };
+        json!({"apiVersion": "v1", "kind": "Config",
+               "clusters": [{"name": "x", "cluster": {"server": world.cluster.server, "insecure-skip-tls-verify": true}}],
+               "users": [{"name": "x", "user": user}],
+               "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+               "current-context": "x"})
+        .to_string()
+    };
+    let secret = |name: &str, namespace: &str, exec: bool| {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"plumb.dev/cluster": "true"}},
+            "stringData": {"kubeconfig": kubeconfig(exec)}});
+        let path = world.dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, secret.to_string()).unwrap();
+        let applied = world.kubectl(&["apply", "-n", namespace, "-f", path.to_str().unwrap()]);
+        assert!(applied.status.success(), "{}", text(&applied));
+    };
+    let tenant_namespace = world.namespace.clone();
+    secret("mine", &tenant_namespace, false);
+    secret(&planted, "plumb-system", true);
+    world.start_controller(&[]);
+    let automated = json!({"automated": {"prune": true, "selfHeal": true}, "interval": "1h"});
+    world
+        .create_app(
+            "own-cluster",
+            "app",
+            json!({"destination": {"cluster": "mine"}, "syncPolicy": automated}),
+        )
+        .await;
+    world
+        .create_app(
+            "exec",
+            "app",
+            json!({"destination": {"cluster": planted}, "syncPolicy": automated}),
+        )
+        .await;
+
+    let own = world
+        .until_app("own-cluster", "refused", |a| {
+            is(a, "Ready", "False", "ClusterUnknown")
+        })
+        .await;
+    let message = &own.condition("Ready").unwrap().message;
+    assert!(
+        message.contains("no cluster mine is registered"),
+        "{message}"
+    );
+    let exec = world
+        .until_app("exec", "refused", |a| {
+            is(a, "Ready", "False", "ClusterUnknown")
+        })
+        .await;
+    let message = &exec.condition("Ready").unwrap().message;
+    assert!(message.contains("runs a program"), "{message}");
+    assert!(!std::path::Path::new("/tmp/plumb-pwned").exists());
+    assert!(
+        world
+            .config_maps()
+            .get_opt("alpha")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let deleted = world.kubectl(&["-n", "plumb-system", "delete", "secret", &planted]);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+}
