@@ -174,3 +174,43 @@ async fn a_repository_beyond_the_operators_hosts_or_in_plain_text_is_refused_unf
     world.request_reconcile("web").await;
     world.until_config_map("alpha", Some("1")).await;
 }
+
+/// Low finding L4: the status listed every object, so an app of many thousands made its
+/// own status too large to write. It now lists at most 2,000 (what needs attention first)
+/// and counts the rest, and the app syncs and reports as any other.
+#[tokio::test]
+async fn an_app_of_thousands_of_objects_keeps_its_status_within_bounds() {
+    let objects = plumb_controller::application::RESOURCES_LIMIT + 100;
+    let manifests: String = (0..objects)
+        .map(|i| format!("---\n{}", config_map(&format!("cm-{i:05}"), "1")))
+        .collect();
+    let mut world = World::new("huge", &[("app/all.yaml", &manifests)]).await;
+    world.start_controller(&[]);
+    world.create_app("web", "app", automated()).await;
+    // Thousands of first applies take a while on a loaded machine: more patience than
+    // the other stories need.
+    let apps = world.apps();
+    let app = plumb_testkit::eventually(
+        "synced with a bounded status",
+        std::time::Duration::from_secs(300),
+        || async {
+            let app = apps.get("web").await.ok()?;
+            (is(&app, "Ready", "True", "")
+                && app
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.resources_omitted.is_some()))
+            .then_some(app)
+        },
+    )
+    .await;
+    let status = app.status.unwrap();
+    assert_eq!(
+        status.resources.len(),
+        plumb_controller::application::RESOURCES_LIMIT
+    );
+    assert_eq!(status.resources_omitted, Some(100));
+    world
+        .until_config_map(&format!("cm-{:05}", objects - 1), Some("1"))
+        .await;
+}
