@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use plumb_engine::DiscoverySnapshot;
+use plumb_engine::{DiscoverySnapshot, NamespaceMetadata, PlanOptions};
 use plumb_render::{Capabilities, DirectoryOptions, HelmOptions, KustomizeOptions, RenderOptions};
 use plumb_source::{
     ChartArchive, ChartSpec, CommitId, CommitMetadata, Credentials, RepoSpec, Revision, Signature,
@@ -450,4 +450,35 @@ async fn timed_git<T>(
         );
     }
     result
+}
+
+/// How the engine plans for `app`: its destination namespace, prune and self-heal, what to
+/// ignore, namespaces to create.
+pub(crate) fn plan_options(app: &Application) -> PlanOptions {
+    let policy = &app.spec.sync_policy;
+    PlanOptions {
+        default_namespace: Some(
+            app.spec
+                .destination
+                .namespace
+                .clone()
+                .unwrap_or_else(|| app.key().namespace),
+        ),
+        force_conflicts: policy.force_conflicts,
+        prune: policy.automated.as_ref().is_some_and(|a| a.prune),
+        allow_empty: policy.allow_empty,
+        ignore_differences: app.spec.ignore_differences.clone(),
+        cached_reads: true,
+        create_namespaces: policy.create_namespace.then(|| {
+            let metadata = policy
+                .managed_namespace_metadata
+                .clone()
+                .unwrap_or_default();
+            NamespaceMetadata {
+                labels: metadata.labels,
+                annotations: metadata.annotations,
+            }
+        }),
+        deleting_app: false,
+    }
 }

@@ -11,16 +11,22 @@ use plumb_engine::{AppId, ApplyOptions, PlanOptions};
 use plumb_render::DesiredSet;
 use serde_json::json;
 
+use plumb_engine::hooks::Phase;
+
 use crate::application::{Application, PRUNE_ON_DELETE};
 use crate::context::{AppState, Context};
+use crate::desired::{desired_state, plan_options};
 use crate::error::{Error, Result};
 use crate::events::Notice;
+use crate::identity::Acting;
+use crate::queue::Reasons;
 
 /// Deletes the app's objects, then lets the Application go.
 pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppState) -> Result<()> {
     let key = app.key();
     let app_id = AppId::new(key.to_string());
     let acting = crate::acting::acting_for(ctx, app, state).await?;
+    pre_delete(ctx, app, &acting, &app_id, state).await?;
     let store = acting.destination.inventory_store(app, &app_id);
     let (inventory, _) = store.load().await?;
     let engine = acting.engine;
@@ -82,4 +88,80 @@ pub(crate) async fn finalize(ctx: &Context, app: &Application, state: &mut AppSt
         })?;
     tracing::info!(app = %key, pruned, "deleted with its objects");
     Ok(())
+}
+
+/// Runs the app's PreDelete hooks — from what its revision renders — before anything of it
+/// is deleted; one that fails keeps everything (the finalizer stays, it is retried). An app
+/// whose revision no longer renders (its repository gone) is deleted without them, and an
+/// Event says so: deletion is not held hostage by Git.
+async fn pre_delete(
+    ctx: &Context,
+    app: &Application,
+    acting: &Acting,
+    app_id: &AppId,
+    state: &mut AppState,
+) -> Result<()> {
+    let governing = ctx.policies.governing(app).await?;
+    let kustomize = governing.narrow(&ctx.settings.kustomize);
+    let helm_external = ctx
+        .settings
+        .helm_external
+        .as_deref()
+        .filter(|_| governing.allows_external_renderers());
+    let rendered = match governing.check_source(app) {
+        Ok(()) => {
+            desired_state(
+                ctx,
+                app,
+                acting,
+                &kustomize,
+                helm_external,
+                Reasons::SPEC,
+                state,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
+    let desired = match rendered {
+        Ok(desired) => desired,
+        Err(err) => {
+            let message = format!("no PreDelete hook runs: the revision does not render ({err})");
+            ctx.events
+                .publish(app, Notice::warning("PreDeleteSkipped", "Delete", &message))
+                .await;
+            return Ok(());
+        }
+    };
+    let resolved = acting
+        .engine
+        .resolve(app_id, &desired.set, &plan_options(app))
+        .await?;
+    if !resolved.has_hooks(Phase::PreDelete) {
+        return Ok(());
+    }
+    governing.check_objects(app, resolved.objects())?;
+    let (runs, result) = acting
+        .engine
+        .run_pre_delete_hooks(&resolved, ctx.settings.wave_timeout)
+        .await;
+    match result {
+        Ok(()) => {
+            let message = format!("{} PreDelete hook(s) succeeded", runs.len());
+            ctx.events
+                .publish(
+                    app,
+                    Notice::normal("PreDeleteSucceeded", "Delete", &message),
+                )
+                .await;
+            Ok(())
+        }
+        Err(err) => {
+            let message = format!("{err}; nothing of the app was deleted, and it is retried");
+            ctx.events
+                .publish(app, Notice::warning("PreDeleteFailed", "Delete", &message))
+                .await;
+            Err(Error::CascadeIncomplete(message))
+        }
+    }
 }

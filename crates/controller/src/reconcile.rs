@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use plumb_engine::health::HealthStatus;
 use plumb_engine::{
-    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, NamespaceMetadata, ObjectRef,
-    Observed, Plan, PlanOptions, SyncResult,
+    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, ObjectRef, Observed, Plan,
+    SyncResult,
 };
 use plumb_source::CommitMetadata;
 use tokio::time::Instant;
@@ -29,7 +29,7 @@ use crate::clock;
 use crate::clusters::Destination;
 use crate::context::{AppState, Context, Desired};
 use crate::decision::{Decision, Facts, Trigger, decide};
-use crate::desired::{desired_state, source_key};
+use crate::desired::{desired_state, plan_options, source_key};
 use crate::error::{Error, Result};
 use crate::events::Notice;
 use crate::liveness;
@@ -291,35 +291,6 @@ async fn watch_kinds(destination: &Destination, engine: &Engine, inventory: &Inv
         {
             destination.live.watch(&resource);
         }
-    }
-}
-
-fn plan_options(app: &Application) -> PlanOptions {
-    let policy = &app.spec.sync_policy;
-    PlanOptions {
-        default_namespace: Some(
-            app.spec
-                .destination
-                .namespace
-                .clone()
-                .unwrap_or_else(|| app.key().namespace),
-        ),
-        force_conflicts: policy.force_conflicts,
-        prune: policy.automated.as_ref().is_some_and(|a| a.prune),
-        allow_empty: policy.allow_empty,
-        ignore_differences: app.spec.ignore_differences.clone(),
-        cached_reads: true,
-        create_namespaces: policy.create_namespace.then(|| {
-            let metadata = policy
-                .managed_namespace_metadata
-                .clone()
-                .unwrap_or_default();
-            NamespaceMetadata {
-                labels: metadata.labels,
-                annotations: metadata.annotations,
-            }
-        }),
-        deleting_app: false,
     }
 }
 

@@ -6,6 +6,9 @@
 //! ```text
 //!  PreSync hooks ─(all succeeded)─▶ apply waves, prune ─▶ Sync hooks ─▶ all Healthy ─▶ PostSync hooks
 //!        └──────────(one failed: nothing else is written)────────┴──────────────────▶ SyncFail hooks
+//!
+//!  Application deleted with its objects ─▶ PreDelete hooks ─(all succeeded)─▶ objects deleted
+//!                                                └──(one failed: nothing deleted, retried)
 //! ```
 //!
 //! A hook is created afresh each sync that writes something (never server-side applied:
@@ -59,6 +62,9 @@ pub enum Phase {
     PostSync,
     /// When the sync failed.
     SyncFail,
+    /// Before the objects of an Application deleted with them are deleted; one failing
+    /// keeps them (and the Application) until it succeeds.
+    PreDelete,
 }
 
 impl std::fmt::Display for Phase {
@@ -68,6 +74,7 @@ impl std::fmt::Display for Phase {
             Phase::Sync => "Sync",
             Phase::PostSync => "PostSync",
             Phase::SyncFail => "SyncFail",
+            Phase::PreDelete => "PreDelete",
         })
     }
 }
@@ -126,11 +133,12 @@ fn plumb_hook(
             "Sync" => Phase::Sync,
             "PostSync" => Phase::PostSync,
             "SyncFail" => Phase::SyncFail,
+            "PreDelete" => Phase::PreDelete,
             // Argo CD's Skip: never applied — a hook with no phase.
             "Skip" => continue,
             other => {
                 return Err(format!(
-                    "{key}: {other:?} is not a phase plumb runs (PreSync, Sync, PostSync, SyncFail, Skip)"
+                    "{key}: {other:?} is not a phase plumb runs (PreSync, Sync, PostSync, SyncFail, PreDelete, Skip)"
                 ));
             }
         };
@@ -163,8 +171,8 @@ fn plumb_hook(
 }
 
 /// Helm's events: `pre-install`/`pre-upgrade` run as PreSync, `post-install`/`post-upgrade`
-/// as PostSync; `test`, deletion and rollback hooks have no moment in a sync and are never
-/// applied (as under Argo CD).
+/// as PostSync, `pre-delete` as PreDelete; `test`, `post-delete` and rollback hooks have
+/// no moment plumb runs them at and are never applied.
 fn helm_hook(
     manifest: &Map<String, Value>,
     events: &str,
@@ -178,8 +186,8 @@ fn helm_hook(
         let phase = match event.as_str() {
             "pre-install" | "pre-upgrade" => Phase::PreSync,
             "post-install" | "post-upgrade" => Phase::PostSync,
-            "test" | "test-success" | "pre-delete" | "post-delete" | "pre-rollback"
-            | "post-rollback" => continue,
+            "pre-delete" => Phase::PreDelete,
+            "test" | "test-success" | "post-delete" | "pre-rollback" | "post-rollback" => continue,
             other => return Err(format!("{HELM_HOOK}: {other:?} is not a Helm hook event")),
         };
         if !phases.contains(&phase) {
@@ -482,8 +490,15 @@ mod tests {
         assert!(policy.on_success && !policy.before_creation);
         let (phases, _) = hook(json!({"helm.sh/hook": "test"})).unwrap().unwrap();
         assert!(phases.is_empty(), "a test hook is never applied");
-        let phase = hook(json!({"argocd.argoproj.io/hook": "PreDelete"})).unwrap_err();
+        let phase = hook(json!({"argocd.argoproj.io/hook": "PostDelete"})).unwrap_err();
         assert!(phase.contains("argocd.argoproj.io/hook"), "{phase}");
+        for annotations in [
+            json!({"argocd.argoproj.io/hook": "PreDelete"}),
+            json!({"helm.sh/hook": "pre-delete"}),
+        ] {
+            let (phases, _) = hook(annotations).unwrap().unwrap();
+            assert_eq!(phases, [Phase::PreDelete]);
+        }
         let policy =
             hook(json!({"plumb.dev/hook": "Sync", "plumb.dev/hook-delete-policy": "Never"}))
                 .unwrap_err();

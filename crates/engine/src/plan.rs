@@ -165,11 +165,16 @@ impl Plan {
 pub struct Resolved {
     app: AppId,
     targets: Vec<Target>,
-    hooks: Vec<Hook>,
+    pub(crate) hooks: Vec<Hook>,
     options: PlanOptions,
 }
 
 impl Resolved {
+    /// Whether any hook runs at `phase` (PreDelete: before the app's objects are deleted).
+    pub fn has_hooks(&self, phase: crate::hooks::Phase) -> bool {
+        self.hooks.iter().any(|h| h.phases.contains(&phase))
+    }
+
     /// Every object the desired set would write, with its namespace defaulted (`None` for a
     /// cluster-scoped kind) — what a policy judges before the cluster is read.
     pub fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
@@ -607,5 +612,25 @@ impl Engine {
         });
         let scopes = live::scopes(kinds);
         Observed(live::list_tracked(&self.client, app, &scopes, options.cached_reads).await)
+    }
+
+    /// Runs the PreDelete hooks of what an app renders, before its objects are deleted with
+    /// it: in wave order, each waited for; the first that fails stops them with
+    /// [`Error::HookFailed`]. Returns each instance that ran and how it ended.
+    pub async fn run_pre_delete_hooks(
+        &self,
+        resolved: &Resolved,
+        timeout: std::time::Duration,
+    ) -> (Vec<(ObjectRef, Option<String>)>, Result<()>) {
+        let mut runs = Vec::new();
+        let result = self
+            .run_hooks(
+                &resolved.hooks,
+                crate::hooks::Phase::PreDelete,
+                timeout,
+                &mut runs,
+            )
+            .await;
+        (runs, result)
     }
 }

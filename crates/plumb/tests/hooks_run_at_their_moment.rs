@@ -180,3 +180,71 @@ async fn a_failing_pre_sync_hook_writes_nothing_and_sync_fail_hooks_run() {
         .count();
     assert!(notices >= 1, "the SyncFail hook ran");
 }
+
+/// Argo CD's PreDelete hooks: a cleanup that must run before an app's objects are deleted
+/// with it. It never runs in a sync; when the Application is deleted with its objects it
+/// runs first, a failed one keeps everything (and is tried again), and once one succeeds
+/// the objects go.
+#[tokio::test]
+async fn a_pre_delete_hook_runs_before_the_objects_are_deleted_and_a_failed_one_keeps_them() {
+    let hook = hook_pod(
+        "generateName: cleanup-",
+        "    argocd.argoproj.io/hook: PreDelete\n",
+    );
+    let mut world = World::new(
+        "pre-delete",
+        &[
+            ("app/a.yaml", &config_map("alpha", "1")),
+            ("app/hook.yaml", &hook),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world.create_app("web", "app", automated()).await;
+    world
+        .patch_app(
+            "web",
+            json!({"metadata": {"finalizers": [plumb_controller::application::PRUNE_ON_DELETE]}}),
+        )
+        .await;
+    let v1 = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("web", "synced", |a| synced_at(a, &v1))
+        .await;
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &world.namespace);
+    assert!(
+        pods.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "a PreDelete hook does not run in a sync"
+    );
+
+    let out = world.kubectl(&["delete", "application", "web", "--wait=false"]);
+    assert!(out.status.success(), "{}", support::text(&out));
+    let first = until_new_pod(&world, "cleanup-", &[]).await;
+    assert!(
+        world
+            .config_maps()
+            .get_opt("alpha")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    finish(&world, &first, "Failed").await;
+    // Failed: nothing deleted, and the hook runs again.
+    let second = until_new_pod(&world, "cleanup-", &[first]).await;
+    assert!(
+        world
+            .config_maps()
+            .get_opt("alpha")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(world.apps().get_opt("web").await.unwrap().is_some());
+    finish(&world, &second, "Succeeded").await;
+    plumb_testkit::wait::until_deleted(&world.config_maps(), "alpha", support::PATIENCE).await;
+    plumb_testkit::wait::until_deleted(&world.apps(), "web", support::PATIENCE).await;
+}
