@@ -612,6 +612,9 @@ impl std::fmt::Display for AppKey {
     }
 }
 
+/// The longest interval an Application may ask for: a year.
+const MAX_INTERVAL_SECONDS: u64 = 365 * 24 * 3600;
+
 /// Parses an interval: `90s`, `5m`, `1h`, `1h30m`.
 pub fn parse_interval(text: &str) -> Option<std::time::Duration> {
     let mut total = 0u64;
@@ -623,18 +626,19 @@ pub fn parse_interval(text: &str) -> Option<std::time::Duration> {
         }
         let value: u64 = number.parse().ok()?;
         number.clear();
-        total += value
-            * match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                _ => return None,
-            };
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return None,
+        };
+        total = total.checked_add(value.checked_mul(unit)?)?;
     }
     if !number.is_empty() {
         return None;
     }
-    (total > 0).then(|| std::time::Duration::from_secs(total))
+    // Beyond a year is no interval anyone means, and a deadline that far overflows a clock.
+    (total > 0 && total <= MAX_INTERVAL_SECONDS).then(|| std::time::Duration::from_secs(total))
 }
 
 #[cfg(test)]
@@ -650,6 +654,11 @@ mod tests {
         assert_eq!(parse_interval("5"), None);
         assert_eq!(parse_interval("0s"), None);
         assert_eq!(parse_interval("3d"), None);
+        // Found by fuzzing: a number that overflows, or an interval past any clock.
+        assert_eq!(parse_interval("9999999999999999h"), None);
+        assert_eq!(parse_interval("99999999999999999999s"), None);
+        assert_eq!(parse_interval("8761h"), None);
+        assert_eq!(parse_interval("8760h").unwrap().as_secs(), 365 * 24 * 3600);
     }
 
     #[test]

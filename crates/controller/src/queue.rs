@@ -118,7 +118,12 @@ impl Queue {
 
     /// Queues `key` after `delay` (or sooner, if it is already queued sooner).
     pub(crate) fn add_after(&self, key: AppKey, reasons: Reasons, delay: Duration) {
-        let due = Instant::now() + delay;
+        // A delay past what the clock can add (no caller asks for more than a year) is a
+        // year: never a panic in a worker.
+        let now = Instant::now();
+        let due = now
+            .checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
         {
             let mut state = self.lock();
             state.pending.entry(key).or_default().add(reasons, due);

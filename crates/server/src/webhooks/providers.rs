@@ -173,8 +173,10 @@ fn verify_hmac(secret: &[u8], body: &[u8], hex_signature: &str) -> Result<(), St
         .map_err(|_| "the signature does not match the payload".to_owned())
 }
 
+/// Lower- or upper-case hex digits only: `u8::from_str_radix` alone also takes a sign, so
+/// `+e` would read as `0e` and one signature have several spellings (found by fuzzing).
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
+    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..hex.len())
@@ -255,5 +257,13 @@ mod tests {
         assert!(
             matches!(Provider::Bitbucket.parse(&push, bitbucket.as_bytes()).unwrap(), Delivery::Push(urls) if urls.len() == 2)
         );
+    }
+
+    #[test]
+    fn a_signature_has_one_spelling_only() {
+        assert_eq!(decode_hex("0e0F"), Some(vec![0x0e, 0x0f]));
+        for odd in ["+e0f", "0e+f", "-e0f", " e0f", "0x0f"] {
+            assert_eq!(decode_hex(odd), None, "{odd}");
+        }
     }
 }
