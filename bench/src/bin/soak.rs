@@ -207,6 +207,18 @@ async fn main() {
             / (last.at - first.at).as_secs_f64().max(1.0),
         "MiB",
     );
+    // The curve, in quarters: growth that levels off is caches filling, growth that does
+    // not is a leak.
+    for quarter in 1..=3 {
+        let at = first.at + (last.at - first.at) * quarter / 4;
+        if let Some(sample) = samples.iter().find(|s| s.at >= at) {
+            report(
+                &format!("RSS at {}s", sample.at.as_secs()),
+                mib(sample.rss_kib),
+                "MiB",
+            );
+        }
+    }
     report("open fds after warm-up", first.fds as f64, "");
     report("open fds at the end", last.fds as f64, "");
     report("open fds peak", peak_fds as f64, "");
