@@ -37,7 +37,12 @@ fuzz_target!(|data: &[u8]| {
             if token {
                 value.trim().as_bytes() == secret
             } else {
-                value.to_ascii_lowercase().contains(&expected)
+                // `u8::from_str_radix` reads a sign: the receiver takes `+5` for `05`. Not a
+                // forgery (the bytes must still be the HMAC), but not strict hex either.
+                value
+                    .to_ascii_lowercase()
+                    .replace('+', "0")
+                    .contains(&expected)
             }
         });
         assert!(proven, "accepted without the body's signature or the token");
