@@ -8,10 +8,10 @@
 //! template that writes into `.Values` changes what later files read.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Deref;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 /// How deep values may nest before plumb stops following them. Maps are references, so a
 /// template can make one contain itself (`set $d "self" $d`); printing or encoding it would
@@ -63,6 +63,47 @@ impl<T: Children> Drop for Shared<T> {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+/// A map, not kept alive.
+type WeakMap = Weak<Shared<BTreeMap<String, Value>>>;
+
+thread_local! {
+    /// The maps changed in place (`set`, `merge`) on this thread, by address. The weak
+    /// reference keeps the address from being reused while it is here.
+    static CHANGED: RefCell<HashMap<usize, WeakMap>> = RefCell::new(HashMap::new());
+}
+
+/// Notes that `map` is about to be changed in place. Maps and lists are references, so a
+/// template can make a map contain itself (`set $d "self" $d`, or `set . "me" .`); such a
+/// cycle never drops, and every render would leak it (the chart's files with it). Only a
+/// change in place can close a cycle, so the maps changed are the ones to break.
+pub(crate) fn changing(map: &Map) {
+    let address = Rc::as_ptr(map) as usize;
+    CHANGED.with(|changed| {
+        changed
+            .borrow_mut()
+            .entry(address)
+            .or_insert_with(|| Rc::downgrade(map));
+    });
+}
+
+/// Empties, when dropped, every map changed in place on this thread since it was made
+/// that is still alive: after a render nothing holds its values but their own cycles.
+#[derive(Default)]
+pub(crate) struct CycleBreaker(());
+
+impl Drop for CycleBreaker {
+    fn drop(&mut self) {
+        let changed = CHANGED.with(|changed| std::mem::take(&mut *changed.borrow_mut()));
+        for map in changed.into_values().filter_map(|weak| weak.upgrade()) {
+            if let Ok(mut entries) = map.try_borrow_mut() {
+                let taken = std::mem::take(&mut *entries);
+                drop(entries);
+                drop(taken);
             }
         }
     }
@@ -386,6 +427,22 @@ impl From<i64> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_map_that_contains_itself_is_freed_by_the_cycle_breaker() {
+        let breaker = CycleBreaker::default();
+        let Value::Map(map) = Value::empty_map() else {
+            unreachable!()
+        };
+        changing(&map);
+        map.borrow_mut()
+            .insert("self".into(), Value::Map(Rc::clone(&map)));
+        let weak = Rc::downgrade(&map);
+        drop(map);
+        assert!(weak.upgrade().is_some(), "a cycle keeps itself alive");
+        drop(breaker);
+        assert!(weak.upgrade().is_none());
+    }
 
     /// Found investigating the helm_template fuzz target's slow inputs: a template nesting
     /// maps six million deep (`$m = dict "x" $m` in nested loops, within the step budget)
