@@ -3,8 +3,8 @@
 //! a `_helpers.tpl` of named templates, a few `.Files`, and small values), parsed and
 //! executed as `helm template` would, then split into manifests.
 //!
-//! Checks: never a panic, a stack overflow, a hang or unbounded memory (Ok or a typed
-//! error, within the render's bounds); the output stays within `max_output_bytes`; and a
+//! Checks: never a panic, a stack overflow, a hang, a leak or unbounded memory (Ok or a
+//! typed error, within the render's bounds); the output stays within `max_output_bytes`; and a
 //! render is deterministic — the same chart renders the same bytes twice (what keeps a
 //! GitOps controller from seeing drift at every reconcile; random functions are seeded).
 
@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use plumb_helm::{Capabilities, Chart, Metadata, RenderOptions, read_values, render};
+use plumb_helm::fuzzing::render;
+use plumb_helm::{Capabilities, Chart, Metadata, RenderOptions, read_values};
 
 const VALUES: &str = "\
 replicaCount: 2
@@ -44,8 +45,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 "#;
 
-/// Most bytes the templates may write: smaller than a real render's bound, to keep runs fast.
+/// Most bytes the templates may write, and most steps they may take: smaller than a real
+/// render's bounds (8 MiB, 20 million steps), which this build runs a hundred times slower.
 const MAX_OUTPUT: usize = 1 << 20;
+const MAX_STEPS: u64 = 100_000;
 
 fn chart(template: &str) -> Chart {
     let files: BTreeMap<String, Vec<u8>> = [
@@ -89,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
         capabilities: Capabilities::helm_template_default(),
         max_output_bytes: MAX_OUTPUT,
     };
-    let Ok(rendered) = render(&chart, &options) else {
+    let Ok(rendered) = render(&chart, &options, MAX_STEPS) else {
         return;
     };
     let written: usize = rendered
@@ -99,7 +102,7 @@ fuzz_target!(|data: &[u8]| {
         .map(|m| m.content.len())
         .sum();
     assert!(written <= MAX_OUTPUT, "{written} bytes written");
-    let again = render(&chart, &options).expect("a chart that rendered renders again");
+    let again = render(&chart, &options, MAX_STEPS).expect("a chart that rendered renders again");
     assert_eq!(
         rendered.helm_template_text(false),
         again.helm_template_text(false),

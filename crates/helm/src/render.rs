@@ -85,11 +85,21 @@ pub(crate) const STACK_BYTES: usize = 512 << 20;
 /// Renders `chart` with `options`, on a thread of its own with a stack deep enough for any
 /// nesting the executor allows (a template's recursion ends in an error, never a crash).
 pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
+    render_with_steps(chart, options, crate::template::MAX_STEPS)
+}
+
+/// [`render`] allowing `max_steps` steps (the fuzz targets allow fewer: their builds run
+/// templates a hundred times slower).
+pub(crate) fn render_with_steps(
+    chart: &Chart,
+    options: &RenderOptions,
+    max_steps: u64,
+) -> Result<Rendered> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("helm-render".into())
             .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, || render_here(chart, options))
+            .spawn_scoped(scope, || render_here(chart, options, max_steps))
             .map_err(|e| {
                 crate::error::Error::Limit(format!("cannot start the render thread: {e}"))
             })?;
@@ -100,7 +110,7 @@ pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
     })
 }
 
-fn render_here(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
+fn render_here(chart: &Chart, options: &RenderOptions, max_steps: u64) -> Result<Rendered> {
     // Declared first, so dropped last: after the render's own values, it breaks the cycles
     // templates made, which would otherwise leak at every render.
     let _cycles = value::CycleBreaker::default();
@@ -141,6 +151,7 @@ fn render_here(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
         }
     }
     let mut ns = Namespace::new(trees, funcs, options.max_output_bytes);
+    ns.max_steps = max_steps;
     ns.named_values = named_values;
     ns.seed = crate::funcs::seed(&options.release_name, &options.namespace);
 
