@@ -13,10 +13,12 @@
 #     built from Go's module proxy, and the oldest supported, v1.20.2, built from Debian's
 #     `kubernetes` source package; both cached outside the repository;
 #   - helm v4.3.2, the Helm oracle (scripts/helm.sh): the real CLI built from Go's module
-#     proxy, cached outside the repository, run offline by the tests.
+#     proxy, cached outside the repository, run offline by the tests;
+#   - cargo-fuzz (crates.io), which builds and runs the fuzz targets of fuzz/ (scripts/fuzz.sh).
 #
 # Idempotent and non-interactive: a second run checks, says so, and returns in a second.
-# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin, …/helm-VERSION/bin
+# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin, …/helm-VERSION/bin,
+# …/cargo-fuzz-VERSION/bin
 set -euo pipefail
 source "$(dirname "$0")/kubernetes.sh"
 source "$(dirname "$0")/helm.sh"
@@ -81,6 +83,25 @@ ensure_schemathesis() {
         die "schemathesis $SCHEMATHESIS_VERSION did not install"
 }
 
+# cargo-fuzz builds the fuzz targets (fuzz/, run by scripts/fuzz.sh) with libFuzzer and the
+# sanitizers, which need a nightly toolchain: that one comes with rustup, not from here (the
+# registries these machines reach do not serve toolchains), and scripts/fuzz.sh says so when
+# it is missing. cargo-fuzz itself builds on the stable toolchain, from crates.io, exactly as
+# locked. Its own directory, not $TOOLS_DIR: that one is sops's virtualenv, rebuilt whole.
+CARGO_FUZZ_VERSION=0.13.2
+CARGO_FUZZ_DIR=$CACHE_DIR/cargo-fuzz-$CARGO_FUZZ_VERSION
+ensure_cargo_fuzz() {
+    if "$CARGO_FUZZ_DIR/bin/cargo-fuzz" --version 2>/dev/null | grep -q "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+        say "cargo-fuzz $CARGO_FUZZ_VERSION present: $CARGO_FUZZ_DIR/bin/cargo-fuzz"
+        return
+    fi
+    say "Installing cargo-fuzz $CARGO_FUZZ_VERSION (crates.io) into $CARGO_FUZZ_DIR"
+    cargo install --quiet --locked --force --root "$CARGO_FUZZ_DIR" cargo-fuzz --version "=$CARGO_FUZZ_VERSION" ||
+        die "cargo install cargo-fuzz $CARGO_FUZZ_VERSION failed"
+    "$CARGO_FUZZ_DIR/bin/cargo-fuzz" --version 2>/dev/null | grep -q "cargo-fuzz $CARGO_FUZZ_VERSION" ||
+        die "cargo-fuzz $CARGO_FUZZ_VERSION did not install"
+}
+
 # kubectl is the oracle of render's Kustomize tests (`kubectl kustomize`, Kustomize v5.5.0)
 # and the baseline of the kustomize-render benchmark. Debian bookworm does not package it:
 # on the machines of 2026-11 it comes from Google's Cloud SDK apt repository
@@ -134,6 +155,7 @@ main() {
     provision_k8s_current
     provision_k8s_oldest
     ensure_helm
+    ensure_cargo_fuzz
 }
 
 main "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of plumb — formatting, lints, unit tests and the integration tests
-# against a real control plane and real git servers — provisioning what is missing first.
+# against a real control plane and real git servers, and a bounded run of each fuzz target
+# (scripts/fuzz.sh) — provisioning what is missing first.
 #
 # Two Kubernetes releases are proven: the whole suite runs against the current one
 # (1.37.2), then every story that talks to a cluster runs again against the oldest
@@ -56,6 +57,9 @@ PLUMB_K8S_VERSION=current start_control_plane "$RUN_DIR/current"
 
 say "Running the tests against the current release"
 cargo test --workspace --locked
+
+say "Fuzzing each parser for a bounded time"
+bash scripts/fuzz.sh
 
 say "Running a small benchmark, to keep the benchmarks working (figures are not checked)"
 cargo run --locked --quiet -p plumb-bench --bin render-directory -- --objects 300 --trials 1 --baseline-trials 1

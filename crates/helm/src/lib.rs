@@ -25,6 +25,9 @@
 mod chart;
 mod error;
 mod funcs;
+/// Entry points for the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 mod glob;
 #[cfg(test)]
 mod go_semantics;

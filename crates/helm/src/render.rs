@@ -85,11 +85,21 @@ pub(crate) const STACK_BYTES: usize = 512 << 20;
 /// Renders `chart` with `options`, on a thread of its own with a stack deep enough for any
 /// nesting the executor allows (a template's recursion ends in an error, never a crash).
 pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
+    render_with_steps(chart, options, crate::template::MAX_STEPS)
+}
+
+/// [`render`] allowing `max_steps` steps (the fuzz targets allow fewer: their builds run
+/// templates a hundred times slower).
+pub(crate) fn render_with_steps(
+    chart: &Chart,
+    options: &RenderOptions,
+    max_steps: u64,
+) -> Result<Rendered> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("helm-render".into())
             .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, || render_here(chart, options))
+            .spawn_scoped(scope, || render_here(chart, options, max_steps))
             .map_err(|e| {
                 crate::error::Error::Limit(format!("cannot start the render thread: {e}"))
             })?;
@@ -100,7 +110,10 @@ pub fn render(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
     })
 }
 
-fn render_here(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
+fn render_here(chart: &Chart, options: &RenderOptions, max_steps: u64) -> Result<Rendered> {
+    // Declared first, so dropped last: after the render's own values, it breaks the cycles
+    // templates made, which would otherwise leak at every render.
+    let _cycles = value::CycleBreaker::default();
     let mut chart = chart.clone();
     values::process_dependencies(&mut chart, &options.values)?;
     let coalesced = values::coalesce(&chart, &options.values);
@@ -138,6 +151,7 @@ fn render_here(chart: &Chart, options: &RenderOptions) -> Result<Rendered> {
         }
     }
     let mut ns = Namespace::new(trees, funcs, options.max_output_bytes);
+    ns.max_steps = max_steps;
     ns.named_values = named_values;
     ns.seed = crate::funcs::seed(&options.release_name, &options.namespace);
 
@@ -289,6 +303,45 @@ fn crds(chart: &Chart, full_path: &str) -> Vec<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found with the helm_template fuzz target, whose LeakSanitizer reported a hand-made
+    /// input (`fuzz/corpus/helm_template/crash-map-contains-itself.yaml`): a map made to
+    /// contain itself never dropped, so every render of such a template leaked it — here
+    /// the scope, and with it the chart's files.
+    #[test]
+    fn a_template_s_cycles_do_not_outlive_the_render() {
+        let chart = Chart {
+            metadata: crate::Metadata {
+                api_version: "v2".into(),
+                name: "c".into(),
+                version: "0.1.0".into(),
+                ..Default::default()
+            },
+            values: serde_json::json!({"a": {"b": 1}}),
+            schema: None,
+            templates: vec![(
+                "templates/cm.yaml".into(),
+                "{{- $_ := set . \"me\" . }}{{ $d := dict }}{{ $_ := set $d \"d\" $d }}\
+                 {{ $_ := merge .Values.a (dict \"up\" .Values) }}x: 1\n"
+                    .into(),
+            )],
+            files: std::sync::Arc::new(BTreeMap::from([("f".into(), b"x".to_vec())])),
+            dependencies: Vec::new(),
+            path: "c".into(),
+        };
+        let options = RenderOptions {
+            release_name: "r".into(),
+            namespace: "n".into(),
+            is_upgrade: false,
+            values: serde_json::json!({}),
+            capabilities: Capabilities::helm_template_default(),
+            max_output_bytes: 1 << 20,
+        };
+        let before = std::sync::Arc::strong_count(&chart.files);
+        let rendered = render(&chart, &options).unwrap();
+        assert_eq!(rendered.manifests[0].content.trim(), "x: 1");
+        assert_eq!(std::sync::Arc::strong_count(&chart.files), before);
+    }
 
     #[test]
     fn templates_sort_deepest_first_then_reverse() {

@@ -8,9 +8,10 @@
 //! template that writes into `.Values` changes what later files read.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::rc::Rc;
+use std::ops::Deref;
+use std::rc::{Rc, Weak};
 
 /// How deep values may nest before plumb stops following them. Maps are references, so a
 /// template can make one contain itself (`set $d "self" $d`); printing or encoding it would
@@ -19,9 +20,125 @@ pub(crate) const MAX_NESTING: usize = 1_000;
 
 /// A Go map of string keys, shared by reference. Go's template `range` and `fmt` visit
 /// maps in sorted key order; a `BTreeMap` keeps them so.
-pub type Map = Rc<RefCell<BTreeMap<String, Value>>>;
+pub type Map = Rc<Shared<BTreeMap<String, Value>>>;
 /// A Go slice (`[]interface{}`), shared by reference.
-pub type List = Rc<RefCell<Vec<Value>>>;
+pub type List = Rc<Shared<Vec<Value>>>;
+
+/// What a map or list holds: a `RefCell` whose contents are dropped without recursion.
+///
+/// A template can nest maps millions deep within its step budget (`$m = dict "x" $m` in a
+/// loop); dropping such a chain the ordinary way recursed once per level and overflowed
+/// even the render thread's stack, aborting the process. Here the maps and lists it held
+/// last are taken apart one by one instead.
+pub struct Shared<T: Children>(RefCell<T>);
+
+impl<T: Children> Shared<T> {
+    fn new(contents: T) -> Self {
+        Shared(RefCell::new(contents))
+    }
+}
+
+impl<T: Children> Deref for Shared<T> {
+    type Target = RefCell<T>;
+
+    fn deref(&self) -> &RefCell<T> {
+        &self.0
+    }
+}
+
+impl<T: Children> Drop for Shared<T> {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        self.0.get_mut().take_last_held(&mut pending);
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::Map(map) => {
+                    if let Ok(mut shared) = Rc::try_unwrap(map) {
+                        shared.0.get_mut().take_last_held(&mut pending);
+                    }
+                }
+                Value::List(list) => {
+                    if let Ok(mut shared) = Rc::try_unwrap(list) {
+                        shared.0.get_mut().take_last_held(&mut pending);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A map, not kept alive.
+type WeakMap = Weak<Shared<BTreeMap<String, Value>>>;
+
+thread_local! {
+    /// The maps changed in place (`set`, `merge`) on this thread, by address. The weak
+    /// reference keeps the address from being reused while it is here.
+    static CHANGED: RefCell<HashMap<usize, WeakMap>> = RefCell::new(HashMap::new());
+}
+
+/// Notes that `map` is about to be changed in place. Maps and lists are references, so a
+/// template can make a map contain itself (`set $d "self" $d`, or `set . "me" .`); such a
+/// cycle never drops, and every render would leak it (the chart's files with it). Only a
+/// change in place can close a cycle, so the maps changed are the ones to break.
+pub(crate) fn changing(map: &Map) {
+    let address = Rc::as_ptr(map) as usize;
+    CHANGED.with(|changed| {
+        changed
+            .borrow_mut()
+            .entry(address)
+            .or_insert_with(|| Rc::downgrade(map));
+    });
+}
+
+/// Empties, when dropped, every map changed in place on this thread since it was made
+/// that is still alive: after a render nothing holds its values but their own cycles.
+#[derive(Default)]
+pub(crate) struct CycleBreaker(());
+
+impl Drop for CycleBreaker {
+    fn drop(&mut self) {
+        let changed = CHANGED.with(|changed| std::mem::take(&mut *changed.borrow_mut()));
+        for map in changed.into_values().filter_map(|weak| weak.upgrade()) {
+            if let Ok(mut entries) = map.try_borrow_mut() {
+                let taken = std::mem::take(&mut *entries);
+                drop(entries);
+                drop(taken);
+            }
+        }
+    }
+}
+
+/// The contents of a map or a list.
+pub trait Children {
+    /// Empties `self`, moving the maps and lists it holds the last reference to into
+    /// `pending` (everything else is dropped at once: it cannot nest).
+    fn take_last_held(&mut self, pending: &mut Vec<Value>);
+}
+
+fn keep_if_last(value: Value, pending: &mut Vec<Value>) {
+    match &value {
+        Value::Map(map) if Rc::strong_count(map) == 1 => pending.push(value),
+        Value::List(list) if Rc::strong_count(list) == 1 => pending.push(value),
+        _ => {}
+    }
+}
+
+impl Children for BTreeMap<String, Value> {
+    fn take_last_held(&mut self, pending: &mut Vec<Value>) {
+        for value in std::mem::take(self).into_values() {
+            keep_if_last(value, pending);
+        }
+    }
+}
+
+impl Children for Vec<Value> {
+    fn take_last_held(&mut self, pending: &mut Vec<Value>) {
+        for value in std::mem::take(self) {
+            keep_if_last(value, pending);
+        }
+    }
+}
 
 /// One template value.
 #[derive(Clone)]
@@ -74,12 +191,12 @@ impl Value {
 
     /// A new list holding `items`.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(Shared::new(items)))
     }
 
     /// A new map holding `entries`.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(entries)))
+        Value::Map(Rc::new(Shared::new(entries)))
     }
 
     /// An empty map.
@@ -310,6 +427,42 @@ impl From<i64> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_map_that_contains_itself_is_freed_by_the_cycle_breaker() {
+        let breaker = CycleBreaker::default();
+        let Value::Map(map) = Value::empty_map() else {
+            unreachable!()
+        };
+        changing(&map);
+        map.borrow_mut()
+            .insert("self".into(), Value::Map(Rc::clone(&map)));
+        let weak = Rc::downgrade(&map);
+        drop(map);
+        assert!(weak.upgrade().is_some(), "a cycle keeps itself alive");
+        drop(breaker);
+        assert!(weak.upgrade().is_none());
+    }
+
+    /// Found investigating the helm_template fuzz target's slow inputs: a template nesting
+    /// maps six million deep (`$m = dict "x" $m` in nested loops, within the step budget)
+    /// overflowed the render thread's 512 MiB stack when the chain was dropped, aborting
+    /// the process. The chain here is dropped on a test thread's small stack.
+    #[test]
+    fn a_deep_chain_of_maps_and_lists_drops_without_recursion() {
+        let mut chain = Value::empty_map();
+        for level in 0..200_000 {
+            chain = if level % 2 == 0 {
+                Value::map(BTreeMap::from([("x".to_string(), chain)]))
+            } else {
+                Value::list(vec![Value::Int(level), chain])
+            };
+        }
+        let shared = chain.clone();
+        drop(chain);
+        assert!(matches!(shared, Value::List(_)));
+        drop(shared);
+    }
 
     #[test]
     fn numbers_from_yaml_are_floats_and_maps_are_shared() {

@@ -66,6 +66,9 @@ mod emit;
 mod error;
 mod external;
 mod fieldspec;
+/// Entry points for the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 mod generator;
 mod hash;
 mod helm_chart;

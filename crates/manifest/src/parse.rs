@@ -84,6 +84,16 @@ pub fn parse_with(
         Syntax::Json => {
             let value: Value =
                 serde_json::from_slice(bytes).map_err(|err| syntax_error(err.to_string()))?;
+            // serde_json stops at 128 levels; the render's bound is the one YAML has.
+            if let Some(max_depth) = yaml_options.budget.as_ref().map(|b| b.max_depth)
+                && depth(&value) > max_depth
+            {
+                return Err(Error::LimitExceeded {
+                    limit: "max_depth",
+                    value: max_depth as u64,
+                    detail: format!("{path} nests collections deeper than that"),
+                });
+            }
             vec![(1, value)]
         }
     };
@@ -97,6 +107,15 @@ pub fn parse_with(
         collect(document, origin, decrypted, &mut contents)?;
     }
     Ok(contents)
+}
+
+/// How deep collections nest in `value`: a scalar is 0, `{}` and `[]` are 1.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Sorts one document into objects (flattening Lists) or ignored documents.
@@ -285,6 +304,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(contents.objects[0].id().kind, "Secret");
+    }
+
+    /// Found with the manifest fuzz target's nesting check
+    /// (`fuzz/corpus/manifest/crash-json-deeper-than-max-depth.json`): a JSON file could nest
+    /// up to serde_json's own 128 levels, past `max_depth`.
+    #[test]
+    fn json_nests_no_deeper_than_yaml_may() {
+        let nested = |levels: usize| {
+            format!(
+                r#"{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "c"}}, "x": {}{}}}"#,
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        let limits = Limits::default();
+        let json = |text: String| parse("x.json", Syntax::Json, text.as_bytes(), false, &limits);
+        let yaml = |text: String| parse("x.yaml", Syntax::Yaml, text.as_bytes(), false, &limits);
+        assert!(json(nested(limits.max_depth)).is_ok());
+        assert!(yaml(nested(limits.max_depth)).is_ok());
+        let err = json(nested(limits.max_depth + 1)).unwrap_err().to_string();
+        assert!(err.contains("max_depth") && err.contains("x.json"), "{err}");
+        assert!(yaml(nested(limits.max_depth + 1)).is_err());
     }
 
     #[test]

@@ -19,6 +19,9 @@ mod connections;
 mod dashboard;
 mod error;
 mod expiring;
+/// Entry points for the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 mod probes;
 mod routes;
 mod state;

@@ -23,6 +23,7 @@ pub(super) fn register(t: &mut Table) {
     });
     t.add("set", &[Map, Str, Any], |_, a| {
         let map = writable(&a[0])?;
+        value::changing(&map);
         map.borrow_mut().insert(s(&a[1]).to_string(), a[2].clone());
         Ok(a[0].clone())
     });
@@ -120,6 +121,7 @@ fn merge_at(dst: &value::Map, src: &value::Map, overwrite: bool, depth: usize) {
     if std::rc::Rc::ptr_eq(dst, src) || depth > crate::value::MAX_NESTING {
         return;
     }
+    value::changing(dst);
     let entries: Vec<(String, Value)> = src
         .borrow()
         .iter()

@@ -53,8 +53,9 @@ pub(crate) struct Namespace {
     /// Maps that are Helm's named `Values` type rather than Go's plain map: Sprig's `dig` and
     /// `merge` see the difference, as they do in Go.
     pub(crate) named_values: Vec<crate::value::Map>,
-    /// Steps taken so far by the whole render (see [`MAX_STEPS`]).
+    /// Steps taken so far by the whole render, and how many it may take ([`MAX_STEPS`]).
     steps: u64,
+    pub(crate) max_steps: u64,
     /// The seed of stable random functions, and how many draws each template made.
     pub(crate) seed: u64,
     pub(crate) draws: HashMap<String, u64>,
@@ -65,7 +66,7 @@ pub(crate) struct Namespace {
 pub(crate) const MAX_DEPTH: usize = 1_000;
 /// Most steps (actions, iterations, function calls) one render may take: a template is
 /// untrusted input, and `{{ range 1000000000000 }}` must end with an error, not a hung worker.
-const MAX_STEPS: u64 = 20_000_000;
+pub(crate) const MAX_STEPS: u64 = 20_000_000;
 /// Most elements a list computed by a template may hold.
 pub(crate) const MAX_ITEMS: usize = 1_000_000;
 
@@ -82,6 +83,7 @@ impl Namespace {
             written: 0,
             max_output,
             steps: 0,
+            max_steps: MAX_STEPS,
             named_values: Vec::new(),
             seed: 0,
             draws: HashMap::new(),
@@ -159,9 +161,10 @@ impl Namespace {
 
     fn step(&mut self) -> std::result::Result<(), String> {
         self.steps += 1;
-        if self.steps > MAX_STEPS {
+        if self.steps > self.max_steps {
             return Err(format!(
-                "the templates ran more than {MAX_STEPS} steps (an endless loop?)"
+                "the templates ran more than {} steps (an endless loop?)",
+                self.max_steps
             ));
         }
         Ok(())

@@ -6,7 +6,7 @@ mod node;
 mod parse;
 
 pub use exec::ExecError;
-pub(crate) use exec::{Namespace, State};
+pub(crate) use exec::{MAX_STEPS, Namespace, State};
 pub(crate) use func::{Body, Func, Param};
 pub use parse::ParseError;
 pub(crate) use parse::{Trees, is_empty_tree, parse};
