@@ -52,6 +52,9 @@ pub const CLUSTERS_CONFIG_MAP: &str = "plumb-clusters";
 /// there, unless its Secret says (key `namespace`); created when missing.
 pub const DEFAULT_INVENTORY_NAMESPACE: &str = "plumb-system";
 
+/// How long a reconcile waits for the first list of the registered clusters.
+const FIRST_READ_PATIENCE: Duration = Duration::from_secs(10);
+
 /// How long a probe of a cluster that failed may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The first and the longest wait between probes of an unreachable cluster.
@@ -358,6 +361,12 @@ impl Clusters {
         let Some(name) = cluster_of(app) else {
             return Ok(Arc::clone(&self.local));
         };
+        if !self.secrets_read.load(Ordering::Relaxed) {
+            // Right after a start the registrations are not listed yet: wait for them a
+            // little, as for the AppPolicies, rather than fail and back off.
+            let _ =
+                tokio::time::timeout(FIRST_READ_PATIENCE, self.secrets.wait_until_ready()).await;
+        }
         let secret = self.secret(name)?;
         let revision = secret.metadata.resource_version.clone().unwrap_or_default();
         let mut remote = self.remote.lock().await;
