@@ -215,6 +215,19 @@ mod tests {
     }
 
     #[test]
+    fn a_binary_value_that_is_not_utf8_decrypts_after_encryption() {
+        let (identities, recipient) = identity();
+        let options = EncryptOptions {
+            age_recipients: vec![recipient],
+            ..EncryptOptions::default()
+        };
+        let plain = b"second: !!binary aGvsbG8=\n";
+        let encrypted = encrypt(plain, Format::Yaml, &options).unwrap();
+        let decrypted = decrypt(&encrypted, Format::Yaml, &identities).unwrap();
+        assert_eq!(decrypted.as_bytes(), plain);
+    }
+
+    #[test]
     fn plaintext_is_not_encrypted() {
         let (identities, _) = identity();
         assert!(matches!(

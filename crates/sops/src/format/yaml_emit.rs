@@ -129,6 +129,18 @@ fn write_value_after(out: &mut String, value: &Value, block_indent: usize) -> Re
             }
             Ok(())
         }
+        Value::Bytes(bytes) => {
+            let encoded = binary_base64(bytes);
+            out.push_str(" !!binary ");
+            match literal_block(&encoded, block_indent) {
+                Some(block) => out.push_str(&block),
+                None => {
+                    out.push_str(&encoded);
+                    out.push('\n');
+                }
+            }
+            Ok(())
+        }
         scalar => {
             out.push(' ');
             out.push_str(&scalar_text(scalar)?);
@@ -136,6 +148,23 @@ fn write_value_after(out: &mut String, value: &Value, block_indent: usize) -> Re
             Ok(())
         }
     }
+}
+
+/// Bytes that are not UTF-8 as go-yaml writes such a string (sops' `!!binary` values come
+/// back so): standard base64, cut into lines of 70 each ending in a newline when longer.
+fn binary_base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    const LINE: usize = 70;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut lines = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    for chunk in encoded.as_bytes().chunks(LINE) {
+        lines.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        lines.push('\n');
+    }
+    lines
 }
 
 /// A non-string scalar's YAML text.
@@ -397,6 +426,27 @@ mod tests {
                 Value::Map(vec![Item::entry("deep", Value::Str("x".into()))]),
             ),
         ]);
+    }
+
+    /// Found by the sops_encrypt fuzz target
+    /// (`fuzz/corpus/sops_encrypt/crash-binary-not-utf8.yaml`, minimised): a `!!binary` value that is
+    /// not UTF-8 encrypted, but the file then never decrypted ("a value is not valid UTF-8
+    /// and cannot be written as YAML"). It is written back as go-yaml writes it.
+    #[test]
+    fn bytes_that_are_not_utf8_are_written_as_binary() {
+        for bytes in [vec![0x68, 0x6b, 0xec, 0x6c], vec![0xff; 60]] {
+            let items = vec![Item::entry("key", Value::Bytes(bytes.clone()))];
+            let text = emit_documents(&[&items]).unwrap();
+            assert!(text.starts_with("key: !!binary "), "{text}");
+            let read = parse_documents(&text).unwrap();
+            assert_eq!(
+                read,
+                vec![vec![Item::entry("key", Value::Bytes(bytes))]],
+                "{text}"
+            );
+        }
+        let long = emit_documents(&[&[Item::entry("k", Value::Bytes(vec![0xff; 60]))]]).unwrap();
+        assert!(long.starts_with("k: !!binary |\n    /////"), "{long}");
     }
 
     #[test]
