@@ -52,9 +52,32 @@ pub fn start_controller(
             "--lease-namespace",
             namespace,
         ]);
-    let controller =
-        Supervised::spawn("plumb controller", command, &scratch.join("controller.log")).unwrap();
+    let log = scratch.join("controller.log");
+    let controller = Supervised::spawn("plumb controller", command, &log).unwrap();
+    show_log_on_panic(log);
     (controller, server)
+}
+
+/// A benchmark that fails (a value never reached, in CI) prints the end of the
+/// controller's log with its panic: the log sits in a scratch directory gone with it.
+fn show_log_on_panic(log: PathBuf) {
+    let default = std::panic::take_hook();
+    #[allow(
+        clippy::print_stderr,
+        reason = "beside the panic's own message, which goes to stderr"
+    )]
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(80)..];
+        eprintln!(
+            "--- the last {} lines of {} ---\n{}",
+            tail.len(),
+            log.display(),
+            tail.join("\n")
+        );
+    }));
 }
 
 /// GitHub's push event for `repo_url`, signed as GitHub signs it with [`WEBHOOK_SECRET`]
@@ -91,17 +114,21 @@ pub fn deliver_github_push(server: SocketAddr, repo_url: &str, key: &str) -> u16
 pub async fn wait_value(api: &Api<ConfigMap>, name: &str, value: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Ok(Some(cm)) = api.get_opt(name).await
-            && cm
-                .data
-                .as_ref()
-                .and_then(|d| d.get("value"))
-                .map(String::as_str)
-                == Some(value)
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{name} never reached {value}");
+        let seen = match api.get_opt(name).await {
+            Ok(Some(cm)) => {
+                let found = cm.data.as_ref().and_then(|d| d.get("value")).cloned();
+                if found.as_deref() == Some(value) {
+                    return;
+                }
+                format!("its value is {found:?}")
+            }
+            Ok(None) => "it does not exist".to_owned(),
+            Err(err) => format!("reading it failed: {err}"),
+        };
+        assert!(
+            Instant::now() < deadline,
+            "{name} never reached {value}: at the last look {seen}"
+        );
         tokio::time::sleep(POLL).await;
     }
 }

@@ -20,7 +20,7 @@
 //! (Ready=False, `ClusterUnreachable`) until a probe succeeds again — probes back off from
 //! 5 s to a minute — instead of each holding a worker until a request times out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -34,10 +34,14 @@ use kube::runtime::{WatchStreamExt, watcher};
 use plumb_engine::{AppId, Engine, InventoryStore};
 
 use crate::api_client;
-use crate::application::Application;
+use crate::application::{AppKey, Application};
 use crate::error::{Error, Result};
-use crate::queue::Queue;
+use crate::queue::{Queue, Reasons};
 use crate::watches::LiveObjects;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The name of the controller's own cluster.
 pub const IN_CLUSTER: &str = "in-cluster";
@@ -202,7 +206,7 @@ impl Destination {
     }
 
     fn reach(&self) -> std::sync::MutexGuard<'_, Reach> {
-        self.reach.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.reach)
     }
 
     /// Asks the API server for its version, briefly; records what it learned. `Ok(true)`
@@ -304,6 +308,9 @@ pub(crate) struct Clusters {
     secrets: Store<Secret>,
     secrets_read: Arc<AtomicBool>,
     remote: tokio::sync::Mutex<HashMap<String, Arc<Destination>>>,
+    /// Apps that could not reach their cluster, by its name: retried as soon as its Secret
+    /// is written (registered, or its credentials or address fixed).
+    waiting: Arc<Mutex<HashMap<String, HashSet<AppKey>>>>,
     queue: Arc<Queue>,
     request_timeout: Duration,
     /// Told when a cluster is connected, so that its state is written at once.
@@ -330,6 +337,8 @@ impl Clusters {
         });
         let api: Api<Secret> = Api::namespaced(hub, namespace);
         let config = watcher::Config::default().labels(CLUSTER_LABEL);
+        let waiting: Arc<Mutex<HashMap<String, HashSet<AppKey>>>> = Arc::default();
+        let (retry, requeue) = (Arc::clone(&waiting), Arc::clone(&queue));
         tokio::spawn(async move {
             let mut events = watcher(api, config)
                 .default_backoff()
@@ -337,10 +346,17 @@ impl Clusters {
                 .applied_objects()
                 .boxed();
             while let Some(event) = events.next().await {
-                if let Err(err) = event {
-                    tracing::warn!(
+                match event {
+                    Ok(secret) => {
+                        let name = secret.metadata.name.unwrap_or_default();
+                        let apps = lock(&retry).remove(&name).unwrap_or_default();
+                        for key in apps {
+                            requeue.add(key, Reasons::RETRY);
+                        }
+                    }
+                    Err(err) => tracing::warn!(
                         "watching the registered clusters' Secrets failed, retrying: {err}"
-                    );
+                    ),
                 }
             }
         });
@@ -349,6 +365,7 @@ impl Clusters {
             secrets,
             secrets_read,
             remote: tokio::sync::Mutex::default(),
+            waiting,
             queue,
             request_timeout,
             connected: tokio::sync::Notify::new(),
@@ -361,6 +378,21 @@ impl Clusters {
         let Some(name) = cluster_of(app) else {
             return Ok(Arc::clone(&self.local));
         };
+        let reached = self.remote_destination(name).await;
+        let mut waiting = lock(&self.waiting);
+        if reached.is_err() {
+            waiting
+                .entry(name.to_owned())
+                .or_default()
+                .insert(app.key());
+        } else if let Some(apps) = waiting.get_mut(name) {
+            apps.remove(&app.key());
+        }
+        reached
+    }
+
+    /// The registered cluster `name`, connected and known to answer, or why not.
+    async fn remote_destination(&self, name: &str) -> Result<Arc<Destination>> {
         if !self.secrets_read.load(Ordering::Relaxed) {
             // Right after a start the registrations are not listed yet: wait for them a
             // little, as for the AppPolicies, rather than fail and back off.

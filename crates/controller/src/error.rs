@@ -93,6 +93,16 @@ impl Error {
         }
     }
 
+    /// Whether the app waits on its destination cluster (not registered yet, or not
+    /// answering) rather than failed: such tries do not use up `retry.limit`, because the
+    /// cluster, not the app, has to change — and the controller retries its apps when it does.
+    pub fn waits_on_cluster(&self) -> bool {
+        matches!(
+            self,
+            Error::ClusterUnknown(_) | Error::ClusterUnreachable { .. }
+        )
+    }
+
     /// Whether retrying without a change in Git or the spec cannot help (kstatus `Stalled`).
     pub fn is_stalled(&self) -> bool {
         matches!(

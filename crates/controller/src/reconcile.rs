@@ -24,7 +24,7 @@ use plumb_source::CommitMetadata;
 use tokio::time::Instant;
 
 use crate::acting::acting_for;
-use crate::application::{Application, parse_interval};
+use crate::application::{AppKey, Application, parse_interval};
 use crate::clock;
 use crate::clusters::Destination;
 use crate::context::{AppState, Context, Desired};
@@ -156,7 +156,11 @@ pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Rea
                 )
                 .await;
             status::publish_error(ctx, &app, &mut state, &err).await;
-            retry_after(&app, &mut state, interval)
+            if err.waits_on_cluster() {
+                retry_while_cluster_waits(&mut state, interval)
+            } else {
+                retry_after(&app, &mut state, interval)
+            }
         }
     };
     ctx.put_state(key, state);
@@ -173,6 +177,24 @@ fn retry_after(app: &Application, state: &mut AppState, interval: Duration) -> N
         };
     }
     let backoff = Duration::from_secs(1 << state.failures.min(8)).min(interval);
+    Next {
+        after: backoff,
+        reasons: Reasons::RETRY,
+    }
+}
+
+/// The longest wait between tries of an app whose cluster is unknown or unreachable.
+const CLUSTER_RETRY_CEILING: Duration = Duration::from_secs(60);
+
+/// Backoff while the destination cluster is unknown or unreachable: 2s, 4s … up to a
+/// minute, never the interval. An app past its retry limit would otherwise wait its whole
+/// interval (an hour, say) after a cluster registered a moment late or back from an outage;
+/// the controller also retries a cluster's apps when its Secret changes or it answers again.
+fn retry_while_cluster_waits(state: &mut AppState, interval: Duration) -> Next {
+    state.failures += 1;
+    let backoff = Duration::from_secs(1 << state.failures.min(8))
+        .min(CLUSTER_RETRY_CEILING)
+        .min(interval);
     Next {
         after: backoff,
         reasons: Reasons::RETRY,
@@ -231,7 +253,7 @@ async fn run(
         }
     };
     state.inventory = Some(inventory.clone());
-    watch_kinds(&destination, &engine, &inventory).await;
+    watch_kinds(&destination, &engine, &inventory, &key).await;
 
     let options = plan_options(app);
     let resolved = engine.resolve(&app_id, &desired.set, &options).await?;
@@ -283,13 +305,20 @@ async fn run(
     Ok(observation)
 }
 
-async fn watch_kinds(destination: &Destination, engine: &Engine, inventory: &Inventory) {
+/// Watches every kind `app` manages; a kind watched for the first time reconciles `app`
+/// again once listed (see [`crate::watches`]).
+async fn watch_kinds(
+    destination: &Destination,
+    engine: &Engine,
+    inventory: &Inventory,
+    app: &AppKey,
+) {
     let mut seen = std::collections::HashSet::new();
     for object in &inventory.objects {
         if seen.insert((&object.group, &object.kind))
             && let Some(resource) = engine.api_resource(object).await
         {
-            destination.live.watch(&resource);
+            destination.live.watch(&resource, app);
         }
     }
 }
@@ -328,7 +357,7 @@ async fn sync(
             tracing::warn!(app = %app.key(), "the sync cache was not kept: {err}");
         }
     }
-    watch_kinds(destination, engine, &result.inventory).await;
+    watch_kinds(destination, engine, &result.inventory, &app.key()).await;
     Ok(result)
 }
 
@@ -424,4 +453,59 @@ pub(crate) fn drifted(plan: &Plan) -> impl Iterator<Item = (&ObjectRef, String)>
 
 fn first_line(metadata: &CommitMetadata) -> &str {
     metadata.summary()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(retry_limit: u32) -> Application {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "plumb.dev/v1alpha1", "kind": "Application",
+            "metadata": {"name": "web", "namespace": "team"},
+            "spec": {
+                "source": {"repoURL": "https://git.example/web.git", "path": "app"},
+                "destination": {"namespace": "web", "cluster": "prod-eu"},
+                "syncPolicy": {"retry": {"limit": retry_limit}}
+            }
+        }))
+        .unwrap()
+    }
+
+    /// An app past its retry limit waits its interval; one whose cluster is unknown or
+    /// unreachable keeps being tried within a minute, however long the outage.
+    #[test]
+    fn a_waiting_cluster_never_sends_an_app_to_its_interval() {
+        let interval = Duration::from_secs(3600);
+        let mut failed = AppState::default();
+        let waits: Vec<u64> = (0..8)
+            .map(|_| retry_after(&app(2), &mut failed, interval).after.as_secs())
+            .collect();
+        assert_eq!(waits, [2, 4, 3600, 3600, 3600, 3600, 3600, 3600]);
+
+        let mut waiting = AppState::default();
+        let waits: Vec<u64> = (0..8)
+            .map(|_| {
+                retry_while_cluster_waits(&mut waiting, interval)
+                    .after
+                    .as_secs()
+            })
+            .collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(
+            waiting.failures, 8,
+            "notifications still count one run of failures"
+        );
+
+        let short = Duration::from_secs(10);
+        let mut waiting = AppState::default();
+        let waits: Vec<u64> = (0..4)
+            .map(|_| {
+                retry_while_cluster_waits(&mut waiting, short)
+                    .after
+                    .as_secs()
+            })
+            .collect();
+        assert_eq!(waits, [2, 4, 8, 10]);
+    }
 }

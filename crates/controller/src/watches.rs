@@ -58,10 +58,24 @@ pub(crate) struct LiveObjects {
     objects: RwLock<HashMap<ObjectKey, Observed>>,
     /// Kinds watched (group, kind), and the task watching each.
     watched: Mutex<HashMap<(String, String), JoinHandle<()>>>,
-    /// Kinds whose first full list has arrived.
-    listed: RwLock<HashSet<(String, String)>>,
+    /// Which kinds' first full list has arrived, and who waits for one.
+    listing: Mutex<Listing>,
     /// How each watch starts: see [`watch_config`].
     watch_list: bool,
+}
+
+/// A kind: (group, kind).
+type Kind = (String, String);
+
+/// The first lists of the kinds watched.
+#[derive(Default)]
+struct Listing {
+    /// Kinds whose first full list has arrived.
+    listed: HashSet<Kind>,
+    /// Apps that applied objects of a kind before its first list arrived. Their objects may
+    /// have drifted in between — a change the list shows as the object's first state, not
+    /// as a change — so each is reconciled once the list is in.
+    awaiting: HashMap<Kind, HashSet<AppKey>>,
 }
 
 /// A watch's configuration: streaming its initial state where the server offers it
@@ -86,7 +100,7 @@ impl LiveObjects {
             apps: RwLock::default(),
             objects: RwLock::default(),
             watched: Mutex::default(),
-            listed: RwLock::default(),
+            listing: Mutex::default(),
         })
     }
 
@@ -108,9 +122,17 @@ impl LiveObjects {
         write(&self.objects).retain(|_, observed| !gone.contains(&observed.label));
     }
 
-    /// Starts watching `resource`'s kind, unless it is watched already.
-    pub(crate) fn watch(self: &Arc<Self>, resource: &ApiResource) {
+    /// Starts watching `resource`'s kind for `app`, unless it is watched already; `app` is
+    /// reconciled again when the kind's first list arrives, if it has not yet.
+    pub(crate) fn watch(self: &Arc<Self>, resource: &ApiResource, app: &AppKey) {
         let kind = (resource.group.clone(), resource.kind.clone());
+        {
+            let mut listing = lock(&self.listing);
+            if !listing.listed.contains(&kind) {
+                let awaiting = listing.awaiting.entry(kind.clone()).or_default();
+                awaiting.insert(app.clone());
+            }
+        }
         let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
         if watched.contains_key(&kind) {
             return;
@@ -128,7 +150,8 @@ impl LiveObjects {
         if let Some(observed) = read(&self.objects).get(&key_of(object)) {
             return Some(observed.health.clone());
         }
-        read(&self.listed)
+        lock(&self.listing)
+            .listed
             .contains(&(object.group.clone(), object.kind.clone()))
             .then(|| assess(&object.group, &object.kind, None))
     }
@@ -152,7 +175,15 @@ impl LiveObjects {
                 Ok(Event::InitApply(object)) => self.observe(&resource, object, false),
                 Ok(Event::Delete(object)) => self.forget(&resource, object),
                 Ok(Event::InitDone) => {
-                    write(&self.listed).insert(kind.clone());
+                    let awaiting = {
+                        let mut listing = lock(&self.listing);
+                        listing.listed.insert(kind.clone());
+                        listing.awaiting.remove(&kind).unwrap_or_default()
+                    };
+                    for app in awaiting {
+                        tracing::debug!(%app, kind = %resource.kind, "first list in: checking for drift");
+                        self.queue.add(app, Reasons::DRIFT);
+                    }
                 }
                 Ok(Event::Init) => {}
                 Err(err) => tracing::warn!(kind = %resource.kind, "watch failed, retrying: {err}"),
@@ -216,6 +247,10 @@ impl LiveObjects {
         };
         Some((app, object_ref, label))
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

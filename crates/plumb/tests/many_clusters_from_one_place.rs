@@ -29,6 +29,14 @@ fn self_healing(cluster: &str, namespace: &str) -> serde_json::Value {
 /// the controller's own (where registered clusters are, and the fleet's state is kept), so
 /// that stories running at once each have theirs.
 async fn hub_and_remote(hint: &str) -> (World, ControlPlane, String, String) {
+    let (world, remote, namespace) = hub_and_unregistered_remote(hint).await;
+    let name = format!("remote-{}", world.namespace);
+    register(&world, &remote, &name);
+    (world, remote, name, namespace)
+}
+
+/// The hub and a remote control plane the app may use, not registered yet.
+async fn hub_and_unregistered_remote(hint: &str) -> (World, ControlPlane, String) {
     let world = World::new(hint, &[("app/a.yaml", &config_map("alpha", "1"))]).await;
     let remote = ControlPlane::start().await.unwrap();
     let cluster = remote.cluster();
@@ -51,18 +59,23 @@ async fn hub_and_remote(hint: &str) -> (World, ControlPlane, String, String) {
         "--clusterrole=admin",
         &format!("--serviceaccount={}:plumb", world.namespace),
     ]);
-    let name = format!("remote-{}", world.namespace);
+    (world, remote, namespace)
+}
+
+/// Registers `remote` in the hub as `name`: a Secret of the controller's namespace (the
+/// world's) with the server, a token and the CA.
+fn register(world: &World, remote: &ControlPlane, name: &str) {
+    let cluster = remote.cluster();
     let ca = std::fs::read_to_string(&cluster.ca_file).unwrap();
     let secret = json!({
         "apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": name, "labels": {"plumb.dev/cluster": "true"}},
         "stringData": {"server": cluster.server, "token": cluster.token(ADMIN).unwrap(), "ca.crt": ca},
     });
-    let path = world.dir.path().join("cluster-secret.json");
+    let path = world.dir.path().join(format!("{name}.json"));
     std::fs::write(&path, secret.to_string()).unwrap();
     let applied = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
     assert!(applied.status.success(), "{}", text(&applied));
-    (world, remote, name, namespace)
 }
 
 async fn until_value(api: &Api<ConfigMap>, name: &str, value: &str) {
@@ -75,6 +88,17 @@ async fn until_value(api: &Api<ConfigMap>, name: &str, value: &str) {
         },
     )
     .await;
+}
+
+/// A person sets ConfigMap `alpha`'s value by hand.
+async fn drift(api: &Api<ConfigMap>) {
+    api.patch(
+        "alpha",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"value": "by hand"}})),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -93,6 +117,11 @@ async fn an_app_applies_to_a_registered_cluster_and_its_drift_there_is_corrected
     let remote_config_maps: Api<ConfigMap> =
         Api::namespaced(remote.cluster().client().await.unwrap(), &namespace);
     until_value(&remote_config_maps, "alpha", "1").await;
+    // A change made right after the first apply, likely before the new cluster's watch
+    // has listed ConfigMaps, which shows it as the object's first state, not as a change:
+    // the app is checked again once the list is in.
+    drift(&remote_config_maps).await;
+    until_value(&remote_config_maps, "alpha", "1").await;
     world.until_config_map("alpha", Some("1")).await;
     let app = world
         .until_app("web-remote", "synced and healthy", |a| {
@@ -106,14 +135,7 @@ async fn an_app_applies_to_a_registered_cluster_and_its_drift_there_is_corrected
 
     // A person changes the object in the remote cluster: the remote watch sees it.
     let started = Instant::now();
-    remote_config_maps
-        .patch(
-            "alpha",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"data": {"value": "by hand"}})),
-        )
-        .await
-        .unwrap();
+    drift(&remote_config_maps).await;
     until_value(&remote_config_maps, "alpha", "1").await;
     println!(
         "drift in the remote cluster corrected in {:?}",
@@ -215,6 +237,46 @@ async fn a_cluster_that_goes_away_holds_up_only_its_apps_and_catches_up_when_bac
     )
     .await
     .expect("the remote app caught up");
+}
+
+/// An app may name a cluster before the operators register it: it waits, saying so, and
+/// applies there as soon as the Secret is written — not after its interval, although it
+/// allows no retries at all (tries that wait on a cluster do not use up `retry.limit`).
+#[tokio::test]
+async fn an_app_named_for_a_cluster_registered_later_applies_once_it_is_registered() {
+    let (mut world, remote, namespace) = hub_and_unregistered_remote("late").await;
+    let own = world.namespace.clone();
+    let late = format!("late-{own}");
+    world.start_controller(&["--lease-namespace", &own]);
+    let mut spec = self_healing(&late, &namespace);
+    spec["syncPolicy"]["retry"] = json!({"limit": 0});
+    world.create_app("web-remote", "app", spec).await;
+    let app = world
+        .until_app("web-remote", "waiting for its cluster", |a| {
+            is(a, "Ready", "False", "ClusterUnknown")
+        })
+        .await;
+    let message = &app.condition("Ready").unwrap().message;
+    assert!(
+        message.contains(&format!("no cluster {late} is registered")),
+        "{message}"
+    );
+    // Past its first retry, so that only the cluster's registration can bring it back
+    // within the story's patience (its interval is an hour).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let started = Instant::now();
+    register(&world, &remote, &late);
+    let remote_config_maps: Api<ConfigMap> =
+        Api::namespaced(remote.cluster().client().await.unwrap(), &namespace);
+    until_value(&remote_config_maps, "alpha", "1").await;
+    println!(
+        "applied {:?} after the cluster was registered",
+        started.elapsed()
+    );
+    world
+        .until_app("web-remote", "ready", |a| is(a, "Ready", "True", ""))
+        .await;
 }
 
 /// A tenant cannot point plumb at a cluster of its own making: only Secrets of the
