@@ -236,6 +236,35 @@ try {
     await ask('check manual was not changed');
   });
 
+  await step('apps on other clusters are grouped by cluster, with a cluster filter and an unreachable flag', async () => {
+    const [edge, gone] = (await ask('register two clusters with an app each')).split(' ');
+    const groups = ['in-cluster', edge, gone];
+    // The fleet's state is written by the controller every few seconds: look again until
+    // the cluster that cannot be reached is flagged.
+    const deadline = Date.now() + PATIENCE;
+    for (;;) {
+      await page.goto(URL);
+      await row('edge').waitFor();
+      const flagged = await page.locator(`tr.cluster-group[data-cluster="${gone}"] .flag.unreachable`).count();
+      if (flagged) break;
+      if (Date.now() > deadline) throw new Error(`${gone} was never flagged unreachable`);
+      await sleep(2_000);
+    }
+    assert.deepEqual(await page.locator('tr.cluster-group').evaluateAll((rows) => rows.map((r) => r.dataset.cluster)), groups);
+    const inGroup = (name) => page.locator(`tbody:has(tr.cluster-group[data-cluster="${name}"]) tr.app`)
+      .evaluateAll((rows) => rows.map((r) => r.dataset.app));
+    assert.deepEqual(await inGroup(edge), [`${NAMESPACE}/edge`]);
+    assert.deepEqual(await inGroup(gone), [`${NAMESPACE}/far`]);
+    assert.deepEqual((await inGroup('in-cluster')).sort(), [`${NAMESPACE}/manual`, `${NAMESPACE}/shop`]);
+    assert.match(await page.locator(`tr.cluster-group[data-cluster="${gone}"] .flag.unreachable`).getAttribute('title'), /not connected/);
+    await waitFor('edge Synced', (app) => document.querySelector(`tr.app[data-app="${app}"] [data-sync="Synced"]`), `${NAMESPACE}/edge`);
+    await shot('list-grouped-by-cluster');
+    await page.locator('#filter-cluster').selectOption(edge);
+    assert.deepEqual(await page.locator('tr.app').evaluateAll((rows) => rows.map((r) => r.dataset.app)), [`${NAMESPACE}/edge`]);
+    await shot('list-filtered-by-cluster');
+    await page.locator('#filter-cluster').selectOption('');
+  });
+
   assert.deepEqual(errors, [], 'no script error in the page');
   await context.close();
 

@@ -302,15 +302,22 @@ impl Destination {
     }
 }
 
+/// Apps that could not reach a cluster, and why, as last tried.
+#[derive(Default)]
+struct Waiting {
+    apps: HashSet<AppKey>,
+    why: String,
+}
+
 /// Every cluster apps may apply to.
 pub(crate) struct Clusters {
     local: Arc<Destination>,
     secrets: Store<Secret>,
     secrets_read: Arc<AtomicBool>,
     remote: tokio::sync::Mutex<HashMap<String, Arc<Destination>>>,
-    /// Apps that could not reach their cluster, by its name: retried as soon as its Secret
-    /// is written (registered, or its credentials or address fixed).
-    waiting: Arc<Mutex<HashMap<String, HashSet<AppKey>>>>,
+    /// Clusters apps could not reach, by name: retried as soon as its Secret is written
+    /// (registered, or its credentials or address fixed).
+    waiting: Arc<Mutex<HashMap<String, Waiting>>>,
     queue: Arc<Queue>,
     request_timeout: Duration,
     /// Told when a cluster is connected, so that its state is written at once.
@@ -337,7 +344,7 @@ impl Clusters {
         });
         let api: Api<Secret> = Api::namespaced(hub, namespace);
         let config = watcher::Config::default().labels(CLUSTER_LABEL);
-        let waiting: Arc<Mutex<HashMap<String, HashSet<AppKey>>>> = Arc::default();
+        let waiting: Arc<Mutex<HashMap<String, Waiting>>> = Arc::default();
         let (retry, requeue) = (Arc::clone(&waiting), Arc::clone(&queue));
         tokio::spawn(async move {
             let mut events = watcher(api, config)
@@ -349,8 +356,8 @@ impl Clusters {
                 match event {
                     Ok(secret) => {
                         let name = secret.metadata.name.unwrap_or_default();
-                        let apps = lock(&retry).remove(&name).unwrap_or_default();
-                        for key in apps {
+                        let waiting = lock(&retry).remove(&name).unwrap_or_default();
+                        for key in waiting.apps {
                             requeue.add(key, Reasons::RETRY);
                         }
                     }
@@ -380,13 +387,23 @@ impl Clusters {
         };
         let reached = self.remote_destination(name).await;
         let mut waiting = lock(&self.waiting);
-        if reached.is_err() {
-            waiting
-                .entry(name.to_owned())
-                .or_default()
-                .insert(app.key());
-        } else if let Some(apps) = waiting.get_mut(name) {
-            apps.remove(&app.key());
+        match &reached {
+            Err(err) => {
+                let entry = waiting.entry(name.to_owned()).or_default();
+                entry.apps.insert(app.key());
+                entry.why = err.to_string();
+                drop(waiting);
+                // The fleet's state says why at once.
+                self.connected.notify_one();
+            }
+            Ok(_) => {
+                if let Some(entry) = waiting.get_mut(name) {
+                    entry.apps.remove(&app.key());
+                    if entry.apps.is_empty() {
+                        waiting.remove(name);
+                    }
+                }
+            }
         }
         reached
     }
@@ -468,6 +485,10 @@ impl Clusters {
     /// The state of every registered cluster (connected or not yet) and the local one.
     pub(crate) async fn states(&self) -> Vec<ClusterState> {
         let remote = self.remote.lock().await;
+        let waiting = lock(&self.waiting)
+            .iter()
+            .map(|(name, waiting)| (name.clone(), waiting.why.clone()))
+            .collect::<HashMap<_, _>>();
         let mut states: BTreeMap<String, ClusterState> = BTreeMap::new();
         for secret in self.secrets.state() {
             let name = secret.metadata.name.clone().unwrap_or_default();
@@ -477,7 +498,10 @@ impl Clusters {
                     server: server_of(&secret).unwrap_or_default(),
                     name: name.clone(),
                     reachable: false,
-                    message: Some("not connected yet: no Application applies there".into()),
+                    message: Some(waiting.get(&name).map_or_else(
+                        || "not connected yet: no Application applies there".to_owned(),
+                        |why| format!("not connected: {why}"),
+                    )),
                     last_contact: None,
                     version: None,
                 },

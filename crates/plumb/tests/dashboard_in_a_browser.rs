@@ -3,7 +3,8 @@
 //! real control plane. They log in with a ServiceAccount token, see every application's
 //! state, follow one's resource tree down to its Pods, see a `kubectl` edit as drift with its
 //! diff and field manager, watch a pushed commit arrive without reloading, and sync, suspend,
-//! resume and roll back — while a read-only token sees no buttons and is refused by the API,
+//! resume and roll back, see apps grouped by the cluster they apply to (one unreachable,
+//! flagged) — while a read-only token sees no buttons and is refused by the API,
 //! as is a click on Sync once RBAC has taken `patch` away.
 //!
 //! The screenshots of each step are kept in `target/browser-artifacts/` (the target
@@ -247,6 +248,46 @@ async fn answer(world: &World, what: &str, remembered: &mut Option<Value>) -> St
             ]);
             assert!(out.status.success(), "{}", text(&out));
             "ok".into()
+        }
+        "register two clusters with an app each" => {
+            // `edge` is this very control plane registered under another name (a
+            // registered cluster is whatever its Secret points at); `gone` points at a
+            // port nothing listens on.
+            let edge = format!("edge-{}", world.namespace);
+            let gone = format!("gone-{}", world.namespace);
+            world.commit(
+                &[(
+                    "edge/settings.yaml",
+                    Some(&settings("edge-settings", "amber")),
+                )],
+                "edge settings",
+                &bob(),
+            );
+            let ca = std::fs::read_to_string(&world.cluster.ca_file).unwrap();
+            let token = world.cluster.token(plumb_testkit::ADMIN).unwrap();
+            for (name, server) in [
+                (&edge, world.cluster.server.clone()),
+                (&gone, format!("https://{}", free_address())),
+            ] {
+                let secret = json!({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": name, "labels": {"plumb.dev/cluster": "true"}},
+                    "stringData": {"server": server, "token": token, "ca.crt": ca}});
+                let path = world.dir.path().join(format!("{name}.json"));
+                std::fs::write(&path, secret.to_string()).unwrap();
+                let out = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
+                assert!(out.status.success(), "{}", text(&out));
+            }
+            for (app, cluster) in [("edge", &edge), ("far", &gone)] {
+                let destination = json!({"cluster": cluster, "namespace": world.namespace});
+                world
+                    .create_app(
+                        app,
+                        "edge",
+                        json!({"destination": destination, "syncPolicy": {"automated": {"prune": true}}}),
+                    )
+                    .await;
+            }
+            format!("ok {edge} {gone}")
         }
         "remember manual" => {
             *remembered = Some(app_json(world, "manual").await);
