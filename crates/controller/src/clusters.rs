@@ -513,6 +513,38 @@ impl Clusters {
         all
     }
 
+    /// The controller's own cluster and every registered one, by name.
+    pub(crate) fn registered(&self) -> Vec<RegisteredCluster> {
+        let mut registered: Vec<RegisteredCluster> = self
+            .secrets
+            .state()
+            .iter()
+            .map(|secret| RegisteredCluster {
+                name: secret.metadata.name.clone().unwrap_or_default(),
+                server: server_of(secret).unwrap_or_default(),
+                labels: secret.metadata.labels.clone().unwrap_or_default(),
+                annotations: secret
+                    .metadata
+                    .annotations
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(key, _)| !key.starts_with("kubectl.kubernetes.io/"))
+                    .collect(),
+            })
+            .collect();
+        registered.sort_by(|a, b| a.name.cmp(&b.name));
+        registered.insert(
+            0,
+            RegisteredCluster {
+                name: IN_CLUSTER.to_owned(),
+                server: self.local.config.cluster_url.to_string(),
+                ..RegisteredCluster::default()
+            },
+        );
+        registered
+    }
+
     fn secret(&self, name: &str) -> Result<Arc<Secret>> {
         let found = self
             .secrets
@@ -530,6 +562,19 @@ impl Clusters {
             Error::ClusterUnknown(why)
         })
     }
+}
+
+/// A cluster apps may apply to, as the ApplicationSets' clusters generator lists it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct RegisteredCluster {
+    /// `in-cluster` or the registered name.
+    pub name: String,
+    /// The API server's URL.
+    pub server: String,
+    /// The registering Secret's labels (none for the controller's own cluster).
+    pub labels: BTreeMap<String, String>,
+    /// The registering Secret's annotations.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// The cluster `app` applies to: a registered one's name, or `in-cluster`.

@@ -23,6 +23,7 @@ use plumb_source::{Source, SourceConfig};
 
 use crate::api_client;
 use crate::application::{AppKey, Application};
+use crate::appset::ApplicationSet;
 use crate::clusters::{CLUSTERS_CONFIG_MAP, ClusterState, Clusters, Destination};
 use crate::context::{Context, Settings};
 use crate::error::{Error, Result};
@@ -137,12 +138,16 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         .map(|_| tokio::spawn(work(Arc::clone(&ctx))))
         .collect();
     let policies: Api<AppPolicy> = Api::all(watch_client.clone());
-    let api: Api<Application> = match &settings.namespace {
-        Some(namespace) => Api::namespaced(watch_client, namespace),
-        None => Api::all(watch_client),
+    let (api, sets): (Api<Application>, Api<ApplicationSet>) = match &settings.namespace {
+        Some(namespace) => (
+            Api::namespaced(watch_client.clone(), namespace),
+            Api::namespaced(watch_client, namespace),
+        ),
+        None => (Api::all(watch_client.clone()), Api::all(watch_client)),
     };
     let outcome = tokio::select! {
         () = watch_applications(&ctx, api, watch_list) => Ok(()),
+        () = crate::appset::run(&ctx, sets, watch_list) => Ok(()),
         () = watch_policies(&ctx, policies) => Ok(()),
         () = keep_clusters(&ctx, &settings.controller_namespace) => Ok(()),
         err = async {

@@ -1,4 +1,4 @@
-//! What `plumb install` prints or applies: the CRDs (Application, AppPolicy), the controller's namespace,
+//! What `plumb install` prints or applies: the CRDs (Application, AppPolicy, ApplicationSet), the controller's namespace,
 //! ServiceAccount, RBAC and Deployment.
 //!
 //! RBAC is least privilege for what the controller itself does (Applications, their
@@ -11,6 +11,7 @@ use kube::CustomResourceExt;
 use serde_json::{Value, json};
 
 use crate::application::Application;
+use crate::appset::ApplicationSet;
 use crate::policy::AppPolicy;
 
 /// Options of `plumb install`.
@@ -76,9 +77,12 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
     strip_defaults(&mut crd);
     let mut policy_crd = serde_json::to_value(AppPolicy::crd()).unwrap_or(Value::Null);
     strip_defaults(&mut policy_crd);
+    let mut set_crd = serde_json::to_value(ApplicationSet::crd()).unwrap_or(Value::Null);
+    strip_defaults(&mut set_crd);
     let mut objects = vec![
         crd,
         policy_crd,
+        set_crd,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
         json!({"apiVersion": "v1", "kind": "ServiceAccount",
                "metadata": {"name": "plumb-controller", "namespace": namespace}}),
@@ -86,7 +90,11 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": {"name": "plumb-controller"},
             "rules": [
-                {"apiGroups": ["plumb.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "patch", "update"]},
+                // ApplicationSets in admin namespaces create and delete their Applications
+                // as the controller.
+                {"apiGroups": ["plumb.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "create", "patch", "update", "delete"]},
+                {"apiGroups": ["plumb.dev"], "resources": ["applicationsets"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["plumb.dev"], "resources": ["applicationsets/status"], "verbs": ["get", "patch", "update"]},
                 {"apiGroups": ["plumb.dev"], "resources": ["apppolicies"], "verbs": ["get", "list", "watch"]},
                 {"apiGroups": ["plumb.dev"], "resources": ["applications/status"], "verbs": ["get", "patch", "update"]},
                 {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
@@ -115,7 +123,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                 "rbac.authorization.k8s.io/aggregate-to-admin": "true",
                 "rbac.authorization.k8s.io/aggregate-to-edit": "true",
             }},
-            "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications"],
+            "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications", "applicationsets"],
                        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}],
         }),
         json!({
@@ -123,7 +131,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
             "metadata": {"name": "plumb-view", "labels": {
                 "rbac.authorization.k8s.io/aggregate-to-view": "true",
             }},
-            "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications"],
+            "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications", "applicationsets"],
                        "verbs": ["get", "list", "watch"]}],
         }),
         json!({

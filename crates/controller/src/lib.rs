@@ -17,6 +17,7 @@
 mod acting;
 mod api_client;
 pub mod application;
+pub mod appset;
 mod clock;
 pub mod clusters;
 mod context;
@@ -43,6 +44,7 @@ mod sync_loop;
 mod watches;
 
 pub use application::{AppKey, Application, ApplicationSpec, ApplicationStatus};
+pub use appset::{ApplicationSet, ApplicationSetSpec};
 pub use controller::{ControllerConfig, run};
 pub use error::{Error, Result};
 pub use events::REPORTER;

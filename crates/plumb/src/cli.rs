@@ -70,8 +70,14 @@ pub(crate) struct ImportArgs {
     /// YAML or JSON files holding the resources (`-` for standard input), e.g. the output of
     /// `kubectl get applications.argoproj.io -A -o yaml` or a Flux repository's
     /// `clusters/prod/*.yaml`.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "from_cluster")]
     pub(crate) files: Vec<PathBuf>,
+    /// Read them from the cluster instead: every Argo CD Application and ApplicationSet and
+    /// Flux Kustomization and GitRepository there, in all namespaces (read only).
+    #[arg(long)]
+    pub(crate) from_cluster: bool,
+    #[command(flatten)]
+    pub(crate) cluster: Cluster,
     /// The namespace the Applications go in (default: an Argo CD Application's destination
     /// namespace, a Flux Kustomization's own).
     #[arg(short, long)]

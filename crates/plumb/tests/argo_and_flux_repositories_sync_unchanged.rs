@@ -300,6 +300,115 @@ spec:
     }
 }
 
+/// Argo CD's resources as the cluster serves them: its CRDs, here without their schemas.
+fn argo_cd_crd(kind: &str, plural: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.argoproj.io")},
+        "spec": {
+            "group": "argoproj.io", "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase()},
+            "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                          "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]
+        }
+    })
+}
+
+#[tokio::test]
+async fn an_argo_cd_application_set_read_from_the_cluster_becomes_a_plumb_set_that_generates_apps()
+{
+    let mut world = World::new(
+        "import-set",
+        &[
+            (
+                "addons/metrics/settings.yaml",
+                &support::config_map("metrics", "1"),
+            ),
+            (
+                "addons/logging/settings.yaml",
+                &support::config_map("logging", "1"),
+            ),
+            ("addons/README.md", "# addons\n"),
+        ],
+    )
+    .await;
+    // Only Argo CD's ApplicationSet: its Application would take `kubectl get application`
+    // from the other stories sharing this cluster (plumb's is then `applications.plumb.dev`).
+    let path = world.dir.path().join("applicationsets.json");
+    std::fs::write(
+        &path,
+        argo_cd_crd("ApplicationSet", "applicationsets").to_string(),
+    )
+    .unwrap();
+    let applied = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let established = world.kubectl(&[
+        "wait",
+        "--for=condition=established",
+        "crd/applicationsets.argoproj.io",
+    ]);
+    assert!(established.status.success(), "{}", text(&established));
+    // Argo CD's cluster-addons example, as written for Argo CD (Go templates included).
+    let name = format!("addons-{}", world.namespace);
+    let set = serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+        "metadata": {"name": name},
+        "spec": {
+            "goTemplate": true,
+            "generators": [{"git": {"repoURL": world.repo.git_url, "revision": "HEAD",
+                                    "directories": [{"path": "addons/*"}]}}],
+            "template": {
+                "metadata": {"name": "{{.path.basename}}"},
+                "spec": {
+                    "project": "default",
+                    "source": {"repoURL": world.repo.git_url, "targetRevision": "HEAD", "path": "{{.path.path}}"},
+                    "destination": {"server": "https://kubernetes.default.svc", "namespace": world.namespace},
+                    "syncPolicy": {"automated": {"prune": true, "selfHeal": true}}
+                }
+            }
+        }
+    });
+    let path = world.dir.path().join("argo-set.json");
+    std::fs::write(&path, set.to_string()).unwrap();
+    let created = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(created.status.success(), "{}", text(&created));
+
+    let imported = world.plumb(&["import", "--from-cluster"]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    assert!(
+        String::from_utf8_lossy(&imported.stderr)
+            .contains("the cluster serves no Application (argoproj.io)"),
+        "{}",
+        text(&imported)
+    );
+    // Other runs' sets may be in the cluster too: this one is the one named for this world.
+    let documents: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(&String::from_utf8_lossy(&imported.stdout)).unwrap();
+    let ours = documents
+        .into_iter()
+        .find(|d| d["kind"] == "ApplicationSet" && d["metadata"]["name"] == name.as_str())
+        .unwrap_or_else(|| panic!("{}", text(&imported)));
+    assert_eq!(ours["apiVersion"], "plumb.dev/v1alpha1");
+    assert_eq!(
+        ours["spec"]["template"]["metadata"]["name"],
+        "{{path.basename}}"
+    );
+    let path = world.dir.path().join("plumb-set.json");
+    std::fs::write(&path, ours.to_string()).unwrap();
+    let applied = world.kubectl(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied));
+
+    world.start_controller(&[]);
+    world.until_config_map("metrics", Some("1")).await;
+    world.until_config_map("logging", Some("1")).await;
+    let head = world.repo.rev_parse("main").unwrap();
+    for app in ["logging", "metrics"] {
+        world
+            .until_app(app, "synced", |a| synced_at(a, &head))
+            .await;
+    }
+}
+
 #[tokio::test]
 async fn an_app_of_apps_creates_its_children_and_prunes_the_one_that_leaves_git() {
     let mut world = World::new(

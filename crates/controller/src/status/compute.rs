@@ -318,7 +318,7 @@ fn same(resource: &ResourceStatus, object: &ObjectRef) -> bool {
 
 /// A condition's message within [`MESSAGE_LIMIT`]: an error quoting a huge document (a
 /// server's refusal of a 1 MiB object) must not make the status too large to write.
-fn bounded_message(message: &str) -> String {
+pub(crate) fn bounded_message(message: &str) -> String {
     truncate(message, MESSAGE_LIMIT)
 }
 

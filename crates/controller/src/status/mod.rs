@@ -14,6 +14,7 @@ mod observation;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Map, Value};
 
+pub(crate) use compute::bounded_message;
 pub(crate) use observation::{Observation, SyncOutcome, summary};
 
 use crate::application::{Application, ApplicationStatus};

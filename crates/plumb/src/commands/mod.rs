@@ -47,7 +47,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Controller(args) => runtime()?.block_on(controller::run(&args)),
         Command::Install(args) => runtime()?.block_on(install::run(&args)),
         Command::Get(command) => runtime()?.block_on(apps::get(&command)),
-        Command::Import(args) => import::run(&args),
+        Command::Import(args) => runtime()?.block_on(import::run(&args)),
         Command::App(AppCommand::Create(args)) => runtime()?.block_on(app_create::run(&args)),
         Command::App(AppCommand::Delete(args)) => runtime()?.block_on(app_delete::run(&args)),
         Command::Sync(args) => runtime()?.block_on(apps::sync(&args)),

@@ -1,17 +1,23 @@
-//! Argo CD Applications and Flux Kustomizations (with their GitRepositories) as plumb
-//! Applications — what `plumb import` prints, so a team moves by committing the output.
+//! Argo CD Applications and ApplicationSets, and Flux Kustomizations (with their
+//! GitRepositories), as plumb Applications and ApplicationSets — what `plumb import`
+//! prints, so a team moves by committing the output.
 //!
 //! ```text
 //!  documents ─┬▶ argoproj.io Application ──────────────────────────────▶ Application + warnings
+//!             ├▶ argoproj.io ApplicationSet ───────(its template as above)─▶ ApplicationSet + warnings
 //!             └▶ kustomize.toolkit.fluxcd.io Kustomization ─(sourceRef)─▶ GitRepository ─┘
 //! ```
 //!
 //! A field with no plumb equivalent is never dropped silently: each becomes a warning
 //! naming the source object, the field and what to do instead.
 
+mod application_set;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+
+pub use application_set::{ImportedSet, import_sets};
 
 use crate::application::{
     Application, ApplicationSpec, Automated, Decryption, Dependency, DestinationSpec,
@@ -28,8 +34,8 @@ pub struct Imported {
 }
 
 /// Converts every Argo CD Application and Flux Kustomization among `documents` (Flux
-/// GitRepositories are read for the Kustomizations that name them; other kinds are
-/// skipped with a warning). `namespace` is where the Applications go; without it, an Argo
+/// GitRepositories are read for the Kustomizations that name them, ApplicationSets are
+/// [`import_sets`]' to convert; other kinds are skipped with a warning). `namespace` is where the Applications go; without it, an Argo
 /// CD Application goes to its destination namespace and a Flux Kustomization stays in its
 /// own.
 pub fn import(documents: &[Value], namespace: Option<&str>) -> (Vec<Imported>, Vec<String>) {
@@ -46,7 +52,7 @@ pub fn import(documents: &[Value], namespace: Option<&str>) -> (Vec<Imported>, V
             ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
                 imported.push(flux(document, &repositories, namespace));
             }
-            ("source.toolkit.fluxcd.io", "GitRepository") => {}
+            ("source.toolkit.fluxcd.io", "GitRepository") | ("argoproj.io", "ApplicationSet") => {}
             (group, kind) => skipped.push(format!(
                 "{kind} {} ({group}) is not an Argo CD Application or a Flux Kustomization: skipped",
                 name(document)
