@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Warnings, argo_cd, name, own_namespace, text};
+use super::argo_cd::argo_cd;
+use super::{Warnings, name, own_namespace, text};
 use crate::appset::{
     ApplicationSet, ApplicationSetSpec, ApplicationTemplate, ClustersGenerator, DirectoryMatch,
     FileMatch, Generator, GitGenerator, ListGenerator, MatrixGenerator, NestedGenerator,
