@@ -18,6 +18,10 @@
 //!   value in values instead); `randAlphaNum` and its kin are *stable*: seeded per release
 //!   and template, so a GitOps controller does not see drift on every render;
 //! - `lookup` returns an empty map, as under `helm template`;
+//! - every function name helm v4.3.2 offers is defined (`tests/fixtures/helm-4.3.2-functions.txt`),
+//!   Helm 4's `toToml`/`fromToml` and duration helpers included; `derivePassword` is refused by
+//!   name; `fromToml` refuses TOML dates; where Go tells `int` from `int64` (`typeOf`, Sprig's
+//!   `duration` and `durationRound`), plumb's integers are `int64`;
 //! - `import-values` is not supported yet; charts
 //!   come from a directory or an archive (`plumb-source` fetches them from Helm
 //!   repositories and OCI registries), dependencies must be in `charts/`.
