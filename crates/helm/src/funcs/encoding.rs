@@ -7,7 +7,7 @@ use sha2::Digest;
 
 use super::Param::{Any, Map, Str};
 use super::json::to_json;
-use super::yaml::{from_yaml_str, to_yaml};
+use super::yaml::{from_yaml_str, to_yaml, to_yaml_pretty};
 use super::{Table, one, s};
 use crate::value::{Value, as_go_json};
 
@@ -51,7 +51,7 @@ pub(super) fn register(t: &mut Table) {
         Ok(Value::str(to_yaml(&one(a))))
     });
     t.add("toYamlPretty", &[Any], |_, a| {
-        Ok(Value::str(to_yaml(&one(a))))
+        Ok(Value::str(to_yaml_pretty(&one(a))))
     });
     t.add("fromYaml", &[Str], |_, a| {
         Ok(match from_yaml_str(s(&a[0])) {

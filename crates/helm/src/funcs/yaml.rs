@@ -23,7 +23,8 @@ enum Node {
     Map(Vec<(String, Node)>),
 }
 
-fn to_node(v: &Value) -> Node {
+/// `json` when the value goes through encoding/json first (`toYaml`): whole floats become ints.
+fn to_node(v: &Value, json: bool) -> Node {
     match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
@@ -31,19 +32,19 @@ fn to_node(v: &Value) -> Node {
         Value::Float(f) => {
             // encoding/json writes a whole float below 1e21 without a fraction, which
             // go-yaml then reads back as an integer.
-            if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < 1.8e19 {
+            if json && f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < 1.8e19 {
                 Node::Int(*f as i128)
             } else {
                 Node::Float(*f)
             }
         }
         Value::String(s) => Node::Str(s.to_string()),
-        Value::List(items) => Node::Seq(items.borrow().iter().map(to_node).collect()),
+        Value::List(items) => Node::Seq(items.borrow().iter().map(|v| to_node(v, json)).collect()),
         Value::Map(entries) => {
             let mut pairs: Vec<(String, Node)> = entries
                 .borrow()
                 .iter()
-                .map(|(k, v)| (k.clone(), to_node(v)))
+                .map(|(k, v)| (k.clone(), to_node(v, json)))
                 .collect();
             pairs.sort_by(|a, b| natural_order(&a.0, &b.0));
             Node::Map(pairs)
@@ -115,12 +116,28 @@ fn natural_order(a: &str, b: &str) -> Ordering {
 
 /// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
 pub(crate) fn to_yaml(v: &Value) -> String {
+    emit(v, Emitter::default())
+}
+
+/// `toYamlPretty`: go-yaml v3's encoder with indent 2 on the value itself (no JSON first, so
+/// floats stay floats): sequences indented under their key, long lines never folded.
+pub(crate) fn to_yaml_pretty(v: &Value) -> String {
+    emit(
+        v,
+        Emitter {
+            v3: true,
+            width: i64::MAX,
+            ..Emitter::default()
+        },
+    )
+}
+
+fn emit(v: &Value, mut e: Emitter) -> String {
     // Go's encoder fails on a value that contains itself, and toYaml then gives "".
     if v.too_deep() {
         return String::new();
     }
-    let mut e = Emitter::default();
-    e.node(&to_node(v), Context::Root);
+    e.node(&to_node(v, !e.v3), Context::Root);
     let mut out = e.out;
     if out.ends_with('\n') {
         out.pop();
@@ -152,6 +169,10 @@ struct Emitter {
     column: i64,
     whitespace: bool,
     indention: bool,
+    /// go-yaml v3: a mapping's sequence is indented, not flush with its key.
+    v3: bool,
+    /// The column past which plain and quoted scalars fold.
+    width: i64,
 }
 
 impl Default for Emitter {
@@ -163,6 +184,8 @@ impl Default for Emitter {
             column: 0,
             whitespace: true,
             indention: true,
+            v3: false,
+            width: BEST_WIDTH,
         }
     }
 }
@@ -232,7 +255,7 @@ impl Emitter {
             Node::Seq(items) if items.is_empty() => self.flow_empty("[", "]"),
             Node::Map(pairs) if pairs.is_empty() => self.flow_empty("{", "}"),
             Node::Seq(items) => {
-                let indentless = context == Context::MappingValue && !self.indention;
+                let indentless = !self.v3 && context == Context::MappingValue && !self.indention;
                 self.increase_indent(false, indentless);
                 for item in items {
                     self.write_indent();
@@ -320,7 +343,7 @@ impl Emitter {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.width
                     && chars.get(i + 1) != Some(&' ')
                 {
                     self.write_indent();
@@ -346,7 +369,7 @@ impl Emitter {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.width
                     && i > 0
                     && i < chars.len() - 1
                     && chars.get(i + 1) != Some(&' ')
@@ -421,7 +444,7 @@ impl Emitter {
             } else if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.width
                     && i != 0
                     && i != chars.len() - 1
                 {
