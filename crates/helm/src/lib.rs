@@ -22,8 +22,7 @@
 //!   Helm 4's `toToml`/`fromToml` and duration helpers included; `derivePassword` is refused by
 //!   name; `fromToml` refuses TOML dates; where Go tells `int` from `int64` (`typeOf`, Sprig's
 //!   `duration` and `durationRound`), plumb's integers are `int64`;
-//! - `import-values` is not supported yet; charts
-//!   come from a directory or an archive (`plumb-source` fetches them from Helm
+//! - charts come from a directory or an archive (`plumb-source` fetches them from Helm
 //!   repositories and OCI registries), dependencies must be in `charts/`.
 
 mod chart;
@@ -36,6 +35,7 @@ mod glob;
 #[cfg(test)]
 mod go_semantics;
 pub mod gofmt;
+mod import_values;
 mod manifests;
 mod objects;
 mod render;
