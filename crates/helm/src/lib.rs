@@ -35,6 +35,7 @@ mod glob;
 #[cfg(test)]
 mod go_semantics;
 pub mod gofmt;
+mod head;
 mod import_values;
 mod manifests;
 mod objects;
