@@ -36,6 +36,7 @@ mod glob;
 mod go_semantics;
 pub mod gofmt;
 mod head;
+mod head_lines;
 mod import_values;
 mod manifests;
 mod objects;

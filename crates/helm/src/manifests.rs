@@ -114,8 +114,12 @@ struct HeadMetadata {
     annotations: Option<BTreeMap<String, String>>,
 }
 
-/// A document's head from the parser's events, or through serde where those do not settle it.
+/// A document's head: line by line when it is plain block YAML, else from the parser's
+/// events, else through serde where those do not settle it.
 fn read_head(doc: &str) -> std::result::Result<head::Head, String> {
+    if let Some(head) = crate::head_lines::read(doc) {
+        return Ok(head);
+    }
     if let Some(head) = head::read(doc)? {
         return Ok(head);
     }
