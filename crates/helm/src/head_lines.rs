@@ -265,7 +265,9 @@ fn printable(c: char) -> bool {
 fn split_entry(s: &str) -> Option<(&str, &str)> {
     let at = s.find(':')?;
     let (key, rest) = (&s[..at], &s[at + 1..]);
+    // YAML's implicit keys are at most 1024 characters.
     let simple = !key.is_empty()
+        && key.len() <= 1024
         && key
             .chars()
             .next()
