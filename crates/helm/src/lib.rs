@@ -38,6 +38,7 @@ pub mod gofmt;
 mod head;
 mod head_lines;
 mod import_values;
+mod lock;
 mod manifests;
 mod objects;
 mod render;

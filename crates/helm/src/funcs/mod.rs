@@ -42,6 +42,11 @@ pub(crate) fn version_satisfies(range: &str, version: &str) -> Result<bool, Stri
     Ok(semver::Constraints::parse(range)?.check(&semver::Version::parse(version)?))
 }
 
+/// A value as Go's `json.Marshal` writes it.
+pub(crate) fn go_json(v: &Value) -> String {
+    json::to_json(v, false, None)
+}
+
 /// Registers functions into a table.
 pub(crate) struct Table(HashMap<&'static str, Func>);
 
