@@ -21,6 +21,7 @@ mod semver;
 mod strings;
 mod toml;
 pub(crate) mod yaml;
+mod yaml_keys;
 
 use std::collections::HashMap;
 
