@@ -67,22 +67,51 @@ impl<'a> Events<'a> {
         }
     }
 
-    /// Consumes the rest of a node that began with `start`.
+    /// Consumes the rest of a node that began with `start`. Helm converts the whole
+    /// document to JSON, so a mapping key JSON cannot hold (null, a sequence or a mapping)
+    /// fails it.
     fn skip(&mut self, start: &Event<'_>) -> Result<(), String> {
-        if !matches!(start, Event::SequenceStart(..) | Event::MappingStart(..)) {
-            return Ok(());
-        }
-        let mut depth = 1usize;
-        while depth > 0 {
-            match self.next()? {
-                Some(Event::SequenceStart(..) | Event::MappingStart(..)) => depth += 1,
-                Some(Event::SequenceEnd | Event::MappingEnd) => depth -= 1,
-                Some(_) => {}
-                None => return Err("the document ends inside a collection".into()),
+        // For each open collection: whether it is a mapping whose next node is a key.
+        let mut open: Vec<Option<bool>> = match start {
+            Event::SequenceStart(..) => vec![None],
+            Event::MappingStart(..) => vec![Some(true)],
+            _ => return Ok(()),
+        };
+        while let Some(top) = open.last().copied() {
+            let event = self
+                .next()?
+                .ok_or("the document ends inside a collection")?;
+            if matches!(event, Event::SequenceEnd | Event::MappingEnd) {
+                open.pop();
+                continue;
+            }
+            if let Some(is_key) = top {
+                if is_key {
+                    check_key(&event)?;
+                }
+                if let Some(last) = open.last_mut() {
+                    *last = Some(!is_key);
+                }
+            }
+            match event {
+                Event::SequenceStart(..) => open.push(None),
+                Event::MappingStart(..) => open.push(Some(true)),
+                _ => {}
             }
         }
         Ok(())
     }
+}
+
+/// A mapping key sigs.k8s.io/yaml cannot turn into a JSON key fails the document, as in Helm.
+fn check_key(event: &Event<'_>) -> Result<(), String> {
+    if is_null(event) {
+        return Err("unsupported map key of type: <nil>".into());
+    }
+    if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
+        return Err("unsupported map key: a sequence or a mapping".into());
+    }
+    Ok(())
 }
 
 /// Reads one entry of a mapping into `T`: `Ok(None)` when the full deserializer must decide.
@@ -103,6 +132,7 @@ fn mapping<'a, T: Default>(
     loop {
         let key = match events.next()? {
             Some(Event::MappingEnd) => return Ok(Some(out)),
+            Some(key) if is_null(&key) => return check_key(&key).map(|()| None),
             Some(Event::Scalar(key, _, _, None)) => key,
             _ => return Ok(None),
         };
@@ -231,6 +261,9 @@ mod tests {
             assert_eq!(read(doc), Ok(None), "{doc}");
         }
         assert!(read("a: 1\nb: [x").is_err());
+        assert!(read("kind: A\nspec:\n  ~: 1\n").is_err());
+        assert!(read("kind: A\nspec:\n  - {[a]: 1}\n").is_err());
+        assert!(read("null: 1\n").is_err());
         assert!(read("a: b: c").is_err());
     }
 }

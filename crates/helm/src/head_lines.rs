@@ -275,7 +275,9 @@ fn split_entry(s: &str) -> Option<(&str, &str)> {
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
-    (simple && (rest.is_empty() || rest.starts_with(' '))).then_some((key, rest))
+    // A null key (`null:`) fails the document in Helm: the parser says so.
+    let null = matches!(key, "null" | "Null" | "NULL");
+    (simple && !null && (rest.is_empty() || rest.starts_with(' '))).then_some((key, rest))
 }
 
 #[derive(Debug, PartialEq, Eq)]
