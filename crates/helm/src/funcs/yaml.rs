@@ -787,10 +787,7 @@ pub(crate) fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, Strin
     let options = serde_saphyr::options! { legacy_octal_numbers: true };
     let documents: Vec<super::yaml_keys::GoJson> =
         serde_saphyr::from_str_multiple_with_options(text, options).map_err(|e| e.to_string())?;
-    Ok(documents
-        .into_iter()
-        .map(|d| crate::value::as_go_json(d.0))
-        .collect())
+    Ok(documents.into_iter().map(|d| d.0).collect())
 }
 
 #[cfg(test)]
