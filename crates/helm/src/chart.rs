@@ -159,17 +159,6 @@ impl Chart {
 }
 
 impl Chart {
-    /// The dependencies `Chart.yaml` declares that are not in `charts/`: what
-    /// `helm dependency build` would fetch.
-    pub fn missing_dependencies(&self) -> Vec<crate::chart::Dependency> {
-        self.metadata
-            .dependencies
-            .iter()
-            .filter(|d| !self.dependencies.iter().any(|c| c.metadata.name == d.name))
-            .cloned()
-            .collect()
-    }
-
     /// Adds a dependency fetched from its repository (an archive in plumb's cache).
     pub fn add_dependency(&mut self, root: &Root, archive: &str, limits: &Limits) -> Result<()> {
         let mut sub = Chart::load_archive(root, archive, limits)?;

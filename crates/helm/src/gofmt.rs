@@ -349,6 +349,12 @@ fn bad_verb(verb: char, arg: &Value) -> String {
 }
 
 fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
+    // A named integer (`time.Duration`) prints by its `String` method for %s and %v only.
+    let arg = if matches!(verb, 's' | 'v') {
+        arg
+    } else {
+        &*arg.basic()
+    };
     let (body, numeric) = match (verb, arg) {
         ('v', Value::Float(f)) | ('g' | 'G' | 'e' | 'E' | 'f' | 'F', Value::Float(f)) => {
             let v = if verb == 'v' { 'g' } else { verb };

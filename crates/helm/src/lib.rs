@@ -10,17 +10,33 @@
 //! Go's types decide the bytes a chart renders (see [`value`]): values read from YAML are
 //! floats, maps are shared references, comparison across types fails. The crate follows
 //! Go's `text/template`, Sprig v3 and Helm 4's engine closely enough to be checked byte for
-//! byte against `helm template` (the oracle tests); where it cannot be the same, it refuses
-//! by name:
+//! byte against `helm template` (the oracle tests).
+//!
+//! Supported: every function name helm v4.3.2 offers (`tests/fixtures/helm-4.3.2-functions.txt`,
+//! checked by a test) — Helm 4's `toToml`/`fromToml`, `toYamlPretty` (go-yaml v3) and
+//! duration helpers included; subcharts, library charts, aliases, globals, `condition` and
+//! `tags`, `import-values` in both forms; `values.schema.json`; `crds/`; hooks apart.
+//! Dependencies missing from `charts/` are listed for `plumb-source` to fetch (from Helm
+//! repositories and OCI registries) at the versions `Chart.lock` pins when its digest says it
+//! belongs to `Chart.yaml`.
+//!
+//! Where it cannot be the same, it refuses by name or says how it differs:
 //!
 //! - functions whose output changes every render — `genCA`, `genSignedCert`,
 //!   `genPrivateKey`, `bcrypt`, `htpasswd`, `uuidv4`, `now`, `date`… — are errors (set the
 //!   value in values instead); `randAlphaNum` and its kin are *stable*: seeded per release
 //!   and template, so a GitOps controller does not see drift on every render;
-//! - `lookup` returns an empty map, as under `helm template`;
-//! - `import-values` is not supported yet; charts
-//!   come from a directory or an archive (`plumb-source` fetches them from Helm
-//!   repositories and OCI registries), dependencies must be in `charts/`.
+//! - `derivePassword` is refused by name; `fromToml` refuses TOML dates, and its `Error`
+//!   text (for a document that does not parse) is plumb's own, as `fromYaml`'s is;
+//! - where Go tells `int` from `int64` (`typeOf`, Sprig's `duration` and `durationRound`),
+//!   plumb's integers are `int64`;
+//! - `lookup` returns an empty map, as under `helm template`.
+//!
+//! Dependencies, chosen once: serde-saphyr reads YAML (values, `Chart.yaml`, `fromYaml`);
+//! its parser, granit-parser, is driven directly to read rendered documents' heads
+//! (`head.rs`), after a line scanner that needs no parser for plain block YAML
+//! (`head_lines.rs`); the `toml` crate reads `fromToml`; every writer (`toYaml`, `toJson`,
+//! `toToml`) is plumb's own, to match Go's bytes.
 
 mod chart;
 mod error;
@@ -32,6 +48,10 @@ mod glob;
 #[cfg(test)]
 mod go_semantics;
 pub mod gofmt;
+mod head;
+mod head_lines;
+mod import_values;
+mod lock;
 mod manifests;
 mod objects;
 mod render;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::head;
 
 /// One rendered document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,26 @@ struct HeadMetadata {
     annotations: Option<BTreeMap<String, String>>,
 }
 
+/// A document's head: line by line when it is plain block YAML, else from the parser's
+/// events, else through serde where those do not settle it.
+fn read_head(doc: &str) -> std::result::Result<head::Head, String> {
+    if let Some(head) = crate::head_lines::read(doc) {
+        return Ok(head);
+    }
+    if let Some(head) = head::read(doc)? {
+        return Ok(head);
+    }
+    let head: Head = serde_saphyr::from_str(doc).map_err(|e| e.to_string())?;
+    let metadata = head.metadata.unwrap_or_default();
+    Ok(head::Head {
+        kind: head.kind,
+        name: metadata.name,
+        hook: metadata
+            .annotations
+            .and_then(|mut a| a.remove("helm.sh/hook")),
+    })
+}
+
 /// Splits and orders rendered files (by template path) into manifests and hooks.
 pub(crate) fn sort(files: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
     let mut generic = Vec::new();
@@ -126,27 +147,22 @@ pub(crate) fn sort(files: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, V
             let only_comments = doc
                 .lines()
                 .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
-            let head: Head = if only_comments {
-                Head::default()
+            let head = if only_comments {
+                head::Head::default()
             } else {
-                serde_saphyr::from_str(&doc).map_err(|e| Error::Output {
+                read_head(&doc).map_err(|message| Error::Output {
                     path: path.clone(),
-                    message: e.to_string(),
+                    message,
                 })?
             };
-            let metadata = head.metadata.unwrap_or_default();
             let mut manifest = Manifest {
                 source: path.clone(),
                 content: doc,
                 kind: head.kind,
-                name: metadata.name,
+                name: head.name,
                 hook_events: vec![],
             };
-            match metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get("helm.sh/hook"))
-            {
+            match head.hook {
                 None => generic.push(manifest),
                 Some(events) => {
                     let events: Vec<String> =

@@ -12,7 +12,7 @@ use crate::manifests::{self, Manifest};
 use crate::objects::{Capabilities, CapabilitiesObject, Files, chart_value};
 use crate::template::{Namespace, Trees, is_empty_tree, parse};
 use crate::value::{self, Value};
-use crate::values;
+use crate::{import_values, values};
 
 /// What `helm template` is told besides the chart.
 #[derive(Debug, Clone)]
@@ -116,6 +116,7 @@ fn render_here(chart: &Chart, options: &RenderOptions, max_steps: u64) -> Result
     let _cycles = value::CycleBreaker::default();
     let mut chart = chart.clone();
     values::process_dependencies(&mut chart, &options.values)?;
+    import_values::import_values(&mut chart);
     let coalesced = values::coalesce(&chart, &options.values);
     crate::schema::validate(&chart, &coalesced)?;
 

@@ -181,6 +181,15 @@ pub trait Object {
     fn entries(&self) -> Option<Vec<(Value, Value)>> {
         None
     }
+    /// The integer a Go named integer type holds (`time.Duration`): what JSON and YAML
+    /// encode, `eq` and `lt` compare and `%d` prints. `None` for structs.
+    fn int(&self) -> Option<i64> {
+        None
+    }
+    /// Go's `reflect.Kind` name (`kindOf`): structs are reached through pointers.
+    fn kind(&self) -> &'static str {
+        "ptr"
+    }
 }
 
 impl Value {
@@ -260,7 +269,10 @@ impl Value {
                     .map(|(k, v)| (k.clone(), v.to_json_at(depth + 1)))
                     .collect(),
             ),
-            Value::Object(object) => serde_json::Value::String(object.display()),
+            Value::Object(object) => match object.int() {
+                Some(i) => serde_json::Value::from(i),
+                None => serde_json::Value::String(object.display()),
+            },
         }
     }
 
@@ -315,7 +327,7 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(items) => !items.borrow().is_empty(),
             Value::Map(entries) => !entries.borrow().is_empty(),
-            Value::Object(_) => true,
+            Value::Object(object) => object.int() != Some(0),
         }
     }
 
@@ -343,7 +355,19 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
-            Value::Object(_) => "ptr",
+            Value::Object(object) => object.kind(),
+        }
+    }
+
+    /// A Go named integer (`time.Duration`) as the integer it holds; anything else as is.
+    /// Go's comparisons and `%d` see through the name to the kind.
+    pub(crate) fn basic(&self) -> std::borrow::Cow<'_, Value> {
+        match self {
+            Value::Object(object) => match object.int() {
+                Some(i) => std::borrow::Cow::Owned(Value::Int(i)),
+                None => std::borrow::Cow::Borrowed(self),
+            },
+            _ => std::borrow::Cow::Borrowed(self),
         }
     }
 

@@ -19,7 +19,7 @@ pub(crate) fn coalesce(chart: &Chart, vals: &Json) -> Json {
     Json::Object(dest)
 }
 
-fn coalesce_chart(chart: &Chart, dest: &mut Table, merge: bool) {
+pub(crate) fn coalesce_chart(chart: &Chart, dest: &mut Table, merge: bool) {
     coalesce_values(chart, dest, merge);
     for sub in &chart.dependencies {
         let name = sub.metadata.name.clone();
@@ -138,7 +138,7 @@ fn coalesce_globals(dest: &mut Table, src: &Table) {
 
 /// Helm's `ProcessDependencies`: every dependency `Chart.yaml` lists must be in `charts/`,
 /// aliases are applied, subcharts whose `condition` or `tags` say so are removed,
-/// recursively. `vals` are the user's values.
+/// recursively (`import_values` follows). `vals` are the user's values.
 pub(crate) fn process_dependencies(chart: &mut Chart, vals: &Json) -> Result<()> {
     check(chart)?;
     process(chart, vals, "");
@@ -159,20 +159,6 @@ fn check(chart: &Chart) -> Result<()> {
             message: format!(
                 "found in Chart.yaml, but missing in charts/ directory: {}; run `helm dependency build` and commit charts/, or give the dependency an http(s):// or oci:// repository for plumb to fetch",
                 missing.join(", ")
-            ),
-        });
-    }
-    if let Some(d) = chart
-        .metadata
-        .dependencies
-        .iter()
-        .find(|d| !d.import_values.is_empty())
-    {
-        return Err(Error::Unsupported {
-            path: format!("{}/Chart.yaml", chart.path),
-            what: format!(
-                "import-values (dependency {:?}); render this chart with --helm-external",
-                d.name
             ),
         });
     }

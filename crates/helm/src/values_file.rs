@@ -69,8 +69,8 @@ mod tests {
 
     #[test]
     fn several_documents_merge() {
-        let values = read_values("a: {x: 1}\n---\na: {y: 2}\nb: 0755\n").unwrap();
-        assert_eq!(values, json!({"a": {"x": 1.0, "y": 2.0}, "b": 493.0}));
+        let values = read_values("a: {x: 1}\n---\na: {z: 2}\nb: 0755\n").unwrap();
+        assert_eq!(values, json!({"a": {"x": 1.0, "z": 2.0}, "b": 493.0}));
         assert!(read_values("- 1\n").unwrap_err().contains("must be a map"));
     }
 }

@@ -178,8 +178,10 @@ pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
     if others.is_empty() {
         return Err("missing argument for comparison".into());
     }
+    let a = &*a.basic();
     let k1 = kind(a);
     for b in others {
+        let b = &*b.basic();
         let k2 = kind(b);
         let truth = if k1 != k2 {
             if k1 != Kind::Invalid && k2 != Kind::Invalid {
@@ -219,6 +221,7 @@ pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
 }
 
 fn lt(a: &Value, b: &Value) -> Result<bool, String> {
+    let (a, b) = (&*a.basic(), &*b.basic());
     let (k1, k2) = (kind(a), kind(b));
     if matches!(k1, Kind::Invalid | Kind::Other) || matches!(k2, Kind::Invalid | Kind::Other) {
         return Err("invalid type for comparison".into());

@@ -6,7 +6,8 @@ use base64::Engine;
 use sha2::Digest;
 
 use super::Param::{Any, Map, Str};
-use super::yaml::{from_yaml_str, to_json, to_yaml};
+use super::json::to_json;
+use super::yaml::{from_yaml_str, to_yaml, to_yaml_pretty};
 use super::{Table, one, s};
 use crate::value::{Value, as_go_json};
 
@@ -36,6 +37,9 @@ pub(super) fn register(t: &mut Table) {
     t.add("sha256sum", &[Str], |_, a| {
         Ok(Value::str(hex(&sha2::Sha256::digest(s(&a[0]).as_bytes()))))
     });
+    t.add("sha512sum", &[Str], |_, a| {
+        Ok(Value::str(hex(&sha2::Sha512::digest(s(&a[0]).as_bytes()))))
+    });
     t.add("sha1sum", &[Str], |_, a| {
         Ok(Value::str(hex(&sha1::Sha1::digest(s(&a[0]).as_bytes()))))
     });
@@ -47,7 +51,7 @@ pub(super) fn register(t: &mut Table) {
         Ok(Value::str(to_yaml(&one(a))))
     });
     t.add("toYamlPretty", &[Any], |_, a| {
-        Ok(Value::str(to_yaml(&one(a))))
+        Ok(Value::str(to_yaml_pretty(&one(a))))
     });
     t.add("fromYaml", &[Str], |_, a| {
         Ok(match from_yaml_str(s(&a[0])) {

@@ -9,15 +9,19 @@
 mod builtin;
 mod convert;
 mod dicts;
+mod duration;
 mod encoding;
 mod helm;
+mod json;
 mod lists;
 mod math;
 mod random;
 mod regex;
 mod semver;
 mod strings;
+mod toml;
 pub(crate) mod yaml;
+mod yaml_keys;
 
 use std::collections::HashMap;
 
@@ -37,6 +41,11 @@ pub(crate) fn parse_version(text: &str) -> Result<(), String> {
 /// Whether `version` satisfies the Masterminds/semver `range`.
 pub(crate) fn version_satisfies(range: &str, version: &str) -> Result<bool, String> {
     Ok(semver::Constraints::parse(range)?.check(&semver::Version::parse(version)?))
+}
+
+/// A value as Go's `json.Marshal` writes it.
+pub(crate) fn go_json(v: &Value) -> String {
+    json::to_json(v, false, None)
 }
 
 /// Registers functions into a table.
@@ -103,14 +112,23 @@ pub(crate) fn table() -> HashMap<&'static str, Func> {
     lists::register(&mut t);
     dicts::register(&mut t);
     math::register(&mut t);
+    duration::register(&mut t);
     encoding::register(&mut t);
     regex::register(&mut t);
     semver::register(&mut t);
     random::register(&mut t);
     helm::register(&mut t);
+    toml::register(&mut t);
     for name in REFUSED {
         t.refuse(name);
     }
+    t.variadic("derivePassword", &[], Param::Any, |_, _| {
+        Err(
+            "plumb does not implement derivePassword (Sprig's scrypt master password) yet; \
+             render the chart with --helm-external"
+                .into(),
+        )
+    });
     t.0
 }
 
@@ -162,5 +180,22 @@ pub(crate) fn i(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The table has every function helm v4.3.2 offers, so a chart never meets
+    /// `function "x" not defined` in plumb where helm renders it.
+    #[test]
+    fn every_helm_function_is_in_the_table() {
+        let names = include_str!("../../tests/fixtures/helm-4.3.2-functions.txt");
+        let table = super::table();
+        let missing: Vec<&str> = names
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter(|name| !table.contains_key(name))
+            .collect();
+        assert!(missing.is_empty(), "missing: {missing:?}");
     }
 }

@@ -23,7 +23,8 @@ enum Node {
     Map(Vec<(String, Node)>),
 }
 
-fn to_node(v: &Value) -> Node {
+/// `json` when the value goes through encoding/json first (`toYaml`): whole floats become ints.
+fn to_node(v: &Value, json: bool) -> Node {
     match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
@@ -31,24 +32,26 @@ fn to_node(v: &Value) -> Node {
         Value::Float(f) => {
             // encoding/json writes a whole float below 1e21 without a fraction, which
             // go-yaml then reads back as an integer.
-            if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < 1.8e19 {
+            if json && f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < 1.8e19 {
                 Node::Int(*f as i128)
             } else {
                 Node::Float(*f)
             }
         }
         Value::String(s) => Node::Str(s.to_string()),
-        Value::List(items) => Node::Seq(items.borrow().iter().map(to_node).collect()),
+        Value::List(items) => Node::Seq(items.borrow().iter().map(|v| to_node(v, json)).collect()),
         Value::Map(entries) => {
             let mut pairs: Vec<(String, Node)> = entries
                 .borrow()
                 .iter()
-                .map(|(k, v)| (k.clone(), to_node(v)))
+                .map(|(k, v)| (k.clone(), to_node(v, json)))
                 .collect();
             pairs.sort_by(|a, b| natural_order(&a.0, &b.0));
             Node::Map(pairs)
         }
-        Value::Object(o) => Node::Str(o.display()),
+        Value::Object(o) => o
+            .int()
+            .map_or_else(|| Node::Str(o.display()), |i| Node::Int(i.into())),
     }
 }
 
@@ -113,12 +116,28 @@ fn natural_order(a: &str, b: &str) -> Ordering {
 
 /// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
 pub(crate) fn to_yaml(v: &Value) -> String {
+    emit(v, Emitter::default())
+}
+
+/// `toYamlPretty`: go-yaml v3's encoder with indent 2 on the value itself (no JSON first, so
+/// floats stay floats): sequences indented under their key, long lines never folded.
+pub(crate) fn to_yaml_pretty(v: &Value) -> String {
+    emit(
+        v,
+        Emitter {
+            v3: true,
+            width: i64::MAX,
+            ..Emitter::default()
+        },
+    )
+}
+
+fn emit(v: &Value, mut e: Emitter) -> String {
     // Go's encoder fails on a value that contains itself, and toYaml then gives "".
     if v.too_deep() {
         return String::new();
     }
-    let mut e = Emitter::default();
-    e.node(&to_node(v), Context::Root);
+    e.node(&to_node(v, !e.v3), Context::Root);
     let mut out = e.out;
     if out.ends_with('\n') {
         out.pop();
@@ -150,6 +169,10 @@ struct Emitter {
     column: i64,
     whitespace: bool,
     indention: bool,
+    /// go-yaml v3: a mapping's sequence is indented, not flush with its key.
+    v3: bool,
+    /// The column past which plain and quoted scalars fold.
+    width: i64,
 }
 
 impl Default for Emitter {
@@ -161,6 +184,8 @@ impl Default for Emitter {
             column: 0,
             whitespace: true,
             indention: true,
+            v3: false,
+            width: BEST_WIDTH,
         }
     }
 }
@@ -230,7 +255,7 @@ impl Emitter {
             Node::Seq(items) if items.is_empty() => self.flow_empty("[", "]"),
             Node::Map(pairs) if pairs.is_empty() => self.flow_empty("{", "}"),
             Node::Seq(items) => {
-                let indentless = context == Context::MappingValue && !self.indention;
+                let indentless = !self.v3 && context == Context::MappingValue && !self.indention;
                 self.increase_indent(false, indentless);
                 for item in items {
                     self.write_indent();
@@ -318,7 +343,7 @@ impl Emitter {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.width
                     && chars.get(i + 1) != Some(&' ')
                 {
                     self.write_indent();
@@ -344,7 +369,7 @@ impl Emitter {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.width
                     && i > 0
                     && i < chars.len() - 1
                     && chars.get(i + 1) != Some(&' ')
@@ -419,7 +444,7 @@ impl Emitter {
             } else if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.width
                     && i != 0
                     && i != chars.len() - 1
                 {
@@ -736,113 +761,6 @@ fn is_timestamp(s: &str) -> bool {
     hms.len() == 3 && hms.iter().all(|p| (1..=2).contains(&p.len()))
 }
 
-// ---------------------------------------------------------------- JSON
-
-/// Go's `json.Marshal`: sorted keys, HTML-safe escapes unless `raw`, floats as Go writes them.
-pub(crate) fn to_json(v: &Value, raw: bool, indent: Option<&str>) -> String {
-    if v.too_deep() {
-        return String::new();
-    }
-    let mut out = String::new();
-    write_json(&mut out, v, raw, indent, 0);
-    out
-}
-
-fn write_json(out: &mut String, v: &Value, raw: bool, indent: Option<&str>, depth: usize) {
-    let newline = |out: &mut String, depth: usize| {
-        if let Some(unit) = indent {
-            out.push('\n');
-            for _ in 0..depth {
-                out.push_str(unit);
-            }
-        }
-    };
-    match v {
-        Value::Nil => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&json_float(*f)),
-        Value::String(s) => json_string(out, s, raw),
-        Value::Object(o) => json_string(out, &o.display(), raw),
-        Value::List(items) => {
-            let items = items.borrow();
-            out.push('[');
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                write_json(out, item, raw, indent, depth + 1);
-            }
-            if !items.is_empty() {
-                newline(out, depth);
-            }
-            out.push(']');
-        }
-        Value::Map(entries) => {
-            let entries = entries.borrow();
-            out.push('{');
-            for (n, (k, item)) in entries.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                json_string(out, k, raw);
-                out.push(':');
-                if indent.is_some() {
-                    out.push(' ');
-                }
-                write_json(out, item, raw, indent, depth + 1);
-            }
-            if !entries.is_empty() {
-                newline(out, depth);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// encoding/json's float format: `f` form between 1e-6 and 1e21, `e` form with a short
-/// exponent outside it.
-fn json_float(f: f64) -> String {
-    if !f.is_finite() {
-        return "null".into();
-    }
-    let a = f.abs();
-    if a != 0.0 && !(1e-6..1e21).contains(&a) {
-        let s = gofmt::format_float(f, 'e', None);
-        // e-07 → e-7
-        if let Some(i) = s.find("e-0") {
-            return format!("{}e-{}", &s[..i], &s[i + 3..]);
-        }
-        if let Some(i) = s.find("e+0") {
-            return format!("{}e+{}", &s[..i], &s[i + 3..]);
-        }
-        return s;
-    }
-    gofmt::format_float(f, 'f', None)
-}
-
-fn json_string(out: &mut String, s: &str, raw: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' if !raw => out.push_str(&format!("\\u{:04x}", c as u32)),
-            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 // ---------------------------------------------------------------- reading
 
 /// YAML read as Helm reads it (sigs.k8s.io/yaml: YAML 1.1 words, then JSON, so every number
@@ -867,12 +785,9 @@ pub(crate) fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, Strin
         return Ok(Vec::new());
     }
     let options = serde_saphyr::options! { legacy_octal_numbers: true };
-    let documents: Vec<serde_json::Value> =
+    let documents: Vec<super::yaml_keys::GoJson> =
         serde_saphyr::from_str_multiple_with_options(text, options).map_err(|e| e.to_string())?;
-    Ok(documents
-        .into_iter()
-        .map(crate::value::as_go_json)
-        .collect())
+    Ok(documents.into_iter().map(|d| d.0).collect())
 }
 
 #[cfg(test)]
@@ -929,18 +844,5 @@ mod tests {
         let first = out.lines().next().unwrap();
         assert!(first.len() > 80 && first.len() < 90, "{out}");
         assert!(out.lines().nth(1).unwrap().starts_with("  word"), "{out}");
-    }
-
-    #[test]
-    fn to_json_escapes_as_go() {
-        let v = Value::from_json(&serde_json::json!({"b": "<a&b>", "a": 1.5, "n": 1e21}));
-        assert_eq!(
-            to_json(&v, false, None),
-            r#"{"a":1.5,"b":"\u003ca\u0026b\u003e","n":1e+21}"#
-        );
-        assert_eq!(
-            to_json(&v, true, None),
-            r#"{"a":1.5,"b":"<a&b>","n":1e+21}"#
-        );
     }
 }
