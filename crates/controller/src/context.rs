@@ -56,6 +56,10 @@ pub(crate) struct Desired {
 /// rebuilt from Git, the cluster and the Application's status after a restart).
 #[derive(Debug, Default)]
 pub(crate) struct AppState {
+    /// When this reconcile was last asked for (a request, a webhook, a due interval): what
+    /// Git answered since then is new enough for it — the answer to another app's
+    /// `ls-remote` of the same repository, say.
+    pub asked: Option<std::time::Instant>,
     /// The last rendered revision.
     pub desired: Option<Arc<Desired>>,
     /// The inventory as last stored.

@@ -277,10 +277,10 @@ async fn watch_policies(ctx: &Context, api: Api<AppPolicy>) {
 }
 
 async fn work(ctx: Arc<Context>) {
-    while let Some((key, reasons)) = ctx.queue.next().await {
+    while let Some((key, reasons, asked)) = ctx.queue.next().await {
         if let Some(app) = ctx.app(&key) {
             let started = std::time::Instant::now();
-            let next = reconcile(&ctx, app, reasons).await;
+            let next = reconcile(&ctx, app, reasons, asked.into_std()).await;
             metrics::observe(
                 "plumb_reconcile_duration_seconds",
                 "How long reconciles take, from dequeue to status written.",

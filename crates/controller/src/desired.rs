@@ -68,7 +68,10 @@ pub(crate) async fn desired_state(
         spec.credentials =
             secrets::credentials(&acting.client, &key.namespace, &secret.name).await?;
     }
-    let resolved = timed_git("resolve", ctx.source.resolve(&spec)).await?;
+    // What made this app look happened before it was asked for: an answer Git gave since
+    // (to another app of the same repository, after the same push) is new enough.
+    let asked = state.asked.unwrap_or_else(std::time::Instant::now);
+    let resolved = timed_git("resolve", ctx.source.resolve_since(&spec, asked)).await?;
     if let Some(desired) = &state.desired
         && desired.source_key == source_key
         && desired.values_from == values_from_key
@@ -76,7 +79,7 @@ pub(crate) async fn desired_state(
     {
         return Ok(Arc::clone(desired));
     }
-    let snapshot = timed_git("snapshot", ctx.source.snapshot(&spec)).await?;
+    let snapshot = timed_git("snapshot", ctx.source.snapshot_since(&spec, asked)).await?;
     let decryption = match &source.decryption {
         Some(decryption) if decryption.provider == "sops" => Some(
             secrets::age_identities(&acting.client, &key.namespace, &decryption.secret_ref.name)

@@ -62,37 +62,43 @@ impl std::ops::BitOr for Reasons {
     }
 }
 
-/// When each reason of a queued key is due; a second request for a reason keeps the earlier
-/// time.
+/// When each reason of a queued key is due — a second request for a reason keeps the
+/// earlier time — and when it was last asked for: what made the app due happened before.
 #[derive(Debug, Default)]
 struct Entry {
-    due: [Option<Instant>; Reasons::ALL.len()],
+    due: [Option<(Instant, Instant)>; Reasons::ALL.len()],
 }
 
 impl Entry {
     fn add(&mut self, reasons: Reasons, due: Instant) {
         for (slot, reason) in self.due.iter_mut().zip(Reasons::ALL) {
             if reasons.contains(reason) {
-                *slot = Some(slot.map_or(due, |queued| queued.min(due)));
+                *slot =
+                    Some(slot.map_or((due, due), |(first, last)| (first.min(due), last.max(due))));
             }
         }
     }
 
     /// When the first of its reasons is due.
     fn first_due(&self) -> Option<Instant> {
-        self.due.iter().flatten().min().copied()
+        self.due.iter().flatten().map(|(first, _)| *first).min()
     }
 
-    /// Takes the reasons due by `now`, leaving the later ones queued.
-    fn take_due(&mut self, now: Instant) -> Reasons {
+    /// Takes the reasons due by `now`, leaving the later ones queued; and the last time
+    /// any of those taken was asked for.
+    fn take_due(&mut self, now: Instant) -> (Reasons, Instant) {
         let mut due = Reasons::default();
+        let mut asked = None::<Instant>;
         for (slot, reason) in self.due.iter_mut().zip(Reasons::ALL) {
-            if slot.is_some_and(|at| at <= now) {
+            if let Some((first, last)) = *slot
+                && first <= now
+            {
                 *slot = None;
                 due = due | reason;
+                asked = Some(asked.map_or(last, |a| a.max(last)));
             }
         }
-        due
+        (due, asked.unwrap_or(now))
     }
 }
 
@@ -143,7 +149,7 @@ impl Queue {
     }
 
     /// The next due key not being reconciled, waiting for one. Call [`Queue::done`] after.
-    pub(crate) async fn next(&self) -> Option<(AppKey, Reasons)> {
+    pub(crate) async fn next(&self) -> Option<(AppKey, Reasons, Instant)> {
         loop {
             let notified = self.changed.notified();
             let wait = {
@@ -162,12 +168,12 @@ impl Queue {
                 match ready {
                     Some((key, due)) if due <= now => {
                         let entry = state.pending.get_mut(&key)?;
-                        let reasons = entry.take_due(now);
+                        let (reasons, asked) = entry.take_due(now);
                         if entry.first_due().is_none() {
                             state.pending.remove(&key);
                         }
                         state.running.insert(key.clone());
-                        return Some((key, reasons));
+                        return Some((key, reasons, asked));
                     }
                     Some((_, due)) => Some(due),
                     None => None,
@@ -215,7 +221,8 @@ mod tests {
         queue.add_after(key("a"), Reasons::DRIFT, Duration::from_secs(5));
         queue.add(key("a"), Reasons::DRIFT | Reasons::HEALTH);
         queue.add(key("b"), Reasons::SPEC);
-        let mut handed = [queue.next().await.unwrap(), queue.next().await.unwrap()];
+        let mut handed = [queue.next().await.unwrap(), queue.next().await.unwrap()]
+            .map(|(key, reasons, _)| (key, reasons));
         handed.sort_by(|x, y| x.0.name.cmp(&y.0.name));
         assert_eq!(handed[0], (key("a"), Reasons::DRIFT | Reasons::HEALTH));
         assert_eq!(handed[1], (key("b"), Reasons::SPEC));
@@ -227,14 +234,14 @@ mod tests {
         queue.add_after(key("a"), Reasons::INTERVAL, Duration::from_secs(60));
         queue.add(key("a"), Reasons::DRIFT);
         let started = Instant::now();
-        let (got, reasons) = queue.next().await.unwrap();
+        let (got, reasons, _) = queue.next().await.unwrap();
         assert_eq!((got.clone(), reasons), (key("a"), Reasons::DRIFT));
         assert!(!reasons.needs_resolve(), "drift now does not ask Git early");
         queue.done(&got);
         // The reconcile asks for its next poll later than the one already queued: the
         // earlier one stands.
         queue.add_after(key("a"), Reasons::INTERVAL, Duration::from_secs(180));
-        let (got, reasons) = queue.next().await.unwrap();
+        let (got, reasons, _) = queue.next().await.unwrap();
         assert_eq!((got, reasons), (key("a"), Reasons::INTERVAL));
         assert_eq!(started.elapsed(), Duration::from_secs(60));
     }
@@ -243,14 +250,14 @@ mod tests {
     async fn a_running_key_is_not_handed_out_again_until_done() {
         let queue = std::sync::Arc::new(Queue::default());
         queue.add(key("a"), Reasons::DRIFT);
-        let (first, _) = queue.next().await.unwrap();
+        let (first, _, _) = queue.next().await.unwrap();
         queue.add(key("a"), Reasons::DRIFT);
         queue.add_after(key("b"), Reasons::SPEC, Duration::from_millis(10));
         // `b` comes first, even though `a` is due earlier: `a` is still running.
-        let (second, _) = queue.next().await.unwrap();
+        let (second, _, _) = queue.next().await.unwrap();
         assert_eq!(second, key("b"));
         queue.done(&first);
-        let (third, reasons) = queue.next().await.unwrap();
+        let (third, reasons, _) = queue.next().await.unwrap();
         assert_eq!(third, key("a"));
         assert!(!reasons.needs_resolve(), "drift alone needs no ls-remote");
     }
@@ -260,8 +267,25 @@ mod tests {
         let queue = Queue::default();
         queue.add_after(key("late"), Reasons::INTERVAL, Duration::from_secs(30));
         let started = Instant::now();
-        let (got, _) = queue.next().await.unwrap();
+        let (got, _, _) = queue.next().await.unwrap();
         assert_eq!(got, key("late"));
         assert!(started.elapsed() >= Duration::from_secs(30));
+    }
+
+    /// A request merged into one already queued: Git's answer must be newer than the
+    /// later request, which may follow a push the earlier one did not.
+    #[tokio::test(start_paused = true)]
+    async fn the_last_request_is_what_an_answer_from_git_must_follow() {
+        let queue = Queue::default();
+        let first = Instant::now();
+        queue.add(key("a"), Reasons::REQUESTED);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let second = Instant::now();
+        queue.add(key("a"), Reasons::REQUESTED);
+        queue.add_after(key("a"), Reasons::INTERVAL, Duration::from_secs(60));
+        let (_, reasons, asked) = queue.next().await.unwrap();
+        assert_eq!(reasons, Reasons::REQUESTED);
+        assert_eq!(asked, second);
+        assert!(asked > first);
     }
 }

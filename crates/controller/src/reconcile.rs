@@ -51,9 +51,15 @@ pub(crate) struct Next {
 }
 
 /// Reconciles `app`. Never fails: failures become status, events and a retry.
-pub(crate) async fn reconcile(ctx: &Context, app: Arc<Application>, reasons: Reasons) -> Next {
+pub(crate) async fn reconcile(
+    ctx: &Context,
+    app: Arc<Application>,
+    reasons: Reasons,
+    asked: std::time::Instant,
+) -> Next {
     let key = app.key();
     let mut state = ctx.take_state(&key);
+    state.asked = Some(asked);
     if app.metadata.deletion_timestamp.is_some() {
         // Being deleted: only the cascade is left to do, if asked for.
         let next = if !app.prunes_on_delete() {

@@ -59,7 +59,7 @@ impl AccessProofs {
         self.lock().insert(entry, Instant::now());
     }
 
-    fn fingerprint(&self, credentials: &Credentials) -> u64 {
+    pub(crate) fn fingerprint(&self, credentials: &Credentials) -> u64 {
         let mut hasher = self.hasher.build_hasher();
         match credentials {
             Credentials::None => 0u8.hash(&mut hasher),

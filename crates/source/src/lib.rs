@@ -46,6 +46,7 @@
 //! only the allowed protocols.
 
 mod access;
+mod answers;
 mod cache;
 mod chart_repository;
 mod credentials;

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::access::AccessProofs;
+use crate::answers::RecentAnswers;
 use crate::cache::{Cache, RepoCache};
 use crate::chart_repository::{ChartArchive, ChartRepositories, ChartSpec};
 use crate::credentials::Credentials;
@@ -80,6 +81,13 @@ impl RepoSpec {
     }
 }
 
+/// Whose listing of which repository a resolve is, and since when an answer will do.
+struct Asked {
+    key: String,
+    credentials: u64,
+    since: Option<Instant>,
+}
+
 /// What a revision names right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
@@ -99,6 +107,8 @@ pub struct Source {
     seen: Mutex<HashMap<String, Vec<(RepoSpec, Instant)>>>,
     /// Who recently showed they may read which repository ([`crate::access`]).
     access: AccessProofs,
+    /// What remotes answered lately, for apps that may take an answer since some time.
+    answers: RecentAnswers,
 }
 
 impl Source {
@@ -116,6 +126,7 @@ impl Source {
             charts,
             seen: Mutex::default(),
             access: AccessProofs::default(),
+            answers: RecentAnswers::default(),
         })
     }
 
@@ -129,13 +140,25 @@ impl Source {
     /// transferred): compare it with the last synced commit to learn whether it moved.
     pub async fn resolve(&self, spec: &RepoSpec) -> Result<Resolved> {
         // Boxed, like `snapshot`: callers then hold a pointer, not a large future.
-        Box::pin(self.resolve_spec(spec)).await
+        Box::pin(self.resolve_spec(spec, None)).await
     }
 
-    async fn resolve_spec(&self, spec: &RepoSpec) -> Result<Resolved> {
+    /// [`Source::resolve`], taking what the remote answered to the same listing with the
+    /// same credentials at or after `since` instead of asking again ([`crate::answers`]):
+    /// for a caller that knows what made it look happened before `since`.
+    pub async fn resolve_since(&self, spec: &RepoSpec, since: Instant) -> Result<Resolved> {
+        Box::pin(self.resolve_spec(spec, Some(since))).await
+    }
+
+    async fn resolve_spec(&self, spec: &RepoSpec, since: Option<Instant>) -> Result<Resolved> {
         let url = self.admit(&spec.url).await?;
         let remote = self.remote(&url, &spec.credentials)?;
-        match self.resolve_with(&remote, &spec.revision).await? {
+        let asked = Asked {
+            key: url.cache_key(),
+            credentials: self.access.fingerprint(&spec.credentials.for_url(&url)),
+            since,
+        };
+        match self.resolve_with(&remote, &spec.revision, &asked).await? {
             Resolution::Found { commit, reference } => Ok(Resolved {
                 commit: commit_id(&url, &commit)?,
                 reference,
@@ -160,16 +183,26 @@ impl Source {
     /// the limits and the signature demands, and written once.
     pub async fn snapshot(&self, spec: &RepoSpec) -> Result<Snapshot> {
         // Boxed: the work below is a large future, and callers hold several at once.
-        Box::pin(self.make_snapshot(spec)).await
+        Box::pin(self.make_snapshot(spec, None)).await
     }
 
-    async fn make_snapshot(&self, spec: &RepoSpec) -> Result<Snapshot> {
+    /// [`Source::snapshot`], resolving the revision as [`Source::resolve_since`] does.
+    pub async fn snapshot_since(&self, spec: &RepoSpec, since: Instant) -> Result<Snapshot> {
+        Box::pin(self.make_snapshot(spec, Some(since))).await
+    }
+
+    async fn make_snapshot(&self, spec: &RepoSpec, since: Option<Instant>) -> Result<Snapshot> {
         let url = self.admit(&spec.url).await?;
         self.remember(&url, spec);
         let remote = self.remote(&url, &spec.credentials)?;
         let repo = self.cache.repo(&url)?;
         let credentials = spec.credentials.for_url(&url);
         let key = url.cache_key();
+        let asked = Asked {
+            key: key.clone(),
+            credentials: self.access.fingerprint(&credentials),
+            since,
+        };
         // A full commit id never moves: no need to ask the remote which commit it is. Then
         // nothing has yet shown these credentials may read the repository.
         let (resolution, asked_remote) = match &spec.revision {
@@ -180,7 +213,7 @@ impl Source {
                 },
                 false,
             ),
-            revision => (self.resolve_with(&remote, revision).await?, true),
+            revision => (self.resolve_with(&remote, revision, &asked).await?, true),
         };
         if asked_remote {
             self.access.record(&key, &credentials);
@@ -280,7 +313,12 @@ impl Source {
         Remote::open(url, credentials, &self.cache.scratch(), &self.config.limits)
     }
 
-    async fn resolve_with(&self, remote: &Remote<'_>, revision: &Revision) -> Result<Resolution> {
+    async fn resolve_with(
+        &self,
+        remote: &Remote<'_>,
+        revision: &Revision,
+        asked: &Asked,
+    ) -> Result<Resolution> {
         if let Revision::Commit(id) = revision
             && (id.len() == 40 || id.len() == 64)
         {
@@ -289,7 +327,18 @@ impl Source {
                 reference: None,
             });
         }
+        let listing = format!("{revision:?}");
+        if let Some(since) = asked.since
+            && let Some(refs) = self
+                .answers
+                .since(&asked.key, asked.credentials, &listing, since)
+        {
+            return Ok(refs.resolve(revision));
+        }
+        let started = Instant::now();
         let refs: RemoteRefs = remote.list(revision).await?;
+        self.answers
+            .record(&asked.key, asked.credentials, &listing, started, &refs);
         Ok(refs.resolve(revision))
     }
 
