@@ -16,6 +16,13 @@
 //! `replacements`, `sortOptions`. Any other field fails the render with an error naming it
 //! and its file ([`Error::KustomizeUnsupported`]); remote bases are refused unless allowed.
 //!
+//! Files a kustomization reads (resource files, patches, generator sources, replacement
+//! and plugin configurations) may lie anywhere inside the repository by default —
+//! Flux's `LoadRestrictionsNone`, so an overlay may name `../shared/patch.yaml` — or,
+//! with [`LoadRestrictor::RootOnly`] (`--load-restrictor LoadRestrictionsRootOnly`), only
+//! in or below its own directory, as `kubectl kustomize` requires by default. A path or a
+//! symlink that leaves the repository is refused under both.
+//!
 //! # The oracle corpus
 //!
 //! `tests/kustomize_oracle.rs` renders each of the 51 fixtures under
@@ -107,7 +114,9 @@ pub use error::{Error, Result};
 pub use external::process::{Failure as ExternalFailure, run as run_external};
 pub use image_ref::{ImageRef, check_image_name};
 pub use image_use::{ContainerImage, kustomization_file, overlay_images};
-pub use options::{BuildOptions, KUSTOMIZATION_FILES, KustomizeOptions, kustomization_in};
+pub use options::{
+    BuildOptions, KUSTOMIZATION_FILES, KustomizeOptions, LoadRestrictor, kustomization_in,
+};
 pub use transform::images::{matches as image_matches, split as split_image};
 
 /// One rendered object: its manifest, where it came from, whether it was decrypted.

@@ -1,8 +1,10 @@
 //! Reading a kustomization's files: the kustomization itself, resources (files, or
 //! directories with their own kustomization), patches and generator sources — all
 //! confined to the snapshot root, bounded by the render's limits, and decrypted when
-//! SOPS encrypted them. Files a kustomization reads must lie in or below its directory,
-//! as Kustomize's default load restrictions require; bases may be anywhere in the repo.
+//! SOPS encrypted them. Under [`LoadRestrictor::RootOnly`] the files a kustomization
+//! reads must lie in or below its directory, as Kustomize's default requires; under
+//! [`LoadRestrictor::None`] (Flux's rule, plumb's default) anywhere in the repository.
+//! Bases may be anywhere in the repository either way.
 
 use std::cell::Cell;
 
@@ -10,8 +12,8 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::error::{Error, Result};
-use crate::options::BuildOptions;
 use crate::options::KUSTOMIZATION_FILES;
+use crate::options::{BuildOptions, LoadRestrictor};
 use plumb_manifest::Syntax;
 use plumb_manifest::{RepoFile, Root};
 
@@ -160,20 +162,29 @@ impl<'c, 'a> Loader<'c, 'a> {
     /// Reads a file of this kustomization: it must be in or below the directory.
     pub(crate) fn read_relative(&self, path: &str) -> Result<Vec<u8>> {
         let file = self.resolve(path)?;
-        let below = self.dir.relative == "."
-            || file
-                .relative
-                .starts_with(&format!("{}/", self.dir.relative));
-        if !below {
-            return Err(self.error(format!(
-                "security; file '{path}' is not in or below '{}'",
-                self.dir.relative
-            )));
-        }
+        self.check_restriction(path, &file)?;
         if file.is_dir() {
             return Err(self.error(format!("{path} is a directory, not a file")));
         }
         self.context.read(&file)
+    }
+
+    /// Refuses a file outside this kustomization's directory under
+    /// [`LoadRestrictor::RootOnly`]; `path` is how the kustomization names it.
+    fn check_restriction(&self, path: &str, file: &RepoFile) -> Result<()> {
+        let below = self.dir.relative == "."
+            || file
+                .relative
+                .starts_with(&format!("{}/", self.dir.relative));
+        if below || self.context.options.load_restrictor == LoadRestrictor::None {
+            return Ok(());
+        }
+        Err(self.error(format!(
+            "security; file '{path}' is not in or below '{}' (load restrictor {}); move it below the kustomization, make it a base with its own kustomization, or render with --load-restrictor {}",
+            self.dir.relative,
+            LoadRestrictor::RootOnly,
+            LoadRestrictor::None
+        )))
     }
 
     /// Parses YAML as Kustomize reads it.
@@ -210,16 +221,7 @@ impl<'c, 'a> Loader<'c, 'a> {
     }
 
     pub(crate) fn resource_file(&self, file: &RepoFile) -> Result<Vec<Resource>> {
-        let below = self.dir.relative == "."
-            || file
-                .relative
-                .starts_with(&format!("{}/", self.dir.relative));
-        if !below {
-            return Err(self.error(format!(
-                "security; file '{}' is not in or below '{}'",
-                file.relative, self.dir.relative
-            )));
-        }
+        self.check_restriction(&file.relative, file)?;
         let bytes = self.context.read(file)?;
         let syntax = if file.relative.ends_with(".json") {
             Syntax::Json
