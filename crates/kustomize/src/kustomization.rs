@@ -34,6 +34,8 @@ const SUPPORTED: &[&str] = &[
     "sortOptions",
     "helmCharts",
     "helmGlobals",
+    "generators",
+    "transformers",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
@@ -41,8 +43,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "vars",
     "crds",
     "configurations",
-    "generators",
-    "transformers",
     "validators",
     "helmChartInflationGenerator",
     "openapi",
@@ -141,6 +141,12 @@ pub(crate) struct Kustomization {
     pub(crate) replacements: Vec<ReplacementEntry>,
     #[serde(default)]
     pub(crate) sort_options: Option<SortOptions>,
+    /// Built-in generator plugins: inline configurations or paths.
+    #[serde(default)]
+    pub(crate) generators: Vec<String>,
+    /// Built-in transformer plugins: inline configurations or paths.
+    #[serde(default)]
+    pub(crate) transformers: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //!  build(dir) ── kustomization ─▶ resources (files, bases: build(base)) ─▶ generators
-//!            ─▶ components ─▶ transformers (patches, namespace, prefix/suffix, labels,
-//!               annotations, JSON patches, replicas, images, replacements)
+//!            ─▶ generators: entries (plugin) ─▶ components
+//!            ─▶ transformers (patches, namespace, prefix/suffix, labels, annotations,
+//!               JSON patches, replicas, images, replacements) ─▶ transformers: entries
 //!  render    ── build(app) ─▶ hash suffixes ─▶ name references ─▶ legacy order ─▶ objects
 //! ```
 //!
@@ -13,7 +14,12 @@
 //! `commonLabels`, `commonAnnotations`, `images`, `replicas`, `patches` (strategic merge
 //! and JSON 6902, inline or file, with target selectors), `patchesStrategicMerge`,
 //! `patchesJson6902`, `configMapGenerator`, `secretGenerator`, `generatorOptions`,
-//! `replacements`, `sortOptions`. Any other field fails the render with an error naming it
+//! `replacements`, `sortOptions`, `generators` and `transformers` (Kustomize's built-in
+//! plugins — `apiVersion: builtin` configurations inline, in files or built by a
+//! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
+//! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
+//! transformers, ConfigMap and Secret generators; exec, Go and KRM-function plugins are
+//! refused by name, [`Error::KustomizePlugin`]). Any other field fails the render with an error naming it
 //! and its file ([`Error::KustomizeUnsupported`]); remote bases are refused unless allowed.
 //!
 //! Files a kustomization reads (resource files, patches, generator sources, replacement
@@ -25,9 +31,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 51 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 64 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 51 agree. They cover:
+//! and requires identical bytes, or both to fail. All 64 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -55,15 +61,25 @@
 //!   reject), `sortOptions` fifo and the legacy order;
 //! - YAML output: quoting of every ambiguous scalar, literal blocks and chomping, folding
 //!   at 80 columns, escapes, key order, numbers, nulls, empty collections;
-//! - 14 error cases: missing files, unknown fields, duplicate ids, patches and generators
+//! - loading: Flux-style repositories naming resource files, patches, JSON patches,
+//!   generator sources and replacements in sibling folders under `LoadRestrictionsNone`
+//!   (`flux-*`; a fixture's `load-restrictor` file names the restrictor for both sides);
+//! - built-in plugins (`transformers-*`, `generators-builtin`): every transformer kind
+//!   with its own field specs (custom-resource image fields, volume claim templates,
+//!   CronJob containers), unset-only namespaces and all-ServiceAccount subjects, generators
+//!   merging over the kustomization's own, configurations from a directory's build, and
+//!   `HashTransformer` hashing twice as Kustomize does;
+//! - 18 error cases: missing files, unknown fields, duplicate ids, patches and generators
 //!   without a target, components used as resources, files outside a kustomization's
-//!   directory, replicas and replacements that select nothing, namespace conflicts.
+//!   directory (root-only), replicas and replacements that select nothing, namespace
+//!   conflicts, an exec plugin, a builtin kind 5.5 lacks (SortOrderTransformer), a
+//!   generator listed as a transformer.
 //!
 //! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `crds`, `vars`, plugins (`generators`, `transformers`,
-//! `validators`), `configurations`, `openapi` and `buildMetadata` are refused by name;
+//! Known gaps: `crds`, `vars`, `validators`, the builtin ValueAdd, IAMPolicy and
+//! HelmChartInflation plugins, `configurations`, `openapi` and `buildMetadata` are refused by name;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.
@@ -88,6 +104,7 @@ mod nameref;
 mod options;
 mod order;
 mod patch;
+mod plugin;
 mod replacement;
 mod resource;
 mod schema;
@@ -101,7 +118,7 @@ use serde_json::{Map, Value};
 
 use fieldspec::{FieldSpec, builtin};
 use generator::GeneratedKind;
-use kustomization::{Kustomization, ReplacementEntry};
+use kustomization::Kustomization;
 use load::{Context, Loader};
 use plumb_manifest::{RepoFile, Root};
 use resource::Resource;
@@ -199,13 +216,7 @@ fn render_native(
         kustomization.replacements.clear();
     }
     let mut resources = build(context, &loader, &kustomization)?;
-    for resource in resources.iter_mut().filter(|r| r.needs_hash) {
-        if let Some(suffix) = hash::suffix(&resource.object) {
-            resource.store_previous_id();
-            let name = format!("{}-{suffix}", resource.name());
-            resource.set_name(&name);
-        }
-    }
+    hash::suffix_names(&mut resources);
     nameref::fix(&mut resources).map_err(|e| loader.fail(e))?;
     let legacy = kustomization
         .sort_options
@@ -308,6 +319,7 @@ fn accumulate(
             append(loader, &mut resources, &mut seen, resource)?;
         }
     }
+    plugin::generate(loader, &k.generators, &mut resources)?;
     check_count(context, &resources, loader)?;
     for path in &k.components {
         let target = loader.resolve(path)?;
@@ -428,32 +440,8 @@ fn transform(
     for image in &k.images {
         transform::images::apply(resources, image);
     }
-    for entry in &k.replacements {
-        let replacements = match entry {
-            ReplacementEntry::Inline(replacement) => vec![replacement.clone()],
-            ReplacementEntry::File { path } => {
-                let bytes = loader.read_relative(path)?;
-                let documents = loader.parse_yaml(path, &bytes)?;
-                let mut all = Vec::new();
-                for document in documents.into_iter().filter(|d| !d.is_null()) {
-                    let items = match document {
-                        Value::Array(items) => items,
-                        other => vec![other],
-                    };
-                    for item in items {
-                        all.push(serde_json::from_value(item).map_err(|err| {
-                            loader.error(format!("replacement file {path}: {err}"))
-                        })?);
-                    }
-                }
-                all
-            }
-        };
-        for replacement in &replacements {
-            replacement::apply(resources, replacement, &loader.context.options.limits)
-                .map_err(fail)?;
-        }
-    }
+    replacement::apply_entries(loader, resources, &k.replacements)?;
+    plugin::transform(loader, &k.transformers, resources)?;
     Ok(())
 }
 
