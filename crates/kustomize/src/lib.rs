@@ -12,7 +12,7 @@
 //! Supported: `resources` (files, directories with their own kustomization, nested
 //! bases), `components`, `namespace`, `namePrefix`, `nameSuffix`, `labels`,
 //! `commonLabels`, `commonAnnotations`, `images`, `replicas`, `patches` (strategic merge
-//! and JSON 6902, inline or file, with target selectors), `patchesStrategicMerge`,
+//! and JSON 6902, inline or file, with target selectors and `options`), `patchesStrategicMerge`,
 //! `patchesJson6902`, `configMapGenerator`, `secretGenerator`, `generatorOptions`,
 //! `replacements`, `sortOptions`, `generators` and `transformers` (Kustomize's built-in
 //! plugins — `apiVersion: builtin` configurations inline, in files or built by a
@@ -31,9 +31,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 64 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 65 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 64 agree. They cover:
+//! and requires identical bytes, or both to fail. All 65 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
