@@ -36,13 +36,13 @@ const SUPPORTED: &[&str] = &[
     "helmGlobals",
     "generators",
     "transformers",
+    "configurations",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
 const KNOWN_UNSUPPORTED: &[&str] = &[
     "vars",
     "crds",
-    "configurations",
     "validators",
     "helmChartInflationGenerator",
     "openapi",
@@ -141,6 +141,9 @@ pub(crate) struct Kustomization {
     pub(crate) replacements: Vec<ReplacementEntry>,
     #[serde(default)]
     pub(crate) sort_options: Option<SortOptions>,
+    /// Files of field specs for the transformers (`nameReference`, `commonLabels`, …).
+    #[serde(default)]
+    pub(crate) configurations: Vec<String>,
     /// Built-in generator plugins: inline configurations or paths.
     #[serde(default)]
     pub(crate) generators: Vec<String>,

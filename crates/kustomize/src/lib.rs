@@ -14,7 +14,10 @@
 //! `commonLabels`, `commonAnnotations`, `images`, `replicas`, `patches` (strategic merge
 //! and JSON 6902, inline or file, with target selectors and `options`), `patchesStrategicMerge`,
 //! `patchesJson6902`, `configMapGenerator`, `secretGenerator`, `generatorOptions`,
-//! `replacements`, `sortOptions`, `generators` and `transformers` (Kustomize's built-in
+//! `replacements`, `sortOptions`, `configurations` (field specs for custom resources:
+//! nameReference, namePrefix/Suffix, namespace, commonLabels, templateLabels,
+//! commonAnnotations, images, replicas; merged upward from bases and components, with
+//! Kustomize's conflicts), `generators` and `transformers` (Kustomize's built-in
 //! plugins — `apiVersion: builtin` configurations inline, in files or built by a
 //! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
 //! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
@@ -31,9 +34,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 65 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 67 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 65 agree. They cover:
+//! and requires identical bytes, or both to fail. All 67 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -69,21 +72,25 @@
 //!   CronJob containers), unset-only namespaces and all-ServiceAccount subjects, generators
 //!   merging over the kustomization's own, configurations from a directory's build, and
 //!   `HashTransformer` hashing twice as Kustomize does;
-//! - 18 error cases: missing files, unknown fields, duplicate ids, patches and generators
+//! - `configurations` declared in a base for Argo Rollouts (name references to
+//!   ConfigMaps, Secrets, Services and AnalysisTemplates, selectors and template labels,
+//!   images, replicas) used by an overlay's prefix, namespace, labels, images and replicas;
+//! - 19 error cases: missing files, unknown fields, duplicate ids, patches and generators
 //!   without a target, components used as resources, files outside a kustomization's
 //!   directory (root-only), replicas and replacements that select nothing, namespace
 //!   conflicts, an exec plugin, a builtin kind 5.5 lacks (SortOrderTransformer), a
-//!   generator listed as a transformer.
+//!   generator listed as a transformer, conflicting `create` in `configurations`.
 //!
 //! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
 //! Known gaps: `crds`, `vars`, `validators`, the builtin ValueAdd, IAMPolicy and
-//! HelmChartInflation plugins, `configurations`, `openapi` and `buildMetadata` are refused by name;
+//! HelmChartInflation plugins, `openapi` and `buildMetadata` are refused by name;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.
 
+mod configurations;
 mod edit;
 mod emit;
 mod error;
@@ -116,6 +123,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use configurations::{Configurations, merged};
 use fieldspec::{FieldSpec, builtin};
 use generator::GeneratedKind;
 use kustomization::Kustomization;
@@ -215,9 +223,9 @@ fn render_native(
         kustomization.images.clear();
         kustomization.replacements.clear();
     }
-    let mut resources = build(context, &loader, &kustomization)?;
+    let (mut resources, configurations) = build(context, &loader, &kustomization)?;
     hash::suffix_names(&mut resources);
-    nameref::fix(&mut resources).map_err(|e| loader.fail(e))?;
+    nameref::fix(&mut resources, &configurations.name_reference).map_err(|e| loader.fail(e))?;
     let legacy = kustomization
         .sort_options
         .as_ref()
@@ -247,12 +255,16 @@ fn render_native(
         .collect())
 }
 
+/// What a kustomization produced: its objects, and the field specs its `configurations`
+/// and those of its bases and components declared.
+type Accumulated = (Vec<Resource>, Configurations);
+
 /// Everything one kustomization produces (Kustomize's `accumulateTarget`).
 fn build(
     context: &Context<'_>,
     loader: &Loader<'_, '_>,
     kustomization: &Kustomization,
-) -> Result<Vec<Resource>> {
+) -> Result<Accumulated> {
     {
         let mut stack = context.stack.borrow_mut();
         let dir = loader.dir.relative.clone();
@@ -264,7 +276,7 @@ fn build(
         }
         stack.push(dir);
     }
-    let result = accumulate(context, loader, kustomization, Vec::new());
+    let result = accumulate(context, loader, kustomization, Default::default());
     context.stack.borrow_mut().pop();
     result
 }
@@ -273,8 +285,8 @@ fn accumulate(
     context: &Context<'_>,
     loader: &Loader<'_, '_>,
     k: &Kustomization,
-    mut resources: Vec<Resource>,
-) -> Result<Vec<Resource>> {
+    (mut resources, mut configurations): Accumulated,
+) -> Result<Accumulated> {
     let mut seen: std::collections::HashSet<IdKey> = resources.iter().map(id_key).collect();
     for path in &k.resources {
         if is_remote(path) {
@@ -295,7 +307,11 @@ fn accumulate(
                     sub.dir.relative
                 )));
             }
-            build(context, &sub, &sub_k)?
+            let (found, declared) = build(context, &sub, &sub_k)?;
+            configurations.merge(declared).map_err(|detail| {
+                loader.error(format!("merging configurations of {path}: {detail}"))
+            })?;
+            found
         } else {
             loader.resource_file(&target)?
         };
@@ -304,6 +320,9 @@ fn accumulate(
         }
     }
     check_count(context, &resources, loader)?;
+    configurations
+        .merge(Configurations::load(loader, &k.configurations)?)
+        .map_err(|detail| loader.error(format!("configurations: {detail}")))?;
     let generators = [
         (GeneratedKind::ConfigMap, &k.config_map_generator),
         (GeneratedKind::Secret, &k.secret_generator),
@@ -332,11 +351,12 @@ fn accumulate(
                 sub.dir.relative
             )));
         }
-        resources = accumulate(context, &sub, &sub_k, resources)?;
+        (resources, configurations) =
+            accumulate(context, &sub, &sub_k, (resources, configurations))?;
     }
-    transform(loader, k, &mut resources)?;
+    transform(loader, k, &mut resources, &configurations)?;
     check_count(context, &resources, loader)?;
-    Ok(resources)
+    Ok((resources, configurations))
 }
 
 /// The objects of a kustomization so far against the render's limits: their number,
@@ -389,13 +409,16 @@ fn append(
     Ok(())
 }
 
-/// The built-in transformers, in Kustomize's order.
+/// A kustomization's transformers over its objects, in Kustomize's order: its own
+/// fields, then its `transformers` entries.
 fn transform(
     loader: &Loader<'_, '_>,
     k: &Kustomization,
     resources: &mut Vec<Resource>,
+    configurations: &Configurations,
 ) -> Result<()> {
     let fail = |e: BuildError| loader.fail(e);
+    let c = configurations;
     for entry in &k.patches_strategic_merge {
         patch::apply_legacy_strategic(loader, resources, entry)?;
     }
@@ -403,46 +426,61 @@ fn transform(
         patch::apply_patch(loader, resources, entry)?;
     }
     if let Some(namespace) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
-        transform::namespace::apply(resources, namespace).map_err(fail)?;
+        let specs = merged(builtin::namespace(), &c.namespace);
+        let options = transform::namespace::Options {
+            namespace,
+            specs: &specs,
+            unset_only: false,
+            subjects: transform::namespace::Subjects::DefaultOnly,
+        };
+        transform::namespace::with_options(resources, &options).map_err(fail)?;
     }
     if let Some(prefix) = k.name_prefix.as_deref().filter(|p| !p.is_empty()) {
         transform::name_affix::prefix(resources, prefix);
+        transform::name_affix::with_specs(resources, prefix, "", &beyond_name(&c.name_prefix))
+            .map_err(fail)?;
     }
     if let Some(suffix) = k.name_suffix.as_deref().filter(|s| !s.is_empty()) {
         transform::name_affix::suffix(resources, suffix);
+        transform::name_affix::with_specs(resources, "", suffix, &beyond_name(&c.name_suffix))
+            .map_err(fail)?;
     }
+    let common_labels = merged(builtin::common_labels(), &c.common_labels);
     for label in &k.labels {
         let mut specs = transform::labels::user_specs(&label.fields);
         if label.include_selectors {
-            specs.extend(builtin::common_labels());
+            specs.extend(common_labels.iter().cloned());
         } else {
             if label.include_templates {
-                specs.extend(builtin::template_labels());
+                specs.extend(merged(builtin::template_labels(), &c.template_labels));
             }
             specs.push(FieldSpec::new("", "", "", "metadata/labels", true));
         }
         transform::labels::apply(resources, &label.pairs, &specs).map_err(fail)?;
     }
-    transform::labels::apply(resources, &k.common_labels, &builtin::common_labels())
+    transform::labels::apply(resources, &k.common_labels, &common_labels).map_err(fail)?;
+    let common_annotations = merged(builtin::common_annotations(), &c.common_annotations);
+    transform::labels::apply(resources, &k.common_annotations, &common_annotations)
         .map_err(fail)?;
-    transform::labels::apply(
-        resources,
-        &k.common_annotations,
-        &builtin::common_annotations(),
-    )
-    .map_err(fail)?;
     for entry in &k.patches_json6902 {
         patch::apply_legacy_json(loader, resources, entry)?;
     }
+    let replica_specs = merged(builtin::replicas(), &c.replicas);
     for replica in &k.replicas {
-        transform::replicas::apply(resources, replica).map_err(fail)?;
+        transform::replicas::with_specs(resources, replica, &replica_specs).map_err(fail)?;
     }
     for image in &k.images {
-        transform::images::apply(resources, image);
+        transform::images::with_specs(resources, image, &c.images);
     }
     replacement::apply_entries(loader, resources, &k.replacements)?;
     plugin::transform(loader, &k.transformers, resources)?;
     Ok(())
+}
+
+/// Declared name specs besides the name itself, which the default renames already.
+fn beyond_name(specs: &[FieldSpec]) -> Vec<FieldSpec> {
+    let name = FieldSpec::new("", "", "", "metadata/name", false);
+    merged(vec![name], specs).split_off(1)
 }
 
 /// Kustomize's remote targets: URLs and the `host/org/repo` shorthands.

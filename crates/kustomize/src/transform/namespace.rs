@@ -6,18 +6,8 @@ use serde_json::Value;
 
 use crate::BuildError;
 use crate::error::Result;
-use crate::fieldspec::{self, FieldSpec, builtin};
+use crate::fieldspec::{self, FieldSpec};
 use crate::resource::Resource;
-
-pub(crate) fn apply(resources: &mut [Resource], namespace: &str) -> Result<(), BuildError> {
-    let options = Options {
-        namespace,
-        specs: &builtin::namespace(),
-        unset_only: false,
-        subjects: Subjects::DefaultOnly,
-    };
-    with_options(resources, &options)
-}
 
 /// Which RoleBinding subjects take the namespace.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -3,13 +3,9 @@
 use serde_json::Value;
 
 use crate::BuildError;
-use crate::fieldspec::{self, FieldSpec, builtin};
+use crate::fieldspec::{self, FieldSpec};
 use crate::kustomization::Replica;
 use crate::resource::Resource;
-
-pub(crate) fn apply(resources: &mut [Resource], replica: &Replica) -> Result<(), BuildError> {
-    with_specs(resources, replica, &builtin::replicas())
-}
 
 /// `replicas` through the given field specs (the `ReplicaCountTransformer` plugin's own).
 pub(crate) fn with_specs(
