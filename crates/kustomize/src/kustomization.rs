@@ -37,11 +37,11 @@ const SUPPORTED: &[&str] = &[
     "generators",
     "transformers",
     "configurations",
+    "vars",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "vars",
     "crds",
     "validators",
     "helmChartInflationGenerator",
@@ -141,6 +141,9 @@ pub(crate) struct Kustomization {
     pub(crate) replacements: Vec<ReplacementEntry>,
     #[serde(default)]
     pub(crate) sort_options: Option<SortOptions>,
+    /// `$(NAME)` variables read from objects' fields.
+    #[serde(default)]
+    pub(crate) vars: Vec<Var>,
     /// Files of field specs for the transformers (`nameReference`, `commonLabels`, …).
     #[serde(default)]
     pub(crate) configurations: Vec<String>,
@@ -344,6 +347,42 @@ pub(crate) struct LegacySortOptions {
     pub(crate) order_first: Vec<String>,
     #[serde(default)]
     pub(crate) order_last: Vec<String>,
+}
+
+/// A `vars` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Var {
+    pub(crate) name: String,
+    pub(crate) objref: ObjRef,
+    #[serde(default)]
+    pub(crate) fieldref: FieldRef,
+}
+
+/// The object a var reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ObjRef {
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) group: String,
+    #[serde(default)]
+    pub(crate) version: String,
+    #[serde(default)]
+    pub(crate) kind: String,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) namespace: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FieldRef {
+    /// Go's JSON decoding matches field names case-insensitively; `fieldpath` is common.
+    #[serde(default, alias = "fieldpath")]
+    pub(crate) field_path: String,
 }
 
 impl Kustomization {

@@ -17,7 +17,8 @@
 //! `replacements`, `sortOptions`, `configurations` (field specs for custom resources:
 //! nameReference, namePrefix/Suffix, namespace, commonLabels, templateLabels,
 //! commonAnnotations, images, replicas; merged upward from bases and components, with
-//! Kustomize's conflicts), `generators` and `transformers` (Kustomize's built-in
+//! Kustomize's conflicts), `vars` (`$(NAME)` in the `varReference` fields, resolved last),
+//! `generators` and `transformers` (Kustomize's built-in
 //! plugins — `apiVersion: builtin` configurations inline, in files or built by a
 //! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
 //! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
@@ -34,9 +35,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 67 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 72 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 67 agree. They cover:
+//! and requires identical bytes, or both to fail. All 72 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -75,16 +76,20 @@
 //! - `configurations` declared in a base for Argo Rollouts (name references to
 //!   ConfigMaps, Secrets, Services and AnalysisTemplates, selectors and template labels,
 //!   images, replicas) used by an overlay's prefix, namespace, labels, images and replicas;
-//! - 19 error cases: missing files, unknown fields, duplicate ids, patches and generators
+//! - `vars` in an older WordPress/MySQL repository (names after prefixes and hashes,
+//!   ports by index as numbers, ConfigMap data, `$$` escapes, unknown vars kept, the
+//!   default `varReference` fields) and with `group`/`version` objrefs;
+//! - 22 error cases: missing files, unknown fields, duplicate ids, patches and generators
 //!   without a target, components used as resources, files outside a kustomization's
 //!   directory (root-only), replicas and replacements that select nothing, namespace
 //!   conflicts, an exec plugin, a builtin kind 5.5 lacks (SortOrderTransformer), a
-//!   generator listed as a transformer, conflicting `create` in `configurations`.
+//!   generator listed as a transformer, conflicting `create` in `configurations`, vars
+//!   declared twice, matching nothing, or lacking the objref's apiVersion.
 //!
 //! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `crds`, `vars`, `validators`, the builtin ValueAdd, IAMPolicy and
+//! Known gaps: `crds`, `validators`, the builtin ValueAdd, IAMPolicy and
 //! HelmChartInflation plugins, `openapi` and `buildMetadata` are refused by name;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
@@ -118,6 +123,7 @@ mod schema;
 mod selector;
 mod smp;
 mod transform;
+mod vars;
 
 use std::path::Path;
 
@@ -223,9 +229,15 @@ fn render_native(
         kustomization.images.clear();
         kustomization.replacements.clear();
     }
-    let (mut resources, configurations) = build(context, &loader, &kustomization)?;
+    let Accumulated {
+        mut resources,
+        configurations,
+        vars,
+    } = build(context, &loader, &kustomization)?;
     hash::suffix_names(&mut resources);
     nameref::fix(&mut resources, &configurations.name_reference).map_err(|e| loader.fail(e))?;
+    let var_references = merged(vars::default_references(), &configurations.var_reference);
+    vars::resolve(&mut resources, &vars, &var_references).map_err(|e| loader.fail(e))?;
     let legacy = kustomization
         .sort_options
         .as_ref()
@@ -255,9 +267,14 @@ fn render_native(
         .collect())
 }
 
-/// What a kustomization produced: its objects, and the field specs its `configurations`
-/// and those of its bases and components declared.
-type Accumulated = (Vec<Resource>, Configurations);
+/// What a kustomization produced: its objects, and the field specs and vars it and its
+/// bases and components declared.
+#[derive(Default)]
+struct Accumulated {
+    resources: Vec<Resource>,
+    configurations: Configurations,
+    vars: Vec<vars::Var>,
+}
 
 /// Everything one kustomization produces (Kustomize's `accumulateTarget`).
 fn build(
@@ -285,8 +302,13 @@ fn accumulate(
     context: &Context<'_>,
     loader: &Loader<'_, '_>,
     k: &Kustomization,
-    (mut resources, mut configurations): Accumulated,
+    accumulated: Accumulated,
 ) -> Result<Accumulated> {
+    let Accumulated {
+        mut resources,
+        mut configurations,
+        vars: mut declared,
+    } = accumulated;
     let mut seen: std::collections::HashSet<IdKey> = resources.iter().map(id_key).collect();
     for path in &k.resources {
         if is_remote(path) {
@@ -307,11 +329,22 @@ fn accumulate(
                     sub.dir.relative
                 )));
             }
-            let (found, declared) = build(context, &sub, &sub_k)?;
-            configurations.merge(declared).map_err(|detail| {
-                loader.error(format!("merging configurations of {path}: {detail}"))
-            })?;
-            found
+            let base = build(context, &sub, &sub_k)?;
+            for var in &base.vars {
+                if declared.iter().any(|v| v.name == var.name) {
+                    return Err(loader.error(format!(
+                        "var '{}' already encountered (declared again in {path}); give each var its own name",
+                        var.name
+                    )));
+                }
+                declared.push(var.clone());
+            }
+            configurations
+                .merge(base.configurations)
+                .map_err(|detail| {
+                    loader.error(format!("merging configurations of {path}: {detail}"))
+                })?;
+            base.resources
         } else {
             loader.resource_file(&target)?
         };
@@ -351,12 +384,30 @@ fn accumulate(
                 sub.dir.relative
             )));
         }
-        (resources, configurations) =
-            accumulate(context, &sub, &sub_k, (resources, configurations))?;
+        let component = accumulate(
+            context,
+            &sub,
+            &sub_k,
+            Accumulated {
+                resources,
+                configurations,
+                vars: declared,
+            },
+        )?;
+        (resources, configurations, declared) = (
+            component.resources,
+            component.configurations,
+            component.vars,
+        );
     }
     transform(loader, k, &mut resources, &configurations)?;
     check_count(context, &resources, loader)?;
-    Ok((resources, configurations))
+    vars::declare(&mut resources, &mut declared, &k.vars).map_err(|e| loader.fail(e))?;
+    Ok(Accumulated {
+        resources,
+        configurations,
+        vars: declared,
+    })
 }
 
 /// The objects of a kustomization so far against the render's limits: their number,

@@ -83,6 +83,8 @@ pub(crate) struct Resource {
     /// Set on generated objects.
     pub(crate) behavior: Option<Behavior>,
     pub(crate) needs_hash: bool,
+    /// The `vars` that read this object.
+    pub(crate) vars: Vec<String>,
 }
 
 impl Resource {
@@ -96,6 +98,7 @@ impl Resource {
             suffixes: Vec::new(),
             behavior: None,
             needs_hash: false,
+            vars: Vec::new(),
         }
     }
 

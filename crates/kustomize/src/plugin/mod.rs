@@ -128,7 +128,7 @@ fn from_path(loader: &Loader, path: &str) -> Result<Vec<Map<String, Value>>> {
         let sub = Loader::open(loader.context, target)?;
         let sub_k =
             Kustomization::from_document(&sub.kustomization_file(), sub.read_kustomization()?)?;
-        super::build(loader.context, &sub, &sub_k)?.0
+        super::build(loader.context, &sub, &sub_k)?.resources
     } else {
         loader.resource_file(&target)?
     };
