@@ -35,9 +35,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 72 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 78 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 72 agree. They cover:
+//! and requires identical bytes, or both to fail. All 78 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -79,12 +79,16 @@
 //! - `vars` in an older WordPress/MySQL repository (names after prefixes and hashes,
 //!   ports by index as numbers, ConfigMap data, `$$` escapes, unknown vars kept, the
 //!   default `varReference` fields) and with `group`/`version` objrefs;
-//! - 22 error cases: missing files, unknown fields, duplicate ids, patches and generators
+//! - 25 error cases: missing files, unknown fields, duplicate ids, patches and generators
 //!   without a target, components used as resources, files outside a kustomization's
 //!   directory (root-only), replicas and replacements that select nothing, namespace
 //!   conflicts, an exec plugin, a builtin kind 5.5 lacks (SortOrderTransformer), a
 //!   generator listed as a transformer, conflicting `create` in `configurations`, vars
-//!   declared twice, matching nothing, or lacking the objref's apiVersion.
+//!   declared twice, matching nothing, or lacking the objref's apiVersion, a resource
+//!   directory without a kustomization, sort options without an order or with legacy
+//!   options under fifo;
+//! - kubectl's leniency: a key repeated in a kustomization (the last wins), a blank
+//!   namespace, empty legacy sort options.
 //!
 //! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
@@ -238,28 +242,28 @@ fn render_native(
     nameref::fix(&mut resources, &configurations.name_reference).map_err(|e| loader.fail(e))?;
     let var_references = merged(vars::default_references(), &configurations.var_reference);
     vars::resolve(&mut resources, &vars, &var_references).map_err(|e| loader.fail(e))?;
-    let legacy = kustomization
-        .sort_options
-        .as_ref()
-        .is_none_or(|s| s.order.is_empty() || s.order == "legacy");
-    if legacy {
-        let options = kustomization
-            .sort_options
-            .as_ref()
-            .and_then(|s| s.legacy_sort_options.as_ref());
-        order::legacy(
-            &mut resources,
-            options.map(|o| o.order_first.as_slice()),
-            options.map(|o| o.order_last.as_slice()),
-        );
-    } else if kustomization
-        .sort_options
-        .as_ref()
-        .is_some_and(|s| s.order != "fifo")
-    {
-        return Err(
-            loader.error("the field 'sortOptions.order' must be one of [fifo, legacy]".into())
-        );
+    // Only the top kustomization's sort options count, as in Kustomize.
+    let sort = kustomization.sort_options.as_ref();
+    match sort.map(|s| s.order.as_str()) {
+        None | Some("legacy") => {
+            let options = sort.and_then(|s| s.legacy_sort_options.as_ref());
+            order::legacy(
+                &mut resources,
+                options.map(|o| o.order_first.as_slice()),
+                options.map(|o| o.order_last.as_slice()),
+            );
+        }
+        Some("fifo") if sort.is_some_and(|s| s.legacy_sort_options.is_some()) => {
+            return Err(loader.error(
+                "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'; remove it or use order: legacy".into(),
+            ));
+        }
+        Some("fifo") => {}
+        Some(_) => {
+            return Err(
+                loader.error("the field 'sortOptions.order' must be one of [fifo, legacy]".into())
+            );
+        }
     }
     Ok(resources
         .into_iter()

@@ -133,9 +133,13 @@ impl<'c, 'a> Loader<'c, 'a> {
         }
     }
 
+    /// The kustomization's document. A key given twice takes its last value, as Kustomize
+    /// reads kustomization files (its resources and patches refuse that).
     pub(crate) fn read_kustomization(&self) -> Result<Value> {
         let bytes = self.context.read(&self.file)?;
-        let documents = self.parse_yaml(&self.file.relative, &bytes)?;
+        let mut options = self.context.options.limits.kustomize_yaml_options();
+        options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+        let documents = parse_with(&self.file.relative, &bytes, options)?;
         Ok(documents.into_iter().next().unwrap_or(Value::Null))
     }
 
@@ -189,21 +193,11 @@ impl<'c, 'a> Loader<'c, 'a> {
 
     /// Parses YAML as Kustomize reads it.
     pub(crate) fn parse_yaml(&self, source: &str, bytes: &[u8]) -> Result<Vec<Value>> {
-        serde_saphyr::from_slice_multiple_with_options(
+        parse_with(
+            source,
             bytes,
             self.context.options.limits.kustomize_yaml_options(),
         )
-        .map_err(|err| {
-            Error::Manifest(plumb_manifest::Error::Syntax {
-                path: source.to_owned(),
-                detail: err
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            })
-        })
     }
 
     /// The objects of a resource file (decrypted when SOPS encrypted it).
@@ -238,6 +232,20 @@ impl<'c, 'a> Loader<'c, 'a> {
         )?;
         resources_of(contents)
     }
+}
+
+fn parse_with(source: &str, bytes: &[u8], options: serde_saphyr::Options) -> Result<Vec<Value>> {
+    serde_saphyr::from_slice_multiple_with_options(bytes, options).map_err(|err| {
+        Error::Manifest(plumb_manifest::Error::Syntax {
+            path: source.to_owned(),
+            detail: err
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    })
 }
 
 /// A file's objects as resources; a document that is not an object is an error, as in
