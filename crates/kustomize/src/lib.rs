@@ -35,9 +35,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 78 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 79 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 78 agree. They cover:
+//! and requires identical bytes, or both to fail. All 79 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -87,6 +87,9 @@
 //!   declared twice, matching nothing, or lacking the objref's apiVersion, a resource
 //!   directory without a kustomization, sort options without an order or with legacy
 //!   options under fifo;
+//! - a StatefulSet without volume claim templates and a NetworkPolicy without peers under
+//!   `commonLabels` (no sequence is created), a `batch/v1` CronJob's containers merged by
+//!   name;
 //! - kubectl's leniency: a key repeated in a kustomization (the last wins), a blank
 //!   namespace, empty legacy sort options.
 //!
