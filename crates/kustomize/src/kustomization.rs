@@ -38,6 +38,7 @@ const SUPPORTED: &[&str] = &[
     "transformers",
     "configurations",
     "vars",
+    "buildMetadata",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
@@ -46,7 +47,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "validators",
     "helmChartInflationGenerator",
     "openapi",
-    "buildMetadata",
     "imageTags",
 ];
 
@@ -141,6 +141,9 @@ pub(crate) struct Kustomization {
     pub(crate) replacements: Vec<ReplacementEntry>,
     #[serde(default)]
     pub(crate) sort_options: Option<SortOptions>,
+    /// What the build writes about itself (`managedByLabel`, `originAnnotations`).
+    #[serde(default)]
+    pub(crate) build_metadata: Vec<String>,
     /// `$(NAME)` variables read from objects' fields.
     #[serde(default)]
     pub(crate) vars: Vec<Var>,

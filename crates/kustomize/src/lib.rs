@@ -12,19 +12,21 @@
 //! Supported: `resources` (files, directories with their own kustomization, nested
 //! bases), `components`, `namespace`, `namePrefix`, `nameSuffix`, `labels`,
 //! `commonLabels`, `commonAnnotations`, `images`, `replicas`, `patches` (strategic merge
-//! and JSON 6902, inline or file, with target selectors and `options`), `patchesStrategicMerge`,
-//! `patchesJson6902`, `configMapGenerator`, `secretGenerator`, `generatorOptions`,
-//! `replacements`, `sortOptions`, `configurations` (field specs for custom resources:
-//! nameReference, namePrefix/Suffix, namespace, commonLabels, templateLabels,
-//! commonAnnotations, images, replicas; merged upward from bases and components, with
-//! Kustomize's conflicts), `vars` (`$(NAME)` in the `varReference` fields, resolved last),
-//! `generators` and `transformers` (Kustomize's built-in
-//! plugins — `apiVersion: builtin` configurations inline, in files or built by a
+//! and JSON 6902, inline or file, with target selectors and `options`),
+//! `patchesStrategicMerge`, `patchesJson6902`, `configMapGenerator`, `secretGenerator`,
+//! `generatorOptions`, `replacements`, `sortOptions`, `helmCharts`;
+//! `configurations` (field specs for custom resources: nameReference, namePrefix/Suffix,
+//! namespace, commonLabels, templateLabels, commonAnnotations, images, replicas,
+//! varReference; merged upward from bases and components, with Kustomize's conflicts);
+//! `vars` (`$(NAME)` in the `varReference` fields, resolved last); `buildMetadata`
+//! (`managedByLabel`, `originAnnotations`); `generators` and `transformers` (Kustomize's
+//! built-in plugins — `apiVersion: builtin` configurations inline, in files or built by a
 //! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
 //! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
 //! transformers, ConfigMap and Secret generators; exec, Go and KRM-function plugins are
-//! refused by name, [`Error::KustomizePlugin`]). Any other field fails the render with an error naming it
-//! and its file ([`Error::KustomizeUnsupported`]); remote bases are refused unless allowed.
+//! refused by name, [`Error::KustomizePlugin`]). Any other field fails the render with an
+//! error naming it and its file ([`Error::KustomizeUnsupported`]); remote bases are
+//! refused unless allowed.
 //!
 //! Files a kustomization reads (resource files, patches, generator sources, replacement
 //! and plugin configurations) may lie anywhere inside the repository by default —
@@ -35,9 +37,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 79 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 81 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 79 agree. They cover:
+//! and requires identical bytes, or both to fail. All 81 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -90,6 +92,9 @@
 //! - a StatefulSet without volume claim templates and a NetworkPolicy without peers under
 //!   `commonLabels` (no sequence is created), a `batch/v1` CronJob's containers merged by
 //!   name;
+//! - `buildMetadata` (managed-by label, origin annotations of files, base and overlay
+//!   generators and a merged generator; origin and transformation annotations written in
+//!   a repository removed, as Kustomize removes them);
 //! - kubectl's leniency: a key repeated in a kustomization (the last wins), a blank
 //!   namespace, empty legacy sort options.
 //!
@@ -97,11 +102,15 @@
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
 //! Known gaps: `crds`, `validators`, the builtin ValueAdd, IAMPolicy and
-//! HelmChartInflation plugins, `openapi` and `buildMetadata` are refused by name;
+//! HelmChartInflation plugins, `openapi`, `buildMetadata`'s `transformerAnnotations` (and
+//! `originAnnotations` with `helmCharts`) are refused by name; strategic merge of lists
+//! keyed by two fields where one side lacks one (ports without `protocol`) does not follow
+//! kyaml's associative-list merge;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.
 
+mod build_metadata;
 mod configurations;
 mod edit;
 mod emit;
@@ -268,6 +277,17 @@ fn render_native(
             );
         }
     }
+    build_metadata::apply(
+        &mut resources,
+        &kustomization.build_metadata,
+        &loader.dir.relative,
+    )
+    .map_err(
+        |build_metadata::Unsupported(field)| Error::KustomizeUnsupported {
+            file: loader.kustomization_file(),
+            field: field.to_owned(),
+        },
+    )?;
     Ok(resources
         .into_iter()
         .map(|r| (r.object, r.origin, r.decrypted))
@@ -374,7 +394,8 @@ fn accumulate(
         }
     }
     for chart in &k.helm_charts {
-        for resource in helm_chart::inflate(loader, chart, k.helm_globals.as_ref())? {
+        for mut resource in helm_chart::inflate(loader, chart, k.helm_globals.as_ref())? {
+            resource.configured_by = Some(build_metadata::HELM);
             append(loader, &mut resources, &mut seen, resource)?;
         }
     }

@@ -85,6 +85,8 @@ pub(crate) struct Resource {
     pub(crate) needs_hash: bool,
     /// The `vars` that read this object.
     pub(crate) vars: Vec<String>,
+    /// The generator that made it (`ConfigMapGenerator`, …), for its origin annotation.
+    pub(crate) configured_by: Option<&'static str>,
 }
 
 impl Resource {
@@ -99,6 +101,7 @@ impl Resource {
             behavior: None,
             needs_hash: false,
             vars: Vec::new(),
+            configured_by: None,
         }
     }
 
