@@ -395,7 +395,7 @@ impl Kustomization {
             file: file.to_owned(),
             detail,
         };
-        let map = match document {
+        let map = match crate::spelling::canonical(document) {
             Value::Object(map) => map,
             Value::Null => {
                 return Err(invalid("the kustomization is empty".into()));

@@ -37,9 +37,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 81 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 82 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 81 agree. They cover:
+//! and requires identical bytes, or both to fail. All 82 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -95,7 +95,8 @@
 //! - `buildMetadata` (managed-by label, origin annotations of files, base and overlay
 //!   generators and a merged generator; origin and transformation annotations written in
 //!   a repository removed, as Kustomize removes them);
-//! - kubectl's leniency: a key repeated in a kustomization (the last wins), a blank
+//! - kubectl's leniency: field names in any case (`nameprefix`, `Literals`, as Go's
+//!   decoding reads them), a key repeated in a kustomization (the last wins), a blank
 //!   namespace, empty legacy sort options.
 //!
 //! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
@@ -138,6 +139,7 @@ mod resource;
 mod schema;
 mod selector;
 mod smp;
+mod spelling;
 mod transform;
 mod vars;
 
