@@ -39,11 +39,11 @@ const SUPPORTED: &[&str] = &[
     "configurations",
     "vars",
     "buildMetadata",
+    "crds",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "crds",
     "validators",
     "helmChartInflationGenerator",
     "openapi",
@@ -141,6 +141,9 @@ pub(crate) struct Kustomization {
     pub(crate) replacements: Vec<ReplacementEntry>,
     #[serde(default)]
     pub(crate) sort_options: Option<SortOptions>,
+    /// OpenAPI definitions of custom types whose extensions declare field specs.
+    #[serde(default)]
+    pub(crate) crds: Vec<String>,
     /// What the build writes about itself (`managedByLabel`, `originAnnotations`).
     #[serde(default)]
     pub(crate) build_metadata: Vec<String>,

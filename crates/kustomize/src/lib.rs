@@ -18,6 +18,7 @@
 //! `configurations` (field specs for custom resources: nameReference, namePrefix/Suffix,
 //! namespace, commonLabels, templateLabels, commonAnnotations, images, replicas,
 //! varReference; merged upward from bases and components, with Kustomize's conflicts);
+//! `crds` (OpenAPI definitions whose x-kubernetes extensions declare the same);
 //! `vars` (`$(NAME)` in the `varReference` fields, resolved last); `buildMetadata`
 //! (`managedByLabel`, `originAnnotations`); `generators` and `transformers` (Kustomize's
 //! built-in plugins — `apiVersion: builtin` configurations inline, in files or built by a
@@ -37,9 +38,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 82 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 83 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 82 agree. They cover:
+//! and requires identical bytes, or both to fail. All 83 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -78,6 +79,8 @@
 //! - `configurations` declared in a base for Argo Rollouts (name references to
 //!   ConfigMaps, Secrets, Services and AnalysisTemplates, selectors and template labels,
 //!   images, replicas) used by an overlay's prefix, namespace, labels, images and replicas;
+//! - `crds`: a custom Database naming its Secret by a custom key and a Backup naming the
+//!   Database, with selector labels, under an overlay's prefix and labels;
 //! - `vars` in an older WordPress/MySQL repository (names after prefixes and hashes,
 //!   ports by index as numbers, ConfigMap data, `$$` escapes, unknown vars kept, the
 //!   default `varReference` fields) and with `group`/`version` objrefs;
@@ -102,7 +105,7 @@
 //! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `crds`, `validators`, the builtin ValueAdd, IAMPolicy and
+//! Known gaps: `validators`, the builtin ValueAdd, IAMPolicy and
 //! HelmChartInflation plugins, `openapi`, `buildMetadata`'s `transformerAnnotations` (and
 //! `originAnnotations` with `helmCharts`) are refused by name; strategic merge of lists
 //! keyed by two fields where one side lacks one (ports without `protocol`) does not follow
@@ -113,6 +116,7 @@
 
 mod build_metadata;
 mod configurations;
+mod crds;
 mod edit;
 mod emit;
 mod error;
@@ -385,6 +389,9 @@ fn accumulate(
     configurations
         .merge(Configurations::load(loader, &k.configurations)?)
         .map_err(|detail| loader.error(format!("configurations: {detail}")))?;
+    configurations
+        .merge(crds::load(loader, &k.crds)?)
+        .map_err(|detail| loader.error(format!("crds: {detail}")))?;
     let generators = [
         (GeneratedKind::ConfigMap, &k.config_map_generator),
         (GeneratedKind::Secret, &k.secret_generator),
