@@ -38,9 +38,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 83 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 84 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 83 agree. They cover:
+//! and requires identical bytes, or both to fail. All 84 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -92,6 +92,8 @@
 //!   declared twice, matching nothing, or lacking the objref's apiVersion, a resource
 //!   directory without a kustomization, sort options without an order or with legacy
 //!   options under fifo;
+//! - ports with and without `protocol` in containers and Services patched both ways
+//!   (kyaml's merge on two keys, where a patch entry may leave a port as it was);
 //! - a StatefulSet without volume claim templates and a NetworkPolicy without peers under
 //!   `commonLabels` (no sequence is created), a `batch/v1` CronJob's containers merged by
 //!   name;
@@ -107,9 +109,9 @@
 //!
 //! Known gaps: `validators`, the builtin ValueAdd, IAMPolicy and
 //! HelmChartInflation plugins, `openapi`, `buildMetadata`'s `transformerAnnotations` (and
-//! `originAnnotations` with `helmCharts`) are refused by name; strategic merge of lists
-//! keyed by two fields where one side lacks one (ports without `protocol`) does not follow
-//! kyaml's associative-list merge;
+//! `originAnnotations` with `helmCharts`) are refused by name; lists keyed by two fields
+//! merge as kyaml merges them (module `smp_keys`) only up to 512 elements and without
+//! `$patch` directives;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.
@@ -143,6 +145,7 @@ mod resource;
 mod schema;
 mod selector;
 mod smp;
+mod smp_keys;
 mod spelling;
 mod transform;
 mod vars;
