@@ -648,8 +648,8 @@ pub(crate) struct HelmFlags {
 pub(crate) struct KustomizeFlags {
     /// Hand kustomizations plumb does not support (e.g. Helm charts, plugins) to this
     /// binary, `kustomize` or `kubectl`. Every path the kustomization names is checked to
-    /// stay inside the repository first; the binary runs with plumb's `--load-restrictor`,
-    /// a cleared environment, a private HOME, a time limit and
+    /// stay inside the repository first; the binary runs with the render's load restrictor
+    /// (LoadRestrictionsNone unless `--load-restrictor` says otherwise), a cleared environment, a private HOME, a time limit and
     /// an output bound.
     #[arg(long, value_name = "COMMAND")]
     pub(crate) kustomize_external: Option<String>,
