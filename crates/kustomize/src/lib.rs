@@ -24,10 +24,10 @@
 //! built-in plugins — `apiVersion: builtin` configurations inline, in files or built by a
 //! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
 //! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
-//! transformers, ConfigMap and Secret generators; exec, Go and KRM-function plugins are
-//! refused by name, [`Error::KustomizePlugin`]). Any other field fails the render with an
-//! error naming it and its file ([`Error::KustomizeUnsupported`]); remote bases are
-//! refused unless allowed.
+//! transformers, ConfigMap, Secret and HelmChartInflation generators; exec, Go and
+//! KRM-function plugins are refused by name, [`Error::KustomizePlugin`]). Any other field
+//! fails the render with an error naming it and its file ([`Error::KustomizeUnsupported`]);
+//! remote bases are refused unless allowed.
 //!
 //! Files a kustomization reads (resource files, patches, generator sources, replacement
 //! and plugin configurations) may lie anywhere inside the repository by default —
@@ -38,9 +38,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 84 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 85 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 84 agree. They cover:
+//! and requires identical bytes, or both to fail. All 85 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -104,14 +104,14 @@
 //!   decoding reads them), a key repeated in a kustomization (the last wins), a blank
 //!   namespace, empty legacy sort options.
 //!
-//! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
+//! `helmCharts` (and `HelmChartInflationGenerator` configurations) are inflated by
+//! `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `validators`, the builtin ValueAdd, IAMPolicy and
-//! HelmChartInflation plugins, `openapi`, `buildMetadata`'s `transformerAnnotations` (and
-//! `originAnnotations` with `helmCharts`) are refused by name; lists keyed by two fields
-//! merge as kyaml merges them (module `smp_keys`) only up to 512 elements and without
-//! `$patch` directives;
+//! Known gaps: `validators`, `openapi`, the builtin ValueAdd and IAMPolicy plugins,
+//! `buildMetadata`'s `transformerAnnotations` (and `originAnnotations` with Helm charts)
+//! are refused by name; lists keyed by two fields merge as kyaml merges them (module
+//! `smp_keys`) only up to 512 elements and without `$patch` directives;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.

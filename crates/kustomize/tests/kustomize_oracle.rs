@@ -79,7 +79,8 @@ fn kubectl(fixture: &Path) -> Result<String, String> {
         .arg("--load-restrictor")
         .arg(load_restrictor(fixture).flag());
     let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap_or_default();
-    if kustomization.contains("helmCharts") {
+    if kustomization.contains("helmCharts") || kustomization.contains("HelmChartInflationGenerator")
+    {
         // Kustomize inflates charts only when told to, with helm; plumb always, natively.
         command
             .arg("--enable-helm")

@@ -5,20 +5,20 @@ use super::Config;
 use super::config::{self, specs};
 use crate::fieldspec::FieldSpec;
 use crate::generator::{self, GeneratedKind};
-use crate::kustomization::{Generator, Patch, Replica};
+use crate::kustomization::{Generator, HelmChart, HelmGlobals, Patch, Replica};
 use crate::load::Loader;
 use crate::resource::Resource;
 use crate::transform::namespace::{Options, Subjects};
 use crate::{BuildError, Error, Result, patch, replacement, transform};
 
 /// Built-in plugins of Kustomize v5.5 plumb does not run.
-const UNSUPPORTED: &[&str] = &[
-    "ValueAddTransformer",
-    "IAMPolicyGenerator",
+const UNSUPPORTED: &[&str] = &["ValueAddTransformer", "IAMPolicyGenerator"];
+
+const GENERATORS: &[&str] = &[
+    "ConfigMapGenerator",
+    "SecretGenerator",
     "HelmChartInflationGenerator",
 ];
-
-const GENERATORS: &[&str] = &["ConfigMapGenerator", "SecretGenerator"];
 
 fn unsupported(loader: &Loader, field: &str, config: &Config) -> Error {
     Error::KustomizeUnsupported {
@@ -182,6 +182,7 @@ pub(super) fn generator(
     resources: &mut Vec<Resource>,
 ) -> Result<()> {
     let kind = match config.kind.as_str() {
+        "HelmChartInflationGenerator" => return helm_chart(loader, config, resources),
         "ConfigMapGenerator" => GeneratedKind::ConfigMap,
         "SecretGenerator" => GeneratedKind::Secret,
         kind if UNSUPPORTED.contains(&kind) => {
@@ -213,4 +214,16 @@ pub(super) fn generator(
     let args: Generator = config.parse(loader)?;
     let generated = generator::generate(loader, kind, &args, None)?;
     generator::absorb(resources, generated).map_err(|e| loader.fail(e))
+}
+
+/// `HelmChartInflationGenerator`: a `helmCharts` entry and its `helmGlobals` in one
+/// configuration, inflated by plumb's Helm engine as the field's entries are.
+fn helm_chart(loader: &Loader, config: &Config, resources: &mut Vec<Resource>) -> Result<()> {
+    let chart: HelmChart = config.parse(loader)?;
+    let globals: HelmGlobals = config.parse(loader)?;
+    for mut resource in crate::helm_chart::inflate(loader, &chart, Some(&globals))? {
+        resource.configured_by = Some(crate::build_metadata::HELM);
+        generator::absorb(resources, resource).map_err(|e| loader.fail(e))?;
+    }
+    Ok(())
 }
