@@ -1,7 +1,9 @@
 //! `buildMetadata`: what a build tells about itself in its output — the
-//! `app.kubernetes.io/managed-by` label (`managedByLabel`) and each object's
+//! `app.kubernetes.io/managed-by` label (`managedByLabel`), each object's
 //! `config.kubernetes.io/origin` annotation (`originAnnotations`: the file it came from,
-//! relative to the kustomization built, or the kustomization and generator that made it).
+//! relative to the kustomization built, or the kustomization and generator that made it)
+//! and `alpha.config.kubernetes.io/transformations` (`transformerAnnotations`: every
+//! transformer that ran over it, noted by `transformers` as the build went).
 //! Only the kustomization built decides, as Kustomize passes its own to every base.
 //!
 //! Kustomize removes origin and transformation annotations an object carries unless they
@@ -29,10 +31,8 @@ pub(crate) fn apply(
     top: &str,
 ) -> Result<(), Unsupported> {
     let wants = |option: &str| options.iter().any(|o| o == option);
-    if wants("transformerAnnotations") {
-        return Err(Unsupported("buildMetadata: transformerAnnotations"));
-    }
     let origins = wants("originAnnotations");
+    let transformations = wants("transformerAnnotations");
     if origins && resources.iter().any(|r| r.configured_by == Some(HELM)) {
         return Err(Unsupported(
             "buildMetadata: originAnnotations with helmCharts",
@@ -40,6 +40,7 @@ pub(crate) fn apply(
     }
     for resource in resources.iter_mut() {
         let origin = origins.then(|| origin(resource, top));
+        let notes = transformations.then(|| notes(resource, top));
         let metadata = resource.metadata_mut();
         if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
             annotations.remove(ORIGIN);
@@ -48,12 +49,21 @@ pub(crate) fn apply(
                 metadata.remove("annotations");
             }
         }
+        let mut added = Vec::new();
         if let Some(origin) = origin {
+            added.push((ORIGIN, origin));
+        }
+        if let Some(notes) = notes.filter(|n| !n.is_empty()) {
+            added.push((TRANSFORMATIONS, notes));
+        }
+        if !added.is_empty() {
             let annotations = metadata
                 .entry("annotations")
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(annotations) = annotations {
-                annotations.insert(ORIGIN.into(), origin.into());
+                for (key, value) in added {
+                    annotations.insert(key.into(), value.into());
+                }
             }
         }
         if wants("managedByLabel") {
@@ -80,6 +90,22 @@ fn origin(resource: &Resource, top: &str) -> String {
         }
         None => format!("path: {path}\n"),
     }
+}
+
+/// The transformations annotation's text: the transformers that ran over the object.
+fn notes(resource: &Resource, top: &str) -> String {
+    let mut text = String::new();
+    for note in &resource.transformations {
+        text.push_str(&format!(
+            "- configuredIn: {}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
+            relative(top, &note.configured_in),
+            note.kind
+        ));
+        if !note.name.is_empty() {
+            text.push_str(&format!("    name: {}\n", note.name));
+        }
+    }
+    text
 }
 
 /// `file` (relative to the repository root) as a path from directory `from`.

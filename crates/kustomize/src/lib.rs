@@ -20,7 +20,7 @@
 //! varReference; merged upward from bases and components, with Kustomize's conflicts);
 //! `crds` (OpenAPI definitions whose x-kubernetes extensions declare the same);
 //! `vars` (`$(NAME)` in the `varReference` fields, resolved last); `buildMetadata`
-//! (`managedByLabel`, `originAnnotations`); `generators` and `transformers` (Kustomize's
+//! (`managedByLabel`, `originAnnotations`, `transformerAnnotations`); `generators` and `transformers` (Kustomize's
 //! built-in plugins — `apiVersion: builtin` configurations inline, in files or built by a
 //! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
 //! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
@@ -38,9 +38,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 85 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 86 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 85 agree. They cover:
+//! and requires identical bytes, or both to fail. All 86 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -98,8 +98,9 @@
 //!   `commonLabels` (no sequence is created), a `batch/v1` CronJob's containers merged by
 //!   name;
 //! - `buildMetadata` (managed-by label, origin annotations of files, base and overlay
-//!   generators and a merged generator; origin and transformation annotations written in
-//!   a repository removed, as Kustomize removes them);
+//!   generators and a merged generator, transformation annotations of a base's and an
+//!   overlay's transformers and of inline and file plugins; origin and transformation
+//!   annotations written in a repository removed, as Kustomize removes them);
 //! - kubectl's leniency: field names in any case (`nameprefix`, `Literals`, as Go's
 //!   decoding reads them), a key repeated in a kustomization (the last wins), a blank
 //!   namespace, empty legacy sort options.
@@ -108,9 +109,8 @@
 //! `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `validators`, `openapi`, the builtin ValueAdd and IAMPolicy plugins,
-//! `buildMetadata`'s `transformerAnnotations` (and `originAnnotations` with Helm charts)
-//! are refused by name; lists keyed by two fields merge as kyaml merges them (module
+//! Known gaps: `validators`, `openapi`, the builtin ValueAdd and IAMPolicy plugins, and
+//! origin annotations of Helm chart objects are refused by name; lists keyed by two fields merge as kyaml merges them (module
 //! `smp_keys`) only up to 512 elements and without `$patch` directives;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
@@ -148,6 +148,7 @@ mod smp;
 mod smp_keys;
 mod spelling;
 mod transform;
+mod transformers;
 mod vars;
 
 use std::path::Path;
@@ -155,7 +156,6 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use configurations::{Configurations, merged};
-use fieldspec::{FieldSpec, builtin};
 use generator::GeneratedKind;
 use kustomization::Kustomization;
 use load::{Context, Loader};
@@ -254,6 +254,11 @@ fn render_native(
         kustomization.images.clear();
         kustomization.replacements.clear();
     }
+    let notes = kustomization
+        .build_metadata
+        .iter()
+        .any(|o| o == "transformerAnnotations");
+    context.transformations.set(notes);
     let Accumulated {
         mut resources,
         configurations,
@@ -440,7 +445,7 @@ fn accumulate(
             component.vars,
         );
     }
-    transform(loader, k, &mut resources, &configurations)?;
+    transformers::run(loader, k, &mut resources, &configurations)?;
     check_count(context, &resources, loader)?;
     vars::declare(&mut resources, &mut declared, &k.vars).map_err(|e| loader.fail(e))?;
     Ok(Accumulated {
@@ -498,80 +503,6 @@ fn append(
     }
     resources.push(resource);
     Ok(())
-}
-
-/// A kustomization's transformers over its objects, in Kustomize's order: its own
-/// fields, then its `transformers` entries.
-fn transform(
-    loader: &Loader<'_, '_>,
-    k: &Kustomization,
-    resources: &mut Vec<Resource>,
-    configurations: &Configurations,
-) -> Result<()> {
-    let fail = |e: BuildError| loader.fail(e);
-    let c = configurations;
-    for entry in &k.patches_strategic_merge {
-        patch::apply_legacy_strategic(loader, resources, entry)?;
-    }
-    for entry in &k.patches {
-        patch::apply_patch(loader, resources, entry)?;
-    }
-    if let Some(namespace) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
-        let specs = merged(builtin::namespace(), &c.namespace);
-        let options = transform::namespace::Options {
-            namespace,
-            specs: &specs,
-            unset_only: false,
-            subjects: transform::namespace::Subjects::DefaultOnly,
-        };
-        transform::namespace::with_options(resources, &options).map_err(fail)?;
-    }
-    if let Some(prefix) = k.name_prefix.as_deref().filter(|p| !p.is_empty()) {
-        transform::name_affix::prefix(resources, prefix);
-        transform::name_affix::with_specs(resources, prefix, "", &beyond_name(&c.name_prefix))
-            .map_err(fail)?;
-    }
-    if let Some(suffix) = k.name_suffix.as_deref().filter(|s| !s.is_empty()) {
-        transform::name_affix::suffix(resources, suffix);
-        transform::name_affix::with_specs(resources, "", suffix, &beyond_name(&c.name_suffix))
-            .map_err(fail)?;
-    }
-    let common_labels = merged(builtin::common_labels(), &c.common_labels);
-    for label in &k.labels {
-        let mut specs = transform::labels::user_specs(&label.fields);
-        if label.include_selectors {
-            specs.extend(common_labels.iter().cloned());
-        } else {
-            if label.include_templates {
-                specs.extend(merged(builtin::template_labels(), &c.template_labels));
-            }
-            specs.push(FieldSpec::new("", "", "", "metadata/labels", true));
-        }
-        transform::labels::apply(resources, &label.pairs, &specs).map_err(fail)?;
-    }
-    transform::labels::apply(resources, &k.common_labels, &common_labels).map_err(fail)?;
-    let common_annotations = merged(builtin::common_annotations(), &c.common_annotations);
-    transform::labels::apply(resources, &k.common_annotations, &common_annotations)
-        .map_err(fail)?;
-    for entry in &k.patches_json6902 {
-        patch::apply_legacy_json(loader, resources, entry)?;
-    }
-    let replica_specs = merged(builtin::replicas(), &c.replicas);
-    for replica in &k.replicas {
-        transform::replicas::with_specs(resources, replica, &replica_specs).map_err(fail)?;
-    }
-    for image in &k.images {
-        transform::images::with_specs(resources, image, &c.images);
-    }
-    replacement::apply_entries(loader, resources, &k.replacements)?;
-    plugin::transform(loader, &k.transformers, resources)?;
-    Ok(())
-}
-
-/// Declared name specs besides the name itself, which the default renames already.
-fn beyond_name(specs: &[FieldSpec]) -> Vec<FieldSpec> {
-    let name = FieldSpec::new("", "", "", "metadata/name", false);
-    merged(vec![name], specs).split_off(1)
 }
 
 /// Kustomize's remote targets: URLs and the `host/org/repo` shorthands.

@@ -28,6 +28,8 @@ pub(crate) struct Context<'a> {
     /// A file read with other contents than on disk (path relative to the root): how an
     /// edit is rendered before it is written.
     pub(crate) replaced: Option<(String, Vec<u8>)>,
+    /// Whether transformers note themselves on the objects (`transformerAnnotations`).
+    pub(crate) transformations: Cell<bool>,
 }
 
 impl<'a> Context<'a> {
@@ -39,6 +41,7 @@ impl<'a> Context<'a> {
             bytes: Cell::new(0),
             stack: std::cell::RefCell::new(Vec::new()),
             replaced: None,
+            transformations: Cell::new(false),
         }
     }
 

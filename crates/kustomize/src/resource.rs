@@ -87,6 +87,31 @@ pub(crate) struct Resource {
     pub(crate) vars: Vec<String>,
     /// The generator that made it (`ConfigMapGenerator`, …), for its origin annotation.
     pub(crate) configured_by: Option<&'static str>,
+    /// The transformers that ran over it, when the build notes them.
+    pub(crate) transformations: Vec<Transformation>,
+}
+
+/// A transformer that ran over an object: where it was configured (relative to the
+/// repository root), its kind, and its name when it is a plugin configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Transformation {
+    pub(crate) configured_in: String,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+}
+
+impl Transformation {
+    /// Notes a transformer (configured in `file`, of `kind`, named `name` for a plugin) on
+    /// every object it ran over.
+    pub(crate) fn note(resources: &mut [Resource], file: &str, kind: &str, name: &str) {
+        for resource in resources {
+            resource.transformations.push(Transformation {
+                configured_in: file.to_owned(),
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+            });
+        }
+    }
 }
 
 impl Resource {
@@ -102,6 +127,7 @@ impl Resource {
             needs_hash: false,
             vars: Vec::new(),
             configured_by: None,
+            transformations: Vec::new(),
         }
     }
 

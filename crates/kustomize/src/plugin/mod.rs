@@ -9,7 +9,8 @@
 //! ```
 //!
 //! They run after the kustomization's own generators (and before its components), or
-//! after its own transformers, in the order written. Plugins that are not built in (exec,
+//! after its own transformers: the inline configurations in the order written, then
+//! those of files and directories, as Kustomize orders them. Plugins that are not built in (exec,
 //! Go and KRM-function plugins) are refused by name: plumb runs no code from the
 //! repository, and Kustomize runs them only with alpha plugins enabled.
 
@@ -27,6 +28,8 @@ use crate::error::{Error, Result};
 pub(crate) struct Config {
     pub(crate) kind: String,
     pub(crate) fields: Map<String, Value>,
+    /// The file it was written in, relative to the repository root.
+    pub(crate) source: String,
 }
 
 impl Config {
@@ -62,6 +65,10 @@ pub(crate) fn transform(
 ) -> Result<()> {
     for config in configs(loader, "transformers", entries)? {
         run::transformer(loader, &config, resources)?;
+        if loader.context.transformations.get() {
+            let name = config.metadata("name");
+            super::resource::Transformation::note(resources, &config.source, &config.kind, name);
+        }
     }
     Ok(())
 }
@@ -80,16 +87,24 @@ pub(crate) fn generate(
 
 /// The plugin configurations `entries` name, each checked to be a built-in one.
 fn configs(loader: &Loader, field: &str, entries: &[String]) -> Result<Vec<Config>> {
+    // Kustomize takes the inline configurations first, then those of the paths.
     let mut objects = Vec::new();
+    let mut paths = Vec::new();
     for entry in entries {
         match inline(loader, entry) {
-            Some(documents) => objects.extend(documents),
-            None => objects.extend(from_path(loader, entry)?),
+            Some(documents) => {
+                let file = loader.kustomization_file();
+                objects.extend(documents.into_iter().map(|d| (d, file.clone())));
+            }
+            None => paths.push(entry),
         }
+    }
+    for path in paths {
+        objects.extend(from_path(loader, path)?);
     }
     objects
         .into_iter()
-        .map(|object| {
+        .map(|(object, source)| {
             let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default();
             let (api_version, kind) = (text("apiVersion").to_owned(), text("kind").to_owned());
             if api_version != "builtin" {
@@ -102,6 +117,7 @@ fn configs(loader: &Loader, field: &str, entries: &[String]) -> Result<Vec<Confi
             Ok(Config {
                 kind,
                 fields: object,
+                source,
             })
         })
         .collect()
@@ -121,8 +137,9 @@ fn inline(loader: &Loader, entry: &str) -> Option<Vec<Map<String, Value>>> {
     (!objects.is_empty()).then_some(objects)
 }
 
-/// The configurations in a file, or what the kustomization in a directory builds.
-fn from_path(loader: &Loader, path: &str) -> Result<Vec<Map<String, Value>>> {
+/// The configurations in a file, or what the kustomization in a directory builds, with
+/// the file each came from.
+fn from_path(loader: &Loader, path: &str) -> Result<Vec<(Map<String, Value>, String)>> {
     let target = loader.resolve(path)?;
     let resources = if target.is_dir() {
         let sub = Loader::open(loader.context, target)?;
@@ -132,5 +149,8 @@ fn from_path(loader: &Loader, path: &str) -> Result<Vec<Map<String, Value>>> {
     } else {
         loader.resource_file(&target)?
     };
-    Ok(resources.into_iter().map(|r| r.object).collect())
+    Ok(resources
+        .into_iter()
+        .map(|r| (r.object, r.origin.path))
+        .collect())
 }

@@ -210,6 +210,7 @@ pub(super) fn generator(
     let config = Config {
         kind: config.kind.clone(),
         fields,
+        source: config.source.clone(),
     };
     let args: Generator = config.parse(loader)?;
     let generated = generator::generate(loader, kind, &args, None)?;
