@@ -67,12 +67,12 @@ const CONFIG_MAP: &str = "echo 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name
 
 #[test]
 fn a_base_outside_the_repository_is_refused_before_the_binary_runs() {
-    // Kustomize reads field names in any case: `Resources:` is `resources:` to it (`crds`,
-    // which plumb's engine refuses, hands the kustomization to the binary).
+    // Kustomize reads field names in any case: `Resources:` is `resources:` to it
+    // (`validators`, which plumb's engine refuses, hands the kustomization to the binary).
     for (field, base) in [
         ("resources", "../../outside"),
         ("resources", "/etc/kubernetes"),
-        ("crds: []\nResources", "/etc/kubernetes"),
+        ("validators: []\nResources", "/etc/kubernetes"),
     ] {
         let setup = Setup::new(&format!("{field}: [{base}]\n"), CONFIG_MAP);
         setup.file("outside/kustomization.yaml", "resources: []\n");
