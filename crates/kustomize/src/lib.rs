@@ -2,11 +2,13 @@
 //! `kubectl kustomize` (Kustomize v5.5.0) prints for what plumb supports.
 //!
 //! ```text
-//!  build(dir) ── kustomization ─▶ resources (files, bases: build(base)) ─▶ generators
-//!            ─▶ generators: entries (plugin) ─▶ components
+//!  build(dir) ── kustomization ─▶ resources (files, bases: build(base)) ─▶ configurations,
+//!               crds ─▶ generators ─▶ generators: entries (plugins) ─▶ components
 //!            ─▶ transformers (patches, namespace, prefix/suffix, labels, annotations,
 //!               JSON patches, replicas, images, replacements) ─▶ transformers: entries
-//!  render    ── build(app) ─▶ hash suffixes ─▶ name references ─▶ legacy order ─▶ objects
+//!               (each noted on the objects when asked for) ─▶ vars declared
+//!  render    ── build(app) ─▶ hash suffixes ─▶ name references ─▶ vars expanded
+//!            ─▶ sort order ─▶ build metadata ─▶ objects
 //! ```
 //!
 //! Supported: `resources` (files, directories with their own kustomization, nested
@@ -20,11 +22,12 @@
 //! varReference; merged upward from bases and components, with Kustomize's conflicts);
 //! `crds` (OpenAPI definitions whose x-kubernetes extensions declare the same);
 //! `vars` (`$(NAME)` in the `varReference` fields, resolved last); `buildMetadata`
-//! (`managedByLabel`, `originAnnotations`, `transformerAnnotations`); `generators` and `transformers` (Kustomize's
-//! built-in plugins — `apiVersion: builtin` configurations inline, in files or built by a
-//! directory: PrefixSuffix/Prefix/Suffix, Label, Annotations, Namespace, ImageTag,
-//! ReplicaCount, Patch, PatchStrategicMerge, PatchJson6902, Replacement and Hash
-//! transformers, ConfigMap, Secret and HelmChartInflation generators; exec, Go and
+//! (`managedByLabel`, `originAnnotations`, `transformerAnnotations`); `generators` and
+//! `transformers` (Kustomize's built-in plugins — `apiVersion: builtin` configurations
+//! inline, in files or built by a directory: PrefixSuffix/Prefix/Suffix, Label,
+//! Annotations, Namespace, ImageTag, ReplicaCount, Patch, PatchStrategicMerge,
+//! PatchJson6902, Replacement and Hash transformers, ConfigMap, Secret and
+//! HelmChartInflation generators; exec, Go and
 //! KRM-function plugins are refused by name, [`Error::KustomizePlugin`]). Any other field
 //! fails the render with an error naming it and its file ([`Error::KustomizeUnsupported`]);
 //! remote bases are refused unless allowed.
