@@ -19,6 +19,12 @@ import re
 import sys
 
 
+ALIASES = {
+    "batch/v1/CronJob": "batch/v1beta1/CronJob",
+    "batch/v1/CronJobList": "batch/v1beta1/CronJobList",
+}
+
+
 def main(path):
     doc = json.load(open(path))
     defs = doc["definitions"]
@@ -95,6 +101,12 @@ def main(path):
             group, version, kind = gvk.get("group", ""), gvk["version"], gvk["kind"]
             api_version = f"{group}/{version}" if group else version
             roots.append((f"{api_version}/{kind}", index[name]))
+    # Kustomize v5.5 embeds the 1.21 document, which serves kinds this 1.20 document has
+    # only in beta under their GA versions, with the same merge lists.
+    by_key = dict(roots)
+    for ga, beta in ALIASES.items():
+        if beta in by_key and ga not in by_key:
+            roots.append((ga, by_key[beta]))
     roots.sort()
     out.append("/// `apiVersion/kind` of each built-in kind → its definition in [`DEFINITIONS`].")
     out.append("pub(super) static ROOTS: &[(&str, u16)] = &[")

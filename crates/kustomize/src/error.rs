@@ -17,6 +17,18 @@ pub enum Error {
         /// The unsupported field.
         field: String,
     },
+    /// A `transformers` or `generators` entry is a plugin that is not built into Kustomize.
+    #[error(
+        "{file}: {field} entry {plugin} is not a built-in plugin (exec, Go or KRM-function plugins run code from the repository, which plumb does not do); use a built-in one (apiVersion: builtin) or the kustomization's own fields"
+    )]
+    KustomizePlugin {
+        /// The kustomization file, relative to the repository root.
+        file: String,
+        /// `transformers` or `generators`.
+        field: String,
+        /// The plugin's `apiVersion/kind`.
+        plugin: String,
+    },
     /// A kustomization file is not valid.
     #[error("{file}: invalid kustomization: {detail}")]
     KustomizationInvalid {

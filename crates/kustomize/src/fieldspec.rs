@@ -34,9 +34,14 @@ impl FieldSpec {
         gvk_selects(&self.group, &self.version, &self.kind, id)
     }
 
-    /// The path as written (`spec/template/metadata/labels`).
+    /// The path as written, without sequence marks (`spec/template/metadata/labels`).
     pub(crate) fn path_text(&self) -> String {
-        self.path.join("/")
+        let parts: Vec<&str> = self
+            .path
+            .iter()
+            .map(|p| p.strip_suffix("[]").unwrap_or(p))
+            .collect();
+        parts.join("/")
     }
 }
 
@@ -62,11 +67,9 @@ fn split_path(path: &str) -> Vec<String> {
         }
     }
     parts.push(current);
-    parts
-        .into_iter()
-        .map(|p| p.strip_suffix("[]").map(str::to_owned).unwrap_or(p))
-        .filter(|p| !p.is_empty())
-        .collect()
+    // A `[]` suffix (`spec/volumeClaimTemplates[]/…`) stays: it marks a sequence, which a
+    // transformer never creates.
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
 }
 
 /// Calls `leaf` on the value at `path` in `node` (on every match, descending into each
@@ -101,8 +104,12 @@ fn visit_field<E>(
     create: bool,
     leaf: &mut dyn FnMut(&mut Value) -> Result<(), E>,
 ) -> Result<(), E> {
+    let (field, sequence) = match field.strip_suffix("[]") {
+        Some(name) => (name, true),
+        None => (field, false),
+    };
     if !map.contains_key(field) {
-        if !create {
+        if !create || sequence {
             return Ok(());
         }
         let fresh = if rest.is_empty() {
@@ -114,7 +121,7 @@ fn visit_field<E>(
     }
     let child = map.get_mut(field).expect("inserted above");
     if child.is_null() && !rest.is_empty() {
-        if !create {
+        if !create || sequence {
             return Ok(());
         }
         *child = Value::Object(Map::new());
@@ -430,6 +437,28 @@ mod tests {
         })
         .unwrap();
         assert_eq!(empty, json!({"metadata": {"labels": {"a": "b"}}}));
+    }
+
+    #[test]
+    fn a_missing_sequence_is_never_created() {
+        let mut object = json!({"spec": {"serviceName": "zk"}});
+        let spec = FieldSpec::new(
+            "",
+            "",
+            "StatefulSet",
+            "spec/volumeClaimTemplates[]/metadata/labels",
+            true,
+        );
+        visit::<()>(&mut object, &spec.path, true, &mut |v| {
+            *v = json!({"a": "b"});
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(object, json!({"spec": {"serviceName": "zk"}}));
+        assert_eq!(
+            spec.path_text(),
+            "spec/volumeClaimTemplates/metadata/labels"
+        );
     }
 
     #[test]

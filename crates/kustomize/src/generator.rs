@@ -107,6 +107,10 @@ pub(crate) fn generate(
     let mut resource = Resource::new(object, origin, false);
     resource.behavior = Some(behavior);
     resource.needs_hash = !options.disable_name_suffix_hash;
+    resource.configured_by = Some(match kind {
+        GeneratedKind::ConfigMap => "ConfigMapGenerator",
+        GeneratedKind::Secret => "SecretGenerator",
+    });
     Ok(resource)
 }
 

@@ -9,6 +9,18 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The suffix for a ConfigMap or Secret object (`None` for other kinds).
+/// Appends its content hash to the name of every object marked for one (Kustomize's
+/// `HashTransformer`, run at the end of a render and wherever a kustomization lists it).
+pub(crate) fn suffix_names(resources: &mut [crate::resource::Resource]) {
+    for resource in resources.iter_mut().filter(|r| r.needs_hash) {
+        if let Some(suffix) = suffix(&resource.object) {
+            resource.store_previous_id();
+            let name = format!("{}-{suffix}", resource.name());
+            resource.set_name(&name);
+        }
+    }
+}
+
 pub(crate) fn suffix(object: &Map<String, Value>) -> Option<String> {
     let kind = object.get("kind").and_then(Value::as_str)?;
     // Kustomize looks the name up as the single field `metadata/name`, which never

@@ -34,19 +34,19 @@ const SUPPORTED: &[&str] = &[
     "sortOptions",
     "helmCharts",
     "helmGlobals",
+    "generators",
+    "transformers",
+    "configurations",
+    "vars",
+    "buildMetadata",
+    "crds",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "vars",
-    "crds",
-    "configurations",
-    "generators",
-    "transformers",
     "validators",
     "helmChartInflationGenerator",
     "openapi",
-    "buildMetadata",
     "imageTags",
 ];
 
@@ -141,6 +141,24 @@ pub(crate) struct Kustomization {
     pub(crate) replacements: Vec<ReplacementEntry>,
     #[serde(default)]
     pub(crate) sort_options: Option<SortOptions>,
+    /// OpenAPI definitions of custom types whose extensions declare field specs.
+    #[serde(default)]
+    pub(crate) crds: Vec<String>,
+    /// What the build writes about itself (`managedByLabel`, `originAnnotations`).
+    #[serde(default)]
+    pub(crate) build_metadata: Vec<String>,
+    /// `$(NAME)` variables read from objects' fields.
+    #[serde(default)]
+    pub(crate) vars: Vec<Var>,
+    /// Files of field specs for the transformers (`nameReference`, `commonLabels`, …).
+    #[serde(default)]
+    pub(crate) configurations: Vec<String>,
+    /// Built-in generator plugins: inline configurations or paths.
+    #[serde(default)]
+    pub(crate) generators: Vec<String>,
+    /// Built-in transformer plugins: inline configurations or paths.
+    #[serde(default)]
+    pub(crate) transformers: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -337,6 +355,42 @@ pub(crate) struct LegacySortOptions {
     pub(crate) order_last: Vec<String>,
 }
 
+/// A `vars` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Var {
+    pub(crate) name: String,
+    pub(crate) objref: ObjRef,
+    #[serde(default)]
+    pub(crate) fieldref: FieldRef,
+}
+
+/// The object a var reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ObjRef {
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) group: String,
+    #[serde(default)]
+    pub(crate) version: String,
+    #[serde(default)]
+    pub(crate) kind: String,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) namespace: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FieldRef {
+    /// Go's JSON decoding matches field names case-insensitively; `fieldpath` is common.
+    #[serde(default, alias = "fieldpath")]
+    pub(crate) field_path: String,
+}
+
 impl Kustomization {
     /// Reads a kustomization from its parsed document; `file` names it in errors.
     pub(crate) fn from_document(file: &str, document: Value) -> Result<Self> {
@@ -344,7 +398,7 @@ impl Kustomization {
             file: file.to_owned(),
             detail,
         };
-        let map = match document {
+        let map = match crate::spelling::canonical(document) {
             Value::Object(map) => map,
             Value::Null => {
                 return Err(invalid("the kustomization is empty".into()));

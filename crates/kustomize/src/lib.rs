@@ -2,25 +2,48 @@
 //! `kubectl kustomize` (Kustomize v5.5.0) prints for what plumb supports.
 //!
 //! ```text
-//!  build(dir) ── kustomization ─▶ resources (files, bases: build(base)) ─▶ generators
-//!            ─▶ components ─▶ transformers (patches, namespace, prefix/suffix, labels,
-//!               annotations, JSON patches, replicas, images, replacements)
-//!  render    ── build(app) ─▶ hash suffixes ─▶ name references ─▶ legacy order ─▶ objects
+//!  build(dir) ── kustomization ─▶ resources (files, bases: build(base)) ─▶ configurations,
+//!               crds ─▶ generators ─▶ generators: entries (plugins) ─▶ components
+//!            ─▶ transformers (patches, namespace, prefix/suffix, labels, annotations,
+//!               JSON patches, replicas, images, replacements) ─▶ transformers: entries
+//!               (each noted on the objects when asked for) ─▶ vars declared
+//!  render    ── build(app) ─▶ hash suffixes ─▶ name references ─▶ vars expanded
+//!            ─▶ sort order ─▶ build metadata ─▶ objects
 //! ```
 //!
 //! Supported: `resources` (files, directories with their own kustomization, nested
 //! bases), `components`, `namespace`, `namePrefix`, `nameSuffix`, `labels`,
 //! `commonLabels`, `commonAnnotations`, `images`, `replicas`, `patches` (strategic merge
-//! and JSON 6902, inline or file, with target selectors), `patchesStrategicMerge`,
-//! `patchesJson6902`, `configMapGenerator`, `secretGenerator`, `generatorOptions`,
-//! `replacements`, `sortOptions`. Any other field fails the render with an error naming it
-//! and its file ([`Error::KustomizeUnsupported`]); remote bases are refused unless allowed.
+//! and JSON 6902, inline or file, with target selectors and `options`),
+//! `patchesStrategicMerge`, `patchesJson6902`, `configMapGenerator`, `secretGenerator`,
+//! `generatorOptions`, `replacements`, `sortOptions`, `helmCharts`;
+//! `configurations` (field specs for custom resources: nameReference, namePrefix/Suffix,
+//! namespace, commonLabels, templateLabels, commonAnnotations, images, replicas,
+//! varReference; merged upward from bases and components, with Kustomize's conflicts);
+//! `crds` (OpenAPI definitions whose x-kubernetes extensions declare the same);
+//! `vars` (`$(NAME)` in the `varReference` fields, resolved last); `buildMetadata`
+//! (`managedByLabel`, `originAnnotations`, `transformerAnnotations`); `generators` and
+//! `transformers` (Kustomize's built-in plugins — `apiVersion: builtin` configurations
+//! inline, in files or built by a directory: PrefixSuffix/Prefix/Suffix, Label,
+//! Annotations, Namespace, ImageTag, ReplicaCount, Patch, PatchStrategicMerge,
+//! PatchJson6902, Replacement and Hash transformers, ConfigMap, Secret and
+//! HelmChartInflation generators; exec, Go and
+//! KRM-function plugins are refused by name, [`Error::KustomizePlugin`]). Any other field
+//! fails the render with an error naming it and its file ([`Error::KustomizeUnsupported`]);
+//! remote bases are refused unless allowed.
+//!
+//! Files a kustomization reads (resource files, patches, generator sources, replacement
+//! and plugin configurations) may lie anywhere inside the repository by default —
+//! Flux's `LoadRestrictionsNone`, so an overlay may name `../shared/patch.yaml` — or,
+//! with [`LoadRestrictor::RootOnly`] (`--load-restrictor LoadRestrictionsRootOnly`), only
+//! in or below its own directory, as `kubectl kustomize` requires by default. A path or a
+//! symlink that leaves the repository is refused under both.
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 51 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 86 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 51 agree. They cover:
+//! and requires identical bytes, or both to fail. All 86 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -48,19 +71,57 @@
 //!   reject), `sortOptions` fifo and the legacy order;
 //! - YAML output: quoting of every ambiguous scalar, literal blocks and chomping, folding
 //!   at 80 columns, escapes, key order, numbers, nulls, empty collections;
-//! - 14 error cases: missing files, unknown fields, duplicate ids, patches and generators
+//! - loading: Flux-style repositories naming resource files, patches, JSON patches,
+//!   generator sources and replacements in sibling folders under `LoadRestrictionsNone`
+//!   (`flux-*`; a fixture's `load-restrictor` file names the restrictor for both sides);
+//! - built-in plugins (`transformers-*`, `generators-builtin`): every transformer kind
+//!   with its own field specs (custom-resource image fields, volume claim templates,
+//!   CronJob containers), unset-only namespaces and all-ServiceAccount subjects, generators
+//!   merging over the kustomization's own, configurations from a directory's build, and
+//!   `HashTransformer` hashing twice as Kustomize does;
+//! - `configurations` declared in a base for Argo Rollouts (name references to
+//!   ConfigMaps, Secrets, Services and AnalysisTemplates, selectors and template labels,
+//!   images, replicas) used by an overlay's prefix, namespace, labels, images and replicas;
+//! - `crds`: a custom Database naming its Secret by a custom key and a Backup naming the
+//!   Database, with selector labels, under an overlay's prefix and labels;
+//! - `vars` in an older WordPress/MySQL repository (names after prefixes and hashes,
+//!   ports by index as numbers, ConfigMap data, `$$` escapes, unknown vars kept, the
+//!   default `varReference` fields) and with `group`/`version` objrefs;
+//! - 25 error cases: missing files, unknown fields, duplicate ids, patches and generators
 //!   without a target, components used as resources, files outside a kustomization's
-//!   directory, replicas and replacements that select nothing, namespace conflicts.
+//!   directory (root-only), replicas and replacements that select nothing, namespace
+//!   conflicts, an exec plugin, a builtin kind 5.5 lacks (SortOrderTransformer), a
+//!   generator listed as a transformer, conflicting `create` in `configurations`, vars
+//!   declared twice, matching nothing, or lacking the objref's apiVersion, a resource
+//!   directory without a kustomization, sort options without an order or with legacy
+//!   options under fifo;
+//! - ports with and without `protocol` in containers and Services patched both ways
+//!   (kyaml's merge on two keys, where a patch entry may leave a port as it was);
+//! - a StatefulSet without volume claim templates and a NetworkPolicy without peers under
+//!   `commonLabels` (no sequence is created), a `batch/v1` CronJob's containers merged by
+//!   name;
+//! - `buildMetadata` (managed-by label, origin annotations of files, base and overlay
+//!   generators and a merged generator, transformation annotations of a base's and an
+//!   overlay's transformers and of inline and file plugins; origin and transformation
+//!   annotations written in a repository removed, as Kustomize removes them);
+//! - kubectl's leniency: field names in any case (`nameprefix`, `Literals`, as Go's
+//!   decoding reads them), a key repeated in a kustomization (the last wins), a blank
+//!   namespace, empty legacy sort options.
 //!
-//! `helmCharts` are inflated by `plumb-helm` (module `helm_chart`): charts in the
+//! `helmCharts` (and `HelmChartInflationGenerator` configurations) are inflated by
+//! `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `crds`, `vars`, plugins (`generators`, `transformers`,
-//! `validators`), `configurations`, `openapi` and `buildMetadata` are refused by name;
+//! Known gaps: `validators`, `openapi`, the builtin ValueAdd and IAMPolicy plugins, and
+//! origin annotations of Helm chart objects are refused by name; lists keyed by two fields merge as kyaml merges them (module
+//! `smp_keys`) only up to 512 elements and without `$patch` directives;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
 //! (`2001-01-01`) stay strings where Kustomize writes them as RFC 3339 times.
 
+mod build_metadata;
+mod configurations;
+mod crds;
 mod edit;
 mod emit;
 mod error;
@@ -81,20 +142,25 @@ mod nameref;
 mod options;
 mod order;
 mod patch;
+mod plugin;
 mod replacement;
 mod resource;
 mod schema;
 mod selector;
 mod smp;
+mod smp_keys;
+mod spelling;
 mod transform;
+mod transformers;
+mod vars;
 
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use fieldspec::{FieldSpec, builtin};
+use configurations::{Configurations, merged};
 use generator::GeneratedKind;
-use kustomization::{Kustomization, ReplacementEntry};
+use kustomization::Kustomization;
 use load::{Context, Loader};
 use plumb_manifest::{RepoFile, Root};
 use resource::Resource;
@@ -107,7 +173,9 @@ pub use error::{Error, Result};
 pub use external::process::{Failure as ExternalFailure, run as run_external};
 pub use image_ref::{ImageRef, check_image_name};
 pub use image_use::{ContainerImage, kustomization_file, overlay_images};
-pub use options::{BuildOptions, KUSTOMIZATION_FILES, KustomizeOptions, kustomization_in};
+pub use options::{
+    BuildOptions, KUSTOMIZATION_FILES, KustomizeOptions, LoadRestrictor, kustomization_in,
+};
 pub use transform::images::{matches as image_matches, split as split_image};
 
 /// One rendered object: its manifest, where it came from, whether it was decrypted.
@@ -189,42 +257,67 @@ fn render_native(
         kustomization.images.clear();
         kustomization.replacements.clear();
     }
-    let mut resources = build(context, &loader, &kustomization)?;
-    for resource in resources.iter_mut().filter(|r| r.needs_hash) {
-        if let Some(suffix) = hash::suffix(&resource.object) {
-            resource.store_previous_id();
-            let name = format!("{}-{suffix}", resource.name());
-            resource.set_name(&name);
+    let notes = kustomization
+        .build_metadata
+        .iter()
+        .any(|o| o == "transformerAnnotations");
+    context.transformations.set(notes);
+    let Accumulated {
+        mut resources,
+        configurations,
+        vars,
+    } = build(context, &loader, &kustomization)?;
+    hash::suffix_names(&mut resources);
+    nameref::fix(&mut resources, &configurations.name_reference).map_err(|e| loader.fail(e))?;
+    let var_references = merged(vars::default_references(), &configurations.var_reference);
+    vars::resolve(&mut resources, &vars, &var_references).map_err(|e| loader.fail(e))?;
+    // Only the top kustomization's sort options count, as in Kustomize.
+    let sort = kustomization.sort_options.as_ref();
+    match sort.map(|s| s.order.as_str()) {
+        None | Some("legacy") => {
+            let options = sort.and_then(|s| s.legacy_sort_options.as_ref());
+            order::legacy(
+                &mut resources,
+                options.map(|o| o.order_first.as_slice()),
+                options.map(|o| o.order_last.as_slice()),
+            );
+        }
+        Some("fifo") if sort.is_some_and(|s| s.legacy_sort_options.is_some()) => {
+            return Err(loader.error(
+                "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'; remove it or use order: legacy".into(),
+            ));
+        }
+        Some("fifo") => {}
+        Some(_) => {
+            return Err(
+                loader.error("the field 'sortOptions.order' must be one of [fifo, legacy]".into())
+            );
         }
     }
-    nameref::fix(&mut resources).map_err(|e| loader.fail(e))?;
-    let legacy = kustomization
-        .sort_options
-        .as_ref()
-        .is_none_or(|s| s.order.is_empty() || s.order == "legacy");
-    if legacy {
-        let options = kustomization
-            .sort_options
-            .as_ref()
-            .and_then(|s| s.legacy_sort_options.as_ref());
-        order::legacy(
-            &mut resources,
-            options.map(|o| o.order_first.as_slice()),
-            options.map(|o| o.order_last.as_slice()),
-        );
-    } else if kustomization
-        .sort_options
-        .as_ref()
-        .is_some_and(|s| s.order != "fifo")
-    {
-        return Err(
-            loader.error("the field 'sortOptions.order' must be one of [fifo, legacy]".into())
-        );
-    }
+    build_metadata::apply(
+        &mut resources,
+        &kustomization.build_metadata,
+        &loader.dir.relative,
+    )
+    .map_err(
+        |build_metadata::Unsupported(field)| Error::KustomizeUnsupported {
+            file: loader.kustomization_file(),
+            field: field.to_owned(),
+        },
+    )?;
     Ok(resources
         .into_iter()
         .map(|r| (r.object, r.origin, r.decrypted))
         .collect())
+}
+
+/// What a kustomization produced: its objects, and the field specs and vars it and its
+/// bases and components declared.
+#[derive(Default)]
+struct Accumulated {
+    resources: Vec<Resource>,
+    configurations: Configurations,
+    vars: Vec<vars::Var>,
 }
 
 /// Everything one kustomization produces (Kustomize's `accumulateTarget`).
@@ -232,7 +325,7 @@ fn build(
     context: &Context<'_>,
     loader: &Loader<'_, '_>,
     kustomization: &Kustomization,
-) -> Result<Vec<Resource>> {
+) -> Result<Accumulated> {
     {
         let mut stack = context.stack.borrow_mut();
         let dir = loader.dir.relative.clone();
@@ -244,7 +337,7 @@ fn build(
         }
         stack.push(dir);
     }
-    let result = accumulate(context, loader, kustomization, Vec::new());
+    let result = accumulate(context, loader, kustomization, Default::default());
     context.stack.borrow_mut().pop();
     result
 }
@@ -253,8 +346,13 @@ fn accumulate(
     context: &Context<'_>,
     loader: &Loader<'_, '_>,
     k: &Kustomization,
-    mut resources: Vec<Resource>,
-) -> Result<Vec<Resource>> {
+    accumulated: Accumulated,
+) -> Result<Accumulated> {
+    let Accumulated {
+        mut resources,
+        mut configurations,
+        vars: mut declared,
+    } = accumulated;
     let mut seen: std::collections::HashSet<IdKey> = resources.iter().map(id_key).collect();
     for path in &k.resources {
         if is_remote(path) {
@@ -275,7 +373,22 @@ fn accumulate(
                     sub.dir.relative
                 )));
             }
-            build(context, &sub, &sub_k)?
+            let base = build(context, &sub, &sub_k)?;
+            for var in &base.vars {
+                if declared.iter().any(|v| v.name == var.name) {
+                    return Err(loader.error(format!(
+                        "var '{}' already encountered (declared again in {path}); give each var its own name",
+                        var.name
+                    )));
+                }
+                declared.push(var.clone());
+            }
+            configurations
+                .merge(base.configurations)
+                .map_err(|detail| {
+                    loader.error(format!("merging configurations of {path}: {detail}"))
+                })?;
+            base.resources
         } else {
             loader.resource_file(&target)?
         };
@@ -284,6 +397,12 @@ fn accumulate(
         }
     }
     check_count(context, &resources, loader)?;
+    configurations
+        .merge(Configurations::load(loader, &k.configurations)?)
+        .map_err(|detail| loader.error(format!("configurations: {detail}")))?;
+    configurations
+        .merge(crds::load(loader, &k.crds)?)
+        .map_err(|detail| loader.error(format!("crds: {detail}")))?;
     let generators = [
         (GeneratedKind::ConfigMap, &k.config_map_generator),
         (GeneratedKind::Secret, &k.secret_generator),
@@ -295,10 +414,12 @@ fn accumulate(
         }
     }
     for chart in &k.helm_charts {
-        for resource in helm_chart::inflate(loader, chart, k.helm_globals.as_ref())? {
+        for mut resource in helm_chart::inflate(loader, chart, k.helm_globals.as_ref())? {
+            resource.configured_by = Some(build_metadata::HELM);
             append(loader, &mut resources, &mut seen, resource)?;
         }
     }
+    plugin::generate(loader, &k.generators, &mut resources)?;
     check_count(context, &resources, loader)?;
     for path in &k.components {
         let target = loader.resolve(path)?;
@@ -311,11 +432,30 @@ fn accumulate(
                 sub.dir.relative
             )));
         }
-        resources = accumulate(context, &sub, &sub_k, resources)?;
+        let component = accumulate(
+            context,
+            &sub,
+            &sub_k,
+            Accumulated {
+                resources,
+                configurations,
+                vars: declared,
+            },
+        )?;
+        (resources, configurations, declared) = (
+            component.resources,
+            component.configurations,
+            component.vars,
+        );
     }
-    transform(loader, k, &mut resources)?;
+    transformers::run(loader, k, &mut resources, &configurations)?;
     check_count(context, &resources, loader)?;
-    Ok(resources)
+    vars::declare(&mut resources, &mut declared, &k.vars).map_err(|e| loader.fail(e))?;
+    Ok(Accumulated {
+        resources,
+        configurations,
+        vars: declared,
+    })
 }
 
 /// The objects of a kustomization so far against the render's limits: their number,
@@ -365,86 +505,6 @@ fn append(
         )));
     }
     resources.push(resource);
-    Ok(())
-}
-
-/// The built-in transformers, in Kustomize's order.
-fn transform(
-    loader: &Loader<'_, '_>,
-    k: &Kustomization,
-    resources: &mut Vec<Resource>,
-) -> Result<()> {
-    let fail = |e: BuildError| loader.fail(e);
-    for entry in &k.patches_strategic_merge {
-        patch::apply_legacy_strategic(loader, resources, entry)?;
-    }
-    for entry in &k.patches {
-        patch::apply_patch(loader, resources, entry)?;
-    }
-    if let Some(namespace) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
-        transform::namespace::apply(resources, namespace).map_err(fail)?;
-    }
-    if let Some(prefix) = k.name_prefix.as_deref().filter(|p| !p.is_empty()) {
-        transform::name_affix::prefix(resources, prefix);
-    }
-    if let Some(suffix) = k.name_suffix.as_deref().filter(|s| !s.is_empty()) {
-        transform::name_affix::suffix(resources, suffix);
-    }
-    for label in &k.labels {
-        let mut specs = transform::labels::user_specs(&label.fields);
-        if label.include_selectors {
-            specs.extend(builtin::common_labels());
-        } else {
-            if label.include_templates {
-                specs.extend(builtin::template_labels());
-            }
-            specs.push(FieldSpec::new("", "", "", "metadata/labels", true));
-        }
-        transform::labels::apply(resources, &label.pairs, &specs).map_err(fail)?;
-    }
-    transform::labels::apply(resources, &k.common_labels, &builtin::common_labels())
-        .map_err(fail)?;
-    transform::labels::apply(
-        resources,
-        &k.common_annotations,
-        &builtin::common_annotations(),
-    )
-    .map_err(fail)?;
-    for entry in &k.patches_json6902 {
-        patch::apply_legacy_json(loader, resources, entry)?;
-    }
-    for replica in &k.replicas {
-        transform::replicas::apply(resources, replica).map_err(fail)?;
-    }
-    for image in &k.images {
-        transform::images::apply(resources, image);
-    }
-    for entry in &k.replacements {
-        let replacements = match entry {
-            ReplacementEntry::Inline(replacement) => vec![replacement.clone()],
-            ReplacementEntry::File { path } => {
-                let bytes = loader.read_relative(path)?;
-                let documents = loader.parse_yaml(path, &bytes)?;
-                let mut all = Vec::new();
-                for document in documents.into_iter().filter(|d| !d.is_null()) {
-                    let items = match document {
-                        Value::Array(items) => items,
-                        other => vec![other],
-                    };
-                    for item in items {
-                        all.push(serde_json::from_value(item).map_err(|err| {
-                            loader.error(format!("replacement file {path}: {err}"))
-                        })?);
-                    }
-                }
-                all
-            }
-        };
-        for replacement in &replacements {
-            replacement::apply(resources, replacement, &loader.context.options.limits)
-                .map_err(fail)?;
-        }
-    }
     Ok(())
 }
 

@@ -1,8 +1,10 @@
 //! Reading a kustomization's files: the kustomization itself, resources (files, or
 //! directories with their own kustomization), patches and generator sources — all
 //! confined to the snapshot root, bounded by the render's limits, and decrypted when
-//! SOPS encrypted them. Files a kustomization reads must lie in or below its directory,
-//! as Kustomize's default load restrictions require; bases may be anywhere in the repo.
+//! SOPS encrypted them. Under [`LoadRestrictor::RootOnly`] the files a kustomization
+//! reads must lie in or below its directory, as Kustomize's default requires; under
+//! [`LoadRestrictor::None`] (Flux's rule, plumb's default) anywhere in the repository.
+//! Bases may be anywhere in the repository either way.
 
 use std::cell::Cell;
 
@@ -10,8 +12,8 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::error::{Error, Result};
-use crate::options::BuildOptions;
 use crate::options::KUSTOMIZATION_FILES;
+use crate::options::{BuildOptions, LoadRestrictor};
 use plumb_manifest::Syntax;
 use plumb_manifest::{RepoFile, Root};
 
@@ -26,6 +28,8 @@ pub(crate) struct Context<'a> {
     /// A file read with other contents than on disk (path relative to the root): how an
     /// edit is rendered before it is written.
     pub(crate) replaced: Option<(String, Vec<u8>)>,
+    /// Whether transformers note themselves on the objects (`transformerAnnotations`).
+    pub(crate) transformations: Cell<bool>,
 }
 
 impl<'a> Context<'a> {
@@ -37,6 +41,7 @@ impl<'a> Context<'a> {
             bytes: Cell::new(0),
             stack: std::cell::RefCell::new(Vec::new()),
             replaced: None,
+            transformations: Cell::new(false),
         }
     }
 
@@ -131,9 +136,13 @@ impl<'c, 'a> Loader<'c, 'a> {
         }
     }
 
+    /// The kustomization's document. A key given twice takes its last value, as Kustomize
+    /// reads kustomization files (its resources and patches refuse that).
     pub(crate) fn read_kustomization(&self) -> Result<Value> {
         let bytes = self.context.read(&self.file)?;
-        let documents = self.parse_yaml(&self.file.relative, &bytes)?;
+        let mut options = self.context.options.limits.kustomize_yaml_options();
+        options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+        let documents = parse_with(&self.file.relative, &bytes, options)?;
         Ok(documents.into_iter().next().unwrap_or(Value::Null))
     }
 
@@ -160,39 +169,38 @@ impl<'c, 'a> Loader<'c, 'a> {
     /// Reads a file of this kustomization: it must be in or below the directory.
     pub(crate) fn read_relative(&self, path: &str) -> Result<Vec<u8>> {
         let file = self.resolve(path)?;
-        let below = self.dir.relative == "."
-            || file
-                .relative
-                .starts_with(&format!("{}/", self.dir.relative));
-        if !below {
-            return Err(self.error(format!(
-                "security; file '{path}' is not in or below '{}'",
-                self.dir.relative
-            )));
-        }
+        self.check_restriction(path, &file)?;
         if file.is_dir() {
             return Err(self.error(format!("{path} is a directory, not a file")));
         }
         self.context.read(&file)
     }
 
+    /// Refuses a file outside this kustomization's directory under
+    /// [`LoadRestrictor::RootOnly`]; `path` is how the kustomization names it.
+    fn check_restriction(&self, path: &str, file: &RepoFile) -> Result<()> {
+        let below = self.dir.relative == "."
+            || file
+                .relative
+                .starts_with(&format!("{}/", self.dir.relative));
+        if below || self.context.options.load_restrictor == LoadRestrictor::None {
+            return Ok(());
+        }
+        Err(self.error(format!(
+            "security; file '{path}' is not in or below '{}' (load restrictor {}); move it below the kustomization, make it a base with its own kustomization, or render with --load-restrictor {}",
+            self.dir.relative,
+            LoadRestrictor::RootOnly,
+            LoadRestrictor::None
+        )))
+    }
+
     /// Parses YAML as Kustomize reads it.
     pub(crate) fn parse_yaml(&self, source: &str, bytes: &[u8]) -> Result<Vec<Value>> {
-        serde_saphyr::from_slice_multiple_with_options(
+        parse_with(
+            source,
             bytes,
             self.context.options.limits.kustomize_yaml_options(),
         )
-        .map_err(|err| {
-            Error::Manifest(plumb_manifest::Error::Syntax {
-                path: source.to_owned(),
-                detail: err
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            })
-        })
     }
 
     /// The objects of a resource file (decrypted when SOPS encrypted it).
@@ -210,16 +218,7 @@ impl<'c, 'a> Loader<'c, 'a> {
     }
 
     pub(crate) fn resource_file(&self, file: &RepoFile) -> Result<Vec<Resource>> {
-        let below = self.dir.relative == "."
-            || file
-                .relative
-                .starts_with(&format!("{}/", self.dir.relative));
-        if !below {
-            return Err(self.error(format!(
-                "security; file '{}' is not in or below '{}'",
-                file.relative, self.dir.relative
-            )));
-        }
+        self.check_restriction(&file.relative, file)?;
         let bytes = self.context.read(file)?;
         let syntax = if file.relative.ends_with(".json") {
             Syntax::Json
@@ -236,6 +235,20 @@ impl<'c, 'a> Loader<'c, 'a> {
         )?;
         resources_of(contents)
     }
+}
+
+fn parse_with(source: &str, bytes: &[u8], options: serde_saphyr::Options) -> Result<Vec<Value>> {
+    serde_saphyr::from_slice_multiple_with_options(bytes, options).map_err(|err| {
+        Error::Manifest(plumb_manifest::Error::Syntax {
+            path: source.to_owned(),
+            detail: err
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    })
 }
 
 /// A file's objects as resources; a document that is not an object is an error, as in

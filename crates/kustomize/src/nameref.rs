@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::BuildError;
+use super::configurations::{NameReference, merged};
 use super::fieldspec::{self, FieldSpec, gvk_selects};
 use super::resource::{ResId, Resource};
 
@@ -297,8 +298,12 @@ const OTHER: &[BackRef] = &[
 
 /// One referred kind and the field specs that refer to it.
 struct Reference {
-    target: (&'static str, &'static str, &'static str),
+    target: (String, String, String),
     referrers: Vec<FieldSpec>,
+}
+
+fn owned((group, version, kind): (&str, &str, &str)) -> (String, String, String) {
+    (group.to_owned(), version.to_owned(), kind.to_owned())
 }
 
 /// Kustomize's default name-reference configuration, in its order.
@@ -402,11 +407,14 @@ fn references() -> Vec<Reference> {
         for &(g, v, k, path) in extra {
             referrers.push(FieldSpec::new(g, v, k, path, false));
         }
-        all.push(Reference { target, referrers });
+        all.push(Reference {
+            target: owned(target),
+            referrers,
+        });
     }
     for (target, fields) in OTHER {
         all.push(Reference {
-            target: *target,
+            target: owned(*target),
             referrers: fields
                 .iter()
                 .map(|&(g, v, k, path)| FieldSpec::new(g, v, k, path, false))
@@ -453,9 +461,22 @@ impl Snapshot {
     }
 }
 
-/// Fixes every name reference in `resources`.
-pub(crate) fn fix(resources: &mut [Resource]) -> Result<(), BuildError> {
-    let references = references();
+/// Fixes every name reference in `resources`, through Kustomize's default references and
+/// those `configurations` declared (`extra`).
+pub(crate) fn fix(resources: &mut [Resource], extra: &[NameReference]) -> Result<(), BuildError> {
+    let mut references = references();
+    for reference in extra {
+        match references.iter_mut().find(|r| r.target == reference.target) {
+            Some(found) => {
+                found.referrers =
+                    merged(std::mem::take(&mut found.referrers), &reference.referrers);
+            }
+            None => references.push(Reference {
+                target: reference.target.clone(),
+                referrers: reference.referrers.clone(),
+            }),
+        }
+    }
     let snapshots: Vec<Snapshot> = resources.iter().map(Snapshot::of).collect();
     // Only renamed objects can be referred to under an old name.
     let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -486,7 +507,11 @@ pub(crate) fn fix(resources: &mut [Resource]) -> Result<(), BuildError> {
                     snapshots: &snapshots,
                     by_previous_name: &by_previous_name,
                     referrer: index,
-                    target: reference.target,
+                    target: (
+                        reference.target.0.as_str(),
+                        reference.target.1.as_str(),
+                        reference.target.2.as_str(),
+                    ),
                     role_ref: role_ref_gvk(&object, spec),
                 };
                 fieldspec::visit::<BuildError>(&mut object, &spec.path, false, &mut |value| {

@@ -27,6 +27,52 @@ pub struct BuildOptions {
     /// age identities for SOPS-encrypted resources and patches. Without them an encrypted
     /// file fails the build.
     pub decryption: Option<Arc<Identities>>,
+    /// Where a kustomization may read its files from (Flux's rule by default).
+    pub load_restrictor: LoadRestrictor,
+}
+
+/// Where the files a kustomization reads (resource files, patches, generator sources,
+/// transformer configurations) may lie. Either way they stay inside the repository:
+/// a path or symlink that leaves it is refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoadRestrictor {
+    /// Kustomize's default (`LoadRestrictionsRootOnly`): in or below the kustomization's
+    /// own directory; only bases and components may sit elsewhere.
+    RootOnly,
+    /// Flux's (`LoadRestrictionsNone`): anywhere inside the repository, so an overlay may
+    /// name `../shared/patch.yaml`. plumb's default, as Flux repositories are written for it.
+    #[default]
+    None,
+}
+
+impl LoadRestrictor {
+    /// The name kubectl's and kustomize's `--load-restrictor` flag takes.
+    pub fn flag(self) -> &'static str {
+        match self {
+            LoadRestrictor::RootOnly => "LoadRestrictionsRootOnly",
+            LoadRestrictor::None => "LoadRestrictionsNone",
+        }
+    }
+}
+
+impl std::str::FromStr for LoadRestrictor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "LoadRestrictionsRootOnly" => Ok(LoadRestrictor::RootOnly),
+            "LoadRestrictionsNone" => Ok(LoadRestrictor::None),
+            other => Err(format!(
+                "unknown load restrictor {other:?}: expected LoadRestrictionsRootOnly or LoadRestrictionsNone"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for LoadRestrictor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.flag())
+    }
 }
 
 /// How Kustomize rendering may reach beyond plumb's own engine.

@@ -58,9 +58,10 @@ pub(crate) fn apply_patch(
     patch: &Patch,
 ) -> Result<()> {
     let fail = |err: BuildError| loader.fail(err);
-    if !patch.options.is_empty() {
-        return Err(Error::unsupported(loader, "patches[].options"));
-    }
+    let changes = Changes {
+        name: patch.options.get("allowNameChange") == Some(&true),
+        kind: patch.options.get("allowKindChange") == Some(&true),
+    };
     let limits = &loader.context.options.limits;
     let label = label(patch.path.as_deref());
     match load(loader, patch.path.as_deref(), patch.patch.as_deref())? {
@@ -70,7 +71,8 @@ pub(crate) fn apply_patch(
                     Some(target) => select(resources, target).map_err(fail)?,
                     None => vec![by_id(resources, smp_patch).map_err(fail)?],
                 };
-                apply_strategic(resources, &selected, smp_patch, limits, &label).map_err(fail)?;
+                apply_strategic(resources, &selected, smp_patch, changes, limits, &label)
+                    .map_err(fail)?;
             }
         }
         Loaded::Json(ops) => {
@@ -103,7 +105,8 @@ pub(crate) fn apply_legacy_strategic(
     let label = label((!inline).then_some(entry));
     for smp_patch in &patches {
         let selected = vec![by_id(resources, smp_patch).map_err(fail)?];
-        apply_strategic(resources, &selected, smp_patch, limits, &label).map_err(fail)?;
+        let changes = Changes::default();
+        apply_strategic(resources, &selected, smp_patch, changes, limits, &label).map_err(fail)?;
     }
     Ok(())
 }
@@ -198,11 +201,22 @@ fn by_id(resources: &[Resource], patch: &Value) -> Result<usize, BuildError> {
     }
 }
 
+/// What a strategic merge patch may change of an object's id (`patches[].options`); it
+/// never changes the namespace.
+#[derive(Clone, Copy, Default)]
+struct Changes {
+    /// `allowNameChange`: the patch's name becomes the object's.
+    name: bool,
+    /// `allowKindChange`: the patch's kind becomes the object's.
+    kind: bool,
+}
+
 /// Applies one strategic merge patch to the selected objects; objects it deletes go.
 fn apply_strategic(
     resources: &mut Vec<Resource>,
     selected: &[usize],
     patch: &Value,
+    changes: Changes,
     limits: &Limits,
     label: &str,
 ) -> Result<(), BuildError> {
@@ -216,6 +230,9 @@ fn apply_strategic(
             resource.kind().to_owned(),
         );
         let api_version = resource.api_version().to_owned();
+        if changes.name || changes.kind {
+            resource.store_previous_id();
+        }
         let mut patch = patch.clone();
         if let Value::Object(map) = &mut patch {
             map.insert("apiVersion".into(), api_version.clone().into());
@@ -225,8 +242,12 @@ fn apply_strategic(
         match merged {
             Some(Value::Object(map)) if !map.is_empty() => {
                 resource.object = map;
-                resource.object.insert("kind".into(), kind.into());
-                resource.set_name(&name);
+                if !changes.kind || resource.kind().is_empty() {
+                    resource.object.insert("kind".into(), kind.into());
+                }
+                if !changes.name || resource.name().is_empty() {
+                    resource.set_name(&name);
+                }
                 resource.set_namespace(&namespace);
                 let id = resource.cur_id().describe();
                 tally
@@ -243,15 +264,4 @@ fn apply_strategic(
         resources.remove(index);
     }
     Ok(())
-}
-
-use crate::error::Error;
-
-impl Error {
-    fn unsupported(loader: &Loader, field: &str) -> Error {
-        Error::KustomizeUnsupported {
-            file: loader.kustomization_file(),
-            field: field.to_owned(),
-        }
-    }
 }

@@ -11,10 +11,46 @@
 use serde_json::{Map, Value};
 
 use super::BuildError;
-use super::kustomization::{Replacement, ReplacementOptions, Selector};
+use super::kustomization::{Replacement, ReplacementEntry, ReplacementOptions, Selector};
+use super::load::Loader;
 use super::resource::{ResId, Resource};
 use plumb_manifest::Limits;
 use plumb_manifest::size::{Tally, json_bytes};
+
+/// `replacements` entries (inline, or files holding one or a list), in order.
+pub(crate) fn apply_entries(
+    loader: &Loader,
+    resources: &mut [Resource],
+    entries: &[ReplacementEntry],
+) -> crate::error::Result<()> {
+    for entry in entries {
+        let replacements = match entry {
+            ReplacementEntry::Inline(replacement) => vec![replacement.clone()],
+            ReplacementEntry::File { path } => {
+                let bytes = loader.read_relative(path)?;
+                let documents = loader.parse_yaml(path, &bytes)?;
+                let mut all = Vec::new();
+                for document in documents.into_iter().filter(|d| !d.is_null()) {
+                    let items = match document {
+                        Value::Array(items) => items,
+                        other => vec![other],
+                    };
+                    for item in items {
+                        all.push(serde_json::from_value(item).map_err(|err| {
+                            loader.error(format!("replacement file {path}: {err}"))
+                        })?);
+                    }
+                }
+                all
+            }
+        };
+        for replacement in &replacements {
+            apply(resources, replacement, &loader.context.options.limits)
+                .map_err(|e| loader.fail(e))?;
+        }
+    }
+    Ok(())
+}
 
 pub(crate) fn apply(
     resources: &mut [Resource],

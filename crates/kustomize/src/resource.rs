@@ -83,6 +83,35 @@ pub(crate) struct Resource {
     /// Set on generated objects.
     pub(crate) behavior: Option<Behavior>,
     pub(crate) needs_hash: bool,
+    /// The `vars` that read this object.
+    pub(crate) vars: Vec<String>,
+    /// The generator that made it (`ConfigMapGenerator`, …), for its origin annotation.
+    pub(crate) configured_by: Option<&'static str>,
+    /// The transformers that ran over it, when the build notes them.
+    pub(crate) transformations: Vec<Transformation>,
+}
+
+/// A transformer that ran over an object: where it was configured (relative to the
+/// repository root), its kind, and its name when it is a plugin configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Transformation {
+    pub(crate) configured_in: String,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+}
+
+impl Transformation {
+    /// Notes a transformer (configured in `file`, of `kind`, named `name` for a plugin) on
+    /// every object it ran over.
+    pub(crate) fn note(resources: &mut [Resource], file: &str, kind: &str, name: &str) {
+        for resource in resources {
+            resource.transformations.push(Transformation {
+                configured_in: file.to_owned(),
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+            });
+        }
+    }
 }
 
 impl Resource {
@@ -96,6 +125,9 @@ impl Resource {
             suffixes: Vec::new(),
             behavior: None,
             needs_hash: false,
+            vars: Vec::new(),
+            configured_by: None,
+            transformations: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use super::BuildError;
 use super::schema::Schema;
+use super::smp_keys;
 
 const DIRECTIVE: &str = "$patch";
 
@@ -235,6 +236,17 @@ fn merge_by_keys(
 ) -> Result<Vec<Value>, BuildError> {
     let dest_keys: Vec<Vec<String>> = dest.iter().map(|item| key_values(item, keys)).collect();
     let patch_keys: Vec<Vec<String>> = patch.iter().map(|item| key_values(item, keys)).collect();
+    let directives = patch
+        .iter()
+        .chain(&dest)
+        .any(|item| item.get(DIRECTIVE).is_some());
+    if !directives {
+        let all: Vec<Vec<String>> = patch_keys.iter().chain(&dest_keys).cloned().collect();
+        if smp_keys::applies(&all) {
+            let walk = |d: Option<Value>, p: Option<Value>, n: Schema| walk(d, p, n, None);
+            return smp_keys::merge(dest, patch, node, keys, &walk, &key_values);
+        }
+    }
     let (dest_at, patch_at) = (first_of(&dest_keys), first_of(&patch_keys));
     let mut seen: HashSet<&[String]> = HashSet::new();
     let tuples: Vec<&[String]> = patch_keys

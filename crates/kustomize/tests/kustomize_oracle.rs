@@ -3,13 +3,15 @@
 //!
 //! Each directory under `tests/fixtures/kustomize/` is one repository; the kustomization
 //! rendered is the directory itself, or the path written in its `render-path` file.
+//! Both build with Kustomize's default load restrictor, `LoadRestrictionsRootOnly`, unless
+//! the fixture's `load-restrictor` file names another (`LoadRestrictionsNone`, Flux's).
 //! Fixtures named `error-*` must fail in both. kubectl (embedding Kustomize v5.5.0) is the
 //! oracle: without it this test fails, it never skips.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use plumb_kustomize::{BuildOptions, render, yaml_stream};
+use plumb_kustomize::{BuildOptions, LoadRestrictor, render, yaml_stream};
 use plumb_manifest::Root;
 
 fn fixtures() -> Vec<PathBuf> {
@@ -29,13 +31,26 @@ fn render_path(fixture: &Path) -> String {
         .unwrap_or_else(|_| ".".into())
 }
 
+fn load_restrictor(fixture: &Path) -> LoadRestrictor {
+    std::fs::read_to_string(fixture.join("load-restrictor"))
+        .map(|text| {
+            text.trim()
+                .parse()
+                .expect("a load restrictor kubectl knows")
+        })
+        .unwrap_or(LoadRestrictor::RootOnly)
+}
+
 fn plumb(fixture: &Path) -> Result<String, String> {
     let root = Root::new(fixture).map_err(|err| err.to_string())?;
     let (relative, dir) = root
         .directory(&render_path(fixture))
         .map_err(|err| err.to_string())?;
-    let built =
-        render(root, &dir, &relative, &BuildOptions::default()).map_err(|err| err.to_string())?;
+    let options = BuildOptions {
+        load_restrictor: load_restrictor(fixture),
+        ..BuildOptions::default()
+    };
+    let built = render(root, &dir, &relative, &options).map_err(|err| err.to_string())?;
     Ok(yaml_stream(built.iter().map(|(manifest, _, _)| manifest)))
 }
 
@@ -58,9 +73,14 @@ fn helm_shim() -> PathBuf {
 fn kubectl(fixture: &Path) -> Result<String, String> {
     let dir = fixture.join(render_path(fixture));
     let mut command = Command::new("kubectl");
-    command.arg("kustomize").arg(&dir);
+    command
+        .arg("kustomize")
+        .arg(&dir)
+        .arg("--load-restrictor")
+        .arg(load_restrictor(fixture).flag());
     let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap_or_default();
-    if kustomization.contains("helmCharts") {
+    if kustomization.contains("helmCharts") || kustomization.contains("HelmChartInflationGenerator")
+    {
         // Kustomize inflates charts only when told to, with helm; plumb always, natively.
         command
             .arg("--enable-helm")

@@ -608,6 +608,16 @@ pub(crate) struct Source {
     pub(crate) keys: Keys,
     #[command(flatten)]
     pub(crate) kustomize: KustomizeFlags,
+    /// Where a kustomization may read files (patches, resources, generator sources) from:
+    /// LoadRestrictionsNone, anywhere inside the repository, as Flux builds; or
+    /// LoadRestrictionsRootOnly, only in or below the kustomization's directory, as
+    /// kubectl kustomize does by default. Nothing outside the repository is read either way.
+    #[arg(
+        long,
+        value_name = "RESTRICTOR",
+        default_value = "LoadRestrictionsNone"
+    )]
+    pub(crate) load_restrictor: plumb_render::LoadRestrictor,
     #[command(flatten)]
     pub(crate) helm: HelmFlags,
 }
@@ -644,8 +654,8 @@ pub(crate) struct HelmFlags {
 pub(crate) struct KustomizeFlags {
     /// Hand kustomizations plumb does not support (e.g. Helm charts, plugins) to this
     /// binary, `kustomize` or `kubectl`. Every path the kustomization names is checked to
-    /// stay inside the repository first; the binary runs with `--load-restrictor
-    /// LoadRestrictionsRootOnly`, a cleared environment, a private HOME, a time limit and
+    /// stay inside the repository first; the binary runs with the render's load restrictor
+    /// (LoadRestrictionsNone unless `--load-restrictor` says otherwise), a cleared environment, a private HOME, a time limit and
     /// an output bound.
     #[arg(long, value_name = "COMMAND")]
     pub(crate) kustomize_external: Option<String>,

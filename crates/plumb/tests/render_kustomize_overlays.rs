@@ -93,11 +93,11 @@ fn each_environment_renders_exactly_as_kubectl_kustomize_prints_it() {
 fn an_unsupported_field_is_named_unless_an_external_kustomize_is_allowed() {
     let repo = tempfile::tempdir().unwrap();
     web_repository(repo.path());
-    // `vars` is deprecated Kustomize that plumb's engine does not implement.
+    // The ValueAdd transformer is a Kustomize built-in plumb's engine does not implement.
     write(
         repo.path(),
         "envs/legacy/kustomization.yaml",
-        "resources:\n- ../../base\nvars:\n- name: SERVICE\n  objref: {kind: Service, name: web, apiVersion: v1}\n",
+        "resources:\n- ../../base\ntransformers:\n- |-\n  apiVersion: builtin\n  kind: ValueAddTransformer\n  metadata:\n    name: add-team\n  value: payments\n  targets:\n  - fieldPath: metadata/annotations/team\n",
     );
 
     let refused = plumb(repo.path(), &["envs/legacy"]);
@@ -105,7 +105,8 @@ fn an_unsupported_field_is_named_unless_an_external_kustomize_is_allowed() {
     assert!(refused.stdout.is_empty(), "nothing is printed on failure");
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        message.contains("vars") && message.contains("envs/legacy/kustomization.yaml"),
+        message.contains("ValueAddTransformer")
+            && message.contains("envs/legacy/kustomization.yaml"),
         "the error names the field and the file: {message}"
     );
 

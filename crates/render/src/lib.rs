@@ -41,7 +41,7 @@ pub use plumb_helm::{
     Capabilities, merge_user_values as merge_helm_values, read_values as read_helm_values,
 };
 // The types of what a render returns and is given, from the crates that own them.
-pub use plumb_kustomize::KustomizeOptions;
+pub use plumb_kustomize::{KustomizeOptions, LoadRestrictor};
 pub use plumb_manifest::{DesiredObject, Ignored, Limits, MASK, ObjectId, Origin, write_identity};
 pub use rendered::Rendered;
 pub use renderer::render;

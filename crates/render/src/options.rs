@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use plumb_kustomize::{BuildOptions, KustomizeOptions};
+use plumb_kustomize::{BuildOptions, KustomizeOptions, LoadRestrictor};
 use plumb_manifest::Limits;
 use plumb_sops::Identities;
 
@@ -20,6 +20,9 @@ pub struct RenderOptions {
     /// What Kustomize rendering may do beyond plumb's engine (remote bases, an external
     /// binary); both off by default.
     pub kustomize: KustomizeOptions,
+    /// Where a kustomization may read files from: anywhere in the repository (Flux's
+    /// rule) by default, or only below its own directory (Kustomize's).
+    pub load_restrictor: LoadRestrictor,
     /// age identities for SOPS-encrypted files (the controller reads them from a Secret's
     /// `*.agekey` entries). Without them an encrypted file fails the render.
     pub decryption: Option<Arc<Identities>>,
@@ -64,6 +67,7 @@ impl RenderOptions {
             limits: self.limits.clone(),
             kustomize: self.kustomize.clone(),
             decryption: self.decryption.clone(),
+            load_restrictor: self.load_restrictor,
         }
     }
 }

@@ -67,8 +67,14 @@ const CONFIG_MAP: &str = "echo 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name
 
 #[test]
 fn a_base_outside_the_repository_is_refused_before_the_binary_runs() {
-    for base in ["../../outside", "/etc/kubernetes"] {
-        let setup = Setup::new(&format!("resources: [{base}]\n"), CONFIG_MAP);
+    // Kustomize reads field names in any case: `Resources:` is `resources:` to it
+    // (`validators`, which plumb's engine refuses, hands the kustomization to the binary).
+    for (field, base) in [
+        ("resources", "../../outside"),
+        ("resources", "/etc/kubernetes"),
+        ("validators: []\nResources", "/etc/kubernetes"),
+    ] {
+        let setup = Setup::new(&format!("{field}: [{base}]\n"), CONFIG_MAP);
         setup.file("outside/kustomization.yaml", "resources: []\n");
         let err = setup.render(Limits::default()).unwrap_err();
         assert!(
@@ -216,7 +222,7 @@ fn a_binary_printing_without_end_is_stopped_at_the_output_bound() {
 }
 
 #[test]
-fn the_binary_sees_a_scrubbed_environment_and_the_root_only_load_restrictor() {
+fn the_binary_sees_a_scrubbed_environment_and_plumbs_load_restrictor() {
     // It prints its environment into the ConfigMap it renders.
     let setup = Setup::new(
         "",
@@ -251,7 +257,7 @@ fn the_binary_sees_a_scrubbed_environment_and_the_root_only_load_restrictor() {
     assert!(args.starts_with("build "), "{args}");
     assert!(
         args.trim_end()
-            .ends_with("--load-restrictor LoadRestrictionsRootOnly"),
+            .ends_with("--load-restrictor LoadRestrictionsNone"),
         "{args}"
     );
 }

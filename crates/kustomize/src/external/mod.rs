@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  paths::check (every base, resource and file inside the repository)
-//!    ─▶ process::run (`build DIR --load-restrictor LoadRestrictionsRootOnly`, scrubbed
+//!    ─▶ process::run (`build DIR --load-restrictor` as the render's, scrubbed
 //!       environment, private HOME, own process group, deadline, bounded output)
 //!    ─▶ parse its YAML like any manifest file, within the render's limits
 //! ```
@@ -44,7 +44,7 @@ pub(crate) fn render(
         verb.as_ref(),
         dir.as_os_str(),
         "--load-restrictor".as_ref(),
-        "LoadRestrictionsRootOnly".as_ref(),
+        options.load_restrictor.flag().as_ref(),
     ];
     let limits = &options.limits;
     let timeout = Duration::from_secs(limits.max_external_seconds);

@@ -54,7 +54,8 @@ fn visit(context: &Context<'_>, dir: RepoFile, visited: &mut HashSet<String>) ->
         return Ok(());
     }
     let loader = Loader::open(context, dir)?;
-    let kustomization = loader.read_kustomization()?;
+    // Kustomize reads `Resources:` as `resources:`; so must the check.
+    let kustomization = crate::spelling::canonical(loader.read_kustomization()?);
     let Value::Object(fields) = &kustomization else {
         return Ok(());
     };
@@ -133,7 +134,8 @@ fn nested(loader: &Loader<'_, '_>, key: &str, value: &Value) -> Result<()> {
                 nested(loader, key, item)?;
             }
         }
-        Value::String(text) if NESTED.contains(&key) => {
+        // Plugin configurations are decoded by Go too: field names in any case.
+        Value::String(text) if NESTED.iter().any(|n| n.eq_ignore_ascii_case(key)) => {
             // Generator files may be written `key=path`.
             let file = text.split_once('=').map_or(text.as_str(), |(_, path)| path);
             if !file.is_empty() && !file.contains('\n') {

@@ -2847,6 +2847,8 @@ pub(super) static ROOTS: &[(&str, u16)] = &[
     ("autoscaling/v2beta1/HorizontalPodAutoscalerList", 49),
     ("autoscaling/v2beta2/HorizontalPodAutoscaler", 60),
     ("autoscaling/v2beta2/HorizontalPodAutoscalerList", 61),
+    ("batch/v1/CronJob", 75),
+    ("batch/v1/CronJobList", 76),
     ("batch/v1/Job", 71),
     ("batch/v1/JobList", 72),
     ("batch/v1beta1/CronJob", 75),

@@ -4,8 +4,33 @@
 
 use serde_json::Value;
 
+use crate::fieldspec::{self, FieldSpec};
 use crate::kustomization::Image;
 use crate::resource::Resource;
+
+/// The `ImageTagTransformer` plugin: every container, then the fields its own field
+/// specs name, when their image matches.
+pub(crate) fn with_specs(resources: &mut [Resource], image: &Image, specs: &[FieldSpec]) {
+    apply(resources, image);
+    let Some(pattern) = pattern(&image.name) else {
+        return;
+    };
+    for resource in resources.iter_mut() {
+        let id = resource.cur_id();
+        let mut object = Value::Object(std::mem::take(&mut resource.object));
+        for spec in specs.iter().filter(|s| s.selects(&id)) {
+            let _ = fieldspec::visit::<()>(&mut object, &spec.path, false, &mut |v| {
+                if let Value::String(current) = v
+                    && pattern.is_match(current)
+                {
+                    *current = updated(current, image);
+                }
+                Ok(())
+            });
+        }
+        resource.object = super::namespace::into_map(object);
+    }
+}
 
 pub(crate) fn apply(resources: &mut [Resource], image: &Image) {
     let Some(pattern) = pattern(&image.name) else {

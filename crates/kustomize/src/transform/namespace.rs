@@ -6,37 +6,82 @@ use serde_json::Value;
 
 use crate::BuildError;
 use crate::error::Result;
-use crate::fieldspec::{self, builtin};
+use crate::fieldspec::{self, FieldSpec};
 use crate::resource::Resource;
 
-pub(crate) fn apply(resources: &mut [Resource], namespace: &str) -> Result<(), BuildError> {
-    let specs = builtin::namespace();
+/// Which RoleBinding subjects take the namespace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subjects {
+    /// Subjects named `default` (Kustomize's default).
+    DefaultOnly,
+    /// Every ServiceAccount subject.
+    AllServiceAccounts,
+    None,
+}
+
+/// What the `NamespaceTransformer` plugin is configured with; `namespace:` is the
+/// built-in field specs, every value set, default subjects.
+pub(crate) struct Options<'a> {
+    pub(crate) namespace: &'a str,
+    pub(crate) specs: &'a [FieldSpec],
+    /// Only fill namespaces that are missing or empty.
+    pub(crate) unset_only: bool,
+    pub(crate) subjects: Subjects,
+}
+
+pub(crate) fn with_options(
+    resources: &mut [Resource],
+    options: &Options,
+) -> Result<(), BuildError> {
+    let namespace = options.namespace;
+    let set = |v: &mut Value| {
+        let empty = v.is_null() || v.as_str() == Some("");
+        if empty || !options.unset_only {
+            *v = Value::String(namespace.to_owned());
+        }
+    };
     for resource in resources.iter_mut() {
         resource.store_previous_id();
         let id = resource.cur_id();
         if !id.is_cluster_scoped() {
-            resource.set_namespace(namespace);
+            let mut current = Value::String(resource.namespace().to_owned());
+            set(&mut current);
+            resource.set_namespace(current.as_str().unwrap_or_default());
         }
-        for spec in &specs {
-            if !spec.selects(&id) {
-                continue;
-            }
-            if spec.path_text() == "metadata/name" && resource.api_version() != "v1" {
+        let binding = matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding");
+        for spec in options.specs {
+            let path = spec.path_text();
+            // Kustomize drops these specs: the namespace and bindings' subjects are
+            // handled above and below, names only of `v1` objects (Namespaces).
+            if !spec.selects(&id)
+                || path == "metadata/namespace"
+                || (path == "metadata/name" && resource.api_version() != "v1")
+                || (binding && path == "subjects/namespace")
+            {
                 continue;
             }
             let mut object = Value::Object(std::mem::take(&mut resource.object));
             fieldspec::visit::<BuildError>(&mut object, &spec.path, spec.create, &mut |v| {
-                *v = Value::String(namespace.to_owned());
+                set(v);
                 Ok(())
             })?;
             resource.object = into_map(object);
         }
-        if matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
+        if binding
+            && options.subjects != Subjects::None
             && let Some(Value::Array(subjects)) = resource.object.get_mut("subjects")
         {
             for subject in subjects.iter_mut().filter_map(Value::as_object_mut) {
-                if subject.get("name").and_then(Value::as_str) == Some("default") {
-                    subject.insert("namespace".into(), namespace.into());
+                let takes = match options.subjects {
+                    Subjects::DefaultOnly => {
+                        subject.get("name").and_then(Value::as_str) == Some("default")
+                    }
+                    _ => subject.get("kind").and_then(Value::as_str) == Some("ServiceAccount"),
+                };
+                if takes {
+                    let mut current = subject.get("namespace").cloned().unwrap_or(Value::Null);
+                    set(&mut current);
+                    subject.insert("namespace".into(), current);
                 }
             }
         }

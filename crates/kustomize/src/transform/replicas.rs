@@ -3,13 +3,18 @@
 use serde_json::Value;
 
 use crate::BuildError;
-use crate::fieldspec::{self, builtin};
+use crate::fieldspec::{self, FieldSpec};
 use crate::kustomization::Replica;
 use crate::resource::Resource;
 
-pub(crate) fn apply(resources: &mut [Resource], replica: &Replica) -> Result<(), BuildError> {
+/// `replicas` through the given field specs (the `ReplicaCountTransformer` plugin's own).
+pub(crate) fn with_specs(
+    resources: &mut [Resource],
+    replica: &Replica,
+    specs: &[FieldSpec],
+) -> Result<(), BuildError> {
     let mut found = false;
-    for spec in builtin::replicas() {
+    for spec in specs {
         for resource in resources.iter_mut() {
             let matches = resource
                 .any_ids()
@@ -28,9 +33,11 @@ pub(crate) fn apply(resources: &mut [Resource], replica: &Replica) -> Result<(),
         }
     }
     if !found {
+        let kinds: Vec<&str> = specs.iter().map(|s| s.kind.as_str()).collect();
         return Err(BuildError::new(format!(
-            "resource with name {} does not match a config with the following GVK [Deployment ReplicationController ReplicaSet StatefulSet]",
-            replica.name
+            "resource with name {} does not match a config with the following GVK [{}]",
+            replica.name,
+            kinds.join(" ")
         )));
     }
     Ok(())

@@ -85,6 +85,7 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
         },
         decryption: secrets::identities(&source.keys)?,
         kustomize: source.kustomize.options(),
+        load_restrictor: source.load_restrictor,
         ..RenderOptions::default()
     };
     let located = repository_root::locate(&source.path, source.root.as_deref())?;
