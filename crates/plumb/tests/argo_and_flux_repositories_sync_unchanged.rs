@@ -216,6 +216,58 @@ async fn argo_cd_and_flux_annotations_mean_to_plumb_what_they_meant_there() {
     );
 }
 
+/// Flux builds with Kustomize's LoadRestrictionsNone, so Flux repositories keep patches
+/// shared by every environment in a folder of their own, beside the overlays that use them
+/// (`../../shared/…`), which `kubectl kustomize` refuses by default. plumb reads them, as
+/// Flux does, as long as they are inside the repository.
+#[tokio::test]
+async fn a_flux_repository_with_patches_shared_from_a_sibling_folder_syncs() {
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: podinfo}\nspec:\n  replicas: 1\n  \
+                selector: {matchLabels: {app: podinfo}}\n  template:\n    metadata: {labels: {app: podinfo}}\n    \
+                spec: {containers: [{name: podinfo, image: \"ghcr.io/stefanprodan/podinfo:6.7.0\"}]}\n";
+    let mut world = World::new(
+        "flux-shared",
+        &[
+            ("apps/base/podinfo/deployment.yaml", base),
+            ("apps/base/podinfo/kustomization.yaml", "resources: [deployment.yaml]\n"),
+            (
+                "apps/shared/patches/replicas.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: podinfo}\nspec: {replicas: 2}\n",
+            ),
+            (
+                "apps/shared/settings.yaml",
+                &support::config_map("shared-settings", "from-a-sibling"),
+            ),
+            (
+                "apps/production/kustomization.yaml",
+                "resources:\n- ../base/podinfo\n- ../shared/settings.yaml\npatches:\n- path: ../shared/patches/replicas.yaml\n",
+            ),
+        ],
+    )
+    .await;
+    world.start_controller(&[]);
+    world
+        .create_app(
+            "podinfo",
+            "apps/production",
+            json!({"syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "interval": "1h"}}),
+        )
+        .await;
+    let head = world.repo.rev_parse("main").unwrap();
+    world
+        .until_app("podinfo", "synced", |a| synced_at(a, &head))
+        .await;
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(world.client.clone(), &world.namespace);
+    let podinfo = deployments.get("podinfo").await.unwrap();
+    assert_eq!(podinfo.spec.unwrap().replicas, Some(2), "the shared patch");
+    let config_maps: Api<ConfigMap> = Api::namespaced(world.client.clone(), &world.namespace);
+    assert_eq!(
+        value_of(&config_maps, "shared-settings").await.as_deref(),
+        Some("from-a-sibling")
+    );
+}
+
 #[tokio::test]
 async fn argo_cd_and_flux_resources_imported_become_applications_that_sync() {
     let mut world = World::new(
