@@ -338,7 +338,9 @@ async fn until_all(applications: &Api<DynamicObject>, apps: usize, commit: &str,
             Instant::now() < deadline,
             "only {done} of {apps} apps reached {commit} within {PATIENCE:?}"
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        // Listing a thousand Applications four times a second would load the API server
+        // the controller shares: a look per millisecond of app, at least every 250 ms.
+        tokio::time::sleep(Duration::from_millis(250.max(apps as u64))).await;
     }
 }
 
