@@ -80,6 +80,35 @@ fn show_log_on_panic(log: PathBuf) {
     }));
 }
 
+/// Creates the Secret holding the key webhooks are signed with ([`WEBHOOK_SECRET`]), in
+/// the controller's namespace, before the controller starts.
+pub async fn create_webhook_secret(client: &kube::Client, namespace: &str) {
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), namespace);
+    let secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plumb-webhooks"},
+                                    "stringData": {"github": WEBHOOK_SECRET}});
+    secrets
+        .create(
+            &kube::api::PostParams::default(),
+            &serde_json::from_value(secret).unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
+/// The Applications of `namespace`, read and written as plain JSON.
+pub fn applications(client: &kube::Client, namespace: &str) -> Api<kube::api::DynamicObject> {
+    Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &kube::discovery::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "plumb.dev",
+            "v1alpha1",
+            "Application",
+        )),
+    )
+}
+
 /// GitHub's push event for `repo_url`, signed as GitHub signs it with [`WEBHOOK_SECRET`]
 /// (or with `key` to forge one); returns the status code.
 pub fn deliver_github_push(server: SocketAddr, repo_url: &str, key: &str) -> u16 {

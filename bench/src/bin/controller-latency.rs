@@ -29,8 +29,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use plumb_bench::controller::{
-    WEBHOOK_SECRET, config_map, deliver_github_push, plumb_binary, rss_kib, start_controller,
-    wait_value,
+    WEBHOOK_SECRET, applications, config_map, create_webhook_secret, deliver_github_push,
+    plumb_binary, rss_kib, start_controller, wait_value,
 };
 use plumb_bench::{arg, report, run};
 use plumb_testkit::{ADMIN, Author, Cluster, ControlPlane, GitServer};
@@ -82,28 +82,12 @@ async fn main() {
     tree.commit("initial", &author).unwrap();
     tree.push().unwrap();
 
+    create_webhook_secret(&client, &namespace).await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    let webhook_secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plumb-webhooks"},
-                                "stringData": {"github": WEBHOOK_SECRET}});
-    secrets
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(webhook_secret).unwrap(),
-        )
-        .await
-        .unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let (mut controller, server) = start_controller(cluster, &namespace, scratch.path());
 
-    let applications: Api<kube::api::DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        &namespace,
-        &kube::discovery::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            "plumb.dev",
-            "v1alpha1",
-            "Application",
-        )),
-    );
+    let applications = applications(&client, &namespace);
     let create = |name: String, path: String, destination: serde_json::Value| {
         let applications = applications.clone();
         let url = repo.git_url.clone();

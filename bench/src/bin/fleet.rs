@@ -27,11 +27,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use plumb_bench::controller::{
-    WEBHOOK_SECRET, deliver_github_push, plumb_binary, rss_kib, start_controller,
+    WEBHOOK_SECRET, applications, create_webhook_secret, deliver_github_push, plumb_binary,
+    rss_kib, start_controller,
 };
 use plumb_bench::{arg, report, run};
 use plumb_testkit::{Author, Cluster, GitServer, WorkTree};
@@ -128,16 +128,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let first = tree.commit("the fleet", &author).unwrap();
     tree.push().unwrap();
 
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    let webhook = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plumb-webhooks"},
-                         "stringData": {"github": WEBHOOK_SECRET}});
-    secrets
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(webhook).unwrap(),
-        )
-        .await
-        .unwrap();
+    create_webhook_secret(&client, &namespace).await;
     let scratch = tempfile::tempdir().unwrap();
     let (controller, server) = start_controller(cluster, &namespace, scratch.path());
     let pid = controller.pid();
@@ -158,15 +149,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
         })
     };
 
-    let applications: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        &namespace,
-        &kube::discovery::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            "plumb.dev",
-            "v1alpha1",
-            "Application",
-        )),
-    );
+    let applications = applications(&client, &namespace);
     let started = Instant::now();
     // Created 16 at a time, as a person applying a folder of them with kubectl would.
     let mut creating = tokio::task::JoinSet::new();

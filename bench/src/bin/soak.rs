@@ -15,12 +15,12 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
-use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use plumb_bench::controller::{
-    WEBHOOK_SECRET, config_map, deliver_github_push, open_fds, plumb_binary, rss_kib,
-    start_controller, wait_value,
+    WEBHOOK_SECRET, applications, config_map, create_webhook_secret, deliver_github_push, open_fds,
+    plumb_binary, rss_kib, start_controller, wait_value,
 };
 use plumb_bench::{arg, report, run};
 use plumb_testkit::{Author, Cluster, GitServer};
@@ -67,29 +67,12 @@ async fn main() {
     }
     tree.commit("initial", &author).unwrap();
     tree.push().unwrap();
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    let webhook_secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plumb-webhooks"},
-                                "stringData": {"github": WEBHOOK_SECRET}});
-    secrets
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(webhook_secret).unwrap(),
-        )
-        .await
-        .unwrap();
+    create_webhook_secret(&client, &namespace).await;
     let scratch = tempfile::tempdir().unwrap();
     let (mut controller, server) = start_controller(cluster, &namespace, scratch.path());
     let pid = controller.pid();
 
-    let applications: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        &namespace,
-        &kube::discovery::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            "plumb.dev",
-            "v1alpha1",
-            "Application",
-        )),
-    );
+    let applications = applications(&client, &namespace);
     for app in 0..apps {
         let app_name = format!("app-{app}");
         let application = json!({
