@@ -158,7 +158,7 @@ impl Source {
             credentials: self.access.fingerprint(&spec.credentials.for_url(&url)),
             since,
         };
-        match self.resolve_with(&remote, &spec.revision, &asked).await? {
+        match self.resolve_with(&remote, &spec.revision, &asked).await?.0 {
             Resolution::Found { commit, reference } => Ok(Resolved {
                 commit: commit_id(&url, &commit)?,
                 reference,
@@ -213,7 +213,9 @@ impl Source {
                 },
                 false,
             ),
-            revision => (self.resolve_with(&remote, revision, &asked).await?, true),
+            // An answer given earlier proves nothing of these credentials now: a snapshot
+            // served from the cache then proves access first.
+            revision => self.resolve_with(&remote, revision, &asked).await?,
         };
         if asked_remote {
             self.access.record(&key, &credentials);
@@ -313,19 +315,24 @@ impl Source {
         Remote::open(url, credentials, &self.cache.scratch(), &self.config.limits)
     }
 
+    /// What `revision` names, and whether the remote was asked just now (not for a full
+    /// commit id, nor when an answer given since `asked.since` is taken).
     async fn resolve_with(
         &self,
         remote: &Remote<'_>,
         revision: &Revision,
         asked: &Asked,
-    ) -> Result<Resolution> {
+    ) -> Result<(Resolution, bool)> {
         if let Revision::Commit(id) = revision
             && (id.len() == 40 || id.len() == 64)
         {
-            return Ok(Resolution::Found {
-                commit: id.clone(),
-                reference: None,
-            });
+            return Ok((
+                Resolution::Found {
+                    commit: id.clone(),
+                    reference: None,
+                },
+                false,
+            ));
         }
         let listing = format!("{revision:?}");
         if let Some(since) = asked.since
@@ -333,13 +340,13 @@ impl Source {
                 .answers
                 .since(&asked.key, asked.credentials, &listing, since)
         {
-            return Ok(refs.resolve(revision));
+            return Ok((refs.resolve(revision), false));
         }
         let started = Instant::now();
         let refs: RemoteRefs = remote.list(revision).await?;
         self.answers
             .record(&asked.key, asked.credentials, &listing, started, &refs);
-        Ok(refs.resolve(revision))
+        Ok((refs.resolve(revision), true))
     }
 
     /// Finds an abbreviated commit id no reference points at: fetches the full history
