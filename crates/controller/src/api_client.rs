@@ -42,6 +42,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (verb, dry_run) = verb(request.method(), request.uri());
+        tracing::trace!(method = %request.method(), uri = %request.uri(), "API request");
         metrics::count(
             "plumb_kube_api_requests_total",
             "Requests to the Kubernetes API server, by verb (get, list, watch, create, update, patch, delete) and dry run.",

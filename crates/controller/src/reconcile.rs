@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use plumb_engine::health::HealthStatus;
 use plumb_engine::{
-    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, ObjectRef, Observed, Plan,
-    SyncResult,
+    AppId, ApplyOptions, CacheKept, Change, Engine, Inventory, ObjectRef, Plan, SyncResult,
 };
 use plumb_source::CommitMetadata;
 use tokio::time::Instant;
@@ -233,8 +232,10 @@ async fn run(
         .helm_external
         .as_deref()
         .filter(|_| governing.allows_external_renderers());
+    let started = Instant::now();
     let rendered =
         desired_state(ctx, app, &acting, &kustomize, helm_external, reasons, state).await;
+    let started = phase_done("render", started);
     let (desired, unreachable) = match rendered {
         Ok(desired) => (desired, None),
         Err(err @ Error::Source(_)) => match state
@@ -262,15 +263,19 @@ async fn run(
     watch_kinds(&destination, &engine, &inventory, &key).await;
 
     let options = plan_options(app);
+    let started = phase_done("inventory", started);
     let resolved = engine.resolve(&app_id, &desired.set, &options).await?;
     // Before the cluster is read as the app: every object it would write (reading one in a
     // namespace it may not touch would fail with a less helpful "forbidden")...
     governing.check_objects(app, resolved.objects())?;
-    let plan = engine
-        .plan_resolved(resolved, &inventory, Observed::default())
-        .await?;
+    // What the drift watches saw stands in for the lists a plan would make.
+    let observed = destination
+        .live
+        .observed(&app_id.label_value(), resolved.objects());
+    let plan = engine.plan_resolved(resolved, &inventory, observed).await?;
     // ...and, before any write, every object it would prune.
     governing.check_plan(app, &plan)?;
+    let started = phase_done("plan", started);
     let mut observation = Observation::new(&desired, &plan);
     observation.source_unreachable = unreachable;
 
@@ -304,11 +309,27 @@ async fn run(
             announce(ctx, app, trigger, &desired, &plan, &result).await;
         }
     }
+    let started = phase_done("sync", started);
     observation.sync_loop = state.loop_guard.current(Instant::now()).cloned();
     observation
         .resources_health(&destination.live, &engine)
         .await?;
+    phase_done("health", started);
     Ok(observation)
+}
+
+/// Records how long a phase of a reconcile took, for `/metrics`; returns when the next
+/// one starts. A slow fleet shows here whether Git and rendering, reading the cluster, or
+/// writing to it is the cost.
+fn phase_done(phase: &'static str, started: Instant) -> Instant {
+    let now = Instant::now();
+    metrics::observe(
+        "plumb_reconcile_phase_duration_seconds",
+        "Where reconciles spend their time: render (Git and rendering), inventory (reading the app's inventory, watching its kinds), plan (live objects, dry-runs), sync (writes), health.",
+        &[("phase", phase)],
+        now - started,
+    );
+    now
 }
 
 /// Watches every kind `app` manages; a kind watched for the first time reconciles `app`

@@ -23,7 +23,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use plumb_engine::health::{Health, assess};
 use plumb_engine::tracking::APP_LABEL;
-use plumb_engine::{ObjectRef, live_fingerprint, object_json};
+use plumb_engine::{ObjectRef, Observed, live_fingerprint, object_json};
 use tokio::task::JoinHandle;
 
 use crate::application::AppKey;
@@ -42,7 +42,7 @@ fn key_of(object: &ObjectRef) -> ObjectKey {
 }
 
 #[derive(Debug)]
-struct Observed {
+struct Seen {
     fingerprint: u64,
     health: Health,
     /// The app-label value that routed it, so that an unregistered app's objects go too.
@@ -55,9 +55,9 @@ pub(crate) struct LiveObjects {
     queue: Arc<Queue>,
     /// Label value → the app it belongs to.
     apps: RwLock<HashMap<Arc<str>, AppKey>>,
-    objects: RwLock<HashMap<ObjectKey, Observed>>,
-    /// Kinds watched (group, kind), and the task watching each.
-    watched: Mutex<HashMap<(String, String), JoinHandle<()>>>,
+    objects: RwLock<HashMap<ObjectKey, Seen>>,
+    /// Kinds watched (group, kind), each with its watch.
+    watched: Mutex<HashMap<(String, String), Watch>>,
     /// Which kinds' first full list has arrived, and who waits for one.
     listing: Mutex<Listing>,
     /// How each watch starts: see [`watch_config`].
@@ -66,6 +66,13 @@ pub(crate) struct LiveObjects {
 
 /// A kind: (group, kind).
 type Kind = (String, String);
+
+/// One kind's watch.
+struct Watch {
+    task: JoinHandle<()>,
+    /// The version it reads objects at: a fingerprint is of the object at this version.
+    version: String,
+}
 
 /// The first lists of the kinds watched.
 #[derive(Default)]
@@ -138,9 +145,50 @@ impl LiveObjects {
             return;
         }
         let this = Arc::clone(self);
+        let version = resource.version.clone();
         let resource = resource.clone();
         let task = tokio::spawn(async move { this.run(resource).await });
-        watched.insert(kind, task);
+        watched.insert(kind, Watch { task, version });
+    }
+
+    /// What the watches know of `objects`, the objects of the app labelled `label`, for
+    /// its plan ([`Observed::from_watches`]): a kind counts once its first list is in and
+    /// when it is watched at the version the app writes it at.
+    pub(crate) fn observed<'a>(
+        &self,
+        label: &str,
+        objects: impl IntoIterator<Item = &'a ObjectRef>,
+    ) -> Observed {
+        let versions: HashMap<Kind, String> = {
+            let watched = lock(&self.watched);
+            let listing = lock(&self.listing);
+            watched
+                .iter()
+                .filter(|(kind, _)| listing.listed.contains(*kind))
+                .map(|(kind, watch)| (kind.clone(), watch.version.clone()))
+                .collect()
+        };
+        let seen = read(&self.objects);
+        let mut kinds = HashSet::new();
+        let mut hashes = Vec::new();
+        for object in objects {
+            let kind = (object.group.clone(), object.kind.clone());
+            if versions.get(&kind) != Some(&object.version) {
+                continue;
+            }
+            kinds.insert((
+                object.group.clone(),
+                object.version.clone(),
+                object.kind.clone(),
+            ));
+            if let Some(observed) = seen
+                .get(&key_of(object))
+                .filter(|observed| &*observed.label == label)
+            {
+                hashes.push((object.clone(), observed.fingerprint));
+            }
+        }
+        Observed::from_watches(kinds, hashes)
     }
 
     /// The health of `object` as last seen, when its kind is watched and listed. `None`
@@ -159,8 +207,8 @@ impl LiveObjects {
     /// Stops every watch.
     pub(crate) fn stop(&self) {
         let watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
-        for task in watched.values() {
-            task.abort();
+        for watch in watched.values() {
+            watch.task.abort();
         }
     }
 
@@ -200,12 +248,16 @@ impl LiveObjects {
         let health = assess(&object_ref.group, &object_ref.kind, Some(&value));
         let previous = write(&self.objects).insert(
             key_of(&object_ref),
-            Observed {
+            Seen {
                 fingerprint,
                 health: health.clone(),
                 label,
             },
         );
+        let Some(app) = app else {
+            // Kept for when its app registers: its first plan then reads nothing.
+            return;
+        };
         let reasons = match previous {
             // A change while the watch was down shows in the relist: drift too.
             Some(old) if old.fingerprint != fingerprint => Some(Reasons::DRIFT),
@@ -225,19 +277,23 @@ impl LiveObjects {
             return;
         };
         write(&self.objects).remove(&key_of(&object_ref));
-        self.queue.add(app, Reasons::DRIFT);
+        if let Some(app) = app {
+            self.queue.add(app, Reasons::DRIFT);
+        }
     }
 
-    /// The app `object` is routed to, its reference, and the label value that routes it.
+    /// The app `object` is routed to (`None` while no app of its label is registered, as
+    /// after a restart), its reference, and the label value that routes it.
     fn owner(
         &self,
         resource: &ApiResource,
         object: &DynamicObject,
-    ) -> Option<(AppKey, ObjectRef, Arc<str>)> {
+    ) -> Option<(Option<AppKey>, ObjectRef, Arc<str>)> {
         let label = object.metadata.labels.as_ref()?.get(APP_LABEL)?;
-        let (label, app) = read(&self.apps)
-            .get_key_value(label.as_str())
-            .map(|(label, app)| (Arc::clone(label), app.clone()))?;
+        let (label, app) = match read(&self.apps).get_key_value(label.as_str()) {
+            Some((label, app)) => (Arc::clone(label), Some(app.clone())),
+            None => (Arc::from(label.as_str()), None),
+        };
         let object_ref = ObjectRef {
             group: resource.group.clone(),
             version: resource.version.clone(),

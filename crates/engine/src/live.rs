@@ -91,9 +91,12 @@ fn scope_key(resource: &ApiResource, namespace: Option<&str>) -> ScopeKey {
 /// The text, not the tree: a plan needs the tree only of objects the cache does not vouch
 /// for, and trees cost. Those of an app of 1,000 objects took longer to free than the rest
 /// of its plan took, and hold several times the memory of the text.
+///
+/// No text when the object was seen by a caller's watch ([`Observed::from_watches`]),
+/// which keeps hashes only: an object the cache does not vouch for is then read by a GET.
 #[derive(Debug)]
 struct LiveObject {
-    text: Box<RawValue>,
+    text: Option<Box<RawValue>>,
     hash: u64,
 }
 
@@ -153,10 +156,13 @@ impl Tracked {
     pub(crate) fn take(&mut self, object: &ObjectRef) -> Listed {
         match self.objects.remove(object) {
             // It was parsed once already: it parses again.
-            Some(LiveObject { text, .. }) => match serde_json::from_str(text.get()) {
+            Some(LiveObject {
+                text: Some(text), ..
+            }) => match serde_json::from_str(text.get()) {
                 Ok(live) => Listed::Found(live),
                 Err(_) => Listed::Unknown,
             },
+            Some(LiveObject { text: None, .. }) => Listed::Unknown,
             None if self.answered(
                 &object.group,
                 &object.version,
@@ -180,6 +186,35 @@ impl Tracked {
 /// An app's live objects, read ahead of its plan (see [`Engine::observe`]).
 #[derive(Debug, Default)]
 pub struct Observed(pub(crate) Tracked);
+
+impl Observed {
+    /// What a caller's watches know of an app's objects: the kinds (group, version, kind)
+    /// whose watch across all namespaces has delivered its first list, and the
+    /// [`live_hash`] of each of the app's objects it saw. A plan lists none of these
+    /// kinds: an object the sync cache vouches for by its hash costs no request at all,
+    /// one the watch did not see is not tracked (a dry-run tells whether it exists), and
+    /// any other is read by a GET. This is what lets a thousand apps of the same kinds
+    /// reconcile without a list each.
+    ///
+    /// A watch a little behind is as good as a list from the API server's cache
+    /// ([`PlanOptions::cached_reads`](crate::PlanOptions)): any change it has not
+    /// delivered yet reaches the caller as an event, and so another plan.
+    pub fn from_watches(
+        kinds: impl IntoIterator<Item = (String, String, String)>,
+        hashes: impl IntoIterator<Item = (ObjectRef, u64)>,
+    ) -> Observed {
+        Observed(Tracked {
+            objects: hashes
+                .into_iter()
+                .map(|(object, hash)| (object, LiveObject { text: None, hash }))
+                .collect(),
+            listed: kinds
+                .into_iter()
+                .map(|(group, version, kind)| (group, version, kind, None))
+                .collect(),
+        })
+    }
+}
 
 /// Live objects labelled for `app`: one list request per scope.
 ///
@@ -258,7 +293,13 @@ async fn list_json(
                 name: field("name").unwrap_or_default(),
             };
             let hash = live_hash(&live, &object);
-            Some((object, LiveObject { text, hash }))
+            Some((
+                object,
+                LiveObject {
+                    text: Some(text),
+                    hash,
+                },
+            ))
         });
     Some(objects.collect())
 }
