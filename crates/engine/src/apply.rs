@@ -185,7 +185,7 @@ impl Engine {
         let waves = group_by(&plan.targets, |t| t.wave);
         let wave_count = waves.len();
         for (index, wave) in waves.into_iter().enumerate() {
-            for group in group_by(wave, |t| t.rank) {
+            for group in group_by(wave, |t| crate::order::stage(t.rank)) {
                 // Only what changes is copied: most of a reconcile's targets are in sync.
                 let pending: Vec<(Target, Change)> = group
                     .iter()
@@ -210,13 +210,14 @@ impl Engine {
                 if let Some(first_failure) = first_failure {
                     return Err(Error::Stopped { first_failure });
                 }
-                if group
+                let crds: Vec<&Target> = group
                     .iter()
-                    .any(|t| t.object.kind == "CustomResourceDefinition")
-                {
-                    let crds: Vec<ObjectRef> = group.iter().map(|t| t.object.clone()).collect();
-                    self.wait_healthy(&crds, options.wave_timeout).await?;
-                    let manifests: Vec<_> = group.iter().map(|t| &t.manifest).collect();
+                    .filter(|t| t.object.kind == "CustomResourceDefinition")
+                    .collect();
+                if !crds.is_empty() {
+                    let objects: Vec<ObjectRef> = crds.iter().map(|t| t.object.clone()).collect();
+                    self.wait_healthy(&objects, options.wave_timeout).await?;
+                    let manifests: Vec<_> = crds.iter().map(|t| &t.manifest).collect();
                     self.discover_crds(&manifests, options.wave_timeout).await?;
                 }
             }
