@@ -109,6 +109,33 @@ pub struct Source {
     access: AccessProofs,
     /// What remotes answered lately, for apps that may take an answer since some time.
     answers: RecentAnswers,
+    /// Commits read lately ([`CommitsRead`]).
+    commits: CommitsRead,
+}
+
+/// The metadata of commits read lately, per repository cache key and commit id. A commit
+/// never changes, and the hundreds of apps of one monorepo all ask for the same one after
+/// a push: without this, each ran `git cat-file` while holding the repository's lock, and
+/// a fleet's snapshots were served one subprocess at a time.
+#[derive(Debug, Default)]
+struct CommitsRead(Mutex<HashMap<(String, String), CommitMetadata>>);
+
+impl CommitsRead {
+    /// Past this many, the oldest are not worth finding: all are forgotten at once.
+    const MAX: usize = 1024;
+
+    fn get(&self, key: &str, commit: &str) -> Option<CommitMetadata> {
+        let read = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        read.get(&(key.to_owned(), commit.to_owned())).cloned()
+    }
+
+    fn insert(&self, key: &str, commit: &str, metadata: &CommitMetadata) {
+        let mut read = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if read.len() >= Self::MAX {
+            read.clear();
+        }
+        read.insert((key.to_owned(), commit.to_owned()), metadata.clone());
+    }
 }
 
 impl Source {
@@ -127,6 +154,7 @@ impl Source {
             seen: Mutex::default(),
             access: AccessProofs::default(),
             answers: RecentAnswers::default(),
+            commits: CommitsRead::default(),
         })
     }
 
@@ -253,7 +281,14 @@ impl Source {
         if let Some(verification) = &spec.verification {
             verify(&remote, &git_dir, &commit, verification).await?;
         }
-        let metadata = read_metadata(&remote, &git_dir, &url, &commit).await?;
+        let metadata = match self.commits.get(&key, &commit) {
+            Some(metadata) => metadata,
+            None => {
+                let metadata = read_metadata(&remote, &git_dir, &url, &commit).await?;
+                self.commits.insert(&key, &commit, &metadata);
+                metadata
+            }
+        };
         if transfer != Transfer::Cached {
             snapshot::write(&remote, &repo, &commit, &self.config.limits).await?;
         }
