@@ -208,8 +208,9 @@ pub(crate) struct ControllerArgs {
     /// Where Git repositories and snapshots are cached.
     #[arg(long, default_value = "/var/cache/plumb")]
     pub(crate) cache_dir: PathBuf,
-    /// How many Applications reconcile at once.
-    #[arg(long, default_value_t = 4)]
+    /// How many Applications reconcile at once. A reconcile mostly waits on the API
+    /// server (each write waits for etcd), so many in flight cost little CPU here.
+    #[arg(long, default_value_t = 16)]
     pub(crate) concurrency: usize,
     /// Elect a leader among replicas (a Lease); only the leader applies.
     #[arg(long)]
@@ -220,6 +221,11 @@ pub(crate) struct ControllerArgs {
     /// Name of the leader-election Lease.
     #[arg(long, default_value = "plumb-controller")]
     pub(crate) lease_name: String,
+    /// Share the Applications among the replicas (each reconciles a stable share, taken
+    /// over by the others within seconds when it goes); the elected leader still runs
+    /// ApplicationSets. Turns leader election on.
+    #[arg(long)]
+    pub(crate) shard: bool,
     /// Allow repositories on the local file system (tests and demos).
     #[arg(long)]
     pub(crate) allow_local_repositories: bool,
