@@ -173,6 +173,13 @@ impl Context {
             .remove(key);
     }
 
+    /// Drops what is kept between reconciles of `key` (its inventory, rendered state and
+    /// cache), for an app another replica now reconciles: if it comes back, it starts
+    /// from its stored inventory as after a restart.
+    pub(crate) fn drop_state(&self, key: &AppKey) {
+        self.lock_states().remove(key);
+    }
+
     /// The Application as last seen.
     pub(crate) fn app(&self, key: &AppKey) -> Option<Arc<Application>> {
         self.apps

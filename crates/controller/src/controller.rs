@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -34,6 +35,7 @@ use crate::notify::OutboundPolicy;
 use crate::policy::AppPolicy;
 use crate::queue::{Queue, Reasons};
 use crate::reconcile::reconcile;
+use crate::shards::Shards;
 use crate::watches::{LiveObjects, watch_config};
 
 /// How the controller runs.
@@ -49,6 +51,10 @@ pub struct ControllerConfig {
     pub concurrency: usize,
     /// Elect a leader among replicas: `(lease namespace, lease name, this replica's id)`.
     pub leader_election: Option<(String, String, String)>,
+    /// Share the Applications among the replicas of the leader-election group instead of
+    /// leaving them all to the leader ([`crate::shards`]); the leader still runs what must
+    /// run once (ApplicationSets, the fleet's cluster state). Needs `leader_election`.
+    pub sharding: bool,
     /// Allow `file://` and plain-path repositories (tests, demos).
     pub allow_local_repositories: bool,
     /// The hosts and transports repositories may use (the operator's allow-list).
@@ -75,6 +81,16 @@ pub struct ControllerConfig {
 
 /// Runs the controller until leadership is lost or the Application watch ends.
 pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()> {
+    run_until(config, settings, std::future::pending()).await
+}
+
+/// [`run`], until `stop` resolves too (a signal): then a sharded replica leaves its group
+/// at once, so the others take its apps now rather than when its Lease expires.
+pub async fn run_until(
+    config: kube::Config,
+    settings: ControllerConfig,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<()> {
     // Watches wait for events as long as the server keeps them open; every other request
     // must be answered, or a stalled API server would hold a worker forever.
     let watch_client = api_client::counted(config.clone()).map_err(|source| Error::Kube {
@@ -91,7 +107,15 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         .leader_election
         .as_ref()
         .map(|(namespace, name, id)| LeaderElection::new(client.clone(), namespace, name, id));
-    if let Some(election) = &election {
+    let shards = match (&settings.leader_election, settings.sharding) {
+        (Some((namespace, name, id)), true) => {
+            Some(Shards::new(client.clone(), namespace, name, id))
+        }
+        _ => None,
+    };
+    // Unsharded, only the leader works; sharded, every member does, and leading is only
+    // for the singletons.
+    if let (Some(election), None) = (&election, &shards) {
         election.acquire().await?;
     }
     let (engine, watch_list) = futures::join!(
@@ -118,6 +142,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         Arc::clone(&queue),
         settings.request_timeout,
     );
+    let leading = AtomicBool::new(election.is_none() || shards.is_none());
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
@@ -135,7 +160,7 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
     ));
 
     let workers: Vec<_> = (0..settings.concurrency.max(1))
-        .map(|_| tokio::spawn(work(Arc::clone(&ctx))))
+        .map(|_| tokio::spawn(work(Arc::clone(&ctx), shards.clone())))
         .collect();
     let policies: Api<AppPolicy> = Api::all(watch_client.clone());
     let (api, sets): (Api<Application>, Api<ApplicationSet>) = match &settings.namespace {
@@ -145,18 +170,32 @@ pub async fn run(config: kube::Config, settings: ControllerConfig) -> Result<()>
         ),
         None => (Api::all(watch_client.clone()), Api::all(watch_client)),
     };
+    let singletons = async {
+        if let (Some(election), Some(_)) = (&election, &shards) {
+            election.acquire().await?;
+            leading.store(true, Ordering::Relaxed);
+        }
+        tokio::select! {
+            () = crate::appset::run(&ctx, sets, watch_list) => Ok(()),
+            err = async {
+                match &election {
+                    Some(election) => election.hold().await,
+                    None => std::future::pending().await,
+                }
+            } => Err(err),
+        }
+    };
     let outcome = tokio::select! {
         () = watch_applications(&ctx, api, watch_list) => Ok(()),
-        () = crate::appset::run(&ctx, sets, watch_list) => Ok(()),
         () = watch_policies(&ctx, policies) => Ok(()),
-        () = keep_clusters(&ctx, &settings.controller_namespace) => Ok(()),
-        err = async {
-            match &election {
-                Some(election) => election.hold().await,
-                None => std::future::pending().await,
-            }
-        } => Err(err),
+        () = keep_clusters(&ctx, &settings.controller_namespace, &leading) => Ok(()),
+        () = follow_shards(&ctx, shards.as_deref()) => Ok(()),
+        result = singletons => result,
+        () = stop => Ok(()),
     };
+    if let Some(shards) = &shards {
+        shards.leave().await;
+    }
     queue.close();
     for destination in ctx.clusters.connected().await {
         destination.live.stop();
@@ -276,8 +315,13 @@ async fn watch_policies(ctx: &Context, api: Api<AppPolicy>) {
     }
 }
 
-async fn work(ctx: Arc<Context>) {
+async fn work(ctx: Arc<Context>, shards: Option<Arc<Shards>>) {
     while let Some((key, reasons, asked)) = ctx.queue.next().await {
+        // Another replica's app: it reconciles it, and is the one to queue it again.
+        if shards.as_ref().is_some_and(|shards| !shards.owns(&key)) {
+            ctx.queue.done(&key);
+            continue;
+        }
         if let Some(app) = ctx.app(&key) {
             let started = std::time::Instant::now();
             let next = reconcile(&ctx, app, reasons, asked.into_std()).await;
@@ -296,13 +340,51 @@ async fn work(ctx: Arc<Context>) {
     }
 }
 
+/// Follows the shard group (when sharded): apps this replica now owns are queued; those
+/// another member took are dropped here, with what was kept for them.
+async fn follow_shards(ctx: &Context, shards: Option<&Shards>) {
+    let Some(shards) = shards else {
+        return std::future::pending().await;
+    };
+    shards
+        .run(|before, now| {
+            let keys: Vec<AppKey> = ctx
+                .apps
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .keys()
+                .cloned()
+                .collect();
+            let mut taken = 0usize;
+            for key in keys {
+                let was = crate::shards::owner(before, &key) == Some(shards.identity());
+                let is = crate::shards::owner(now, &key) == Some(shards.identity());
+                if is && !was {
+                    ctx.queue.add(key, Reasons::SPEC);
+                    taken += 1;
+                } else if was && !is {
+                    ctx.queue.remove(&key);
+                    ctx.drop_state(&key);
+                }
+            }
+            metrics::set(
+                "plumb_shard_members",
+                "Replicas sharing the Applications, at this replica's last look.",
+                &[],
+                shards.size() as f64,
+            );
+            tracing::info!(taken, members = now.len(), "shards rebalanced");
+        })
+        .await;
+}
+
 /// How often every connected cluster is probed and the fleet's state written.
 const CLUSTERS_EVERY: Duration = Duration::from_secs(15);
 
 /// Probes every connected cluster (all at once: one that does not answer delays none of
 /// the others); the apps of one that answers again are looked at again at once. The
 /// fleet's state is written when it changes, and at least every minute (the last contact).
-async fn keep_clusters(ctx: &Context, namespace: &str) {
+async fn keep_clusters(ctx: &Context, namespace: &str, leading: &AtomicBool) {
     let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
     let mut written: Option<(Vec<ClusterState>, Instant)> = None;
     loop {
@@ -332,7 +414,7 @@ async fn keep_clusters(ctx: &Context, namespace: &str) {
             without_contact(last) != without_contact(&states)
                 || at.elapsed() >= Duration::from_secs(60)
         });
-        if due {
+        if due && leading.load(Ordering::Relaxed) {
             let config_map = serde_json::json!({
                 "apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": CLUSTERS_CONFIG_MAP},

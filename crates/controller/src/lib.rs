@@ -39,13 +39,14 @@ mod policy;
 mod queue;
 mod reconcile;
 mod secrets;
+mod shards;
 mod status;
 mod sync_loop;
 mod watches;
 
 pub use application::{AppKey, Application, ApplicationSpec, ApplicationStatus};
 pub use appset::{ApplicationSet, ApplicationSetSpec};
-pub use controller::{ControllerConfig, run};
+pub use controller::{ControllerConfig, run, run_until};
 pub use error::{Error, Result};
 pub use events::REPORTER;
 pub use identity::Tenancy;

@@ -49,6 +49,7 @@ struct Family<T> {
 #[derive(Default)]
 struct Registry {
     counters: BTreeMap<&'static str, Family<u64>>,
+    gauges: BTreeMap<&'static str, Family<f64>>,
     histograms: BTreeMap<&'static str, Family<Histogram>>,
 }
 
@@ -74,6 +75,21 @@ pub fn count(name: &'static str, help: &'static str, labels: &[(&'static str, &s
             .series
             .entry(labels)
             .or_default() += 1;
+    });
+}
+
+/// Sets the gauge `name` with `labels` to `value`.
+pub fn set(name: &'static str, help: &'static str, labels: &[(&'static str, &str)], value: f64) {
+    let labels = owned(labels);
+    with(|r| {
+        r.gauges
+            .entry(name)
+            .or_insert_with(|| Family {
+                help,
+                series: BTreeMap::new(),
+            })
+            .series
+            .insert(labels, value);
     });
 }
 
@@ -128,6 +144,12 @@ pub fn render() -> String {
     with(|r| {
         for (name, family) in &r.counters {
             let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter", family.help);
+            for (labels, value) in &family.series {
+                let _ = writeln!(out, "{name}{} {value}", format_labels(labels, None));
+            }
+        }
+        for (name, family) in &r.gauges {
+            let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} gauge", family.help);
             for (labels, value) in &family.series {
                 let _ = writeln!(out, "{name}{} {value}", format_labels(labels, None));
             }

@@ -1,8 +1,10 @@
 //! A controller killed in the middle of a sync converges after restart without lost
-//! prunes; of two replicas only the leader applies, and the other takes over when it dies.
+//! prunes; of two replicas only the leader applies, and the other takes over when it dies;
+//! two sharded replicas share the apps, and one takes over the other's when it dies.
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
@@ -318,4 +320,185 @@ async fn an_app_stuck_at_a_gate_is_stopped_at_its_deadline_and_does_not_hold_the
     );
     let health = support::http::request(address, "GET", "/healthz", &[], b"");
     assert_eq!(health.status, 200, "{}", health.body);
+}
+
+#[tokio::test]
+async fn two_sharded_replicas_share_forty_apps_and_one_takes_over_the_others_without_a_resync_storm()
+ {
+    let files: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("apps/app-{i}/config.yaml"),
+                config_map(&format!("app-{i}"), "1"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let mut world = World::new("shards", &files).await;
+    let ns = world.namespace.clone();
+    // The group's Leases sit where the installed controller may keep them, named for
+    // this story.
+    let group = format!("shards-{ns}");
+    let sharding = [
+        "--shard",
+        "--lease-namespace",
+        "plumb-system",
+        "--lease-name",
+        &group,
+    ];
+    let a = world.start_controller(&sharding);
+    let b = world.start_controller(&sharding);
+    // Both see the group of two before any app exists, so no app changes hands below
+    // until one of them dies.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let joined = |i| {
+        log_lines(&world, i)
+            .iter()
+            .any(|l| l.contains("shards rebalanced") && l.contains("members=2"))
+    };
+    while !(joined(a) && joined(b)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replicas never saw each other:\n{}",
+            world.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    for i in 0..40 {
+        world
+            .create_app(
+                &format!("app-{i}"),
+                &format!("apps/app-{i}"),
+                self_healing(),
+            )
+            .await;
+    }
+    let v1 = world.repo.rev_parse("main").unwrap();
+    for i in 0..40 {
+        world
+            .until_app(&format!("app-{i}"), "synced at v1", |app| {
+                synced_at(app, &v1)
+            })
+            .await;
+    }
+
+    // Each app was reconciled by one replica only, and each replica has a share. (A
+    // reconcile is logged just after its status is written: the last may lag a little.)
+    let shares = || {
+        (
+            reconciled(&log_lines(&world, a), &ns),
+            reconciled(&log_lines(&world, b), &ns),
+        )
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while shares().0.len() + shares().1.len() < 40 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (of_a, of_b) = shares();
+    assert!(
+        of_a.is_disjoint(&of_b),
+        "both reconciled {:?}",
+        of_a.intersection(&of_b).collect::<Vec<_>>()
+    );
+    assert_eq!(of_a.len() + of_b.len(), 40, "{of_a:?} {of_b:?}");
+    assert!(
+        !of_a.is_empty() && !of_b.is_empty(),
+        "one replica has every app: {of_a:?}"
+    );
+    let histories = sync_counts(&world).await;
+
+    // Replica a dies. Once its membership expires, b takes its apps: it reconciles each
+    // once, finds it in sync from the kept cache and the watches, and applies nothing.
+    let seen_before = log_lines(&world, b).len();
+    world.kill_controller(a);
+    plumb_testkit::eventually("b reconciled a's apps", Duration::from_secs(90), || {
+        let world = &world;
+        let of_a = &of_a;
+        let ns = &ns;
+        async move {
+            let lines = log_lines(world, b);
+            of_a.is_subset(&reconciled(&lines[seen_before..], ns))
+                .then_some(())
+        }
+    })
+    .await;
+    let after_takeover = reconciled(&log_lines(&world, b)[seen_before..], &ns);
+    assert!(
+        after_takeover.is_disjoint(&of_b),
+        "b reconciled its own apps again: {:?}",
+        after_takeover.intersection(&of_b).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        sync_counts(&world).await,
+        histories,
+        "an app synced again on takeover"
+    );
+
+    // And b keeps a's apps matching Git: a change by hand to one is reverted.
+    let taken = of_a.iter().next().unwrap().clone();
+    let output = world.kubectl(&[
+        "patch",
+        "configmap",
+        &taken,
+        "-p",
+        r#"{"data":{"value":"by hand"}}"#,
+    ]);
+    assert!(output.status.success(), "{}", support::text(&output));
+    world.until_config_map(&taken, Some("1")).await;
+}
+
+/// Controller `index`'s log, a line each, without terminal colours.
+fn log_lines(world: &World, index: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(world.log(index)).unwrap_or_default();
+    text.lines().map(strip_colours).collect()
+}
+
+fn strip_colours(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // An escape sequence ends at its first letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// The apps of `namespace` these log lines say were reconciled.
+fn reconciled(lines: &[String], namespace: &str) -> BTreeSet<String> {
+    let prefix = format!("app={namespace}/");
+    lines
+        .iter()
+        .filter(|line| line.contains(" reconciled "))
+        .filter_map(|line| {
+            let rest = &line[line.find(&prefix)? + prefix.len()..];
+            Some(rest.split_whitespace().next()?.to_owned())
+        })
+        .collect()
+}
+
+/// How many syncs each app's history records.
+async fn sync_counts(world: &World) -> Vec<(String, usize)> {
+    let apps = world.apps().list(&Default::default()).await.unwrap();
+    let mut counts: Vec<(String, usize)> = apps
+        .items
+        .iter()
+        .map(|app| {
+            let name = app.metadata.name.clone().unwrap_or_default();
+            (name, app.status.as_ref().map_or(0, |s| s.history.len()))
+        })
+        .collect();
+    counts.sort();
+    counts
 }

@@ -29,9 +29,9 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
         controller_namespace: settings_namespace.clone(),
         cache_dir: args.cache_dir.clone(),
         concurrency: args.concurrency,
-        leader_election: args
-            .leader_election
+        leader_election: (args.leader_election || args.shard)
             .then(|| (lease_namespace, args.lease_name.clone(), identity)),
+        sharding: args.shard,
         allow_local_repositories: args.allow_local_repositories,
         source_hosts: plumb_source::SourceHosts::allowing(
             &args.allowed_source_hosts,
@@ -86,13 +86,18 @@ pub(crate) async fn run(args: &ControllerArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("the server stopped")
     };
-    tokio::select! {
-        result = plumb_controller::run(config.clone(), settings) => result.context("the controller stopped")?,
-        result = server => result?,
-        signal = shutdown() => {
-            signal?;
-            tracing::info!("shutting down");
+    // A signal stops the controller, which then leaves its shard group, if any.
+    let stop = async {
+        if let Err(err) = shutdown().await {
+            // Signals cannot be watched: run until killed.
+            tracing::warn!("{err:#}");
+            std::future::pending::<()>().await;
         }
+        tracing::info!("shutting down");
+    };
+    tokio::select! {
+        result = plumb_controller::run_until(config.clone(), settings, stop) => result.context("the controller stopped")?,
+        result = server => result?,
     }
     Ok(ExitCode::SUCCESS)
 }
