@@ -52,7 +52,10 @@ pub fn start_controller(
             "--lease-namespace",
             namespace,
         ]);
-    let log = scratch.join("controller.log");
+    // PLUMB_BENCH_CONTROLLER_LOG keeps the log past the benchmark (with RUST_LOG, say
+    // `plumb_controller::api_client=trace` for every API request), to profile a run.
+    let log = std::env::var_os("PLUMB_BENCH_CONTROLLER_LOG")
+        .map_or_else(|| scratch.join("controller.log"), PathBuf::from);
     let controller = Supervised::spawn("plumb controller", command, &log).unwrap();
     show_log_on_panic(log);
     (controller, server)

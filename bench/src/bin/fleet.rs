@@ -48,6 +48,8 @@ struct Trial {
     steady_kib: u64,
     requests_sync: f64,
     requests_commit: f64,
+    /// Mean time per reconcile in each phase, over the whole trial (ms): where it went.
+    phases: Vec<(String, f64)>,
 }
 
 #[tokio::main]
@@ -115,6 +117,13 @@ async fn main() {
         of(&|t| t.requests_commit / apps as f64),
         "requests",
     );
+    for (index, (phase, _)) in results[0].phases.iter().enumerate() {
+        report(
+            &format!("reconcile phase {phase}, mean"),
+            of(&|t| t.phases.get(index).map_or(0.0, |(_, ms)| *ms)),
+            "ms",
+        );
+    }
 }
 
 async fn trial(cluster: &Cluster, apps: usize) -> Trial {
@@ -133,7 +142,8 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let (controller, server) = start_controller(cluster, &namespace, scratch.path());
     let pid = controller.pid();
     let token = scraper_token(cluster, &namespace);
-    let requests = || scrape_requests(server, &token);
+    let requests =
+        || scrape(server, &token).map(|text| sum_of(&text, "plumb_kube_api_requests_total"));
     wait_for(|| requests().is_some(), "the controller's metrics").await;
     let before = requests().unwrap();
 
@@ -190,7 +200,8 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     assert_eq!(status, 202, "the webhook was not accepted");
     until_all(&applications, apps, &second, false).await;
     let commit = started.elapsed();
-    let after_commit = requests().unwrap();
+    let metrics = scrape(server, &token).unwrap();
+    let after_commit = sum_of(&metrics, "plumb_kube_api_requests_total");
     sampler.abort();
 
     drop(controller);
@@ -205,6 +216,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
         steady_kib,
         requests_sync: after_sync - before,
         requests_commit: after_commit - after_sync,
+        phases: phase_means(&metrics),
     }
 }
 
@@ -335,8 +347,8 @@ async fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
     }
 }
 
-/// The controller's count of Kubernetes API requests so far, from `/metrics`.
-fn scrape_requests(server: std::net::SocketAddr, token: &str) -> Option<f64> {
+/// The controller's `/metrics`.
+fn scrape(server: std::net::SocketAddr, token: &str) -> Option<String> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(server).ok()?;
     let request = format!(
@@ -345,15 +357,40 @@ fn scrape_requests(server: std::net::SocketAddr, token: &str) -> Option<f64> {
     stream.write_all(request.as_bytes()).ok()?;
     let mut reply = String::new();
     stream.read_to_string(&mut reply).ok()?;
-    if !reply.starts_with("HTTP/1.1 200") {
-        return None;
-    }
-    let total = reply
+    reply.starts_with("HTTP/1.1 200").then_some(reply)
+}
+
+/// The sum of every series of the metric `name` (the first word of its lines).
+fn sum_of(metrics: &str, name: &str) -> f64 {
+    metrics
         .lines()
-        .filter(|line| line.starts_with("plumb_kube_api_requests_total"))
+        .filter(|line| line.split(['{', ' ']).next() == Some(name))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
-    Some(total)
+        .sum()
+}
+
+/// The mean milliseconds per reconcile of each phase (`plumb_reconcile_phase_duration_seconds`).
+fn phase_means(metrics: &str) -> Vec<(String, f64)> {
+    const NAME: &str = "plumb_reconcile_phase_duration_seconds";
+    let series = |suffix: &str| -> Vec<(String, f64)> {
+        let prefix = format!("{NAME}_{suffix}{{phase=\"");
+        metrics
+            .lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix(&prefix)?;
+                let (phase, value) = rest.split_once("\"}")?;
+                Some((phase.to_owned(), value.trim().parse().ok()?))
+            })
+            .collect()
+    };
+    let counts = series("count");
+    series("sum")
+        .into_iter()
+        .filter_map(|(phase, sum)| {
+            let count = counts.iter().find(|(p, _)| *p == phase)?.1;
+            (count > 0.0).then(|| (phase, sum / count * 1000.0))
+        })
+        .collect()
 }
 
 /// A token for `/metrics`, as a Prometheus would have one: a ServiceAccount bound to `get`
