@@ -5,7 +5,9 @@
 //!     (`--validate=false`, as for every kubectl apply here);
 //! (b) re-apply with nothing changed: `plumb apply` (a fresh process: no cache), the
 //!     engine as the controller runs it (warm cache), vs `kubectl apply --server-side`;
-//! (c) diff: `plumb diff` vs `kubectl diff --server-side`.
+//! (c) diff: `plumb diff` vs `kubectl diff --server-side`;
+//! (d) first apply of a Namespace and N ConfigMaps in it (a namespace that does not exist
+//!     yet): `plumb apply` vs `kubectl apply --server-side`.
 //!
 //! ```text
 //! cargo run --release -p plumb-bench --bin engine-sync -- [--objects N] [--trials N]
@@ -40,6 +42,7 @@ async fn main() {
     let mut first = Figures::default();
     let mut noop = Figures::default();
     let mut diff = Figures::default();
+    let mut fresh = Figures::default();
     let mut namespaces = Vec::new();
     for trial in 0..trials {
         let ours = cluster
@@ -99,6 +102,37 @@ async fn main() {
             ))
         }));
     }
+    for trial in 0..trials {
+        let names = [
+            format!("bench-fresh-{}-{trial}-p", std::process::id()),
+            format!("bench-fresh-{}-{trial}-k", std::process::id()),
+        ];
+        let dirs = names.clone().map(|name| {
+            let dir = repo.path().join(&name);
+            write_fresh_namespace(&dir, &name, objects);
+            dir
+        });
+        fresh.plumb.push(time(|| {
+            run(Command::new(&plumb_bin)
+                .args(["apply", "--app", &names[0], "--root"])
+                .arg(repo.path())
+                .arg(&dirs[0])
+                .env("KUBECONFIG", &cluster.kubeconfig))
+        }));
+        fresh.kubectl.push(time(|| {
+            run(Command::new("kubectl")
+                .args([
+                    "apply",
+                    "--server-side",
+                    "--validate=false",
+                    "--field-manager=kubectl-bench",
+                    "-f",
+                ])
+                .arg(&dirs[1])
+                .env("KUBECONFIG", &cluster.kubeconfig))
+        }));
+        namespaces.extend(names);
+    }
     // Thousands of objects left behind would slow whatever shares the control plane.
     let _ = Command::new("kubectl")
         .args(["delete", "namespace", "--wait=false"])
@@ -108,6 +142,7 @@ async fn main() {
     first.report("(a) first apply");
     noop.report("(b) no-op re-apply");
     diff.report("(c) diff");
+    fresh.report("(d) first apply into a new namespace");
 }
 
 #[derive(Default)]
@@ -215,6 +250,18 @@ async fn warm_noop(cluster: &Cluster, repo: &Path, namespace: &str) -> Duration 
 }
 
 /// ConfigMaps, Services and Deployments in turn, ten to a file.
+/// A Namespace named `namespace` and `objects` ConfigMaps in it, in one file of `dir`.
+fn write_fresh_namespace(dir: &Path, namespace: &str, objects: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut text = format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n");
+    for index in 0..objects {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{index}, namespace: {namespace}}}\ndata: {{k: \"{index}\"}}\n"
+        ));
+    }
+    std::fs::write(dir.join("all.yaml"), text).unwrap();
+}
+
 fn write_objects(root: &Path, objects: usize) {
     let app = root.join("app");
     std::fs::create_dir_all(&app).unwrap();
