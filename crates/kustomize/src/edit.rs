@@ -18,8 +18,8 @@
 
 use serde_json::{Map, Value};
 
-use super::emit::resolves_to_string;
 use crate::error::{Error, Result};
+use plumb_manifest::go_yaml::resolves_as_string;
 
 /// What to do with one field of an `images:` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -889,7 +889,7 @@ fn plain_is_safe(value: &str) -> bool {
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-/:@+".contains(c))
-        && resolves_to_string(value)
+        && resolves_as_string(value)
         && !value.ends_with(':')
 }
 

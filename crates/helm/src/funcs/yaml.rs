@@ -7,7 +7,9 @@
 //! past column 80. This module reproduces that emitter for the values templates handle:
 //! block mappings and sequences, empty ones in flow style, and the four scalar styles.
 
-use std::cmp::Ordering;
+use plumb_manifest::go_yaml::{
+    is_base60_float, is_break, is_printable, natural_order, resolves_as_string,
+};
 
 use crate::gofmt;
 use crate::value::Value;
@@ -53,65 +55,6 @@ fn to_node(v: &Value, json: bool) -> Node {
             .int()
             .map_or_else(|| Node::Str(o.display()), |i| Node::Int(i.into())),
     }
-}
-
-/// go-yaml v2's `keyList.Less` for string keys.
-fn natural_order(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let mut i = 0;
-    while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
-            i += 1;
-            continue;
-        }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
-        if al && bl {
-            return ar[i].cmp(&br[i]);
-        }
-        if al || bl {
-            return if bl {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-        }
-        let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
-                j -= 1;
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
-            bi += 1;
-        }
-        if an != bn {
-            return an.cmp(&bn);
-        }
-        if ai != bi {
-            return ai.cmp(&bi);
-        }
-        return ar[i].cmp(&br[i]);
-    }
-    ar.len().cmp(&br.len())
 }
 
 /// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
@@ -503,19 +446,6 @@ impl Emitter {
     }
 }
 
-fn is_break(c: char) -> bool {
-    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-/// libyaml's `is_printable` (the emitter writes Unicode as is).
-fn is_printable(c: char) -> bool {
-    let v = c as u32;
-    v == 0x0a
-        || (0x20..=0x7e).contains(&v)
-        || (0xa0..=0xd7ff).contains(&v)
-        || ((0xe000..=0xfffd).contains(&v) && v != 0xfeff)
-}
-
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -634,131 +564,6 @@ fn string_style(s: &str) -> Style {
     } else {
         Style::Double
     }
-}
-
-/// Whether go-yaml v2's resolver reads the plain scalar `s` as a string.
-fn resolves_as_string(s: &str) -> bool {
-    const SPECIAL: [&str; 37] = [
-        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true",
-        "True", "TRUE", "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
-        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "<<",
-    ];
-    if SPECIAL.contains(&s) || matches!(s, "-.inf" | "-.Inf" | "-.INF") {
-        return false;
-    }
-    let first = s.chars().next().unwrap_or(' ');
-    if !(first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) {
-        return true;
-    }
-    let plain = s.replace('_', "");
-    if go_parse_int(&plain) || is_yaml_float(&plain) {
-        return false;
-    }
-    !is_timestamp(s)
-}
-
-fn go_parse_int(s: &str) -> bool {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let lower = body.to_ascii_lowercase();
-    if let Some(h) = lower.strip_prefix("0x") {
-        return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
-    }
-    if let Some(o) = lower.strip_prefix("0o") {
-        return !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b));
-    }
-    if let Some(b) = lower.strip_prefix("0b") {
-        return !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1');
-    }
-    if lower.len() > 1 && lower.starts_with('0') {
-        return lower.bytes().all(|b| (b'0'..=b'7').contains(&b));
-    }
-    lower.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn is_yaml_float(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some(("", frac)) => !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()),
-        Some((int, frac)) => {
-            !int.is_empty()
-                && int.bytes().all(|b| b.is_ascii_digit())
-                && frac.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
-    };
-    let exponent_ok = match exponent {
-        None => true,
-        Some(e) => {
-            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
-        }
-    };
-    mantissa_ok && exponent_ok
-}
-
-/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
-fn is_base60_float(s: &str) -> bool {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (main, frac) = match body.split_once('.') {
-        Some((m, f)) => (m, Some(f)),
-        None => (body, None),
-    };
-    if frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit() || b == b'_')) {
-        return false;
-    }
-    let mut parts = main.split(':');
-    let head = parts.next().unwrap_or("");
-    if head.is_empty()
-        || !head.as_bytes()[0].is_ascii_digit()
-        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-    {
-        return false;
-    }
-    let rest: Vec<&str> = parts.collect();
-    !rest.is_empty()
-        && rest.iter().all(|p| {
-            let b = p.as_bytes();
-            match b.len() {
-                1 => b[0].is_ascii_digit(),
-                2 => (b'0'..=b'5').contains(&b[0]) && b[1].is_ascii_digit(),
-                _ => false,
-            }
-        })
-}
-
-/// go-yaml v2's timestamp forms: `2006-01-02`, with an optional time part.
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 8 {
-        return false;
-    }
-    // YYYY-M?M-D?D[...]
-    let digits = |r: &[u8]| !r.is_empty() && r.iter().all(u8::is_ascii_digit);
-    let Some(date_end) = s.find(['T', 't', ' ']).or(Some(s.len())) else {
-        return false;
-    };
-    let date: Vec<&str> = s[..date_end].split('-').collect();
-    if date.len() != 3 || date[0].len() != 4 || !date.iter().all(|p| digits(p.as_bytes())) {
-        return false;
-    }
-    if !(1..=2).contains(&date[1].len()) || !(1..=2).contains(&date[2].len()) {
-        return false;
-    }
-    if date_end == s.len() {
-        return true;
-    }
-    // A time follows: accept the forms go-yaml v2 parses (checked loosely: hh:mm:ss…).
-    let time = s[date_end + 1..].trim_start();
-    let hms: Vec<&str> = time.split(|c: char| !c.is_ascii_digit()).take(3).collect();
-    hms.len() == 3 && hms.iter().all(|p| (1..=2).contains(&p.len()))
 }
 
 // ---------------------------------------------------------------- reading
