@@ -52,7 +52,6 @@ pub fn resolves_as_string(s: &str) -> bool {
                 | "Null"
                 | "NULL"
         ),
-        b'<' => s != "<<", // the merge key
         b'.' => {
             !matches!(s, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF")
                 && s.parse::<f64>().is_err()
@@ -303,7 +302,6 @@ mod tests {
             "yes",
             "Off",
             "y",
-            "<<",
             "12",
             "0x1F",
             "0o17",

@@ -554,12 +554,13 @@ fn analyze(value: &str) -> Analysis {
 }
 
 /// go-yaml v2's choice for a string: literal when it has a newline, plain when YAML 1.1
-/// would read it back as the same string, double-quoted otherwise.
+/// would read it back as the same string, double-quoted otherwise. v2 also resolves `<<`
+/// as the merge key and so quotes it (Kustomize's printer does not: see plumb-kustomize).
 fn string_style(s: &str) -> Style {
     if s.contains('\n') {
         return Style::Literal;
     }
-    if resolves_as_string(s) && !is_base60_float(s) {
+    if resolves_as_string(s) && !is_base60_float(s) && s != "<<" {
         Style::Plain
     } else {
         Style::Double
