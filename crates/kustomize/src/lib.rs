@@ -46,9 +46,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 99 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 100 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 99 agree. They cover:
+//! and requires identical bytes, or both to fail. All 100 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -63,7 +63,8 @@
 //! - generators: literals (quoting, `=` in values), files (renamed keys), env files,
 //!   mixtures, `behavior` create/merge/replace over a base, per-entry and global
 //!   `generatorOptions` (labels, annotations, no hash, immutable), Secret types and
-//!   Kustomize's wrapped base64, content hashes;
+//!   Kustomize's wrapped base64, content hashes (of data with HTML, `<<` and control
+//!   characters too);
 //! - name references: ConfigMaps, Secrets, ServiceAccounts, PVCs, Roles, Services, HPA
 //!   targets across Pods, DaemonSets, CronJobs, projected volumes, image pull secrets,
 //!   RBAC rules and bindings, cross-namespace subjects;
