@@ -9,7 +9,7 @@
 //! column 80 as v2 folds them. Each rule was checked against `kubectl kustomize`.
 
 use plumb_manifest::go_yaml::{
-    is_base60_float, is_break, is_printable, natural_order, resolves_as_string,
+    ScalarAnalysis, is_base60_float, is_break, is_printable, natural_order, resolves_as_string,
 };
 use serde_json::{Map, Value};
 
@@ -299,7 +299,7 @@ fn style(s: &str, simple_key: bool) -> Style {
     } else {
         Style::Double
     };
-    let analysis = Analysis::of(s);
+    let analysis = ScalarAnalysis::of(s);
     let mut chosen = wanted;
     if simple_key && analysis.multiline {
         return Style::Double;
@@ -314,118 +314,6 @@ fn style(s: &str, simple_key: bool) -> Style {
         chosen = Style::Double;
     }
     chosen
-}
-
-/// What go-yaml v2's `yaml_emitter_analyze_scalar` finds in a string (block context).
-struct Analysis {
-    multiline: bool,
-    block_plain_allowed: bool,
-    single_quoted_allowed: bool,
-    block_allowed: bool,
-}
-
-impl Analysis {
-    fn of(s: &str) -> Analysis {
-        if s.is_empty() {
-            return Analysis {
-                multiline: false,
-                block_plain_allowed: true,
-                single_quoted_allowed: true,
-                block_allowed: false,
-            };
-        }
-        let chars: Vec<char> = s.chars().collect();
-        let mut block_indicators = s.starts_with("---") || s.starts_with("...");
-        let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-            (false, false, false, false);
-        let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
-            (false, false, false, false);
-        let mut line_breaks = false;
-        let mut special_characters = false;
-        let mut preceded_by_whitespace = true;
-        for (i, &c) in chars.iter().enumerate() {
-            let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blankz(n));
-            if i == 0 {
-                match c {
-                    '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\''
-                    | '"' | '%' | '@' | '`' => block_indicators = true,
-                    '?' | ':' if followed_by_whitespace => block_indicators = true,
-                    '-' if followed_by_whitespace => block_indicators = true,
-                    _ => {}
-                }
-            } else {
-                match c {
-                    ':' if followed_by_whitespace => block_indicators = true,
-                    '#' if preceded_by_whitespace => block_indicators = true,
-                    _ => {}
-                }
-            }
-            if !is_printable(c) {
-                special_characters = true;
-            }
-            if is_break(c) {
-                line_breaks = true;
-            }
-            if c == ' ' {
-                if i == 0 {
-                    leading_space = true;
-                }
-                if i == chars.len() - 1 {
-                    trailing_space = true;
-                }
-                if previous_break {
-                    break_space = true;
-                }
-                previous_space = true;
-                previous_break = false;
-            } else if is_break(c) {
-                if i == 0 {
-                    leading_break = true;
-                }
-                if i == chars.len() - 1 {
-                    trailing_break = true;
-                }
-                if previous_space {
-                    space_break = true;
-                }
-                previous_space = false;
-                previous_break = true;
-            } else {
-                previous_space = false;
-                previous_break = false;
-            }
-            preceded_by_whitespace = is_blankz(c);
-        }
-        let mut analysis = Analysis {
-            multiline: line_breaks,
-            block_plain_allowed: true,
-            single_quoted_allowed: true,
-            block_allowed: true,
-        };
-        if leading_space || leading_break || trailing_space || trailing_break {
-            analysis.block_plain_allowed = false;
-        }
-        if trailing_space {
-            analysis.block_allowed = false;
-        }
-        if break_space {
-            analysis.block_plain_allowed = false;
-            analysis.single_quoted_allowed = false;
-        }
-        if space_break || special_characters {
-            analysis.block_plain_allowed = false;
-            analysis.single_quoted_allowed = false;
-            analysis.block_allowed = false;
-        }
-        if line_breaks || block_indicators {
-            analysis.block_plain_allowed = false;
-        }
-        analysis
-    }
-}
-
-fn is_blankz(c: char) -> bool {
-    c == ' ' || c == '\t' || is_break(c)
 }
 
 fn escape(c: char) -> String {

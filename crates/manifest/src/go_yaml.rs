@@ -289,6 +289,125 @@ fn less(a: &str, b: &str) -> bool {
     ar.len() < br.len()
 }
 
+/// What go-yaml v2's `yaml_emitter_analyze_scalar` finds in a string (block context):
+/// which styles may write it. A character that is not printable (`\r`, NEL, C1 controls,
+/// beyond the Basic Multilingual Plane) allows only the double-quoted style.
+pub struct ScalarAnalysis {
+    /// libyaml's `multiline`.
+    pub multiline: bool,
+    /// libyaml's `block_plain_allowed`.
+    pub block_plain_allowed: bool,
+    /// libyaml's `single_quoted_allowed`.
+    pub single_quoted_allowed: bool,
+    /// libyaml's `block_allowed`.
+    pub block_allowed: bool,
+}
+
+impl ScalarAnalysis {
+    /// Analyses `s` as the emitter does before choosing its style.
+    pub fn of(s: &str) -> ScalarAnalysis {
+        if s.is_empty() {
+            return ScalarAnalysis {
+                multiline: false,
+                block_plain_allowed: true,
+                single_quoted_allowed: true,
+                block_allowed: false,
+            };
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+        let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+            (false, false, false, false);
+        let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
+            (false, false, false, false);
+        let mut line_breaks = false;
+        let mut special_characters = false;
+        let mut preceded_by_whitespace = true;
+        for (i, &c) in chars.iter().enumerate() {
+            let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blankz(n));
+            if i == 0 {
+                match c {
+                    '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\''
+                    | '"' | '%' | '@' | '`' => block_indicators = true,
+                    '?' | ':' if followed_by_whitespace => block_indicators = true,
+                    '-' if followed_by_whitespace => block_indicators = true,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    ':' if followed_by_whitespace => block_indicators = true,
+                    '#' if preceded_by_whitespace => block_indicators = true,
+                    _ => {}
+                }
+            }
+            if !is_printable(c) {
+                special_characters = true;
+            }
+            if is_break(c) {
+                line_breaks = true;
+            }
+            if c == ' ' {
+                if i == 0 {
+                    leading_space = true;
+                }
+                if i == chars.len() - 1 {
+                    trailing_space = true;
+                }
+                if previous_break {
+                    break_space = true;
+                }
+                previous_space = true;
+                previous_break = false;
+            } else if is_break(c) {
+                if i == 0 {
+                    leading_break = true;
+                }
+                if i == chars.len() - 1 {
+                    trailing_break = true;
+                }
+                if previous_space {
+                    space_break = true;
+                }
+                previous_space = false;
+                previous_break = true;
+            } else {
+                previous_space = false;
+                previous_break = false;
+            }
+            preceded_by_whitespace = is_blankz(c);
+        }
+        let mut analysis = ScalarAnalysis {
+            multiline: line_breaks,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+        if leading_space || leading_break || trailing_space || trailing_break {
+            analysis.block_plain_allowed = false;
+        }
+        if trailing_space {
+            analysis.block_allowed = false;
+        }
+        if break_space {
+            analysis.block_plain_allowed = false;
+            analysis.single_quoted_allowed = false;
+        }
+        if space_break || special_characters {
+            analysis.block_plain_allowed = false;
+            analysis.single_quoted_allowed = false;
+            analysis.block_allowed = false;
+        }
+        if line_breaks || block_indicators {
+            analysis.block_plain_allowed = false;
+        }
+        analysis
+    }
+}
+
+fn is_blankz(c: char) -> bool {
+    c == ' ' || c == '\t' || is_break(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +466,18 @@ mod tests {
         // A non-letter sorts before a letter, except right after a digit, where the letter
         // comes first (`a1b` before `a1_`).
         assert_eq!(keys, ["_x", "A", "a1b", "a1_", "a9", "a10", "b"]);
+    }
+
+    #[test]
+    fn a_carriage_return_allows_only_double_quotes() {
+        let analysis = ScalarAnalysis::of("x\ry");
+        assert!(analysis.multiline);
+        assert!(!analysis.block_plain_allowed && !analysis.single_quoted_allowed);
+        assert!(!analysis.block_allowed);
+        let plain = ScalarAnalysis::of("a b");
+        assert!(plain.block_plain_allowed && plain.single_quoted_allowed && plain.block_allowed);
+        assert!(!ScalarAnalysis::of(" lead").block_plain_allowed);
+        assert!(!ScalarAnalysis::of("- item").block_plain_allowed);
     }
 
     #[test]

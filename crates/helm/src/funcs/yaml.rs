@@ -7,9 +7,9 @@
 //! past column 80. This module reproduces that emitter for the values templates handle:
 //! block mappings and sequences, empty ones in flow style, and the four scalar styles.
 
-use plumb_manifest::go_yaml::{is_break, is_printable, natural_order};
+use plumb_manifest::go_yaml::{ScalarAnalysis, is_break, is_printable, natural_order};
 
-use super::yaml_scalar::{Style, analyze, string_style};
+use super::yaml_scalar::{Style, string_style};
 
 use crate::gofmt;
 use crate::value::Value;
@@ -243,7 +243,7 @@ impl Emitter {
 
     fn scalar(&mut self, value: &str, requested: Style, context: Context) {
         let key = context == Context::Key;
-        let analysis = analyze(value);
+        let analysis = ScalarAnalysis::of(value);
         let mut style = requested;
         if key && analysis.multiline {
             style = Style::Double;
