@@ -5,6 +5,7 @@
 //! keys and HTML-safe escapes — takes SHA-256, and maps the first ten hex digits onto an
 //! alphabet without vowels-lookalikes (`0→g 1→h 3→k a→m e→t`).
 
+use plumb_manifest::go_json;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -76,7 +77,7 @@ fn go_json(value: &Value, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => go_string(s, out),
+        Value::String(s) => go_json::write_string(out, s, true),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -95,32 +96,13 @@ fn go_json(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                go_string(key, out);
+                go_json::write_string(out, key, true);
                 out.push(':');
                 go_json(&map[key.as_str()], out);
             }
             out.push('}');
         }
     }
-}
-
-fn go_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

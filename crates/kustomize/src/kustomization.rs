@@ -40,15 +40,11 @@ const SUPPORTED: &[&str] = &[
     "vars",
     "buildMetadata",
     "crds",
+    "openapi",
 ];
 
 /// Fields of Kustomize v5 that plumb does not render (yet).
-const KNOWN_UNSUPPORTED: &[&str] = &[
-    "validators",
-    "helmChartInflationGenerator",
-    "openapi",
-    "imageTags",
-];
+const KNOWN_UNSUPPORTED: &[&str] = &["validators", "helmChartInflationGenerator", "imageTags"];
 
 /// A `helmCharts` entry (Kustomize's HelmChartInflationGenerator).
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +140,9 @@ pub(crate) struct Kustomization {
     /// OpenAPI definitions of custom types whose extensions declare field specs.
     #[serde(default)]
     pub(crate) crds: Vec<String>,
+    /// The schema strategic merges use: `path` (a custom schema) or `version` (built in).
+    #[serde(default)]
+    pub(crate) openapi: std::collections::BTreeMap<String, String>,
     /// What the build writes about itself (`managedByLabel`, `originAnnotations`).
     #[serde(default)]
     pub(crate) build_metadata: Vec<String>,

@@ -21,6 +21,11 @@
 //! namespace, commonLabels, templateLabels, commonAnnotations, images, replicas,
 //! varReference; merged upward from bases and components, with Kustomize's conflicts);
 //! `crds` (OpenAPI definitions whose x-kubernetes extensions declare the same);
+//! `openapi` (`path`: a custom OpenAPI schema, JSON or YAML, whose
+//! `x-kubernetes-patch-strategy`, `-patch-merge-key` and `-list-map-keys` tell strategic
+//! merge how to merge custom resources' lists — replacing the built-in schema for the
+//! whole build, as Kustomize does; `version: v1.21.2`, the built-in one; the first
+//! kustomization to name one wins, the one built first; module `openapi`);
 //! `vars` (`$(NAME)` in the `varReference` fields, resolved last); `buildMetadata`
 //! (`managedByLabel`, `originAnnotations`, `transformerAnnotations`); `generators` and
 //! `transformers` (Kustomize's built-in plugins — `apiVersion: builtin` configurations
@@ -41,9 +46,9 @@
 //!
 //! # The oracle corpus
 //!
-//! `tests/kustomize_oracle.rs` renders each of the 86 fixtures under
+//! `tests/kustomize_oracle.rs` renders each of the 100 fixtures under
 //! `tests/fixtures/kustomize/` with plumb and with `kubectl kustomize` (Kustomize v5.5.0)
-//! and requires identical bytes, or both to fail. All 86 agree. They cover:
+//! and requires identical bytes, or both to fail. All 100 agree. They cover:
 //!
 //! - realistic overlays: a base (Deployment, Service, ConfigMap, Ingress, HPA, RBAC,
 //!   generated ConfigMap and Secret) alone and under dev, staging and prod overlays, and a
@@ -58,7 +63,8 @@
 //! - generators: literals (quoting, `=` in values), files (renamed keys), env files,
 //!   mixtures, `behavior` create/merge/replace over a base, per-entry and global
 //!   `generatorOptions` (labels, annotations, no hash, immutable), Secret types and
-//!   Kustomize's wrapped base64, content hashes;
+//!   Kustomize's wrapped base64, content hashes (of data with HTML, `<<` and control
+//!   characters too);
 //! - name references: ConfigMaps, Secrets, ServiceAccounts, PVCs, Roles, Services, HPA
 //!   targets across Pods, DaemonSets, CronJobs, projected volumes, image pull secrets,
 //!   RBAC rules and bindings, cross-namespace subjects;
@@ -84,19 +90,29 @@
 //!   images, replicas) used by an overlay's prefix, namespace, labels, images and replicas;
 //! - `crds`: a custom Database naming its Secret by a custom key and a Backup naming the
 //!   Database, with selector labels, under an overlay's prefix and labels;
+//! - `openapi`: custom schemas in YAML and JSON (merge keys through `$ref`s and inline
+//!   items, `additionalProperties`, lists of scalars as sets, two-key lists, `merge,retainKeys`,
+//!   list types without a merge strategy replaced, built-in kinds no longer merged by the
+//!   built-in schema), a schema named by a base, by a component (an Argo Rollout's
+//!   containers, env and ports merged), in a parent folder (`LoadRestrictionsNone`), an
+//!   overlay's `version` winning over a base's schema, and a base patched before a later
+//!   base names the schema (its lists replaced, as in Kustomize);
 //! - `vars` in an older WordPress/MySQL repository (names after prefixes and hashes,
 //!   ports by index as numbers, ConfigMap data, `$$` escapes, unknown vars kept, the
 //!   default `varReference` fields) and with `group`/`version` objrefs;
-//! - 25 error cases: missing files, unknown fields, duplicate ids, patches and generators
+//! - 30 error cases: missing files, unknown fields, duplicate ids, patches and generators
 //!   without a target, components used as resources, files outside a kustomization's
 //!   directory (root-only), replicas and replacements that select nothing, namespace
 //!   conflicts, an exec plugin, a builtin kind 5.5 lacks (SortOrderTransformer), a
 //!   generator listed as a transformer, conflicting `create` in `configurations`, vars
 //!   declared twice, matching nothing, or lacking the objref's apiVersion, a resource
 //!   directory without a kustomization, sort options without an order or with legacy
-//!   options under fifo;
+//!   options under fifo; `openapi` naming both `path` and `version` (in the kustomization
+//!   built and in a base), a version that is not built in, a missing schema file, and a
+//!   schema in a parent folder under the root-only restrictor;
 //! - ports with and without `protocol` in containers and Services patched both ways
-//!   (kyaml's merge on two keys, where a patch entry may leave a port as it was);
+//!   (kyaml's merge on two keys, where a patch entry may leave a port as it was), and a
+//!   Service's ports, all with both keys, keeping the destination's order after new ones;
 //! - a StatefulSet without volume claim templates and a NetworkPolicy without peers under
 //!   `commonLabels` (no sequence is created), a `batch/v1` CronJob's containers merged by
 //!   name;
@@ -112,8 +128,11 @@
 //! `plumb-helm` (module `helm_chart`): charts in the
 //! repository, never pulled; the oracle compares them with `--enable-helm` and the real helm.
 //!
-//! Known gaps: `validators`, `openapi`, the builtin ValueAdd and IAMPolicy plugins, and
-//! origin annotations of Helm chart objects are refused by name; lists keyed by two fields merge as kyaml merges them (module
+//! Known gaps: `validators`, the builtin ValueAdd and IAMPolicy plugins, and
+//! origin annotations of Helm chart objects are refused by name; an `openapi` path that is
+//! a URL is refused (Kustomize downloads it), and a custom schema's `paths` (which Kustomize
+//! reads for the scope of custom kinds) are not read; a schema file is parsed when its
+//! kustomization is loaded, so a malformed one fails even where Kustomize would not use it; lists keyed by two fields merge as kyaml merges them (module
 //! `smp_keys`) only up to 512 elements and without `$patch` directives;
 //! `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` are passed through as
 //! Kustomize passes them (it does not apply them either); unquoted YAML timestamps
@@ -139,6 +158,7 @@ mod json6902;
 mod kustomization;
 mod load;
 mod nameref;
+mod openapi;
 mod options;
 mod order;
 mod patch;
@@ -253,6 +273,7 @@ fn render_native(
     let loader = Loader::open(context, directory)?;
     let mut kustomization =
         Kustomization::from_document(&loader.kustomization_file(), loader.read_kustomization()?)?;
+    openapi::declare(&loader, &kustomization.openapi, true)?;
     if !own_images {
         kustomization.images.clear();
         kustomization.replacements.clear();
@@ -367,6 +388,7 @@ fn accumulate(
             let sub = Loader::open(context, target)?;
             let sub_k =
                 Kustomization::from_document(&sub.kustomization_file(), sub.read_kustomization()?)?;
+            openapi::declare(&sub, &sub_k.openapi, false)?;
             if sub_k.is_component() {
                 return Err(sub.error(format!(
                     "expected kind != 'Component' for path '{}'",
@@ -426,6 +448,7 @@ fn accumulate(
         let sub = Loader::open(context, target)?;
         let sub_k =
             Kustomization::from_document(&sub.kustomization_file(), sub.read_kustomization()?)?;
+        openapi::declare(&sub, &sub_k.openapi, false)?;
         if !sub_k.is_component() {
             return Err(sub.error(format!(
                 "expected kind 'Component' for path '{}'",

@@ -30,6 +30,8 @@ pub(crate) struct Context<'a> {
     pub(crate) replaced: Option<(String, Vec<u8>)>,
     /// Whether transformers note themselves on the objects (`transformerAnnotations`).
     pub(crate) transformations: Cell<bool>,
+    /// The schema strategic merges use, as kustomizations name it (`openapi`).
+    pub(crate) openapi: std::cell::RefCell<crate::schema::OpenApi>,
 }
 
 impl<'a> Context<'a> {
@@ -42,6 +44,7 @@ impl<'a> Context<'a> {
             stack: std::cell::RefCell::new(Vec::new()),
             replaced: None,
             transformations: Cell::new(false),
+            openapi: Default::default(),
         }
     }
 

@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::kustomization::{Patch, Selector};
 use super::load::Loader;
 use super::resource::{ResId, Resource, split_api_version};
-use super::schema::Schema;
 use super::selector::Compiled;
 use super::{BuildError, json6902, smp};
 use crate::error::Result;
@@ -71,7 +70,7 @@ pub(crate) fn apply_patch(
                     Some(target) => select(resources, target).map_err(fail)?,
                     None => vec![by_id(resources, smp_patch).map_err(fail)?],
                 };
-                apply_strategic(resources, &selected, smp_patch, changes, limits, &label)
+                apply_strategic(loader, resources, &selected, smp_patch, changes, &label)
                     .map_err(fail)?;
             }
         }
@@ -101,12 +100,11 @@ pub(crate) fn apply_legacy_strategic(
     let Loaded::Strategic(patches) = loaded else {
         return Err(loader.error(format!("{entry}: patchesStrategicMerge holds a JSON patch")));
     };
-    let limits = &loader.context.options.limits;
     let label = label((!inline).then_some(entry));
     for smp_patch in &patches {
         let selected = vec![by_id(resources, smp_patch).map_err(fail)?];
         let changes = Changes::default();
-        apply_strategic(resources, &selected, smp_patch, changes, limits, &label).map_err(fail)?;
+        apply_strategic(loader, resources, &selected, smp_patch, changes, &label).map_err(fail)?;
     }
     Ok(())
 }
@@ -213,14 +211,15 @@ struct Changes {
 
 /// Applies one strategic merge patch to the selected objects; objects it deletes go.
 fn apply_strategic(
+    loader: &Loader,
     resources: &mut Vec<Resource>,
     selected: &[usize],
     patch: &Value,
     changes: Changes,
-    limits: &Limits,
     label: &str,
 ) -> Result<(), BuildError> {
-    let mut tally = Tally::new(limits);
+    let mut tally = Tally::new(&loader.context.options.limits);
+    let openapi = loader.context.openapi.borrow();
     let mut deleted = Vec::new();
     for &index in selected {
         let resource = &mut resources[index];
@@ -238,7 +237,7 @@ fn apply_strategic(
             map.insert("apiVersion".into(), api_version.clone().into());
         }
         let object = Value::Object(std::mem::take(&mut resource.object));
-        let merged = smp::merge(object, patch, Schema::of(&api_version, &kind))?;
+        let merged = smp::merge(object, patch, openapi.schema_of(&api_version, &kind))?;
         match merged {
             Some(Value::Object(map)) if !map.is_empty() => {
                 resource.object = map;

@@ -6,7 +6,8 @@
 //! keys — in the patch's order, then the remaining existing elements, as Kustomize's
 //! "prepend" merge option orders them; lists of scalars with that strategy become the
 //! union of both, patch first. Every other list — including all lists of
-//! custom resources, whose schema Kustomize does not know — is replaced by the patch's.
+//! custom resources, whose schema Kustomize does not know unless a kustomization names one
+//! (`openapi`, see `openapi.rs`) — is replaced by the patch's.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -24,7 +25,7 @@ const DIRECTIVE: &str = "$patch";
 pub(crate) fn merge(
     dest: Value,
     patch: Value,
-    schema: Schema,
+    schema: Schema<'_>,
 ) -> Result<Option<Value>, BuildError> {
     walk(Some(dest), Some(patch), schema, None)
 }
@@ -34,7 +35,7 @@ pub(crate) fn merge(
 fn walk(
     dest: Option<Value>,
     patch: Option<Value>,
-    node: Schema,
+    node: Schema<'_>,
     list_keys: Option<&[&str]>,
 ) -> Result<Option<Value>, BuildError> {
     let dest = dest.filter(|d| !d.is_null());
@@ -125,7 +126,7 @@ fn scalar_text(value: &Value) -> String {
 fn walk_map(
     dest: Option<Value>,
     patch: Option<Value>,
-    node: Schema,
+    node: Schema<'_>,
 ) -> Result<Option<Value>, BuildError> {
     let mut patch = match patch {
         // An explicit null in the patch deletes.
@@ -156,7 +157,7 @@ fn walk_map(
             dest_value,
             Some(patch_value),
             node.child(&key),
-            node.merge_keys(&key),
+            node.merge_keys(&key).as_deref(),
         )?;
         if let Some(value) = merged.filter(|v| !v.is_null()) {
             base.insert(key, value);
@@ -169,7 +170,7 @@ fn walk_map(
 fn walk_associative(
     dest: Option<Value>,
     patch: Option<Value>,
-    node: Schema,
+    node: Schema<'_>,
     keys: &[&str],
 ) -> Result<Option<Value>, BuildError> {
     let mut patch_items = match patch {
@@ -223,7 +224,8 @@ fn key_values(item: &Value, keys: &[&str]) -> Vec<String> {
 
 /// Merges two lists of maps on `keys` as kyaml does with Kustomize's options: the
 /// elements come in the patch's order, then the destination's remaining ones; when more
-/// than one key is in use, the destination's elements move to the end.
+/// than one key is in use, the destination's elements move to the end, in the
+/// destination's order (each merged with its patch element).
 ///
 /// Elements are found by their key values through maps, not by scanning: a patch is
 /// repository content, and a list of tens of thousands of elements must not take
@@ -231,7 +233,7 @@ fn key_values(item: &Value, keys: &[&str]) -> Vec<String> {
 fn merge_by_keys(
     dest: Vec<Value>,
     patch: Vec<Value>,
-    node: Schema,
+    node: Schema<'_>,
     keys: &[&str],
 ) -> Result<Vec<Value>, BuildError> {
     let dest_keys: Vec<Vec<String>> = dest.iter().map(|item| key_values(item, keys)).collect();
@@ -243,7 +245,7 @@ fn merge_by_keys(
     if !directives {
         let all: Vec<Vec<String>> = patch_keys.iter().chain(&dest_keys).cloned().collect();
         if smp_keys::applies(&all) {
-            let walk = |d: Option<Value>, p: Option<Value>, n: Schema| walk(d, p, n, None);
+            let walk = |d: Option<Value>, p: Option<Value>, n: Schema<'_>| walk(d, p, n, None);
             return smp_keys::merge(dest, patch, node, keys, &walk, &key_values);
         }
     }
@@ -258,7 +260,7 @@ fn merge_by_keys(
     let keys_in_use = (0..keys.len())
         .filter(|&i| tuples.iter().any(|t| !t[i].is_empty()))
         .count();
-    let mut merged_items: Vec<(Value, bool)> = Vec::new();
+    let mut merged_items: Vec<(Value, Option<usize>)> = Vec::new();
     for values in &tuples {
         let dest_at = dest_at.get(values).copied();
         let patch_item = patch_at.get(values).map(|&at| patch[at].clone());
@@ -274,7 +276,7 @@ fn merge_by_keys(
                         }
                     }
                 }
-                merged_items.push((value, dest_at.is_some()));
+                merged_items.push((value, dest_at));
             }
         }
     }
@@ -286,18 +288,11 @@ fn merge_by_keys(
         .map(|(item, _)| item.clone());
     let mut result: Vec<Value> = Vec::new();
     if keys_in_use > 1 {
-        result.extend(
-            merged_items
-                .iter()
-                .filter(|(_, in_dest)| !in_dest)
-                .map(|(v, _)| v.clone()),
-        );
-        result.extend(
-            merged_items
-                .into_iter()
-                .filter(|(_, in_dest)| *in_dest)
-                .map(|(v, _)| v),
-        );
+        let (mut in_dest, new): (Vec<_>, Vec<_>) =
+            merged_items.into_iter().partition(|(_, at)| at.is_some());
+        in_dest.sort_by_key(|(_, at)| *at);
+        result.extend(new.into_iter().map(|(v, _)| v));
+        result.extend(in_dest.into_iter().map(|(v, _)| v));
     } else {
         result.extend(merged_items.into_iter().map(|(v, _)| v));
     }

@@ -33,17 +33,17 @@ pub(crate) fn applies(tuples: &[Vec<String>]) -> bool {
 }
 
 /// `walk` merges one destination element (or none) with one patch element (or none).
-pub(crate) type Walk<'a> =
-    &'a dyn Fn(Option<Value>, Option<Value>, Schema) -> Result<Option<Value>, BuildError>;
+pub(crate) type Walk<'a, 's> =
+    &'a dyn Fn(Option<Value>, Option<Value>, Schema<'s>) -> Result<Option<Value>, BuildError>;
 
 /// kyaml's `setAssociativeSequenceElements` and `appendListNode` with Kustomize's
 /// "prepend" option.
-pub(crate) fn merge(
+pub(crate) fn merge<'s>(
     mut dest: Vec<Value>,
     patch: Vec<Value>,
-    node: Schema,
+    node: Schema<'s>,
     keys: &[&str],
-    walk: Walk,
+    walk: Walk<'_, 's>,
     key_values: &dyn Fn(&Value, &[&str]) -> Vec<String>,
 ) -> Result<Vec<Value>, BuildError> {
     let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();

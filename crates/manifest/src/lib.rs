@@ -14,6 +14,8 @@
 
 mod confine;
 mod error;
+pub mod go_json;
+pub mod go_yaml;
 mod limits;
 mod object;
 mod parse;

@@ -2,6 +2,7 @@
 
 use crate::gofmt;
 use crate::value::Value;
+use plumb_manifest::go_json;
 
 /// Go's `json.Marshal`: sorted keys, HTML-safe escapes unless `raw`, floats as Go writes them.
 pub(crate) fn to_json(v: &Value, raw: bool, indent: Option<&str>) -> String {
@@ -27,9 +28,9 @@ fn write_json(out: &mut String, v: &Value, raw: bool, indent: Option<&str>, dept
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)),
-        Value::String(s) => json_string(out, s, raw),
+        Value::String(s) => go_json::write_string(out, s, !raw),
         Value::Object(o) if o.int().is_some() => out.push_str(&o.int().unwrap_or(0).to_string()),
-        Value::Object(o) => json_string(out, &o.display(), raw),
+        Value::Object(o) => go_json::write_string(out, &o.display(), !raw),
         Value::List(items) => {
             let items = items.borrow();
             out.push('[');
@@ -53,7 +54,7 @@ fn write_json(out: &mut String, v: &Value, raw: bool, indent: Option<&str>, dept
                     out.push(',');
                 }
                 newline(out, depth + 1);
-                json_string(out, k, raw);
+                go_json::write_string(out, k, !raw);
                 out.push(':');
                 if indent.is_some() {
                     out.push(' ');
@@ -87,26 +88,6 @@ fn json_float(f: f64) -> String {
         return s;
     }
     gofmt::format_float(f, 'f', None)
-}
-
-fn json_string(out: &mut String, s: &str, raw: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' if !raw => out.push_str(&format!("\\u{:04x}", c as u32)),
-            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod strings;
 mod toml;
 pub(crate) mod yaml;
 mod yaml_keys;
+mod yaml_scalar;
 
 use std::collections::HashMap;
 

@@ -7,7 +7,9 @@
 //! past column 80. This module reproduces that emitter for the values templates handle:
 //! block mappings and sequences, empty ones in flow style, and the four scalar styles.
 
-use std::cmp::Ordering;
+use plumb_manifest::go_yaml::{ScalarAnalysis, is_break, is_printable, natural_order};
+
+use super::yaml_scalar::{Style, string_style};
 
 use crate::gofmt;
 use crate::value::Value;
@@ -55,65 +57,6 @@ fn to_node(v: &Value, json: bool) -> Node {
     }
 }
 
-/// go-yaml v2's `keyList.Less` for string keys.
-fn natural_order(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let mut i = 0;
-    while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
-            i += 1;
-            continue;
-        }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
-        if al && bl {
-            return ar[i].cmp(&br[i]);
-        }
-        if al || bl {
-            return if bl {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-        }
-        let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
-                j -= 1;
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
-            bi += 1;
-        }
-        if an != bn {
-            return an.cmp(&bn);
-        }
-        if ai != bi {
-            return ai.cmp(&bi);
-        }
-        return ar[i].cmp(&br[i]);
-    }
-    ar.len().cmp(&br.len())
-}
-
 /// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
 pub(crate) fn to_yaml(v: &Value) -> String {
     emit(v, Emitter::default())
@@ -151,14 +94,6 @@ enum Context {
     MappingValue,
     SequenceItem,
     Key,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Plain,
-    Single,
-    Double,
-    Literal,
 }
 
 /// libyaml's emitter state, as far as block output needs it.
@@ -308,7 +243,7 @@ impl Emitter {
 
     fn scalar(&mut self, value: &str, requested: Style, context: Context) {
         let key = context == Context::Key;
-        let analysis = analyze(value);
+        let analysis = ScalarAnalysis::of(value);
         let mut style = requested;
         if key && analysis.multiline {
             style = Style::Double;
@@ -501,264 +436,6 @@ impl Emitter {
             }
         }
     }
-}
-
-fn is_break(c: char) -> bool {
-    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-/// libyaml's `is_printable` (the emitter writes Unicode as is).
-fn is_printable(c: char) -> bool {
-    let v = c as u32;
-    v == 0x0a
-        || (0x20..=0x7e).contains(&v)
-        || (0xa0..=0xd7ff).contains(&v)
-        || ((0xe000..=0xfffd).contains(&v) && v != 0xfeff)
-}
-
-struct Analysis {
-    multiline: bool,
-    block_plain_allowed: bool,
-    single_quoted_allowed: bool,
-    block_allowed: bool,
-}
-
-/// libyaml's `yaml_emitter_analyze_scalar`, block context.
-fn analyze(value: &str) -> Analysis {
-    if value.is_empty() {
-        return Analysis {
-            multiline: false,
-            block_plain_allowed: true,
-            single_quoted_allowed: true,
-            block_allowed: false,
-        };
-    }
-    let chars: Vec<char> = value.chars().collect();
-    let mut block_indicators = value.starts_with("---") || value.starts_with("...");
-    let (mut line_breaks, mut special) = (false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-        (false, false, false, false);
-    let (mut break_space, mut space_break) = (false, false);
-    let (mut previous_space, mut previous_break) = (false, false);
-    let mut preceded_by_whitespace = true;
-    let blank = |c: Option<&char>| matches!(c, Some(' ' | '\t'));
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1);
-        let followed_by_whitespace =
-            next.is_none() || blank(next) || next.is_some_and(|n| is_break(*n));
-        if i == 0 {
-            match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => {
-                    block_indicators = true;
-                }
-                '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
-                _ => {}
-            }
-        } else {
-            match c {
-                ':' if followed_by_whitespace => block_indicators = true,
-                '#' if preceded_by_whitespace => block_indicators = true,
-                _ => {}
-            }
-        }
-        if !is_printable(c) && !is_break(c) {
-            special = true;
-        }
-        if c == ' ' {
-            if i == 0 {
-                leading_space = true;
-            }
-            if i == chars.len() - 1 {
-                trailing_space = true;
-            }
-            if previous_break {
-                break_space = true;
-            }
-            previous_space = true;
-            previous_break = false;
-        } else if is_break(c) {
-            line_breaks = true;
-            if i == 0 {
-                leading_break = true;
-            }
-            if i == chars.len() - 1 {
-                trailing_break = true;
-            }
-            if previous_space {
-                space_break = true;
-            }
-            previous_space = false;
-            previous_break = true;
-        } else {
-            previous_space = false;
-            previous_break = false;
-        }
-        preceded_by_whitespace = c == ' ' || c == '\t' || is_break(c);
-    }
-    let mut a = Analysis {
-        multiline: line_breaks,
-        block_plain_allowed: true,
-        single_quoted_allowed: true,
-        block_allowed: true,
-    };
-    if leading_space || leading_break || trailing_space || trailing_break {
-        a.block_plain_allowed = false;
-    }
-    if trailing_space {
-        a.block_allowed = false;
-    }
-    if break_space {
-        a.block_plain_allowed = false;
-        a.single_quoted_allowed = false;
-    }
-    if space_break || special {
-        a.block_plain_allowed = false;
-        a.single_quoted_allowed = false;
-        a.block_allowed = false;
-    }
-    if line_breaks || block_indicators {
-        a.block_plain_allowed = false;
-    }
-    a
-}
-
-/// go-yaml v2's choice for a string: literal when it has a newline, plain when YAML 1.1
-/// would read it back as the same string, double-quoted otherwise.
-fn string_style(s: &str) -> Style {
-    if s.contains('\n') {
-        return Style::Literal;
-    }
-    if resolves_as_string(s) && !is_base60_float(s) {
-        Style::Plain
-    } else {
-        Style::Double
-    }
-}
-
-/// Whether go-yaml v2's resolver reads the plain scalar `s` as a string.
-fn resolves_as_string(s: &str) -> bool {
-    const SPECIAL: [&str; 37] = [
-        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true",
-        "True", "TRUE", "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
-        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "<<",
-    ];
-    if SPECIAL.contains(&s) || matches!(s, "-.inf" | "-.Inf" | "-.INF") {
-        return false;
-    }
-    let first = s.chars().next().unwrap_or(' ');
-    if !(first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) {
-        return true;
-    }
-    let plain = s.replace('_', "");
-    if go_parse_int(&plain) || is_yaml_float(&plain) {
-        return false;
-    }
-    !is_timestamp(s)
-}
-
-fn go_parse_int(s: &str) -> bool {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let lower = body.to_ascii_lowercase();
-    if let Some(h) = lower.strip_prefix("0x") {
-        return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
-    }
-    if let Some(o) = lower.strip_prefix("0o") {
-        return !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b));
-    }
-    if let Some(b) = lower.strip_prefix("0b") {
-        return !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1');
-    }
-    if lower.len() > 1 && lower.starts_with('0') {
-        return lower.bytes().all(|b| (b'0'..=b'7').contains(&b));
-    }
-    lower.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn is_yaml_float(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some(("", frac)) => !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()),
-        Some((int, frac)) => {
-            !int.is_empty()
-                && int.bytes().all(|b| b.is_ascii_digit())
-                && frac.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
-    };
-    let exponent_ok = match exponent {
-        None => true,
-        Some(e) => {
-            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
-        }
-    };
-    mantissa_ok && exponent_ok
-}
-
-/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
-fn is_base60_float(s: &str) -> bool {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (main, frac) = match body.split_once('.') {
-        Some((m, f)) => (m, Some(f)),
-        None => (body, None),
-    };
-    if frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit() || b == b'_')) {
-        return false;
-    }
-    let mut parts = main.split(':');
-    let head = parts.next().unwrap_or("");
-    if head.is_empty()
-        || !head.as_bytes()[0].is_ascii_digit()
-        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-    {
-        return false;
-    }
-    let rest: Vec<&str> = parts.collect();
-    !rest.is_empty()
-        && rest.iter().all(|p| {
-            let b = p.as_bytes();
-            match b.len() {
-                1 => b[0].is_ascii_digit(),
-                2 => (b'0'..=b'5').contains(&b[0]) && b[1].is_ascii_digit(),
-                _ => false,
-            }
-        })
-}
-
-/// go-yaml v2's timestamp forms: `2006-01-02`, with an optional time part.
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 8 {
-        return false;
-    }
-    // YYYY-M?M-D?D[...]
-    let digits = |r: &[u8]| !r.is_empty() && r.iter().all(u8::is_ascii_digit);
-    let Some(date_end) = s.find(['T', 't', ' ']).or(Some(s.len())) else {
-        return false;
-    };
-    let date: Vec<&str> = s[..date_end].split('-').collect();
-    if date.len() != 3 || date[0].len() != 4 || !date.iter().all(|p| digits(p.as_bytes())) {
-        return false;
-    }
-    if !(1..=2).contains(&date[1].len()) || !(1..=2).contains(&date[2].len()) {
-        return false;
-    }
-    if date_end == s.len() {
-        return true;
-    }
-    // A time follows: accept the forms go-yaml v2 parses (checked loosely: hh:mm:ss…).
-    let time = s[date_end + 1..].trim_start();
-    let hms: Vec<&str> = time.split(|c: char| !c.is_ascii_digit()).take(3).collect();
-    hms.len() == 3 && hms.iter().all(|p| (1..=2).contains(&p.len()))
 }
 
 // ---------------------------------------------------------------- reading

@@ -2,6 +2,7 @@
 
 mod exec;
 mod func;
+mod lex;
 mod node;
 mod parse;
 

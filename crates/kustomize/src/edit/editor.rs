@@ -1,238 +1,13 @@
-//! Editing the `images:` list of a kustomization file in place, as text.
-//!
-//! A kustomization is written by people: comments, key order, blank lines and quoting
-//! carry meaning for the team that reviews it. Parsing and re-serialising would lose all
-//! of that, so this module changes only the bytes of the entries it edits (a value, a
-//! line added or removed inside an entry, an entry appended) and leaves every other byte
-//! as it was.
-//!
-//! Guarantees:
-//! - the edit is checked by parsing the result again: every top-level field but `images`
-//!   must read exactly as before, and `images` exactly as intended — otherwise nothing is
-//!   returned but an error;
-//! - shapes it cannot edit safely (a flow-style list with entries, anchors, multi-line or
-//!   tagged values in a field it must change, several documents) are refused with an error
-//!   that names the line and says how to rewrite it;
-//! - line endings (LF or CRLF), the list's indentation (`- ` at the key's column or
-//!   indented) and each edited value's quoting style are kept.
+//! Finding the `images:` list in a kustomization's lines and changing the lines of its
+//! entries: the byte-level half of [`super::set_images`].
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::emit::resolves_to_string;
+use super::text::{
+    Style, flow_entry, is_dash, key_of, merge_inserts, new_entry, rank, scalar, split_value,
+};
+use super::{FieldChange, ImageEntryChange, refuse};
 use crate::error::{Error, Result};
-
-/// What to do with one field of an `images:` entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FieldChange {
-    /// Leave it as it is (absent stays absent).
-    Keep,
-    /// Set it to this value.
-    Set(String),
-    /// Remove it.
-    Remove,
-}
-
-/// The change to the `images:` entry with `name` (created when there is none).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageEntryChange {
-    /// The entry's `name`: the image name the transformer matches.
-    pub name: String,
-    /// `newName`.
-    pub new_name: FieldChange,
-    /// `newTag`.
-    pub new_tag: FieldChange,
-    /// `digest`.
-    pub digest: FieldChange,
-    /// `tagSuffix`.
-    pub tag_suffix: FieldChange,
-}
-
-impl ImageEntryChange {
-    /// A change that keeps every field of the entry named `name`.
-    pub fn keep(name: &str) -> Self {
-        ImageEntryChange {
-            name: name.to_owned(),
-            new_name: FieldChange::Keep,
-            new_tag: FieldChange::Keep,
-            digest: FieldChange::Keep,
-            tag_suffix: FieldChange::Keep,
-        }
-    }
-
-    /// The fields in the order Kustomize writes them.
-    fn fields(&self) -> [(&'static str, &FieldChange); 4] {
-        [
-            ("newName", &self.new_name),
-            ("newTag", &self.new_tag),
-            ("digest", &self.digest),
-            ("tagSuffix", &self.tag_suffix),
-        ]
-    }
-}
-
-/// The order Kustomize writes an entry's keys in; new keys are placed by it.
-const KEY_ORDER: [&str; 5] = ["name", "newName", "newTag", "digest", "tagSuffix"];
-
-/// Applies `changes` to the kustomization `text` (of `file`, named in errors). Returns
-/// `None` when the file already says what the changes ask for.
-pub fn set_images(file: &str, text: &str, changes: &[ImageEntryChange]) -> Result<Option<String>> {
-    let changes = &merged(changes);
-    let document = parse(file, text)?;
-    let Value::Object(original) = &document else {
-        return Err(refuse(
-            file,
-            None,
-            "the kustomization is not a mapping of fields",
-        ));
-    };
-    let before = match original.get("images") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(entries)) => entries.clone(),
-        Some(_) => return Err(refuse(file, None, "`images` is not a list")),
-    };
-    let after = intended(file, &before, changes)?;
-    if after == before {
-        return Ok(None);
-    }
-    let edited = Editor::new(file, text)?.apply(&before, &after, changes)?;
-    verify(file, original, &edited, &after)?;
-    Ok(Some(edited))
-}
-
-fn parse(file: &str, text: &str) -> Result<Value> {
-    let options = plumb_manifest::Limits::default().kustomize_yaml_options();
-    let documents: Vec<Value> =
-        serde_saphyr::from_slice_multiple_with_options(text.as_bytes(), options).map_err(
-            |err| {
-                Error::Manifest(plumb_manifest::Error::Syntax {
-                    path: file.to_owned(),
-                    detail: err
-                        .to_string()
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                })
-            },
-        )?;
-    if documents.len() > 1 {
-        return Err(refuse(
-            file,
-            None,
-            "the file holds several YAML documents; Kustomize reads the first only — keep one",
-        ));
-    }
-    Ok(documents.into_iter().next().unwrap_or(Value::Null))
-}
-
-/// One change per name: a later change of a field overrides an earlier one.
-fn merged(changes: &[ImageEntryChange]) -> Vec<ImageEntryChange> {
-    let mut out: Vec<ImageEntryChange> = Vec::new();
-    for change in changes {
-        let Some(known) = out.iter_mut().find(|c| c.name == change.name) else {
-            out.push(change.clone());
-            continue;
-        };
-        let fields = [
-            (&mut known.new_name, &change.new_name),
-            (&mut known.new_tag, &change.new_tag),
-            (&mut known.digest, &change.digest),
-            (&mut known.tag_suffix, &change.tag_suffix),
-        ];
-        for (known, new) in fields {
-            if *new != FieldChange::Keep {
-                *known = new.clone();
-            }
-        }
-    }
-    out
-}
-
-/// The `images` list as it should read after the changes.
-fn intended(file: &str, before: &[Value], changes: &[ImageEntryChange]) -> Result<Vec<Value>> {
-    let mut after = before.to_vec();
-    for change in changes {
-        let matching: Vec<usize> = after
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(change.name.as_str()))
-            .map(|(i, _)| i)
-            .collect();
-        let entry = match matching.as_slice() {
-            [] => {
-                let mut entry = Map::new();
-                entry.insert("name".into(), Value::String(change.name.clone()));
-                after.push(Value::Object(entry));
-                after.last_mut().expect("just pushed")
-            }
-            [one] => &mut after[*one],
-            _ => {
-                return Err(refuse(
-                    file,
-                    None,
-                    &format!(
-                        "`images` has {} entries named {:?}; Kustomize applies each in turn — keep one",
-                        matching.len(),
-                        change.name
-                    ),
-                ));
-            }
-        };
-        let Value::Object(entry) = entry else {
-            return Err(refuse(file, None, "an `images` entry is not a mapping"));
-        };
-        for (key, field) in change.fields() {
-            match field {
-                FieldChange::Keep => {}
-                FieldChange::Set(value) => {
-                    entry.insert(key.into(), Value::String(value.clone()));
-                }
-                FieldChange::Remove => {
-                    entry.remove(key);
-                }
-            }
-        }
-    }
-    Ok(after)
-}
-
-/// Parses the edited text and compares it with what was intended.
-fn verify(file: &str, original: &Map<String, Value>, edited: &str, after: &[Value]) -> Result<()> {
-    let broken = |detail: String| {
-        refuse(
-            file,
-            None,
-            &format!(
-                "plumb's edit did not read back as intended ({detail}); the file was not changed — please report this with the file"
-            ),
-        )
-    };
-    let document = parse(file, edited).map_err(|err| broken(err.to_string()))?;
-    let Value::Object(edited) = document else {
-        return Err(broken("no longer a mapping".into()));
-    };
-    let others = |map: &Map<String, Value>| {
-        map.iter()
-            .filter(|(k, _)| *k != "images")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<Vec<_>>()
-    };
-    if others(original) != others(&edited) {
-        return Err(broken("another field changed".into()));
-    }
-    if edited.get("images") != Some(&Value::Array(after.to_vec())) {
-        return Err(broken("`images` differs".into()));
-    }
-    Ok(())
-}
-
-fn refuse(file: &str, line: Option<usize>, detail: &str) -> Error {
-    Error::KustomizationNotEditable {
-        file: file.to_owned(),
-        line,
-        detail: detail.to_owned(),
-    }
-}
 
 /// One line of the file: byte offsets of its content (without the line ending) and of
 /// the next line.
@@ -244,7 +19,7 @@ struct Line {
 }
 
 /// The text cut into lines, with the structure of the `images:` list found in it.
-struct Editor<'a> {
+pub(super) struct Editor<'a> {
     file: &'a str,
     text: &'a str,
     lines: Vec<Line>,
@@ -285,16 +60,6 @@ struct KeyLine {
     last: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Style {
-    Empty,
-    Plain,
-    Single,
-    Double,
-    /// Anchors, aliases, tags, block scalars, flow collections: not edited.
-    Other,
-}
-
 /// Where the `images` key is and what its value looks like.
 enum ImagesAt {
     /// No `images` key: append one at the end of the document.
@@ -309,7 +74,7 @@ enum ImagesAt {
 }
 
 impl<'a> Editor<'a> {
-    fn new(file: &'a str, text: &'a str) -> Result<Self> {
+    pub(super) fn new(file: &'a str, text: &'a str) -> Result<Self> {
         let mut lines = Vec::new();
         let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
         while start < text.len() {
@@ -557,7 +322,7 @@ impl<'a> Editor<'a> {
     }
 
     /// Builds the edited text.
-    fn apply(
+    pub(super) fn apply(
         &self,
         before: &[Value],
         after: &[Value],
@@ -790,189 +555,3 @@ impl<'a> Editor<'a> {
         (start, end, text)
     }
 }
-
-/// Joins insertions at the same offset into one, keeping their order.
-fn merge_inserts(edits: &mut Vec<(usize, usize, String)>) {
-    edits.sort_by_key(|(start, end, _)| (*start, *end));
-    let mut merged: Vec<(usize, usize, String)> = Vec::new();
-    for edit in edits.drain(..) {
-        match merged.last_mut() {
-            Some(last) if last.0 == edit.0 && last.1 == last.0 && edit.1 == edit.0 => {
-                last.2.push_str(&edit.2);
-            }
-            _ => merged.push(edit),
-        }
-    }
-    *edits = merged;
-}
-
-fn rank(key: &str) -> usize {
-    KEY_ORDER
-        .iter()
-        .position(|k| *k == key)
-        .unwrap_or(KEY_ORDER.len())
-}
-
-/// A new block entry: `- name: …` at `dash`, further keys at `column`.
-fn new_entry(entry: &Value, dash: usize, column: usize, eol: &str) -> String {
-    let mut out = String::new();
-    for (n, (key, value)) in ordered(entry).into_iter().enumerate() {
-        if n == 0 {
-            out.push_str(&" ".repeat(dash));
-            out.push('-');
-            out.push_str(&" ".repeat(column.saturating_sub(dash + 1).max(1)));
-        } else {
-            out.push_str(&" ".repeat(column));
-        }
-        out.push_str(&format!("{key}: {}{eol}", scalar(&value, Style::Plain)));
-    }
-    out
-}
-
-/// `{name: app, newTag: "1.2"}`.
-fn flow_entry(entry: &Value) -> String {
-    let fields: Vec<String> = ordered(entry)
-        .into_iter()
-        .map(|(key, value)| format!("{key}: {}", scalar(&value, Style::Plain)))
-        .collect();
-    format!("{{{}}}", fields.join(", "))
-}
-
-/// An entry's fields in Kustomize's order, unknown keys last.
-fn ordered(entry: &Value) -> Vec<(String, String)> {
-    let Value::Object(map) = entry else {
-        return Vec::new();
-    };
-    let mut fields: Vec<(String, String)> = map
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-            )
-        })
-        .collect();
-    fields.sort_by_key(|(k, _)| rank(k));
-    fields
-}
-
-/// A string written as a YAML scalar: in `style` when it was quoted, plain when that reads
-/// back as the same string (in YAML 1.1 and 1.2), double-quoted otherwise.
-fn scalar(value: &str, style: Style) -> String {
-    match style {
-        Style::Single => format!("'{}'", value.replace('\'', "''")),
-        Style::Double => double_quoted(value),
-        _ if plain_is_safe(value) => value.to_owned(),
-        _ => double_quoted(value),
-    }
-}
-
-fn double_quoted(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Image names, tags and digests are plain-safe unless they read as another type
-/// (`1.20`, `1e3`, `true`, `0x1F`).
-fn plain_is_safe(value: &str) -> bool {
-    let mut chars = value.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:@+".contains(c))
-        && resolves_to_string(value)
-        && !value.ends_with(':')
-}
-
-/// `- ` or a lone `-`: the start of a sequence entry.
-fn is_dash(text: &str) -> bool {
-    text == "-" || text.starts_with("- ")
-}
-
-/// The key of a `key: value` text, and the offset just after its `:`.
-fn key_of(text: &str) -> Option<(String, usize)> {
-    let first = text.chars().next()?;
-    if first == '"' || first == '\'' {
-        let close = text[1..].find(first)? + 1;
-        let key = text[1..close].to_owned();
-        let rest = &text[close + 1..];
-        let colon = rest.strip_prefix(':')?;
-        (colon.is_empty() || colon.starts_with(' ')).then_some((key, close + 2))
-    } else {
-        if matches!(
-            first,
-            '#' | '-' | '?' | '{' | '[' | '&' | '*' | '!' | '|' | '>'
-        ) {
-            return None;
-        }
-        let bytes = text.as_bytes();
-        let colon = (0..bytes.len())
-            .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
-        let key = text[..colon].trim_end();
-        if key.contains(" #") {
-            return None;
-        }
-        Some((key.to_owned(), colon + 1))
-    }
-}
-
-/// The value span (relative to `text`) and its style, after leading spaces; a trailing
-/// comment is not part of it.
-fn split_value(text: &str) -> ((usize, usize), Style) {
-    let start = text.len() - text.trim_start_matches(' ').len();
-    let rest = &text[start..];
-    let end_of = |len: usize| (start, start + len);
-    match rest.chars().next() {
-        None | Some('#') => ((start, start), Style::Empty),
-        Some('"') => {
-            let bytes = rest.as_bytes();
-            let mut i = 1;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'\\' => i += 2,
-                    b'"' => return (end_of(i + 1), Style::Double),
-                    _ => i += 1,
-                }
-            }
-            (end_of(rest.len()), Style::Other)
-        }
-        Some('\'') => {
-            let bytes = rest.as_bytes();
-            let mut i = 1;
-            while i < bytes.len() {
-                if bytes[i] == b'\'' {
-                    if bytes.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    return (end_of(i + 1), Style::Single);
-                }
-                i += 1;
-            }
-            (end_of(rest.len()), Style::Other)
-        }
-        Some(c) => {
-            let len = rest.find(" #").unwrap_or(rest.len());
-            let value = rest[..len].trim_end();
-            let style = if matches!(c, '&' | '*' | '!' | '|' | '>' | '[' | '{' | '%' | '@' | '`') {
-                Style::Other
-            } else {
-                Style::Plain
-            };
-            (end_of(value.len()), style)
-        }
-    }
-}
-
-#[cfg(test)]
-#[path = "edit_tests.rs"]
-mod tests;
