@@ -18,7 +18,8 @@ use crate::object_ref::{Identity, ObjectRef};
 use crate::plan::{Change, Plan, apply_params};
 use crate::target::Target;
 
-const CONCURRENCY: usize = 8;
+/// Writes in flight at once (see the plan's).
+const CONCURRENCY: usize = 16;
 
 /// How a plan is executed.
 #[derive(Clone, Debug)]

@@ -310,3 +310,61 @@ async fn an_immutable_field_change_is_refused_unless_the_object_opts_in_to_recre
     assert_eq!(after.data.unwrap()["v"], "2");
     assert_ne!(after.metadata.uid, before, "recreated, not updated");
 }
+
+#[tokio::test]
+async fn a_namespace_and_the_objects_in_it_apply_in_one_sync() {
+    let world = World::new("fresh-ns").await;
+    let fresh = format!("{}-new", world.namespace);
+    let objects: Vec<String> = (0..3)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: {fresh}}}\ndata: {{k: \"{i}\"}}\n"
+            )
+        })
+        .chain([format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {fresh}}}\n"
+        )])
+        .collect();
+    let set = join(&objects);
+
+    // The namespace does not exist yet: its objects are not dry-run (that could only say
+    // "not found"), and the plan says why.
+    world.requests.reset();
+    let plan = world.plan("app", &set, &Inventory::default()).await;
+    assert_eq!(
+        plan.actions[0].object.kind, "Namespace",
+        "{:#?}",
+        plan.actions
+    );
+    for action in &plan.actions[1..] {
+        assert_eq!(action.change, Change::Create, "{action:#?}");
+        assert_eq!(
+            action.note.as_deref(),
+            Some("its namespace is created first")
+        );
+    }
+    assert_eq!(
+        world.requests.dry_runs(),
+        1,
+        "only the Namespace is dry-run"
+    );
+
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    assert!(result.succeeded(), "{result:#?}");
+    let config_maps: Api<ConfigMap> = Api::namespaced(world.client.clone(), &fresh);
+    for i in 0..3 {
+        assert!(
+            config_maps
+                .get_opt(&format!("c{i}"))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    // Once it exists, the same objects plan as in sync.
+    let again = world.plan("app", &set, &result.inventory).await;
+    assert!(again.is_in_sync(), "{:#?}", again.actions);
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(world.client.clone());
+    let _ = namespaces.delete(&fresh, &Default::default()).await;
+}
