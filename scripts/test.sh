@@ -65,6 +65,8 @@ say "Running a small benchmark, to keep the benchmarks working (figures are not 
 cargo run --locked --quiet -p plumb-bench --bin render-directory -- --objects 300 --trials 1 --baseline-trials 1
 cargo run --locked --quiet -p plumb-bench --bin source-fetch -- --files 500 --commits 50 --trials 1
 cargo run --locked --quiet -p plumb-bench --bin controller-latency -- --trials 3 --apps 3 --objects 3 --remote-cluster 1
+cargo run --locked --quiet -p plumb-bench --bin fleet -- --apps 20 --trials 1
+cargo run --locked --quiet -p plumb-bench --bin engine-sync -- --objects 100 --trials 1
 cargo run --locked --quiet -p plumb-bench --bin kustomize-render -- --objects 300 --trials 1 --baseline-trials 1
 cargo run --locked --quiet -p plumb-bench --bin helm-render -- --files 20 --trials 1 --baseline-trials 1
 cargo run --locked --quiet -p plumb-bench --bin soak -- --seconds 30 --apps 3 --objects 3
