@@ -32,6 +32,9 @@ pub(crate) enum Command {
     Controller(ControllerArgs),
     /// Print (or apply) the CRD, RBAC and Deployment that run plumb in a cluster.
     Install(InstallArgs),
+    /// Remove what `plumb install --apply` made; Applications (and their CRDs and the
+    /// install namespace) stay unless --delete-applications.
+    Uninstall(UninstallArgs),
     /// List Applications, or show one with its resources, health, last sync and drift.
     #[command(subcommand)]
     Get(GetCommand),
@@ -303,8 +306,9 @@ pub(crate) struct InstallArgs {
     /// Namespace of the controller.
     #[arg(long, default_value = "plumb-system")]
     pub(crate) install_namespace: String,
-    /// Container image of plumb.
-    #[arg(long, default_value = "ghcr.io/plumb-dev/plumb:latest")]
+    /// Container image of plumb (built by scripts/image.sh; default: the published image of
+    /// this version).
+    #[arg(long, default_value = concat!("ghcr.io/plumb-dev/plumb:", env!("CARGO_PKG_VERSION")))]
     pub(crate) image: String,
     /// Controller replicas (one leads).
     #[arg(long, default_value_t = 2)]
@@ -322,12 +326,30 @@ pub(crate) struct InstallArgs {
     /// install namespace (e.g. cert-manager's); the Service then listens on 443.
     #[arg(long, value_name = "SECRET")]
     pub(crate) tls_secret: Option<String>,
+    /// One more argument of `plumb controller` (repeatable), e.g.
+    /// `--controller-arg=--allow-plain-text-sources`.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub(crate) controller_arg: Vec<String>,
     /// Only the CustomResourceDefinitions (Application, AppPolicy).
     #[arg(long)]
     pub(crate) crds_only: bool,
     /// Apply to the cluster instead of printing.
     #[arg(long)]
     pub(crate) apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UninstallArgs {
+    #[command(flatten)]
+    pub(crate) cluster: Cluster,
+    /// Namespace of the controller (as given to `plumb install`).
+    #[arg(long, default_value = "plumb-system")]
+    pub(crate) install_namespace: String,
+    /// Also delete every Application and ApplicationSet (each cascading to its objects as
+    /// its own finalizer says, while the controller still runs), then the CRDs and the
+    /// install namespace.
+    #[arg(long)]
+    pub(crate) delete_applications: bool,
 }
 
 /// How to reach the cluster (no namespace defaulting of objects).
