@@ -336,7 +336,9 @@ state = "{root_text}/containerd-state"
     )?;
     let kubelet_port = free_port()?;
     // failCgroupV1: this kernel offers cgroup v1 only, which Kubernetes 1.35+ refuses by
-    // default. The eviction thresholds are low so a busy CI disk does not evict the test.
+    // default. makeIPTablesUtilChains off: the kubelet's KUBE-FIREWALL and hint chains are
+    // for other components (kube-proxy), and would outlive it on the machine. The eviction
+    // thresholds are low so a busy CI disk does not evict the test.
     write(
         "kubelet.yaml",
         format!(
@@ -351,6 +353,7 @@ authorization: {{mode: AlwaysAllow}}
 cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
+makeIPTablesUtilChains: false
 containerRuntimeEndpoint: unix://{socket_text}
 imageServiceEndpoint: unix://{socket_text}
 podLogsDir: {root_text}/pod-logs
