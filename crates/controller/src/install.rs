@@ -1,6 +1,14 @@
 //! What `plumb install` prints or applies: the CRDs (Application, AppPolicy, ApplicationSet), the controller's namespace,
 //! ServiceAccount, RBAC and Deployment.
 //!
+//! The Deployment is hardened the way the Pod Security Standards' `restricted` profile
+//! asks (non-root uid 65532 — the user of plumb's image, `scripts/image.sh` — no privilege
+//! escalation, every capability dropped, the runtime's seccomp profile, a read-only root
+//! file system with `/tmp` and the cache on emptyDirs), probed on `/healthz` (liveness) and
+//! `/readyz` (readiness), with requests and a memory limit, leader election on, and a
+//! PodDisruptionBudget plus spreading over nodes when it runs more than one replica.
+//! No CPU limit: throttling a controller that is catching up only makes it later.
+//!
 //! RBAC is least privilege for what the controller itself does (Applications, their
 //! status, Events, Leases, inventory ConfigMaps, reading Secrets it is pointed at,
 //! impersonating ServiceAccounts). Applying arbitrary objects is the one broad grant; with
@@ -31,6 +39,9 @@ pub struct InstallOptions {
     /// A `kubernetes.io/tls` Secret of the controller's namespace to serve HTTPS with (its
     /// `tls.crt` and `tls.key`, e.g. made by cert-manager); plain HTTP when `None`.
     pub tls_secret: Option<String>,
+    /// More arguments of `plumb controller` (e.g. `--allow-plain-text-sources`), after
+    /// those the install sets.
+    pub controller_args: Vec<String>,
 }
 
 /// The objects to install, in apply order.
@@ -58,6 +69,7 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
         json!({"name": "cache", "emptyDir": {"sizeLimit": "10Gi"}}),
         json!({"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}),
     ];
+    args.extend(options.controller_args.iter().map(String::as_str));
     let (scheme, port) = match &options.tls_secret {
         Some(secret) => {
             args.extend([
@@ -171,38 +183,15 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
         "metadata": {"name": "plumb-metrics-reader"},
         "rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}],
     }));
-    objects.push(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "plumb-controller", "namespace": namespace, "labels": {"app.kubernetes.io/name": "plumb"}},
-        "spec": {
-            "replicas": options.replicas,
-            "selector": {"matchLabels": {"app.kubernetes.io/name": "plumb"}},
-            "template": {
-                "metadata": {"labels": {"app.kubernetes.io/name": "plumb"}},
-                "spec": {
-                    "serviceAccountName": "plumb-controller",
-                    "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "fsGroup": 65532},
-                    "containers": [{
-                        "name": "controller",
-                        "image": options.image,
-                        "args": args,
-                        "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": scheme}, "periodSeconds": 10},
-                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http", "scheme": scheme}, "periodSeconds": 5},
-                        "env": [
-                            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-                            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-                        ],
-                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
-                        "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-                                            "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": mounts,
-                    }],
-                    "volumes": volumes,
-                },
-            },
-        },
-    }));
+    objects.push(deployment(options, &args, mounts, volumes, scheme));
+    if options.replicas > 1 {
+        // Voluntary disruptions (node drains, upgrades) leave one replica serving.
+        objects.push(json!({
+            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": {"name": "plumb-controller", "namespace": namespace, "labels": {"app.kubernetes.io/name": "plumb"}},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "plumb"}}},
+        }));
+    }
     // Every replica serves the API, webhooks and metrics; the Service spreads them.
     objects.push(json!({
         "apiVersion": "v1", "kind": "Service",
@@ -229,6 +218,66 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
         },
     }));
     objects
+}
+
+/// The controller's Deployment: see the module documentation for what each part is for.
+fn deployment(
+    options: &InstallOptions,
+    args: &[&str],
+    mounts: Vec<Value>,
+    volumes: Vec<Value>,
+    scheme: &str,
+) -> Value {
+    let labels = json!({"app.kubernetes.io/name": "plumb"});
+    let probe = |path: &str, period: u32| {
+        json!({"httpGet": {"path": path, "port": "http", "scheme": scheme},
+               "periodSeconds": period, "timeoutSeconds": 3, "failureThreshold": 3})
+    };
+    let mut pod = json!({
+        "serviceAccountName": "plumb-controller",
+        "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{
+            "name": "controller",
+            "image": options.image,
+            "imagePullPolicy": "IfNotPresent",
+            "args": args,
+            "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+            // The first list of Applications and a cold cache may take a while on a big
+            // cluster: the startup probe gives it five minutes before liveness counts.
+            "startupProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": scheme},
+                             "periodSeconds": 5, "failureThreshold": 60},
+            "livenessProbe": probe("/healthz", 10),
+            "readinessProbe": probe("/readyz", 5),
+            "env": [
+                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                // git, ssh and gpg write under HOME; the root file system is read-only.
+                {"name": "HOME", "value": "/tmp"},
+            ],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}},
+            "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                                "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]},
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "volumeMounts": mounts,
+        }],
+        "volumes": volumes,
+    });
+    if options.replicas > 1 {
+        pod["topologySpreadConstraints"] = json!([{
+            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": labels},
+        }]);
+    }
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "plumb-controller", "namespace": options.namespace, "labels": labels},
+        "spec": {
+            "replicas": options.replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
+    })
 }
 
 /// Removes `default` from the CRD's schema. Defaults are applied when plumb reads an
@@ -271,6 +320,7 @@ mod tests {
             impersonation_only: false,
             allowed_source_hosts: vec![],
             tls_secret: None,
+            controller_args: vec![],
         };
         assert!(kinds(&options).contains(&"ClusterRoleBinding/plumb-applier".to_owned()));
         options.impersonation_only = true;
@@ -296,6 +346,7 @@ mod tests {
             impersonation_only: true,
             allowed_source_hosts: vec!["github.com".into(), "*.corp.example".into()],
             tls_secret: Some("plumb-tls".into()),
+            controller_args: vec![],
         };
         let objects = manifests(&options);
         let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
@@ -322,5 +373,62 @@ mod tests {
         );
         let service = objects.iter().find(|o| o["kind"] == "Service").unwrap();
         assert_eq!(service["spec"]["ports"][0]["port"], 443);
+    }
+
+    #[test]
+    fn the_controller_runs_hardened_probed_and_bounded_with_a_budget_when_replicated() {
+        let mut options = InstallOptions {
+            namespace: "plumb-system".into(),
+            image: "registry.example/plumb:1.2.3".into(),
+            replicas: 2,
+            impersonation_only: false,
+            allowed_source_hosts: vec![],
+            tls_secret: None,
+            controller_args: vec!["--allow-plain-text-sources".into()],
+        };
+        let objects = manifests(&options);
+        let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+        let pod = &deployment["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        assert_eq!(container["image"], "registry.example/plumb:1.2.3");
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(
+            pod["securityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
+        let security = &container["securityContext"];
+        assert_eq!(security["allowPrivilegeEscalation"], false);
+        assert_eq!(security["readOnlyRootFilesystem"], true);
+        assert_eq!(security["capabilities"]["drop"][0], "ALL");
+        assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+        assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+        assert!(container["resources"]["requests"]["memory"].is_string());
+        assert!(container["resources"]["limits"]["memory"].is_string());
+        let args: Vec<&str> = container["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(args[..2], ["controller", "--leader-election"]);
+        assert!(args.contains(&"--allow-plain-text-sources"));
+        // Every path written is an emptyDir: /tmp (HOME) and the cache.
+        let mounts: Vec<&str> = container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["mountPath"].as_str().unwrap())
+            .collect();
+        assert_eq!(mounts, ["/var/cache/plumb", "/tmp"]);
+        let budget = objects
+            .iter()
+            .find(|o| o["kind"] == "PodDisruptionBudget")
+            .unwrap();
+        assert_eq!(budget["spec"]["minAvailable"], 1);
+        assert!(pod["topologySpreadConstraints"].is_array());
+
+        options.replicas = 1;
+        let objects = manifests(&options);
+        assert!(!objects.iter().any(|o| o["kind"] == "PodDisruptionBudget"));
     }
 }

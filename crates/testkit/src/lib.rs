@@ -6,7 +6,8 @@
 //!        │                     │ writes cluster.json
 //!        └──▶ cargo test ──▶ Cluster::shared() (PLUMB_TEST_CLUSTER) ──▶ one namespace per test
 //!                        ├──▶ GitServer::start()  ──▶ git daemon + git http-backend, per test
-//!                        └──▶ SshServer::start()  ──▶ sshd serving the same repositories, per test
+//!                        ├──▶ SshServer::start()  ──▶ sshd serving the same repositories, per test
+//!                        └──▶ Node::start()       ──▶ kube-scheduler + kubelet + containerd: Pods run
 //! ```
 //!
 //! One control plane serves a whole test run: the test command starts it once and every
@@ -21,6 +22,7 @@ mod error;
 pub mod git;
 pub mod kubelet;
 pub mod locations;
+pub mod node;
 pub mod process;
 pub mod release;
 pub mod wait;
@@ -31,5 +33,6 @@ pub use cluster::{ADMIN, Cluster, SHARED_CLUSTER_ENV, UNPRIVILEGED};
 pub use control_plane::ControlPlane;
 pub use error::Error;
 pub use git::{Author, GitServer, Repo, SshServer, WorkTree};
+pub use node::Node;
 pub use release::Release;
 pub use wait::eventually;

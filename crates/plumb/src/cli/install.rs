@@ -1,4 +1,5 @@
-//! `plumb install`: what the manifests that run plumb in a cluster are made with.
+//! `plumb install` and `plumb uninstall`: what the manifests that run plumb in a cluster
+//! are made with, and what removing them keeps.
 
 use clap::Args;
 
@@ -11,8 +12,9 @@ pub(crate) struct InstallArgs {
     /// Namespace of the controller.
     #[arg(long, default_value = "plumb-system")]
     pub(crate) install_namespace: String,
-    /// Container image of plumb.
-    #[arg(long, default_value = "ghcr.io/plumb-dev/plumb:latest")]
+    /// Container image of plumb (built by scripts/image.sh; default: the published image of
+    /// this version).
+    #[arg(long, default_value = concat!("ghcr.io/plumb-dev/plumb:", env!("CARGO_PKG_VERSION")))]
     pub(crate) image: String,
     /// Controller replicas (one leads).
     #[arg(long, default_value_t = 2)]
@@ -30,10 +32,28 @@ pub(crate) struct InstallArgs {
     /// install namespace (e.g. cert-manager's); the Service then listens on 443.
     #[arg(long, value_name = "SECRET")]
     pub(crate) tls_secret: Option<String>,
+    /// One more argument of `plumb controller` (repeatable), e.g.
+    /// `--controller-arg=--allow-plain-text-sources`.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub(crate) controller_arg: Vec<String>,
     /// Only the CustomResourceDefinitions (Application, AppPolicy).
     #[arg(long)]
     pub(crate) crds_only: bool,
     /// Apply to the cluster instead of printing.
     #[arg(long)]
     pub(crate) apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UninstallArgs {
+    #[command(flatten)]
+    pub(crate) cluster: Cluster,
+    /// Namespace of the controller (as given to `plumb install`).
+    #[arg(long, default_value = "plumb-system")]
+    pub(crate) install_namespace: String,
+    /// Also delete every Application and ApplicationSet (each cascading to its objects as
+    /// its own finalizer says, while the controller still runs), then the CRDs and the
+    /// install namespace.
+    #[arg(long)]
+    pub(crate) delete_applications: bool,
 }

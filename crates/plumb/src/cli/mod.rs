@@ -20,7 +20,7 @@ pub(crate) use apps::{
 };
 pub(crate) use controller::ControllerArgs;
 pub(crate) use import::{CompletionArgs, ImportArgs, Shell};
-pub(crate) use install::InstallArgs;
+pub(crate) use install::{InstallArgs, UninstallArgs};
 pub(crate) use overlay_edit::{EditFlags, GitCredentials, PromoteArgs, SetImageArgs};
 pub(crate) use push::{ApplyArgs, SyncArgs, Target};
 pub(crate) use secrets::{DecryptArgs, EncryptArgs, SecretsCommand};
@@ -53,6 +53,9 @@ pub(crate) enum Command {
     Controller(ControllerArgs),
     /// Print (or apply) the CRD, RBAC and Deployment that run plumb in a cluster.
     Install(InstallArgs),
+    /// Remove what `plumb install --apply` made; Applications (and their CRDs and the
+    /// install namespace) stay unless --delete-applications.
+    Uninstall(UninstallArgs),
     /// List Applications, or show one with its resources, health, last sync and drift.
     #[command(subcommand)]
     Get(GetCommand),

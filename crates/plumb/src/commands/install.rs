@@ -20,6 +20,7 @@ pub(crate) async fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         impersonation_only: args.impersonation_only,
         allowed_source_hosts: args.allowed_source_hosts.clone(),
         tls_secret: args.tls_secret.clone(),
+        controller_args: args.controller_arg.clone(),
     });
     if args.crds_only {
         objects.retain(|object| object["kind"] == "CustomResourceDefinition");

@@ -25,6 +25,7 @@ mod repository_root;
 mod secrets;
 mod set_image;
 mod table;
+mod uninstall;
 
 use std::process::ExitCode;
 
@@ -46,6 +47,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secrets(command) => secrets::run(&command),
         Command::Controller(args) => runtime()?.block_on(controller::run(&args)),
         Command::Install(args) => runtime()?.block_on(install::run(&args)),
+        Command::Uninstall(args) => runtime()?.block_on(uninstall::run(&args)),
         Command::Get(command) => runtime()?.block_on(apps::get(&command)),
         Command::Import(args) => runtime()?.block_on(import::run(&args)),
         Command::App(AppCommand::Create(args)) => runtime()?.block_on(app_create::run(&args)),
