@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use plumb_render::{Error, KustomizeOptions, Limits, RenderOptions, render};
 
-/// A repository whose kustomization plumb's engine refuses (`openapi`), so it goes to
+/// A repository whose kustomization plumb's engine refuses (`validators`), so it goes to
 /// the fake external kustomize; and a marker file the fake writes when it runs.
 struct Setup {
     dir: tempfile::TempDir,
@@ -23,7 +23,7 @@ impl Setup {
         };
         setup.file(
             "repo/app/kustomization.yaml",
-            &format!("openapi: {{}}\n{kustomization}"),
+            &format!("validators: []\n{kustomization}"),
         );
         let fake = setup.dir.path().join("kustomize");
         let marker = setup.dir.path().join("ran");
