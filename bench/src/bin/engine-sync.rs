@@ -116,7 +116,7 @@ async fn main() {
             run(Command::new(&plumb_bin)
                 .args(["apply", "--app", &names[0], "--root"])
                 .arg(repo.path())
-                .arg(&dirs[0])
+                .arg(&names[0])
                 .env("KUBECONFIG", &cluster.kubeconfig))
         }));
         fresh.kubectl.push(time(|| {
