@@ -338,7 +338,9 @@ state = "{root_text}/containerd-state"
     // failCgroupV1: this kernel offers cgroup v1 only, which Kubernetes 1.35+ refuses by
     // default. makeIPTablesUtilChains off: the kubelet's KUBE-FIREWALL and hint chains are
     // for other components (kube-proxy), and would outlive it on the machine. The eviction
-    // thresholds are low so a busy CI disk does not evict the test.
+    // thresholds are absolute and tiny: a percentage of a large shared disk (1% of 252 GB
+    // is 2.5 GB) was met on a busy machine, and the tainted node left the controller Pod
+    // unschedulable.
     write(
         "kubelet.yaml",
         format!(
@@ -357,7 +359,7 @@ makeIPTablesUtilChains: false
 containerRuntimeEndpoint: unix://{socket_text}
 imageServiceEndpoint: unix://{socket_text}
 podLogsDir: {root_text}/pod-logs
-evictionHard: {{memory.available: "50Mi", nodefs.available: "1%", imagefs.available: "1%"}}
+evictionHard: {{memory.available: "50Mi", nodefs.available: "64Mi", imagefs.available: "64Mi", nodefs.inodesFree: "1%"}}
 imageGCHighThresholdPercent: 100
 resolvConf: /etc/resolv.conf
 "#
