@@ -456,7 +456,8 @@ async fn wait_for_controllers(
     })
 }
 
-fn run_command(command: &mut Command) -> Result<(), Error> {
+/// Runs `command`, its stderr in the error when it fails.
+pub(crate) fn run_command(command: &mut Command) -> Result<(), Error> {
     let line = format!("{command:?}");
     let output = command.output().map_err(|source| Error::Command {
         command: line.clone(),

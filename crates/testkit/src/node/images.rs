@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::Error;
+use crate::control_plane::run_command;
 use crate::locations::cache_dir;
 
 /// The sandbox image containerd is configured with.
@@ -35,10 +36,12 @@ pub(crate) fn pause_archive() -> Result<PathBuf, Error> {
         let source = root.with_extension("c");
         std::fs::write(&source, PAUSE_C).map_err(Error::io("write pause.c"))?;
         let program = root.join("pause");
-        run(Command::new("gcc")
-            .args(["-static", "-Os", "-s", "-o"])
-            .arg(&program)
-            .arg(&source))?;
+        run_command(
+            Command::new("gcc")
+                .args(["-static", "-Os", "-s", "-o"])
+                .arg(&program)
+                .arg(&source),
+        )?;
         Ok((PAUSE_IMAGE, r#"["/pause"]"#))
     })
 }
@@ -74,31 +77,14 @@ fn cached(
     std::fs::create_dir(&root).map_err(Error::io("create the image root"))?;
     let (reference, entrypoint) = fill(&root)?;
     let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/oci-archive");
-    run(Command::new("python3")
-        .arg(tool)
-        .arg("--layer")
-        .arg(&root)
-        .args(["--name", reference, "--entrypoint", entrypoint, "--output"])
-        .arg(&archive)
-        .env("SOURCE_DATE_EPOCH", "0"))?;
+    run_command(
+        Command::new("python3")
+            .arg(tool)
+            .arg("--layer")
+            .arg(&root)
+            .args(["--name", reference, "--entrypoint", entrypoint, "--output"])
+            .arg(&archive)
+            .env("SOURCE_DATE_EPOCH", "0"),
+    )?;
     Ok(archive)
-}
-
-fn run(command: &mut Command) -> Result<(), Error> {
-    let line = format!("{command:?}");
-    let output = command.output().map_err(|source| Error::Command {
-        command: line.clone(),
-        detail: source.to_string(),
-    })?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(Error::Command {
-        command: line,
-        detail: format!(
-            "{}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ),
-    })
 }
