@@ -55,6 +55,39 @@ pub struct Node {
 }
 
 impl Node {
+    /// Why this machine cannot start a node, or `None` when it can: root, the kubelet and
+    /// scheduler provisioning builds, and Debian's containerd, runc, CNI plugins and
+    /// iptables. Lets the demo choose between a node and the stand-in kubelet up front,
+    /// instead of failing half-way.
+    pub fn unavailable() -> Option<String> {
+        if !rustix::process::geteuid().is_root() {
+            return Some("a node needs root (namespaces, cgroups, iptables)".into());
+        }
+        let bin = node_bin_dir();
+        let parts = [
+            ("kubelet", Some(bin.as_path())),
+            ("kube-scheduler", Some(bin.as_path())),
+            ("containerd", None),
+            ("ctr", None),
+            ("runc", None),
+            ("iptables", None),
+            ("ip", None),
+            ("bridge", Some(Path::new(CNI_BIN_DIR))),
+            ("host-local", Some(Path::new(CNI_BIN_DIR))),
+        ];
+        let missing: Vec<String> = parts
+            .into_iter()
+            .filter_map(|(program, dir)| crate::locations::find_binary(program, dir).err())
+            .map(|err| err.to_string())
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "{} (scripts/provision.sh provides them)",
+                missing.join("; ")
+            )
+        })
+    }
+
     /// Starts a node for `cluster` (which must run the current release) and waits until
     /// the Node is Ready.
     pub async fn start(cluster: &Cluster) -> Result<Self, Error> {
@@ -68,9 +101,7 @@ impl Node {
                 ),
             });
         }
-        let bin = cache_dir()
-            .join(format!("k8s-{}-node", Release::Current.version()))
-            .join("bin");
+        let bin = node_bin_dir();
         let kubelet = crate::locations::find_binary("kubelet", Some(&bin))?;
         let scheduler_binary = crate::locations::find_binary("kube-scheduler", Some(&bin))?;
         let containerd_binary = crate::locations::find_binary("containerd", None)?;
@@ -292,6 +323,16 @@ impl Drop for Node {
     }
 }
 
+/// Where provisioning puts the node's kubelet and kube-scheduler.
+fn node_bin_dir() -> PathBuf {
+    cache_dir()
+        .join(format!("k8s-{}-node", Release::Current.version()))
+        .join("bin")
+}
+
+/// Debian's CNI plugins (containernetworking-plugins), which containerd runs.
+const CNI_BIN_DIR: &str = "/usr/lib/cni";
+
 /// containerd's and the kubelet's configuration files, everything under `root`.
 fn write_configs(root: &Path, socket: &Path) -> Result<(), Error> {
     let write = |name: &str, text: String| {
@@ -322,7 +363,7 @@ state = "{root_text}/containerd-state"
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+    bin_dir = "{CNI_BIN_DIR}"
     conf_dir = "{root_text}/cni"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"

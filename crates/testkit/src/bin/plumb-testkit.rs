@@ -3,12 +3,20 @@
 //!
 //! ```text
 //! plumb-testkit control-plane [--info FILE] [--exit-when-ready] [--kubelet]
+//! plumb-testkit node --cluster FILE [--import ARCHIVE]... [--expose PORT]... [--info FILE]
+//! plumb-testkit node --check
 //! ```
 //!
-//! Starts a control plane, writes its [`Cluster`] description to FILE (what
+//! `control-plane` starts a control plane, writes its [`Cluster`] description to FILE (what
 //! `PLUMB_TEST_CLUSTER` points at), prints where the kubeconfig is, and serves until
 //! SIGINT or SIGTERM — or until the process that started it dies. With `--kubelet`, a
 //! stand-in marks Pods Running and Ready ([`plumb_testkit::kubelet`]), for the demo.
+//!
+//! `node` starts the machine's one real node ([`plumb_testkit::Node`]) for the control plane
+//! described in `--cluster`, imports the OCI image archives given, lets Pods reach the
+//! loopback ports given at the node's address, then writes `{"host_ip", "dir"}` to
+//! `--info` and serves until signalled, removing everything it made. `--check` says
+//! whether this machine can run a node at all (exit 0) or why not (exit 1).
 #![allow(
     clippy::print_stderr,
     clippy::print_stdout,
@@ -18,39 +26,80 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use plumb_testkit::{Cluster, ControlPlane, Release};
+use plumb_testkit::{Cluster, ControlPlane, Node, Release};
 use tokio::signal::unix::{SignalKind, signal};
 
 const USAGE: &str =
-    "usage: plumb-testkit control-plane [--info FILE] [--exit-when-ready] [--kubelet]";
+    "usage: plumb-testkit control-plane [--info FILE] [--exit-when-ready] [--kubelet]
+       plumb-testkit node --cluster FILE [--import ARCHIVE]... [--expose PORT]... [--info FILE]
+       plumb-testkit node --check";
 
-struct Args {
+enum Command {
+    ControlPlane(PlaneArgs),
+    Node(NodeArgs),
+    CheckNode,
+}
+
+struct PlaneArgs {
     info: Option<PathBuf>,
     exit_when_ready: bool,
     kubelet: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
+struct NodeArgs {
+    cluster: PathBuf,
+    imports: Vec<PathBuf>,
+    exposed: Vec<u16>,
+    info: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Command, String> {
     let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("control-plane") => {}
-        Some("-h" | "--help") => return Err(USAGE.into()),
-        other => return Err(format!("unknown command {other:?}\n{USAGE}")),
-    }
-    let mut parsed = Args {
-        info: None,
-        exit_when_ready: false,
-        kubelet: false,
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--info" => parsed.info = Some(args.next().ok_or("--info needs a file")?.into()),
-            "--exit-when-ready" => parsed.exit_when_ready = true,
-            "--kubelet" => parsed.kubelet = true,
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+    let command = args.next();
+    match command.as_deref() {
+        Some("control-plane") => {
+            let mut parsed = PlaneArgs {
+                info: None,
+                exit_when_ready: false,
+                kubelet: false,
+            };
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--info" => parsed.info = Some(value(&mut args, "--info")?.into()),
+                    "--exit-when-ready" => parsed.exit_when_ready = true,
+                    "--kubelet" => parsed.kubelet = true,
+                    other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+                }
+            }
+            Ok(Command::ControlPlane(parsed))
         }
+        Some("node") => {
+            let (mut cluster, mut imports, mut exposed, mut info) = (None, vec![], vec![], None);
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--check" => return Ok(Command::CheckNode),
+                    "--cluster" => cluster = Some(value(&mut args, "--cluster")?.into()),
+                    "--import" => imports.push(value(&mut args, "--import")?.into()),
+                    "--expose" => exposed.push(
+                        value(&mut args, "--expose")?
+                            .parse()
+                            .map_err(|err| format!("--expose needs a port: {err}"))?,
+                    ),
+                    "--info" => info = Some(value(&mut args, "--info")?.into()),
+                    other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+                }
+            }
+            let cluster = cluster.ok_or(format!("node needs --cluster FILE\n{USAGE}"))?;
+            Ok(Command::Node(NodeArgs {
+                cluster,
+                imports,
+                exposed,
+                info,
+            }))
+        }
+        Some("-h" | "--help") => Err(USAGE.into()),
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
     }
-    Ok(parsed)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -68,7 +117,21 @@ async fn main() -> ExitCode {
     {
         eprintln!("plumb-testkit: cannot arm the parent-death signal: {err}");
     }
-    match run(args).await {
+    let result = match args {
+        Command::ControlPlane(args) => run(args).await,
+        Command::Node(args) => run_node(args).await,
+        Command::CheckNode => match Node::unavailable() {
+            None => {
+                println!("this machine can run a node");
+                return ExitCode::SUCCESS;
+            }
+            Some(why) => {
+                println!("no node here: {why}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("plumb-testkit: {err}");
@@ -77,7 +140,12 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), plumb_testkit::Error> {
+/// The value after `flag`.
+fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
+    args.next().ok_or(format!("{flag} needs a value"))
+}
+
+async fn run(args: PlaneArgs) -> Result<(), plumb_testkit::Error> {
     let mut terminate = signal(SignalKind::terminate()).map_err(io_error("handle SIGTERM"))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("handle SIGINT"))?;
     let release = Release::from_env()?;
@@ -123,6 +191,41 @@ async fn run(args: Args) -> Result<(), plumb_testkit::Error> {
     }
     eprintln!("plumb-testkit: stopping the control plane");
     drop(control_plane);
+    Ok(())
+}
+
+async fn run_node(args: NodeArgs) -> Result<(), plumb_testkit::Error> {
+    let mut terminate = signal(SignalKind::terminate()).map_err(io_error("handle SIGTERM"))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("handle SIGINT"))?;
+    let cluster = Cluster::load(&args.cluster)?;
+    eprintln!("plumb-testkit: starting a node (containerd, runc, kubelet, kube-scheduler)");
+    let started = tokio::select! {
+        started = Node::start(&cluster) => started,
+        _ = terminate.recv() => return Ok(()),
+        _ = interrupt.recv() => return Ok(()),
+    };
+    let mut node = started?;
+    for archive in &args.imports {
+        node.import_image(archive)?;
+    }
+    for port in &args.exposed {
+        node.expose_loopback_port(*port)?;
+    }
+    eprintln!(
+        "plumb-testkit: node ready; Pods reach this machine at {}, its files are in {}",
+        node.host_ip(),
+        node.dir().display()
+    );
+    if let Some(info) = &args.info {
+        let text = serde_json::json!({"host_ip": node.host_ip().to_string(), "dir": node.dir()});
+        std::fs::write(info, text.to_string()).map_err(io_error("write the node's info"))?;
+    }
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    eprintln!("plumb-testkit: stopping the node");
+    drop(node);
     Ok(())
 }
 
