@@ -186,3 +186,117 @@ pub fn rss_kib(pid: u32) -> u64 {
 pub fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
 }
+
+/// The controller's `/metrics`, read as a Prometheus would: with the token of a
+/// ServiceAccount bound to `get` on the path, made for plumb's audience.
+pub struct MetricsScraper {
+    server: SocketAddr,
+    token: String,
+}
+
+/// A scraper of the controller serving at `server`, once its `/metrics` answers.
+pub async fn metrics_scraper(
+    cluster: &Cluster,
+    namespace: &str,
+    server: SocketAddr,
+) -> MetricsScraper {
+    let scraper = MetricsScraper {
+        server,
+        token: scraper_token(cluster, namespace),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while scraper.text().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the controller's /metrics never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    scraper
+}
+
+impl MetricsScraper {
+    /// The whole exposition, or `None` when the controller does not answer 200.
+    pub fn text(&self) -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(self.server).ok()?;
+        let request = format!(
+            "GET /metrics HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.server, self.token
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).ok()?;
+        reply.starts_with("HTTP/1.1 200").then_some(reply)
+    }
+
+    /// The sum of every series of the metric `name` now.
+    pub fn sum(&self, name: &str) -> f64 {
+        sum_of(
+            &self.text().expect("the controller's /metrics answers"),
+            name,
+        )
+    }
+}
+
+/// The sum of every series of the metric `name` (the first word of its lines).
+pub fn sum_of(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.split(['{', ' ']).next() == Some(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A token for `/metrics`: ServiceAccount `scraper` of `namespace`, bound to a ClusterRole
+/// that may `get` the path, its token made for plumb's audience.
+fn scraper_token(cluster: &Cluster, namespace: &str) -> String {
+    let kubectl = |args: &[&str]| {
+        let output = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            output,
+        )
+    };
+    let must = |args: &[&str]| {
+        let (ok, stdout, output) = kubectl(args);
+        assert!(
+            ok,
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let role = "plumb-bench-metrics";
+    if !kubectl(&["get", "clusterrole", role]).0 {
+        must(&[
+            "create",
+            "clusterrole",
+            role,
+            "--verb=get",
+            "--non-resource-url=/metrics",
+        ]);
+    }
+    must(&["-n", namespace, "create", "serviceaccount", "scraper"]);
+    must(&[
+        "create",
+        "clusterrolebinding",
+        &format!("{role}-{namespace}"),
+        &format!("--clusterrole={role}"),
+        &format!("--serviceaccount={namespace}:scraper"),
+    ]);
+    must(&[
+        "-n",
+        namespace,
+        "create",
+        "token",
+        "scraper",
+        "--audience",
+        "plumb",
+    ])
+}
