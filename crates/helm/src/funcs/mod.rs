@@ -29,11 +29,6 @@ use std::collections::HashMap;
 use crate::template::{Body, Func, Param, State};
 use crate::value::Value;
 
-/// The seed of a render's stable random functions: one per release.
-pub(crate) fn seed(release: &str, namespace: &str) -> u64 {
-    random::fnv(&format!("{namespace}/{release}"))
-}
-
 /// Parses a version as Masterminds/semver does (`v` prefix, missing parts allowed).
 pub(crate) fn parse_version(text: &str) -> Result<(), String> {
     semver::Version::parse(text).map(|_| ())
