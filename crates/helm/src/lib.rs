@@ -39,6 +39,7 @@
 //! `toToml`) is plumb's own, to match Go's bytes.
 
 mod chart;
+mod der;
 mod error;
 mod funcs;
 /// Entry points for the fuzz targets (`fuzz/`); not an API.

@@ -7,6 +7,7 @@
 //! certificate every reconcile would report drift forever.
 
 mod builtin;
+mod certs;
 mod convert;
 mod dicts;
 mod duration;
@@ -15,6 +16,7 @@ mod helm;
 mod json;
 mod lists;
 mod math;
+mod password;
 mod random;
 mod regex;
 mod semver;
@@ -113,32 +115,20 @@ pub(crate) fn table() -> HashMap<&'static str, Func> {
     regex::register(&mut t);
     semver::register(&mut t);
     random::register(&mut t);
+    certs::register(&mut t);
+    password::register(&mut t);
     helm::register(&mut t);
     toml::register(&mut t);
     for name in REFUSED {
         t.refuse(name);
     }
-    t.variadic("derivePassword", &[], Param::Any, |_, _| {
-        Err(
-            "plumb does not implement derivePassword (Sprig's scrypt master password) yet; \
-             render the chart with --helm-external"
-                .into(),
-        )
-    });
     t.0
 }
 
-/// Sprig functions whose output cannot be reproduced: keys, certificates, passwords hashed
-/// with a random salt, the clock.
-const REFUSED: [&str; 28] = [
-    "genCA",
-    "genCAWithKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "genPrivateKey",
-    "buildCustomCert",
+/// Sprig functions whose output cannot be reproduced: passwords hashed with a random salt,
+/// AES with a random IV, the clock. (Random strings, keys and certificates are drawn from the
+/// render's key instead: `random.rs`, `certs.rs`.)
+const REFUSED: [&str; 20] = [
     "bcrypt",
     "htpasswd",
     "encryptAES",
