@@ -49,6 +49,15 @@ pub(crate) async fn installation_key(client: &kube::Client, namespace: &str) -> 
                 return Ok(key);
             }
             Err(kube::Error::Api(status)) if status.code == 409 => continue,
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                return Err(Error::Spec(format!(
+                    "the controller may not create Secret {namespace}/{SECRET_NAME}, the key \
+                     Helm's random functions draw from: grant it `create` on Secrets in \
+                     {namespace} (`plumb install` does), or create the Secret with 32 random \
+                     bytes in its entry `{ENTRY}` ({})",
+                    status.message
+                )));
+            }
             Err(e) => return Err(failed("creating", e)),
         }
     }
@@ -59,7 +68,7 @@ pub(crate) async fn installation_key(client: &kube::Client, namespace: &str) -> 
 }
 
 /// The key `app` renders with.
-pub(crate) fn app_key(installation: &RandomKey, app: &AppKey) -> RandomKey {
+pub fn app_key(installation: &RandomKey, app: &AppKey) -> RandomKey {
     installation.derive(&[
         b"plumb Application",
         app.namespace.as_bytes(),

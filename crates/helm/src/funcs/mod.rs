@@ -2,9 +2,10 @@
 //!
 //! Each is declared with Go's parameter types, because Go converts (or refuses) arguments
 //! by them before the function runs — `trunc .Values.n "x"` fails on the float where Sprig
-//! never sees it. Functions whose output could not be the same on every render (keys and
-//! certificates, the clock) are refused by name: a GitOps controller that renders a new
-//! certificate every reconcile would report drift forever.
+//! never sees it. Random strings, keys and certificates draw from the render's secret key
+//! (stable under it); functions whose output could not be the same on every render (salted
+//! hashes, the clock) are refused by name: a GitOps controller that renders a new value
+//! every reconcile would report drift forever.
 
 mod builtin;
 mod certs;
@@ -95,7 +96,7 @@ impl Table {
 
 fn refused(state: &mut State<'_>, _: Vec<Value>) -> Result<Value, String> {
     let _ = state;
-    Err("plumb refuses this function: its result differs on every render (a new key, certificate or time), \
+    Err("plumb refuses this function: its result differs on every render (a random salt or IV, a UUID, the time), \
          so the app would never stop drifting; set the value in the chart's values instead, or render the chart \
          with --helm-external"
         .into())
