@@ -291,9 +291,12 @@ fn fresh_key(
 /// draws the same keys again.
 const KEPT_KEYS: usize = 1_024;
 
+/// Generated keys by (seed, bits).
+type KeptKeys = HashMap<([u8; 32], usize), Arc<RsaPrivateKey>>;
+
 /// The RSA key of `bits` for the seed drawn from `rng`, generated once per process.
 fn rsa_key(rng: &mut ChaCha20Rng, bits: usize) -> Result<Arc<RsaPrivateKey>, String> {
-    static KEYS: OnceLock<Mutex<HashMap<([u8; 32], usize), Arc<RsaPrivateKey>>>> = OnceLock::new();
+    static KEYS: OnceLock<Mutex<KeptKeys>> = OnceLock::new();
     let mut seed = [0u8; 32];
     rng.fill_bytes(&mut seed);
     let keys = KEYS.get_or_init(Mutex::default);
