@@ -91,6 +91,7 @@ fuzz_target!(|data: &[u8]| {
         values: read_values("replicaCount: 3\n").expect("user values read"),
         capabilities: Capabilities::helm_template_default(),
         max_output_bytes: MAX_OUTPUT,
+        random_key: None,
     };
     let Ok(rendered) = render(&chart, &options, MAX_STEPS) else {
         return;

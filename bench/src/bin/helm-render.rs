@@ -133,6 +133,7 @@ fn plumb(chart_dir: &Path, values: Option<&Path>) -> Result<String, String> {
         values: merge_user_values(&layers),
         capabilities: Capabilities::helm_template_default(),
         max_output_bytes: 256 << 20,
+        random_key: None,
     };
     let rendered = render(&chart, &options).map_err(|e| e.to_string())?;
     Ok(rendered.helm_template_text(false))

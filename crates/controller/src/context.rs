@@ -104,6 +104,8 @@ pub(crate) struct Context {
     pub apps: RwLock<HashMap<AppKey, Arc<Application>>>,
     /// The AppPolicies of the admin namespaces, as last seen by their watch.
     pub policies: Policies,
+    /// The installation's key for Helm's random functions ([`crate::random_key`]).
+    pub random_key: plumb_render::RandomKey,
     states: Mutex<HashMap<AppKey, AppState>>,
 }
 
@@ -116,6 +118,7 @@ impl Context {
         source: Arc<Source>,
         queue: Arc<Queue>,
         settings: Settings,
+        random_key: plumb_render::RandomKey,
     ) -> Self {
         Context {
             policies: Policies::new(settings.tenancy.admin_namespaces.clone()),
@@ -131,6 +134,7 @@ impl Context {
             source,
             queue,
             settings,
+            random_key,
             apps: RwLock::default(),
             states: Mutex::default(),
         }

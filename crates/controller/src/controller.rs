@@ -143,6 +143,8 @@ pub async fn run_until(
         settings.request_timeout,
     );
     let leading = AtomicBool::new(election.is_none() || shards.is_none());
+    let random_key =
+        crate::random_key::installation_key(&client, &settings.controller_namespace).await?;
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
@@ -157,6 +159,7 @@ pub async fn run_until(
             tenancy: settings.tenancy.clone(),
             notification_targets: settings.notification_targets,
         },
+        random_key,
     ));
 
     let workers: Vec<_> = (0..settings.concurrency.max(1))

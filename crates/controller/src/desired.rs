@@ -111,6 +111,7 @@ pub(crate) async fn desired_state(
             external: helm_external.map(str::to_owned),
             ..helm_options(app, &acting.engine.discovery().await.0, values_from)?
         },
+        random_key: Some(crate::random_key::app_key(&ctx.random_key, &key)),
         ..RenderOptions::default()
     };
     let commit = snapshot.commit().as_str().to_owned();
@@ -175,6 +176,7 @@ async fn chart_state(
             external: helm_external.map(str::to_owned),
             ..helm_options(app, &acting.engine.discovery().await.0, values_from)?
         },
+        random_key: Some(crate::random_key::app_key(&ctx.random_key, &key)),
         ..RenderOptions::default()
     };
     let what = format!("{} {}", source.chart, archive.version);

@@ -146,6 +146,19 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
             "rules": [{"apiGroups": ["plumb.dev"], "resources": ["applications", "applicationsets"],
                        "verbs": ["get", "list", "watch"]}],
         }),
+        // The controller makes the Secret of Helm's random key in its own namespace on first
+        // start (`random_key.rs`); it reads it with the cluster-wide `get` above.
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "plumb-random-key", "namespace": namespace},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]}],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "plumb-random-key", "namespace": namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "plumb-random-key"},
+            "subjects": [{"kind": "ServiceAccount", "name": "plumb-controller", "namespace": namespace}],
+        }),
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
             "metadata": {"name": "plumb-leader-election", "namespace": namespace},

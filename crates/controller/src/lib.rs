@@ -37,6 +37,7 @@ mod notify;
 pub mod operations;
 mod policy;
 mod queue;
+pub mod random_key;
 mod reconcile;
 mod secrets;
 mod shards;

@@ -22,12 +22,19 @@
 //!
 //! Where it cannot be the same, it refuses by name or says how it differs:
 //!
-//! - functions whose output changes every render — `genCA`, `genSignedCert`,
-//!   `genPrivateKey`, `bcrypt`, `htpasswd`, `uuidv4`, `now`, `date`… — are errors (set the
-//!   value in values instead); `randAlphaNum` and its kin are *stable*: seeded per release
-//!   and template, so a GitOps controller does not see drift on every render;
-//! - `derivePassword` is refused by name; `fromToml` refuses TOML dates, and its `Error`
-//!   text (for a document that does not parse) is plumb's own, as `fromYaml`'s is;
+//! - random functions — `randAlphaNum`, `randAlpha`, `randNumeric`, `randAscii`,
+//!   `randInt`, `shuffle`, `genPrivateKey` (rsa 4096, ed25519; not dsa or ecdsa), `genCA`,
+//!   `genSelfSignedCert`, `genSignedCert` and their `WithKey` forms (RSA keys only) — draw
+//!   from ChaCha20 keyed by HMAC of [`RenderOptions::random_key`], the release, the template
+//!   and the draw ([`randomness`]): stable under one key, so a GitOps controller sees no
+//!   drift, and secret without it. Without a key each render draws a fresh one, as helm does.
+//!   Certificates have Sprig's shape but run from the start of a rotation window (half their
+//!   lifetime, an hour at least) for `days`: never rendered expired, renewed (new key and
+//!   serial) when the window turns. `derivePassword` and `buildCustomCert` are as Sprig's;
+//! - functions whose output would change every render — `bcrypt`, `htpasswd`, `uuidv4`,
+//!   `randBytes`, `encryptAES`, `now`, `date`… — are errors (set the value in values
+//!   instead); `fromToml` refuses TOML dates, and its `Error` text (for a document that does
+//!   not parse) is plumb's own, as `fromYaml`'s is;
 //! - where Go tells `int` from `int64` (`typeOf`, Sprig's `duration` and `durationRound`),
 //!   plumb's integers are `int64`;
 //! - `lookup` returns an empty map, as under `helm template`.
@@ -36,9 +43,13 @@
 //! its parser, granit-parser, is driven directly to read rendered documents' heads
 //! (`head.rs`), after a line scanner that needs no parser for plain block YAML
 //! (`head_lines.rs`); the `toml` crate reads `fromToml`; every writer (`toYaml`, `toJson`,
-//! `toToml`) is plumb's own, to match Go's bytes.
+//! `toToml`) is plumb's own, to match Go's bytes. Randomness is ChaCha20 (`rand_chacha`)
+//! keyed by HMAC-SHA256 (`hmac`, `sha2`); RSA keys and signatures come from `rsa`, and
+//! certificates are written by plumb (`der.rs`), as Go lays them out; `scrypt` serves
+//! `derivePassword`.
 
 mod chart;
+mod der;
 mod error;
 mod funcs;
 /// Entry points for the fuzz targets (`fuzz/`); not an API.
@@ -54,6 +65,7 @@ mod import_values;
 mod lock;
 mod manifests;
 mod objects;
+pub mod randomness;
 mod render;
 mod schema;
 mod strvals;
@@ -66,6 +78,7 @@ pub use chart::{Chart, Dependency, Maintainer, Metadata};
 pub use error::{Error, Result};
 pub use manifests::Manifest;
 pub use objects::Capabilities;
+pub use randomness::RandomKey;
 pub use render::{RenderOptions, Rendered, render};
 pub use strvals::set_parameter;
 pub use value::Value;

@@ -10,6 +10,7 @@ use crate::chart::Chart;
 use crate::error::Result;
 use crate::manifests::{self, Manifest};
 use crate::objects::{Capabilities, CapabilitiesObject, Files, chart_value};
+use crate::randomness::RandomKey;
 use crate::template::{Namespace, Trees, is_empty_tree, parse};
 use crate::value::{self, Value};
 use crate::{import_values, values};
@@ -29,6 +30,12 @@ pub struct RenderOptions {
     pub capabilities: Capabilities,
     /// Most bytes all templates together may write.
     pub max_output_bytes: usize,
+    /// The key random functions (`randAlphaNum`, `genCA`…) draw from: the same key gives
+    /// the same passwords and certificates every render, and nobody without it can compute
+    /// them. `None` draws a fresh key for this render alone — different every run, as
+    /// `helm template` is. A controller supplies one key per Application (see
+    /// [`crate::randomness`]).
+    pub random_key: Option<RandomKey>,
 }
 
 /// A rendered chart.
@@ -154,7 +161,12 @@ fn render_here(chart: &Chart, options: &RenderOptions, max_steps: u64) -> Result
     let mut ns = Namespace::new(trees, funcs, options.max_output_bytes);
     ns.max_steps = max_steps;
     ns.named_values = named_values;
-    ns.seed = crate::funcs::seed(&options.release_name, &options.namespace);
+    let key = options.random_key.clone().unwrap_or_else(RandomKey::fresh);
+    ns.random = key.derive(&[
+        b"plumb-helm release",
+        options.release_name.as_bytes(),
+        options.namespace.as_bytes(),
+    ]);
 
     let mut rendered: BTreeMap<String, String> = BTreeMap::new();
     for name in &order {
@@ -337,11 +349,76 @@ mod tests {
             values: serde_json::json!({}),
             capabilities: Capabilities::helm_template_default(),
             max_output_bytes: 1 << 20,
+            random_key: None,
         };
         let before = std::sync::Arc::strong_count(&chart.files);
         let rendered = render(&chart, &options).unwrap();
         assert_eq!(rendered.manifests[0].content.trim(), "x: 1");
         assert_eq!(std::sync::Arc::strong_count(&chart.files), before);
+    }
+
+    fn chart_of(template: &str) -> Chart {
+        Chart {
+            metadata: crate::Metadata {
+                api_version: "v2".into(),
+                name: "c".into(),
+                version: "0.1.0".into(),
+                ..Default::default()
+            },
+            values: serde_json::json!({}),
+            schema: None,
+            templates: vec![("templates/cm.yaml".into(), template.into())],
+            files: std::sync::Arc::new(BTreeMap::new()),
+            dependencies: Vec::new(),
+            path: "c".into(),
+        }
+    }
+
+    fn rendered_with(chart: &Chart, release: &str, key: Option<RandomKey>) -> String {
+        let options = RenderOptions {
+            release_name: release.into(),
+            namespace: "n".into(),
+            is_upgrade: false,
+            values: serde_json::json!({}),
+            capabilities: Capabilities::helm_template_default(),
+            max_output_bytes: 1 << 20,
+            random_key: key,
+        };
+        render(chart, &options).unwrap().manifests[0]
+            .content
+            .clone()
+    }
+
+    /// Random functions are stable under one key, differ under another (and between
+    /// releases), and differ every render without one, as under `helm template`.
+    #[test]
+    fn random_values_are_stable_for_a_key_and_secret_without_it() {
+        let chart = chart_of(
+            "a: {{ randAlphaNum 24 }}\nb: {{ randAlphaNum 24 }}\nn: {{ randNumeric 8 }}\n\
+             i: {{ randInt 0 1000000000 }}\ns: {{ shuffle \"abcdefghijklmnopqrstuvwxyz\" }}\n",
+        );
+        let key = RandomKey::new([9; 32]);
+        let once = rendered_with(&chart, "r", Some(key.clone()));
+        assert_eq!(once, rendered_with(&chart, "r", Some(key.clone())));
+        assert_ne!(
+            once,
+            rendered_with(&chart, "r", Some(RandomKey::new([8; 32])))
+        );
+        assert_ne!(once, rendered_with(&chart, "other", Some(key)));
+        assert_ne!(
+            rendered_with(&chart, "r", None),
+            rendered_with(&chart, "r", None)
+        );
+        let lines: Vec<&str> = once.lines().collect();
+        assert_ne!(lines[0][3..], lines[1][3..], "two calls draw apart");
+        assert!(lines[0][3..].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(lines[0].len(), 3 + 24);
+        let mut shuffled: Vec<char> = lines[4][3..].chars().collect();
+        shuffled.sort_unstable();
+        assert_eq!(
+            shuffled.into_iter().collect::<String>(),
+            "abcdefghijklmnopqrstuvwxyz"
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ fn plumb(chart_dir: &Path, values_file: Option<&Path>, set: &[String]) -> Result
         values,
         capabilities: Capabilities::helm_template_default(),
         max_output_bytes: 64 << 20,
+        random_key: None,
     };
     let rendered = render(&chart, &options).map_err(|e| e.to_string())?;
     Ok(rendered.helm_template_text(false))

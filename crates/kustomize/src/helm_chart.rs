@@ -115,6 +115,7 @@ pub(crate) fn inflate(
         values: plumb_helm::merge_user_values(&layers),
         capabilities,
         max_output_bytes: usize::try_from(limits.max_rendered_bytes).unwrap_or(usize::MAX),
+        random_key: loader.context.options.random_key.clone(),
     };
     let mut rendered = plumb_helm::render(&loaded, &options).map_err(|e| helm_error(loader, e))?;
     if !chart.include_crds {

@@ -29,6 +29,9 @@ pub struct BuildOptions {
     pub decryption: Option<Arc<Identities>>,
     /// Where a kustomization may read its files from (Flux's rule by default).
     pub load_restrictor: LoadRestrictor,
+    /// The key the random functions of `helmCharts` draw from (see
+    /// [`plumb_helm::RenderOptions::random_key`]); a fresh one per build when unset.
+    pub random_key: Option<plumb_helm::RandomKey>,
 }
 
 /// Where the files a kustomization reads (resource files, patches, generator sources,

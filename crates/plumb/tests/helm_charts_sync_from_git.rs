@@ -575,3 +575,141 @@ async fn a_dependency_declared_in_chart_yaml_is_fetched_from_its_repository() {
         .until_config_map("deps-web", Some("set by the parent"))
         .await;
 }
+
+/// A chart that makes its own password when values set none (`randAlphaNum`, as many
+/// charts do: `lookup` finds nothing under a template render) gets one that stays the same
+/// at every reconcile — no drift — and that nobody can compute from the repository: it is
+/// drawn from the installation's secret key, not from the release's public name.
+#[tokio::test]
+async fn a_generated_password_is_stable_across_reconciles_and_secret_to_readers_of_git() {
+    let password = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-password
+data:
+  value: {{ .Values.password | default (randAlphaNum 24) | quote }}
+"#;
+    let files = [
+        ("charts/web/Chart.yaml", CHART),
+        ("charts/web/values.yaml", "password: \"\"\n"),
+        ("charts/web/templates/password.yaml", password),
+    ];
+    let mut world = World::new("helm-random", &files).await;
+    world.start_controller(&[]);
+    world
+        .create_app("db", "charts/web", automated("values.yaml", json!({})))
+        .await;
+    let first = world
+        .until_app("db", "synced", |app| {
+            app.status
+                .as_ref()
+                .is_some_and(|s| s.sync.status == "Synced")
+        })
+        .await;
+    let first_commit = first.status.unwrap().sync.last_applied_revision.unwrap();
+    let read = || async {
+        let cm = world.config_maps().get("db-password").await.unwrap();
+        let value = cm.data.unwrap_or_default().remove("value").unwrap();
+        (value, cm.metadata.resource_version.unwrap())
+    };
+    let (value, version) = read().await;
+    assert_eq!(value.len(), 24);
+    assert!(value.chars().all(|c| c.is_ascii_alphanumeric()));
+
+    // A new commit renders the chart again: the password is the same, so nothing is
+    // applied (no new sync in the history) and the ConfigMap is not even written.
+    let commit = world.commit(
+        &[("charts/web/README.md", Some("the web chart\n"))],
+        "docs",
+        &alice(),
+    );
+    assert_ne!(commit, first_commit);
+    world.request_reconcile("db").await;
+    let second = world
+        .until_app("db", "rendered and in sync at the new commit", |app| {
+            app.status.as_ref().is_some_and(|s| {
+                s.sync.status == "Synced" && s.sync.revision.as_deref() == Some(commit.as_str())
+            })
+        })
+        .await;
+    let status = second.status.unwrap();
+    assert_eq!(status.history.len(), 1, "{:?}", status.history);
+    assert_eq!(read().await, (value.clone(), version));
+
+    // Not the value the release's public names give (plumb's earlier seed)...
+    assert_ne!(
+        value,
+        public_seed_password(&world.namespace, "db", "web/templates/password.yaml", 24)
+    );
+    // ...but the one the installation's key gives this Application, and no other.
+    let secret: k8s_openapi::api::core::v1::Secret =
+        kube::Api::namespaced(world.client.clone(), "plumb-system")
+            .get(plumb_controller::random_key::SECRET_NAME)
+            .await
+            .unwrap();
+    let bytes: [u8; 32] = secret.data.unwrap()["key"].0.as_slice().try_into().unwrap();
+    let installation = plumb_render::RandomKey::new(bytes);
+    let render_as = |namespace: &str, name: &str| {
+        let key = plumb_controller::random_key::app_key(
+            &installation,
+            &plumb_controller::application::AppKey {
+                namespace: namespace.into(),
+                name: name.into(),
+            },
+        );
+        local_render(&files, "db", &world.namespace, key)
+    };
+    assert_eq!(render_as(&world.namespace, "db"), value);
+    assert_ne!(render_as("another-team", "db"), value);
+}
+
+/// What the chart renders here with `key`: `data.value` of its one ConfigMap.
+fn local_render(
+    files: &[(&str, &str)],
+    release: &str,
+    namespace: &str,
+    key: plumb_render::RandomKey,
+) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let options = plumb_render::RenderOptions {
+        helm: plumb_render::HelmOptions {
+            release_name: Some(release.into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        },
+        random_key: Some(key),
+        ..Default::default()
+    };
+    let rendered = plumb_render::render(dir.path(), "charts/web", &options).unwrap();
+    let object = rendered.objects.iter().next().unwrap();
+    object.manifest()["data"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The password plumb's first random functions gave: splitmix64 seeded by FNV-1a of
+/// `namespace/release`, the template's name and the draw number — public inputs all.
+fn public_seed_password(namespace: &str, release: &str, template: &str, n: usize) -> String {
+    let fnv = |text: &str| {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+    };
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let seed = fnv(&format!("{namespace}/{release}")) ^ fnv(template);
+    (1..=n as u64)
+        .map(|draw| {
+            let mut z = seed ^ draw.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            char::from(letters[(z % letters.len() as u64) as usize])
+        })
+        .collect()
+}

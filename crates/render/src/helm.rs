@@ -117,6 +117,7 @@ fn render_loaded(
             .clone()
             .unwrap_or_else(Capabilities::helm_template_default),
         max_output_bytes: usize::try_from(limits.max_rendered_bytes).unwrap_or(usize::MAX),
+        random_key: options.random_key.clone(),
     };
     if let Some(command) = &helm.external {
         return render_external(command, root, relative, archive, &render_options, options);

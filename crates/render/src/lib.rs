@@ -38,7 +38,8 @@ pub use error::{Duplicate, Error, Result};
 pub use format::Renderer;
 pub use options::{HelmOptions, RenderOptions};
 pub use plumb_helm::{
-    Capabilities, merge_user_values as merge_helm_values, read_values as read_helm_values,
+    Capabilities, RandomKey, merge_user_values as merge_helm_values,
+    read_values as read_helm_values,
 };
 // The types of what a render returns and is given, from the crates that own them.
 pub use plumb_kustomize::{KustomizeOptions, LoadRestrictor};

@@ -28,6 +28,12 @@ pub struct RenderOptions {
     pub decryption: Option<Arc<Identities>>,
     /// How a Helm chart is rendered: release, values, what the cluster offers.
     pub helm: HelmOptions,
+    /// The secret key that Helm's random functions (`randAlphaNum`, `genCA`…) draw from, in
+    /// charts and in Kustomize's `helmCharts`: the same key renders the same passwords and
+    /// certificates, and nobody without it can compute them. `None` (a one-off preview)
+    /// draws a fresh key per render, so they differ every run as with `helm template`. The
+    /// controller gives each Application its own, derived from its installation's key.
+    pub random_key: Option<plumb_helm::RandomKey>,
 }
 
 /// What `helm template` would be told besides the chart.
@@ -68,6 +74,7 @@ impl RenderOptions {
             kustomize: self.kustomize.clone(),
             decryption: self.decryption.clone(),
             load_restrictor: self.load_restrictor,
+            random_key: self.random_key.clone(),
         }
     }
 }

@@ -28,7 +28,7 @@ fn repo() -> tempfile::TempDir {
     );
     write(
         "charts/web/templates/tls.yaml",
-        "{{- if .Values.tls }}\n{{- $ca := genCA \"web-ca\" 365 }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-ca\ndata:\n  tls.crt: {{ $ca.Cert | b64enc }}\n{{- end }}\n",
+        "{{- if .Values.tls }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-ca\ndata:\n  htpasswd: {{ htpasswd \"admin\" \"secret\" | b64enc }}\n{{- end }}\n",
     );
     write("envs/prod.yaml", "greeting: hello prod\n");
     dir
@@ -70,7 +70,7 @@ fn a_chart_both_render_gives_the_same_objects() {
 fn a_chart_the_engine_refuses_renders_with_the_external_helm() {
     let repo = repo();
     let refused = render(repo.path(), "charts/web", &options(false, true)).unwrap_err();
-    assert!(refused.to_string().contains("genCA"), "{refused}");
+    assert!(refused.to_string().contains("htpasswd"), "{refused}");
     let external = render(repo.path(), "charts/web", &options(true, true)).unwrap();
     let secret = external
         .objects

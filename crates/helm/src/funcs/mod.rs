@@ -2,11 +2,13 @@
 //!
 //! Each is declared with Go's parameter types, because Go converts (or refuses) arguments
 //! by them before the function runs — `trunc .Values.n "x"` fails on the float where Sprig
-//! never sees it. Functions whose output could not be the same on every render (keys and
-//! certificates, the clock) are refused by name: a GitOps controller that renders a new
-//! certificate every reconcile would report drift forever.
+//! never sees it. Random strings, keys and certificates draw from the render's secret key
+//! (stable under it); functions whose output could not be the same on every render (salted
+//! hashes, the clock) are refused by name: a GitOps controller that renders a new value
+//! every reconcile would report drift forever.
 
 mod builtin;
+mod certs;
 mod convert;
 mod dicts;
 mod duration;
@@ -15,6 +17,7 @@ mod helm;
 mod json;
 mod lists;
 mod math;
+mod password;
 mod random;
 mod regex;
 mod semver;
@@ -28,11 +31,6 @@ use std::collections::HashMap;
 
 use crate::template::{Body, Func, Param, State};
 use crate::value::Value;
-
-/// The seed of a render's stable random functions: one per release.
-pub(crate) fn seed(release: &str, namespace: &str) -> u64 {
-    random::fnv(&format!("{namespace}/{release}"))
-}
 
 /// Parses a version as Masterminds/semver does (`v` prefix, missing parts allowed).
 pub(crate) fn parse_version(text: &str) -> Result<(), String> {
@@ -98,7 +96,7 @@ impl Table {
 
 fn refused(state: &mut State<'_>, _: Vec<Value>) -> Result<Value, String> {
     let _ = state;
-    Err("plumb refuses this function: its result differs on every render (a new key, certificate or time), \
+    Err("plumb refuses this function: its result differs on every render (a random salt or IV, a UUID, the time), \
          so the app would never stop drifting; set the value in the chart's values instead, or render the chart \
          with --helm-external"
         .into())
@@ -118,32 +116,20 @@ pub(crate) fn table() -> HashMap<&'static str, Func> {
     regex::register(&mut t);
     semver::register(&mut t);
     random::register(&mut t);
+    certs::register(&mut t);
+    password::register(&mut t);
     helm::register(&mut t);
     toml::register(&mut t);
     for name in REFUSED {
         t.refuse(name);
     }
-    t.variadic("derivePassword", &[], Param::Any, |_, _| {
-        Err(
-            "plumb does not implement derivePassword (Sprig's scrypt master password) yet; \
-             render the chart with --helm-external"
-                .into(),
-        )
-    });
     t.0
 }
 
-/// Sprig functions whose output cannot be reproduced: keys, certificates, passwords hashed
-/// with a random salt, the clock.
-const REFUSED: [&str; 28] = [
-    "genCA",
-    "genCAWithKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "genPrivateKey",
-    "buildCustomCert",
+/// Sprig functions whose output cannot be reproduced: passwords hashed with a random salt,
+/// AES with a random IV, the clock. (Random strings, keys and certificates are drawn from the
+/// render's key instead: `random.rs`, `certs.rs`.)
+const REFUSED: [&str; 20] = [
     "bcrypt",
     "htpasswd",
     "encryptAES",

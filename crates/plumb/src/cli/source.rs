@@ -65,6 +65,11 @@ pub(crate) struct HelmFlags {
     /// an output bound.
     #[arg(long, value_name = "COMMAND")]
     pub(crate) helm_external: Option<String>,
+    /// A file of 32 secret bytes (or 64 hex digits) that Helm's random functions
+    /// (`randAlphaNum`, `genCA`…) draw from, so a chart renders the same passwords and
+    /// certificates every run; without it they differ every run, as with `helm template`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) helm_random_key: Option<PathBuf>,
 }
 
 /// What Kustomize rendering may do beyond plumb's own engine; both off by default.

@@ -93,6 +93,12 @@ pub(crate) fn render_source(source: &Source) -> anyhow::Result<Rendered> {
     let located = repository_root::locate(&source.path, source.root.as_deref())?;
     let options = RenderOptions {
         helm: helm_options(&source.helm, &located)?,
+        random_key: source
+            .helm
+            .helm_random_key
+            .as_deref()
+            .map(random_key)
+            .transpose()?,
         ..options
     };
     let rendered =
@@ -158,6 +164,32 @@ fn helm_options(
         skip_crds: flags.skip_crds,
         external: flags.helm_external.clone(),
         ..plumb_render::HelmOptions::default()
+    })
+}
+
+/// The key in `file`: 32 bytes, or 64 hex digits (a trailing newline allowed).
+fn random_key(file: &std::path::Path) -> anyhow::Result<plumb_render::RandomKey> {
+    let bytes = std::fs::read(file)
+        .with_context(|| format!("cannot read the Helm random key {}", file.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let hex = text.trim();
+    let key: Option<[u8; 32]> = if bytes.len() == 32 {
+        bytes.as_slice().try_into().ok()
+    } else if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut key = [0u8; 32];
+        for (n, byte) in key.iter_mut().enumerate() {
+            // Two ASCII hex digits, checked above.
+            *byte = u8::from_str_radix(&hex[2 * n..2 * n + 2], 16).unwrap_or_default();
+        }
+        Some(key)
+    } else {
+        None
+    };
+    key.map(plumb_render::RandomKey::new).with_context(|| {
+        format!(
+            "the Helm random key {} must hold 32 bytes or 64 hex digits",
+            file.display()
+        )
     })
 }
 

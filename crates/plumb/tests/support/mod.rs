@@ -474,6 +474,22 @@ fn tenant_service_account(cluster: &Cluster, namespace: &str) {
             "--role=plumb-leader-election",
             "--serviceaccount=plumb-system:plumb-controller",
         ],
+        // ...and the Secret of Helm's random key, which a controller makes in its own
+        // namespace on first start (install grants it in plumb-system).
+        vec![
+            "create",
+            "role",
+            "plumb-random-key",
+            "--verb=create",
+            "--resource=secrets",
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            "plumb-random-key",
+            "--role=plumb-random-key",
+            "--serviceaccount=plumb-system:plumb-controller",
+        ],
     ] {
         let out = Command::new("kubectl")
             .arg("--kubeconfig")

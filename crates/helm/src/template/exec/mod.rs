@@ -58,8 +58,9 @@ pub(crate) struct Namespace {
     /// Steps taken so far by the whole render, and how many it may take ([`MAX_STEPS`]).
     steps: u64,
     pub(crate) max_steps: u64,
-    /// The seed of stable random functions, and how many draws each template made.
-    pub(crate) seed: u64,
+    /// The key of this render's random functions (see [`crate::randomness`]), and how many
+    /// draws of each kind each template made.
+    pub(crate) random: crate::randomness::RandomKey,
     pub(crate) draws: HashMap<String, u64>,
 }
 
@@ -87,7 +88,7 @@ impl Namespace {
             steps: 0,
             max_steps: MAX_STEPS,
             named_values: Vec::new(),
-            seed: 0,
+            random: crate::randomness::RandomKey::fresh(),
             draws: HashMap::new(),
         }
     }
