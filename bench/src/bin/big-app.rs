@@ -60,6 +60,9 @@ async fn main() {
     let objects = arg("--objects", 10_000).div_ceil(10) * 10;
     let trials = arg("--trials", 1);
     let repeats = arg("--repeats", 5);
+    // `--kubectl 0` leaves the baseline out (it takes minutes at 10,000 objects), to
+    // iterate on plumb's own figures or to profile the controller.
+    let baseline = arg("--kubectl", 1) > 0;
     let cluster = Cluster::shared().await;
     let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
     run(Command::new(plumb_binary()).args([
@@ -74,7 +77,7 @@ async fn main() {
     );
     let mut results = Vec::new();
     for _ in 0..trials {
-        results.push(trial(cluster, objects, repeats).await);
+        results.push(trial(cluster, objects, repeats, baseline).await);
     }
     let median = |f: &dyn Fn(&Trial) -> f64| {
         let mut values: Vec<f64> = results.iter().map(f).collect();
@@ -128,7 +131,7 @@ async fn main() {
     );
 }
 
-async fn trial(cluster: &Cluster, objects: usize, repeats: usize) -> Trial {
+async fn trial(cluster: &Cluster, objects: usize, repeats: usize, baseline: bool) -> Trial {
     let namespace = cluster.namespace("bench-big-app").await.unwrap();
     let destination = cluster.namespace("bench-big-app-objects").await.unwrap();
     let client = cluster.client().await.unwrap();
@@ -189,18 +192,20 @@ async fn trial(cluster: &Cluster, objects: usize, repeats: usize) -> Trial {
     let requests_first_sync = requests() - before;
 
     // The baseline: the same files, applied by kubectl into a namespace of its own.
-    let baseline = cluster.namespace("bench-big-app-kubectl").await.unwrap();
+    let kubectl_namespace = cluster.namespace("bench-big-app-kubectl").await.unwrap();
     let started = Instant::now();
-    run(Command::new("kubectl")
-        .args([
-            "apply",
-            "--server-side",
-            "--field-manager=bench",
-            "--recursive",
-        ])
-        .args(["--kubeconfig", &cluster.kubeconfig.to_string_lossy()])
-        .args(["-n", &baseline, "-f"])
-        .arg(tree.path().join("app")));
+    if baseline {
+        run(Command::new("kubectl")
+            .args([
+                "apply",
+                "--server-side",
+                "--field-manager=bench",
+                "--recursive",
+            ])
+            .args(["--kubeconfig", &cluster.kubeconfig.to_string_lossy()])
+            .args(["-n", &kubectl_namespace, "-f"])
+            .arg(tree.path().join("app")));
+    }
     let kubectl = started.elapsed();
 
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -240,7 +245,7 @@ async fn trial(cluster: &Cluster, objects: usize, repeats: usize) -> Trial {
     drop(controller);
 
     let namespaces: Api<Namespace> = Api::all(client);
-    for name in [&namespace, &destination, &baseline] {
+    for name in [&namespace, &destination, &kubectl_namespace] {
         let _ = namespaces.delete(name, &DeleteParams::default()).await;
     }
     Trial {

@@ -19,7 +19,7 @@ use crate::plan::{Change, Plan, apply_params};
 use crate::target::Target;
 
 /// Writes in flight at once (see the plan's).
-const CONCURRENCY: usize = 16;
+pub(crate) const CONCURRENCY: usize = 16;
 
 /// How a plan is executed.
 #[derive(Clone, Debug)]

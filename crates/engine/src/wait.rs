@@ -3,6 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
+use crate::apply::CONCURRENCY;
+use crate::catalog::KindInfo;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::health::{Health, HealthStatus, assess};
@@ -12,21 +16,39 @@ use crate::object_ref::ObjectRef;
 const POLL: Duration = Duration::from_millis(250);
 
 impl Engine {
-    /// The health of each object, in the given order.
+    /// The health of each object, in the given order: read from the API server, several
+    /// at a time.
     pub async fn health(&self, objects: &[ObjectRef]) -> Result<Vec<(ObjectRef, Health)>> {
         let catalog = self.catalog().await;
-        let mut report = Vec::with_capacity(objects.len());
+        let mut reads = Vec::with_capacity(objects.len());
         for object in objects {
-            let health = match catalog.get(&object.group, &object.version, &object.kind) {
-                Some(kind) if kind.served => {
-                    let live = live::get(&self.client, kind, object).await?;
-                    assess(&object.group, &object.kind, live.as_ref())
-                }
-                _ => Health::new(HealthStatus::Missing, "its kind is not served"),
-            };
-            report.push((object.clone(), health));
+            let kind = catalog
+                .get(&object.group, &object.version, &object.kind)
+                .filter(|kind| kind.served)
+                .cloned();
+            reads.push(self.health_of(object, kind));
         }
-        Ok(report)
+        futures::stream::iter(reads)
+            .buffered(CONCURRENCY)
+            .collect::<Vec<Result<_>>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    async fn health_of(
+        &self,
+        object: &ObjectRef,
+        kind: Option<KindInfo>,
+    ) -> Result<(ObjectRef, Health)> {
+        let health = match kind {
+            Some(kind) => {
+                let live = live::get(&self.client, &kind, object).await?;
+                assess(&object.group, &object.kind, live.as_ref())
+            }
+            None => Health::new(HealthStatus::Missing, "its kind is not served"),
+        };
+        Ok((object.clone(), health))
     }
 
     /// Waits until every object is Healthy (or Suspended); fails at the deadline naming

@@ -1,10 +1,10 @@
 //! What one reconcile saw and did — per resource synced or not, drift, health, and the
 //! sync it ran — before it becomes status.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use plumb_engine::health::{Health, HealthStatus};
+use plumb_engine::health::{Health, HealthStatus, existence_is_health};
 use plumb_engine::{Change, Engine, ObjectRef, Plan, SyncResult};
 
 use crate::application::SyncRecord;
@@ -111,21 +111,22 @@ impl Observation {
             .iter()
             .filter_map(|o| o.error.as_deref().map(|e| (&o.object, e)))
             .collect();
-        let done: Vec<&ObjectRef> = result
+        let done: HashSet<&ObjectRef> = result
             .outcomes
             .iter()
             .filter(|o| o.error.is_none())
             .map(|o| &o.object)
             .collect();
-        self.resources.retain(|(object, _)| {
-            !(done.contains(&object)
-                && plan
-                    .actions
-                    .iter()
-                    .any(|a| a.object == *object && a.change == Change::Prune))
-        });
+        let pruned: HashSet<&ObjectRef> = plan
+            .actions
+            .iter()
+            .filter(|a| a.change == Change::Prune)
+            .map(|a| &a.object)
+            .collect();
+        self.resources
+            .retain(|(object, _)| !(done.contains(object) && pruned.contains(object)));
         for (object, state) in &mut self.resources {
-            if done.contains(&&*object) {
+            if done.contains(&*object) {
                 state.synced = true;
                 state.drift = None;
             }
@@ -180,12 +181,21 @@ impl Observation {
             }
             match live.health(object) {
                 Some(health) => state.health = Some(health),
+                // It exists (in sync), and existing is all its health is: no read.
+                None if state.synced && existence_is_health(&object.group, &object.kind) => {
+                    state.health = Some(Health {
+                        status: HealthStatus::Healthy,
+                        message: String::new(),
+                    });
+                }
                 None => unknown.push(object.clone()),
             }
         }
         if !unknown.is_empty() {
-            for (object, health) in engine.health(&unknown).await? {
-                if let Some((_, state)) = self.resources.iter_mut().find(|(o, _)| *o == object) {
+            let mut read: HashMap<ObjectRef, Health> =
+                engine.health(&unknown).await?.into_iter().collect();
+            for (object, state) in &mut self.resources {
+                if let Some(health) = read.remove(object) {
                     state.health = Some(health);
                 }
             }

@@ -90,6 +90,29 @@ pub fn assess(group: &str, kind: &str, live: Option<&Value>) -> Health {
     }
 }
 
+/// Whether an existing object of `group`/`kind` is Healthy whatever it holds: kinds that
+/// neither the API server nor a controller writes a status for, so [`assess`] of one that
+/// exists (and is not being deleted) is always Healthy. Knowing an object exists — the plan
+/// found it in sync, or this sync just applied it — then tells its health without reading
+/// it, which matters for an app of thousands of ConfigMaps and Secrets.
+pub fn existence_is_health(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "ConfigMap" | "Secret" | "ServiceAccount" | "LimitRange")
+            | (
+                "rbac.authorization.k8s.io",
+                "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"
+            )
+            | ("networking.k8s.io", "NetworkPolicy")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("storage.k8s.io", "StorageClass")
+            | (
+                "admissionregistration.k8s.io",
+                "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
+            )
+    )
+}
+
 /// An integer at a JSON pointer, 0 when absent.
 pub(crate) fn int(value: &Value, pointer: &str) -> i64 {
     value.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
@@ -114,6 +137,31 @@ mod tests {
         assert_eq!(statuses.iter().max(), Some(&HealthStatus::Degraded));
         assert!(HealthStatus::Healthy < HealthStatus::Suspended);
         assert!(HealthStatus::Missing < HealthStatus::Degraded);
+    }
+
+    #[test]
+    fn kinds_healthy_by_existence_have_no_status_to_assess() {
+        for (group, kind) in [
+            ("", "ConfigMap"),
+            ("", "Secret"),
+            ("rbac.authorization.k8s.io", "RoleBinding"),
+            ("networking.k8s.io", "NetworkPolicy"),
+        ] {
+            assert!(existence_is_health(group, kind), "{kind}");
+            let object = serde_json::json!({"metadata": {"name": "x"}, "data": {"a": "b"}});
+            assert_eq!(
+                assess(group, kind, Some(&object)).status,
+                HealthStatus::Healthy
+            );
+        }
+        for (group, kind) in [
+            ("apps", "Deployment"),
+            ("", "Service"),
+            ("", "Pod"),
+            ("example.com", "Widget"),
+        ] {
+            assert!(!existence_is_health(group, kind), "{kind}");
+        }
     }
 
     #[test]
