@@ -73,6 +73,7 @@ cargo run --locked --quiet -p plumb-bench --bin render-directory -- --objects 30
 cargo run --locked --quiet -p plumb-bench --bin source-fetch -- --files 500 --commits 50 --trials 1
 cargo run --locked --quiet -p plumb-bench --bin controller-latency -- --trials 3 --apps 3 --objects 3 --remote-cluster 1
 cargo run --locked --quiet -p plumb-bench --bin fleet -- --apps 20 --trials 1
+cargo run --locked --quiet -p plumb-bench --bin big-app -- --objects 200 --repeats 2
 cargo run --locked --quiet -p plumb-bench --bin engine-sync -- --objects 100 --trials 1
 cargo run --locked --quiet -p plumb-bench --bin kustomize-render -- --objects 300 --trials 1 --baseline-trials 1
 cargo run --locked --quiet -p plumb-bench --bin helm-render -- --files 20 --trials 1 --baseline-trials 1

@@ -89,16 +89,18 @@ async fn main() {
         median(&|t| t.first_sync.as_secs_f64()),
         "s",
     );
-    report(
-        "baseline: kubectl apply --server-side",
-        median(&|t| t.kubectl.as_secs_f64()),
-        "s",
-    );
-    report(
-        "ratio first sync / kubectl",
-        median(&|t| t.first_sync.as_secs_f64() / t.kubectl.as_secs_f64()),
-        "x",
-    );
+    if baseline {
+        report(
+            "baseline: kubectl apply --server-side",
+            median(&|t| t.kubectl.as_secs_f64()),
+            "s",
+        );
+        report(
+            "ratio first sync / kubectl",
+            median(&|t| t.first_sync.as_secs_f64() / t.kubectl.as_secs_f64()),
+            "x",
+        );
+    }
     report(
         "no-op reconcile (requested → handled)",
         median(&|t| t.no_op.as_secs_f64() * 1000.0),

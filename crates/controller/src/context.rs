@@ -78,6 +78,9 @@ pub(crate) struct AppState {
     /// The incremental cache as last kept beside the inventory (a restarted controller
     /// reads it back and makes no dry-run for what did not change meanwhile).
     pub kept_cache: Option<plumb_engine::CacheSnapshot>,
+    /// The last desired set resolved for planning, with what it was resolved from: a
+    /// reconcile of the same render under the same options plans from it as it is.
+    pub resolved: Option<(Arc<Desired>, plumb_engine::Resolved)>,
 }
 
 /// Shared by all reconciles.

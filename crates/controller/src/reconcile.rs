@@ -264,7 +264,18 @@ async fn run(
 
     let options = plan_options(app);
     let started = phase_done("inventory", started);
-    let resolved = engine.resolve(&app_id, &desired.set, &options).await?;
+    // A no-op reconcile (same render, options and kinds) plans from the resolution kept:
+    // resolving copies and hashes every object, most of its cost at 10,000 objects.
+    let kept = state
+        .resolved
+        .take()
+        .filter(|(rendered, _)| Arc::ptr_eq(rendered, &desired))
+        .map(|(_, resolved)| resolved);
+    let resolved = match kept {
+        Some(resolved) if engine.is_current(&resolved, &app_id, &options).await => resolved,
+        _ => engine.resolve(&app_id, &desired.set, &options).await?,
+    };
+    state.resolved = Some((Arc::clone(&desired), resolved.clone()));
     // Before the cluster is read as the app: every object it would write (reading one in a
     // namespace it may not touch would fail with a less helpful "forbidden")...
     governing.check_objects(app, resolved.objects())?;

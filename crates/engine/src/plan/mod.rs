@@ -8,6 +8,7 @@
 mod deletion;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{Patch, PatchParams};
@@ -15,6 +16,7 @@ use plumb_render::DesiredSet;
 use serde_json::Value;
 
 use crate::cache::{live_hash, rules_hash};
+use crate::catalog::Catalog;
 use crate::diff::{Diff, compare, normalize};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -33,7 +35,7 @@ use crate::tracking::AppId;
 const CONCURRENCY: usize = 16;
 
 /// What planning needs besides the desired set.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Namespace for namespaced objects that name none.
     pub default_namespace: Option<String>,
@@ -136,7 +138,7 @@ pub struct Plan {
     pub app: AppId,
     /// The actions.
     pub actions: Vec<Action>,
-    pub(crate) targets: Vec<Target>,
+    pub(crate) targets: Arc<Vec<Target>>,
     pub(crate) hooks: Vec<Hook>,
     pub(crate) options: PlanOptions,
     pub(crate) previous: Inventory,
@@ -163,12 +165,18 @@ impl Plan {
 /// defaulted, tracking marks added, cache keys computed — for one app under one set of
 /// options: the desired half of a plan. It does not read the cluster, so a caller can make
 /// it while the live half is still being read (see [`Engine::observe`]).
+///
+/// Cheap to clone (the targets are shared), so a caller that plans the same desired set
+/// again — a controller's no-op reconcile — keeps it and asks [`Engine::is_current`]
+/// instead of resolving thousands of objects again.
 #[derive(Clone, Debug)]
 pub struct Resolved {
     app: AppId,
-    targets: Vec<Target>,
+    targets: Arc<Vec<Target>>,
     pub(crate) hooks: Vec<Hook>,
     options: PlanOptions,
+    /// The catalog it was resolved against.
+    catalog: Arc<Catalog>,
 }
 
 impl Resolved {
@@ -211,29 +219,40 @@ impl Engine {
     ) -> Result<Resolved> {
         let namespace = options.default_namespace.as_deref();
         let rules = rules_hash(&options.ignore_differences);
-        let catalog = self.catalog().await;
+        let mut catalog = self.catalog().await;
         let create = options.create_namespaces.as_ref();
         let targets = match resolve(desired, &catalog, app, namespace, rules, create) {
             // The catalog may predate a CRD (kept on disk, or installed since by someone
             // else): ask the API server before failing.
-            Err(Error::UnknownKind { .. }) if self.rediscover_for_missing_kind().await? => resolve(
-                desired,
-                &*self.catalog().await,
-                app,
-                namespace,
-                rules,
-                create,
-            )?,
+            Err(Error::UnknownKind { .. }) if self.rediscover_for_missing_kind().await? => {
+                catalog = self.catalog().await;
+                resolve(desired, &catalog, app, namespace, rules, create)?
+            }
             other => other?,
         };
         // Hooks run at moments of a sync; they are not kept in place like the rest.
         let (targets, hooks) = hooks::split(targets, app)?;
         Ok(Resolved {
             app: app.clone(),
-            targets,
+            targets: Arc::new(targets),
             hooks,
             options: options.clone(),
+            catalog,
         })
+    }
+
+    /// Whether `resolved` is what [`Engine::resolve`] would give now for the same desired
+    /// set: made for `app` under `options`, against the catalog this engine still holds
+    /// (a kind discovered since, or a CRD's new version, resolves again).
+    pub async fn is_current(
+        &self,
+        resolved: &Resolved,
+        app: &AppId,
+        options: &PlanOptions,
+    ) -> bool {
+        resolved.app == *app
+            && resolved.options == *options
+            && Arc::ptr_eq(&resolved.catalog, &self.catalog().await)
     }
 
     /// [`Engine::plan`] of a resolved set, with live objects already read by
@@ -249,6 +268,7 @@ impl Engine {
             targets,
             hooks,
             options,
+            catalog: _,
         } = resolved;
         if targets.is_empty() && !options.allow_empty && !previous.is_empty() {
             return Err(Error::EmptySet {
