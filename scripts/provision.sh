@@ -18,15 +18,19 @@
 #     libc) for the pause and workload images the tests build;
 #   - helm v4.3.2, the Helm oracle (scripts/helm.sh): the real CLI built from Go's module
 #     proxy, cached outside the repository, run offline by the tests;
-#   - cargo-fuzz (crates.io), which builds and runs the fuzz targets of fuzz/ (scripts/fuzz.sh).
+#   - cargo-fuzz (crates.io), which builds and runs the fuzz targets of fuzz/ (scripts/fuzz.sh);
+#   - with PLUMB_FLUX=1 only: Flux's source-controller and kustomize-controller (scripts/flux.sh),
+#     built from Go's module proxy for the fleet benchmark's `--tool flux`; a failed build
+#     is reported and skipped, never failing the rest.
 #
 # Idempotent and non-interactive: a second run checks, says so, and returns in a second.
 # Cache: ${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/plumb}/k8s-VERSION/bin, …/k8s-VERSION-node/bin,
 # …/helm-VERSION/bin,
-# …/cargo-fuzz-VERSION/bin
+# …/cargo-fuzz-VERSION/bin, …/flux-scVERSION-kcVERSION/bin
 set -euo pipefail
 source "$(dirname "$0")/kubernetes.sh"
 source "$(dirname "$0")/helm.sh"
+source "$(dirname "$0")/flux.sh"
 
 CACHE_DIR=${PLUMB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plumb}
 PACKAGES=(etcd-server golang-go rsync git dpkg-dev openssl ca-certificates
@@ -163,6 +167,9 @@ main() {
     provision_k8s_oldest
     ensure_helm
     ensure_cargo_fuzz
+    if [ "${PLUMB_FLUX:-0}" = 1 ]; then
+        ensure_flux || say "Flux's controllers are not available; everything else is provisioned"
+    fi
 }
 
 main "$@"

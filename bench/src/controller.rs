@@ -218,33 +218,16 @@ pub async fn metrics_scraper(
 impl MetricsScraper {
     /// The whole exposition, or `None` when the controller does not answer 200.
     pub fn text(&self) -> Option<String> {
-        let mut stream = std::net::TcpStream::connect(self.server).ok()?;
-        let request = format!(
-            "GET /metrics HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
-            self.server, self.token
-        );
-        stream.write_all(request.as_bytes()).ok()?;
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).ok()?;
-        reply.starts_with("HTTP/1.1 200").then_some(reply)
+        crate::metrics::scrape(self.server, Some(&self.token))
     }
 
     /// The sum of every series of the metric `name` now.
     pub fn sum(&self, name: &str) -> f64 {
-        sum_of(
+        crate::metrics::sum_of(
             &self.text().expect("the controller's /metrics answers"),
             name,
         )
     }
-}
-
-/// The sum of every series of the metric `name` (the first word of its lines).
-pub fn sum_of(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .filter(|line| line.split(['{', ' ']).next() == Some(name))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 /// A token for `/metrics`: ServiceAccount `scraper` of `namespace`, bound to a ClusterRole

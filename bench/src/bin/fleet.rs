@@ -15,11 +15,29 @@
 //!
 //! Medians over `--trials` trials (each on a namespace and repository of its own).
 //!
+//! `--tool flux` runs Flux instead (`--tool both`: plumb, then Flux, in each trial), on the
+//! same control plane, the same repository layout and the same apps: Flux's
+//! source-controller and kustomize-controller as processes (plumb_bench::flux), one
+//! GitRepository for the repository (served by `git http-backend`, as Flux speaks no
+//! `git://`) and a Kustomization per app (`path` its overlay, `targetNamespace` the
+//! trial's namespace, `prune: true`, `wait: true`, interval 1h as plumb's apps):
+//!
+//! - create → all Ready: until every Kustomization is Ready with the commit as its
+//!   lastAppliedRevision — with `wait: true` Flux sets both only once every object it
+//!   applied is ready by kstatus (the Deployment Available), as plumb's Healthy;
+//! - commit → applied everywhere: the commit is announced as Flux's notification-controller
+//!   announces a push webhook a Receiver accepts — `reconcile.fluxcd.io/requestedAt` set on
+//!   the GitRepository (notification-controller itself is not run) — until every
+//!   Kustomization is Ready with it as lastAppliedRevision;
+//! - the two controllers' peak and steady memory, summed and each;
+//! - API requests per app: client-go's `rest_client_requests_total` of both controllers.
+//!
 //! ```text
-//! cargo build --release -p plumb && \
-//! cargo run --release -p plumb-bench --bin fleet -- [--apps 100] [--trials 3]
+//! cargo build --release -p plumb -p plumb-bench && \
+//! $CARGO_TARGET_DIR/release/fleet [--apps 100] [--trials 3] [--tool plumb|flux|both]
 //! ```
-//! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one.
+//! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one. Flux is built by
+//! `PLUMB_FLUX=1 scripts/provision.sh` (scripts/flux.sh); PLUMB_FLUX_DIR names its build.
 #![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
 
 use std::process::Command;
@@ -30,9 +48,11 @@ use std::time::{Duration, Instant};
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use plumb_bench::controller::{
-    WEBHOOK_SECRET, applications, create_webhook_secret, deliver_github_push, plumb_binary,
-    rss_kib, start_controller,
+    WEBHOOK_SECRET, applications, create_webhook_secret, deliver_github_push, metrics_scraper,
+    plumb_binary, rss_kib, start_controller,
 };
+use plumb_bench::flux::{self, Flux};
+use plumb_bench::metrics::sum_of;
 use plumb_bench::{arg, report, run};
 use plumb_testkit::{Author, Cluster, GitServer, WorkTree};
 use serde_json::{Value, json};
@@ -44,86 +64,252 @@ const PATIENCE: Duration = Duration::from_secs(1800);
 struct Trial {
     synced: Duration,
     commit: Duration,
+    /// The controller's peak memory; for Flux, the peak of the two controllers' sum.
     peak_kib: u64,
     steady_kib: u64,
+    /// Each process's own peak and steady memory (for Flux, its two controllers).
+    processes: Vec<(&'static str, u64, u64)>,
     requests_sync: f64,
     requests_commit: f64,
     /// Mean time per reconcile in each phase, over the whole trial (ms): where it went.
     phases: Vec<(String, f64)>,
 }
 
+/// Which GitOps controller a trial runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Plumb,
+    Flux,
+}
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Plumb => "plumb",
+            Tool::Flux => "flux",
+        }
+    }
+}
+
+/// `--tool plumb|flux|both` (default plumb).
+fn tools() -> Vec<Tool> {
+    let args: Vec<String> = std::env::args().collect();
+    let chosen = args
+        .iter()
+        .position(|a| a == "--tool")
+        .and_then(|at| args.get(at + 1))
+        .map_or("plumb", String::as_str);
+    match chosen {
+        "plumb" => vec![Tool::Plumb],
+        "flux" => vec![Tool::Flux],
+        "both" => vec![Tool::Plumb, Tool::Flux],
+        other => panic!("--tool {other}: expected plumb, flux or both"),
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let apps = arg("--apps", 100);
     let trials = arg("--trials", 1);
+    let tools = tools();
     let cluster = Cluster::shared().await;
     let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
-    run(Command::new(plumb_binary()).args([
-        "install",
-        "--crds-only",
-        "--apply",
-        "--kubeconfig",
-        &kubeconfig,
-    ]));
+    if tools.contains(&Tool::Plumb) {
+        run(Command::new(plumb_binary()).args([
+            "install",
+            "--crds-only",
+            "--apply",
+            "--kubeconfig",
+            &kubeconfig,
+        ]));
+    }
+    if tools.contains(&Tool::Flux) {
+        flux::install_crds(cluster);
+    }
     let client = cluster.client().await.unwrap();
     // No kubelet on the test control plane: this marks Pods Ready, as one would.
     let kubelet = tokio::spawn(plumb_testkit::kubelet::run(client.clone()));
-    println!("fleet: {apps} apps of 10 objects, {trials} trial(s)");
-    let mut results = Vec::new();
+    let names: Vec<&str> = tools.iter().map(|tool| tool.name()).collect();
+    println!(
+        "fleet: {apps} apps of 10 objects, {trials} trial(s), {}",
+        names.join(" and ")
+    );
+    let mut results: Vec<(Tool, Vec<Trial>)> = tools.iter().map(|&t| (t, Vec::new())).collect();
     for number in 1..=trials {
-        let trial = trial(cluster, apps).await;
-        println!(
-            "  trial {number}: synced {:.1} s, commit {:.1} s, peak {} MiB",
-            trial.synced.as_secs_f64(),
-            trial.commit.as_secs_f64(),
-            trial.peak_kib / 1024
-        );
-        results.push(trial);
+        for (tool, done) in &mut results {
+            let trial = match tool {
+                Tool::Plumb => trial(cluster, apps).await,
+                Tool::Flux => flux_trial(cluster, apps).await,
+            };
+            println!(
+                "  {} trial {number}: synced {:.1} s, commit {:.1} s, peak {} MiB",
+                tool.name(),
+                trial.synced.as_secs_f64(),
+                trial.commit.as_secs_f64(),
+                trial.peak_kib / 1024
+            );
+            done.push(trial);
+        }
     }
     kubelet.abort();
-    let median = |values: Vec<f64>| {
-        let mut values = values;
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
+    // With plumb alone the report reads as it always has; with Flux each line names its tool.
+    let named = tools != [Tool::Plumb];
+    for (tool, done) in &results {
+        report_tool(*tool, done, apps, named);
+    }
+    if let [(_, plumb), (_, flux)] = results.as_slice() {
+        side_by_side(plumb, flux, apps);
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn median_of(trials: &[Trial], f: impl Fn(&Trial) -> f64) -> f64 {
+    median(trials.iter().map(f).collect())
+}
+
+/// A figure every tool has: its line in the report, its label side by side, its value
+/// in a trial, its unit.
+struct Figure {
+    name: String,
+    label: &'static str,
+    value: Box<dyn Fn(&Trial) -> f64>,
+    unit: &'static str,
+}
+
+fn figures(tool: Tool, apps: usize) -> Vec<Figure> {
+    let (ready, process) = match tool {
+        Tool::Plumb => ("all Synced and Healthy", "controller"),
+        Tool::Flux => ("all Ready (wait: true)", "controllers (sum)"),
     };
-    let of = |f: &dyn Fn(&Trial) -> f64| median(results.iter().map(f).collect());
-    report(
-        "create -> all Synced and Healthy, median",
-        of(&|t| t.synced.as_secs_f64()),
-        "s",
-    );
-    report(
-        "commit -> applied everywhere, median",
-        of(&|t| t.commit.as_secs_f64()),
-        "s",
-    );
-    report(
-        "controller peak RSS, median",
-        of(&|t| t.peak_kib as f64 / 1024.0),
-        "MiB",
-    );
-    report(
-        "controller steady RSS, median",
-        of(&|t| t.steady_kib as f64 / 1024.0),
-        "MiB",
-    );
-    report(
-        "API requests per app, first sync",
-        of(&|t| t.requests_sync / apps as f64),
-        "requests",
-    );
-    report(
-        "API requests per app, one commit",
-        of(&|t| t.requests_commit / apps as f64),
-        "requests",
-    );
-    for (index, (phase, _)) in results[0].phases.iter().enumerate() {
+    let apps = apps as f64;
+    let figure = |name: String, label, value: Box<dyn Fn(&Trial) -> f64>, unit| Figure {
+        name,
+        label,
+        value,
+        unit,
+    };
+    vec![
+        figure(
+            format!("create -> {ready}, median"),
+            "create -> all synced and healthy",
+            Box::new(|t| t.synced.as_secs_f64()),
+            "s",
+        ),
+        figure(
+            "commit -> applied everywhere, median".to_owned(),
+            "commit -> applied everywhere",
+            Box::new(|t| t.commit.as_secs_f64()),
+            "s",
+        ),
+        figure(
+            format!("{process} peak RSS, median"),
+            "peak RSS",
+            Box::new(|t| t.peak_kib as f64 / 1024.0),
+            "MiB",
+        ),
+        figure(
+            format!("{process} steady RSS, median"),
+            "steady RSS",
+            Box::new(|t| t.steady_kib as f64 / 1024.0),
+            "MiB",
+        ),
+        figure(
+            "API requests per app, first sync".to_owned(),
+            "API requests per app, first sync",
+            Box::new(move |t| t.requests_sync / apps),
+            "requests",
+        ),
+        figure(
+            "API requests per app, one commit".to_owned(),
+            "API requests per app, one commit",
+            Box::new(move |t| t.requests_commit / apps),
+            "requests",
+        ),
+    ]
+}
+
+fn report_tool(tool: Tool, trials: &[Trial], apps: usize, named: bool) {
+    let prefix = if named {
+        format!("{}: ", tool.name())
+    } else {
+        String::new()
+    };
+    for figure in figures(tool, apps) {
         report(
-            &format!("reconcile phase {phase}, mean"),
-            of(&|t| t.phases.get(index).map_or(0.0, |(_, ms)| *ms)),
+            &format!("{prefix}{}", figure.name),
+            median_of(trials, &figure.value),
+            figure.unit,
+        );
+    }
+    if tool == Tool::Flux {
+        for (index, (process, _, _)) in trials[0].processes.iter().enumerate() {
+            report(
+                &format!("{prefix}{process} peak RSS, median"),
+                median_of(trials, |t| t.processes[index].1 as f64 / 1024.0),
+                "MiB",
+            );
+            report(
+                &format!("{prefix}{process} steady RSS, median"),
+                median_of(trials, |t| t.processes[index].2 as f64 / 1024.0),
+                "MiB",
+            );
+        }
+    }
+    for (index, (phase, _)) in trials[0].phases.iter().enumerate() {
+        report(
+            &format!("{prefix}reconcile phase {phase}, mean"),
+            median_of(trials, |t| t.phases.get(index).map_or(0.0, |(_, ms)| *ms)),
             "ms",
         );
     }
+}
+
+/// plumb and Flux on one line per figure, medians, with Flux's over plumb's.
+fn side_by_side(plumb: &[Trial], flux: &[Trial], apps: usize) {
+    println!(
+        "{:<40} {:>14} {:>14} {:>11}",
+        "side by side, medians", "plumb", "flux", "flux/plumb"
+    );
+    for (ours, theirs) in figures(Tool::Plumb, apps)
+        .iter()
+        .zip(figures(Tool::Flux, apps))
+    {
+        let (mine, flux) = (
+            median_of(plumb, &ours.value),
+            median_of(flux, &theirs.value),
+        );
+        println!(
+            "{:<40} {mine:>14.3} {flux:>14.3} {:>10.1}x {}",
+            ours.label,
+            flux / mine,
+            ours.unit
+        );
+    }
+}
+
+/// Samples the resident memory of `pids` every 250 ms until aborted: the peak of their
+/// sum (slot 0) and each one's peak (slots 1..).
+fn sample_memory(pids: Vec<u32>) -> (Arc<Vec<AtomicU64>>, tokio::task::JoinHandle<()>) {
+    let peaks: Arc<Vec<AtomicU64>> =
+        Arc::new((0..=pids.len()).map(|_| AtomicU64::new(0)).collect());
+    let sampler = {
+        let peaks = Arc::clone(&peaks);
+        tokio::spawn(async move {
+            loop {
+                let each: Vec<u64> = pids.iter().map(|&pid| rss_kib(pid)).collect();
+                peaks[0].fetch_max(each.iter().sum(), Ordering::Relaxed);
+                for (slot, kib) in each.into_iter().enumerate() {
+                    peaks[slot + 1].fetch_max(kib, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    (peaks, sampler)
 }
 
 async fn trial(cluster: &Cluster, apps: usize) -> Trial {
@@ -141,23 +327,11 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let scratch = tempfile::tempdir().unwrap();
     let (controller, server) = start_controller(cluster, &namespace, scratch.path());
     let pid = controller.pid();
-    let token = scraper_token(cluster, &namespace);
-    let requests =
-        || scrape(server, &token).map(|text| sum_of(&text, "plumb_kube_api_requests_total"));
-    wait_for(|| requests().is_some(), "the controller's metrics").await;
-    let before = requests().unwrap();
+    let scraper = metrics_scraper(cluster, &namespace, server).await;
+    let before = scraper.sum("plumb_kube_api_requests_total");
 
     // The controller's memory, sampled while it works.
-    let peak = Arc::new(AtomicU64::new(0));
-    let sampler = {
-        let peak = Arc::clone(&peak);
-        tokio::spawn(async move {
-            loop {
-                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        })
-    };
+    let (peaks, sampler) = sample_memory(vec![pid]);
 
     let applications = applications(&client, &namespace);
     let started = Instant::now();
@@ -188,7 +362,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     }
     until_all(&applications, apps, &first, true).await;
     let synced = started.elapsed();
-    let after_sync = requests().unwrap();
+    let after_sync = scraper.sum("plumb_kube_api_requests_total");
     tokio::time::sleep(Duration::from_secs(5)).await;
     let steady_kib = rss_kib(pid);
 
@@ -200,7 +374,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     assert_eq!(status, 202, "the webhook was not accepted");
     until_all(&applications, apps, &second, false).await;
     let commit = started.elapsed();
-    let metrics = scrape(server, &token).unwrap();
+    let metrics = scraper.text().expect("the controller's /metrics answers");
     let after_commit = sum_of(&metrics, "plumb_kube_api_requests_total");
     sampler.abort();
 
@@ -209,14 +383,186 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let _ = namespaces
         .delete(&namespace, &DeleteParams::default())
         .await;
+    let peak_kib = peaks[0].load(Ordering::Relaxed);
     Trial {
         synced,
         commit,
-        peak_kib: peak.load(Ordering::Relaxed),
+        peak_kib,
         steady_kib,
+        processes: vec![("plumb controller", peak_kib, steady_kib)],
         requests_sync: after_sync - before,
         requests_commit: after_commit - after_sync,
         phases: phase_means(&metrics),
+    }
+}
+
+/// The same trial with Flux: one GitRepository, a Kustomization per app.
+async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
+    let namespace = cluster.namespace("bench-flux").await.unwrap();
+    let client = cluster.client().await.unwrap();
+    let git = GitServer::start().unwrap();
+    let repo = git.create_repo("fleet").unwrap();
+    let tree = repo.work_tree().unwrap();
+    let author = Author::new("Bench", "bench@example.com");
+    write_fleet(&tree, apps, "1");
+    let first = tree.commit("the fleet", &author).unwrap();
+    tree.push().unwrap();
+
+    let scratch = tempfile::tempdir().unwrap();
+    let mut controllers = Flux::start(cluster, &namespace, scratch.path());
+    let pids = vec![controllers.source.pid(), controllers.kustomize.pid()];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let before = loop {
+        if let Some(requests) = controllers.api_requests() {
+            break requests;
+        }
+        controllers.check_running();
+        assert!(
+            Instant::now() < deadline,
+            "Flux's metrics never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (peaks, sampler) = sample_memory(pids.clone());
+
+    let sources = flux::git_repositories(&client, &namespace);
+    let kustomizations = flux::kustomizations(&client, &namespace);
+    let started = Instant::now();
+    flux::apply(
+        &sources,
+        &flux::git_repository("fleet", &repo.http_url, "1h"),
+    )
+    .await;
+    // Created 16 at a time, as plumb's Applications are.
+    let mut creating = tokio::task::JoinSet::new();
+    for index in 0..apps {
+        if creating.len() >= 16 {
+            creating.join_next().await.unwrap().unwrap();
+        }
+        let kustomizations = kustomizations.clone();
+        let namespace = namespace.clone();
+        creating.spawn(async move {
+            let name = format!("app-{index}");
+            let object =
+                flux::kustomization(&name, "fleet", &format!("./apps/{name}"), &namespace, "1h");
+            flux::apply(&kustomizations, &object).await;
+        });
+    }
+    while let Some(created) = creating.join_next().await {
+        created.unwrap();
+    }
+    until_all_ready(
+        &mut controllers,
+        &kustomizations,
+        apps,
+        &flux::revision(&first),
+    )
+    .await;
+    let synced = started.elapsed();
+    let after_sync = controllers.api_requests().unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let steady: Vec<u64> = pids.iter().map(|&pid| rss_kib(pid)).collect();
+
+    write_fleet(&tree, apps, "2");
+    let second = tree.commit("every app: version 2", &author).unwrap();
+    let started = Instant::now();
+    tree.push().unwrap();
+    flux::request_reconcile(&sources, "fleet").await;
+    until_all_ready(
+        &mut controllers,
+        &kustomizations,
+        apps,
+        &flux::revision(&second),
+    )
+    .await;
+    let commit = started.elapsed();
+    let after_commit = controllers.api_requests().unwrap();
+    sampler.abort();
+
+    // Stopped first, so that nothing is pruned; then the namespace goes, and with it the
+    // Flux objects once their finalizers (which only the stopped controllers would remove)
+    // are cleared.
+    drop(controllers);
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    let _ = namespaces
+        .delete(&namespace, &DeleteParams::default())
+        .await;
+    clear_finalizers(&kustomizations).await;
+    clear_finalizers(&sources).await;
+    Trial {
+        synced,
+        commit,
+        peak_kib: peaks[0].load(Ordering::Relaxed),
+        steady_kib: steady.iter().sum(),
+        processes: vec![
+            (
+                "source-controller",
+                peaks[1].load(Ordering::Relaxed),
+                steady[0],
+            ),
+            (
+                "kustomize-controller",
+                peaks[2].load(Ordering::Relaxed),
+                steady[1],
+            ),
+        ],
+        requests_sync: after_sync - before,
+        requests_commit: after_commit - after_sync,
+        phases: Vec::new(),
+    }
+}
+
+async fn clear_finalizers(api: &Api<DynamicObject>) {
+    let patch = json!({"metadata": {"finalizers": null}});
+    for object in api.list(&ListParams::default()).await.unwrap().items {
+        if let Some(name) = object.metadata.name {
+            let _ = api
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await;
+        }
+    }
+}
+
+/// Waits until every one of the `apps` Kustomizations is Ready, for its current
+/// generation, with `revision` applied.
+async fn until_all_ready(
+    controllers: &mut Flux,
+    kustomizations: &Api<DynamicObject>,
+    apps: usize,
+    revision: &str,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        controllers.check_running();
+        let listed = kustomizations.list(&ListParams::default()).await.unwrap();
+        let done = listed
+            .items
+            .iter()
+            .filter(|kustomization| {
+                let status = kustomization
+                    .data
+                    .get("status")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let ready = status["conditions"].as_array().is_some_and(|conditions| {
+                    conditions
+                        .iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                });
+                ready
+                    && status["lastAppliedRevision"] == revision
+                    && status["observedGeneration"].as_i64() == kustomization.metadata.generation
+            })
+            .count();
+        if done == apps {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {done} of {apps} Kustomizations reached {revision} within {PATIENCE:?}"
+        );
+        // As often as plumb's Applications are looked at.
+        tokio::time::sleep(Duration::from_millis(250.max(apps as u64))).await;
     }
 }
 
@@ -339,36 +685,6 @@ async fn until_all(applications: &Api<DynamicObject>, apps: usize, commit: &str,
     }
 }
 
-async fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what} never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The controller's `/metrics`.
-fn scrape(server: std::net::SocketAddr, token: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(server).ok()?;
-    let request = format!(
-        "GET /metrics HTTP/1.1\r\nHost: {server}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).ok()?;
-    reply.starts_with("HTTP/1.1 200").then_some(reply)
-}
-
-/// The sum of every series of the metric `name` (the first word of its lines).
-fn sum_of(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .filter(|line| line.split(['{', ' ']).next() == Some(name))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 /// The mean milliseconds per reconcile of each phase (`plumb_reconcile_phase_duration_seconds`).
 fn phase_means(metrics: &str) -> Vec<(String, f64)> {
     const NAME: &str = "plumb_reconcile_phase_duration_seconds";
@@ -391,56 +707,4 @@ fn phase_means(metrics: &str) -> Vec<(String, f64)> {
             (count > 0.0).then(|| (phase, sum / count * 1000.0))
         })
         .collect()
-}
-
-/// A token for `/metrics`, as a Prometheus would have one: a ServiceAccount bound to `get`
-/// on the path, its token made for plumb's audience.
-fn scraper_token(cluster: &Cluster, namespace: &str) -> String {
-    let kubectl = |args: &[&str]| {
-        let output = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&cluster.kubeconfig)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "kubectl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    };
-    let role = "plumb-bench-metrics";
-    let exists = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&cluster.kubeconfig)
-        .args(["get", "clusterrole", role])
-        .output()
-        .unwrap();
-    if !exists.status.success() {
-        kubectl(&[
-            "create",
-            "clusterrole",
-            role,
-            "--verb=get",
-            "--non-resource-url=/metrics",
-        ]);
-    }
-    kubectl(&["-n", namespace, "create", "serviceaccount", "scraper"]);
-    kubectl(&[
-        "create",
-        "clusterrolebinding",
-        &format!("{role}-{namespace}"),
-        &format!("--clusterrole={role}"),
-        &format!("--serviceaccount={namespace}:scraper"),
-    ]);
-    kubectl(&[
-        "-n",
-        namespace,
-        "create",
-        "token",
-        "scraper",
-        "--audience",
-        "plumb",
-    ])
 }
