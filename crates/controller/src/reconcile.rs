@@ -264,7 +264,9 @@ async fn run(
 
     let options = plan_options(app);
     let started = phase_done("inventory", started);
-    let resolved = engine.resolve(&app_id, &desired.set, &options).await?;
+    let resolved = engine
+        .resolve(&app_id, &desired.set.unpack(), &options)
+        .await?;
     // Before the cluster is read as the app: every object it would write (reading one in a
     // namespace it may not touch would fail with a less helpful "forbidden")...
     governing.check_objects(app, resolved.objects())?;
