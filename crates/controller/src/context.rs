@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use plumb_engine::Inventory;
-use plumb_render::DesiredSet;
+use plumb_render::PackedSet;
 use plumb_source::{CommitMetadata, Source};
 
 use crate::application::{AppKey, Application};
@@ -48,8 +48,9 @@ pub(crate) struct Desired {
     /// The Helm values read from ConfigMaps and Secrets, serialised: a change means render
     /// again, as a new commit does.
     pub values_from: String,
-    /// The objects.
-    pub set: DesiredSet,
+    /// The objects, packed: kept for every app between reconciles, they would otherwise
+    /// be most of the controller's memory ([`PackedSet`]).
+    pub set: PackedSet,
 }
 
 /// What one app keeps between reconciles (in memory only: everything here can be

@@ -221,6 +221,7 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
     let mut ready: HashSet<AppKey> = HashSet::new();
     let mut events = watcher::watcher(api, watch_config(watch_list))
         .default_backoff()
+        .modify(forget_managed_fields)
         .boxed();
     while let Some(event) = events.next().await {
         match event {
@@ -275,6 +276,13 @@ async fn watch_applications(ctx: &Context, api: Api<Application>, watch_list: bo
             Err(err) => tracing::warn!("watching Applications failed, retrying: {err}"),
         }
     }
+}
+
+/// Drops what the API server records of who wrote which field of an Application: nothing
+/// here reads it, and kept for every app (it names each field of the status plumb writes)
+/// it would cost more memory than the rest of the Application.
+pub fn forget_managed_fields(app: &mut Application) {
+    app.metadata.managed_fields = None;
 }
 
 /// Keeps the AppPolicies current; when one changes, the apps it governs are looked at

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use plumb_engine::{DiscoverySnapshot, NamespaceMetadata, PlanOptions};
-use plumb_render::{Capabilities, DirectoryOptions, HelmOptions, KustomizeOptions, RenderOptions};
+use plumb_render::{
+    Capabilities, DirectoryOptions, HelmOptions, KustomizeOptions, PackedSet, RenderOptions,
+};
 use plumb_source::{
     ChartArchive, ChartSpec, CommitId, CommitMetadata, Credentials, RepoSpec, Revision, Signature,
 };
@@ -128,7 +130,7 @@ pub(crate) async fn desired_state(
         metadata: snapshot.metadata().clone(),
         source_key,
         values_from: values_from_key,
-        set: rendered.objects,
+        set: PackedSet::pack(rendered.objects),
     });
     state.desired = Some(Arc::clone(&desired));
     Ok(desired)
@@ -186,7 +188,7 @@ async fn chart_state(
         metadata: chart_metadata(&spec, &archive)?,
         source_key,
         values_from: values_from_key,
-        set: rendered.objects,
+        set: PackedSet::pack(rendered.objects),
     });
     state.desired = Some(Arc::clone(&desired));
     Ok(desired)

@@ -135,7 +135,7 @@ async fn pre_delete(
     };
     let resolved = acting
         .engine
-        .resolve(app_id, &desired.set, &plan_options(app))
+        .resolve(app_id, &desired.set.unpack(), &plan_options(app))
         .await?;
     if !resolved.has_hooks(Phase::PreDelete) {
         return Ok(());

@@ -47,7 +47,7 @@ mod watches;
 
 pub use application::{AppKey, Application, ApplicationSpec, ApplicationStatus};
 pub use appset::{ApplicationSet, ApplicationSetSpec};
-pub use controller::{ControllerConfig, run, run_until};
+pub use controller::{ControllerConfig, forget_managed_fields, run, run_until};
 pub use error::{Error, Result};
 pub use events::REPORTER;
 pub use identity::Tenancy;

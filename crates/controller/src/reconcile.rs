@@ -273,7 +273,11 @@ async fn run(
         .map(|(_, resolved)| resolved);
     let resolved = match kept {
         Some(resolved) if engine.is_current(&resolved, &app_id, &options).await => resolved,
-        _ => engine.resolve(&app_id, &desired.set, &options).await?,
+        _ => {
+            engine
+                .resolve(&app_id, &desired.set.unpack(), &options)
+                .await?
+        }
     };
     state.resolved = Some((Arc::clone(&desired), resolved.clone()));
     // Before the cluster is read as the app: every object it would write (reading one in a

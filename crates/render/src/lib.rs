@@ -29,6 +29,7 @@ mod format;
 mod helm;
 pub use helm::missing_dependencies as missing_helm_dependencies;
 mod options;
+mod packed_set;
 mod rendered;
 mod renderer;
 
@@ -37,6 +38,7 @@ pub use directory::DirectoryOptions;
 pub use error::{Duplicate, Error, Result};
 pub use format::Renderer;
 pub use options::{HelmOptions, RenderOptions};
+pub use packed_set::PackedSet;
 pub use plumb_helm::{
     Capabilities, RandomKey, merge_user_values as merge_helm_values,
     read_values as read_helm_values,

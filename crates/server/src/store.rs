@@ -47,6 +47,7 @@ impl Apps {
         tokio::spawn(async move {
             let mut events = watcher(api, watcher::Config::default())
                 .default_backoff()
+                .modify(plumb_controller::forget_managed_fields)
                 .reflect(writer)
                 .touched_objects()
                 .boxed();
