@@ -218,7 +218,8 @@ impl Engine {
                 if !crds.is_empty() {
                     let objects: Vec<ObjectRef> = crds.iter().map(|t| t.object.clone()).collect();
                     self.wait_healthy(&objects, options.wave_timeout).await?;
-                    let manifests: Vec<_> = crds.iter().map(|t| &t.manifest).collect();
+                    let manifests: Vec<_> = crds.iter().map(|t| t.manifest.unpack()).collect();
+                    let manifests: Vec<_> = manifests.iter().collect();
                     self.discover_crds(&manifests, options.wave_timeout).await?;
                 }
             }

@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::health::{HealthStatus, assess};
 use crate::live;
 use crate::object_ref::ObjectRef;
-use crate::target::Target;
+use crate::target::{PackedManifest, Target};
 use crate::tracking::{APP_LABEL, AppId, TRACKING_ANNOTATION, annotation};
 
 /// plumb's hook annotation: the phases, comma-separated.
@@ -94,11 +94,8 @@ pub struct DeletePolicy {
 pub(crate) fn split(targets: Vec<Target>, app: &AppId) -> Result<(Vec<Target>, Vec<Hook>)> {
     let mut hooks = Vec::new();
     let mut kept = Vec::with_capacity(targets.len());
-    for target in targets {
-        match hook_of(&target.manifest).map_err(|detail| Error::Scope {
-            object: target.object.to_string(),
-            detail,
-        })? {
+    for mut target in targets {
+        match target.hook.take() {
             Some((phases, delete)) => hooks.push(Hook::new(target, phases, delete, app)),
             None => kept.push(target),
         }
@@ -107,7 +104,9 @@ pub(crate) fn split(targets: Vec<Target>, app: &AppId) -> Result<(Vec<Target>, V
 }
 
 /// What a manifest's annotations make of it as a hook: `None` when it is not one.
-fn hook_of(manifest: &Map<String, Value>) -> Result<Option<(Vec<Phase>, DeletePolicy)>, String> {
+pub(crate) fn hook_of(
+    manifest: &Map<String, Value>,
+) -> Result<Option<(Vec<Phase>, DeletePolicy)>, String> {
     if let Some(list) = annotation(manifest, HOOK) {
         return plumb_hook(manifest, HOOK, list).map(Some);
     }
@@ -234,7 +233,8 @@ impl Hook {
         app: &AppId,
     ) -> Hook {
         let label = instance_label(app, &target.object);
-        if let Some(Value::Object(metadata)) = target.manifest.get_mut("metadata") {
+        let mut manifest = target.manifest.unpack();
+        if let Some(Value::Object(metadata)) = manifest.get_mut("metadata") {
             if let Some(Value::Object(labels)) = metadata.get_mut("labels") {
                 labels.remove(APP_LABEL);
                 labels.insert(HOOK_LABEL.into(), label.into());
@@ -243,6 +243,7 @@ impl Hook {
                 annotations.remove(TRACKING_ANNOTATION);
             }
         }
+        target.manifest = PackedManifest::pack(&manifest);
         Hook {
             phases,
             delete,
@@ -253,6 +254,7 @@ impl Hook {
     fn label(&self) -> String {
         self.target
             .manifest
+            .unpack()
             .get("metadata")
             .and_then(|m| m.get("labels"))
             .and_then(|l| l.get(HOOK_LABEL))
@@ -339,11 +341,9 @@ impl Engine {
             }
         }
         let manifest: DynamicObject =
-            serde_json::from_value(Value::Object(target.manifest.clone())).map_err(|err| {
-                Error::Scope {
-                    object: object.to_string(),
-                    detail: format!("not a Kubernetes object: {err}"),
-                }
+            serde_json::from_str(target.manifest.raw().get()).map_err(|err| Error::Scope {
+                object: object.to_string(),
+                detail: format!("not a Kubernetes object: {err}"),
             })?;
         let created = api
             .create(&PostParams::default(), &manifest)

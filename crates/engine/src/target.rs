@@ -4,11 +4,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use plumb_render::{DesiredObject, DesiredSet};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::cache::desired_key;
 use crate::catalog::{Catalog, KindInfo};
 use crate::error::{Error, Result};
+use crate::hooks::{self, DeletePolicy, Phase};
 use crate::object_options::ObjectOptions;
 use crate::object_ref::ObjectRef;
 use crate::order::kind_rank;
@@ -21,7 +23,9 @@ pub(crate) struct Target {
     pub(crate) object: ObjectRef,
     pub(crate) kind: KindInfo,
     /// The manifest to apply: namespace defaulted, tracking marks added.
-    pub(crate) manifest: Map<String, Value>,
+    pub(crate) manifest: PackedManifest,
+    /// The phases and delete policy its hook annotations ask for, when it is a hook.
+    pub(crate) hook: Option<(Vec<Phase>, DeletePolicy)>,
     pub(crate) wave: i64,
     pub(crate) rank: u32,
     /// Its values must be masked wherever shown.
@@ -44,6 +48,39 @@ pub struct NamespaceMetadata {
     pub labels: BTreeMap<String, String>,
     /// Annotations of a created namespace.
     pub annotations: BTreeMap<String, String>,
+}
+
+/// A manifest as its compact JSON text.
+///
+/// A controller keeps each app's resolution between reconciles, so that a no-op reconcile
+/// of 10,000 objects does not copy and hash them again. Held as trees of maps, those
+/// manifests would be most of its memory at 1,000 apps: each small mapping is a B-tree
+/// node of several hundred bytes. The text is what an apply sends anyway; the few readers
+/// of the tree (hooks, CRDs) parse it back.
+#[derive(Clone, Debug)]
+pub(crate) struct PackedManifest(Box<RawValue>);
+
+impl PackedManifest {
+    pub(crate) fn pack(manifest: &Map<String, Value>) -> PackedManifest {
+        // A map with string keys always serialises, to valid JSON.
+        let text = serde_json::to_string(manifest).unwrap_or_else(|_| "{}".to_owned());
+        PackedManifest(RawValue::from_string(text).unwrap_or_else(|_| empty()))
+    }
+
+    /// The manifest as a tree again.
+    pub(crate) fn unpack(&self) -> Map<String, Value> {
+        // Packed from a map, the text parses back to one.
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+
+    /// The JSON text, to send as it is.
+    pub(crate) fn raw(&self) -> &RawValue {
+        &self.0
+    }
+}
+
+fn empty() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| unreachable!("{{}} is JSON"))
 }
 
 impl Target {
@@ -160,7 +197,8 @@ fn namespaces_to_create(
                 },
                 rank: kind_rank("", "Namespace"),
                 kind: kind.clone(),
-                manifest,
+                manifest: PackedManifest::pack(&manifest),
+                hook: None,
                 wave,
                 sensitive: false,
                 options: ObjectOptions {
@@ -228,6 +266,10 @@ fn resolve_one(
     );
     tracking::mark(&mut manifest, app, &tracking_id);
     quirks::apply(catalog.server_minor, &id.group, &id.kind, &mut manifest);
+    let hook = hooks::hook_of(&manifest).map_err(|detail| Error::Scope {
+        object: shown(),
+        detail,
+    })?;
     Ok(Target {
         key: desired_key(&manifest, rules),
         object: ObjectRef {
@@ -239,7 +281,8 @@ fn resolve_one(
         },
         rank: kind_rank(&id.group, &id.kind),
         kind,
-        manifest,
+        manifest: PackedManifest::pack(&manifest),
+        hook,
         wave: options.wave,
         sensitive: object.is_sensitive(),
         options,

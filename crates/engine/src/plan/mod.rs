@@ -556,7 +556,11 @@ impl Engine {
             target.object.namespace.as_deref(),
         );
         let applied = api
-            .patch(&target.object.name, params, &Patch::Apply(&target.manifest))
+            .patch(
+                &target.object.name,
+                params,
+                &Patch::Apply(target.manifest.raw()),
+            )
             .await
             .map_err(|err| Error::from_write(&target.object.to_string(), target.sensitive, err))?;
         Ok(live::into_value(applied))
