@@ -28,3 +28,14 @@ pub fn sum_of(metrics: &str, name: &str) -> f64 {
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
+
+/// The API server's own CPU time so far (`process_cpu_seconds_total` of its `/metrics`),
+/// read through `client`: the fleet's cost to the control plane, beside the controller's.
+/// `None` when the server does not expose it to this client.
+pub async fn api_server_cpu_seconds(client: &kube::Client) -> Option<f64> {
+    let request = http::Request::get("/metrics").body(Vec::new()).ok()?;
+    let text = client.request_text(request).await.ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("process_cpu_seconds_total "))
+        .and_then(|value| value.trim().parse().ok())
+}

@@ -52,7 +52,7 @@ use plumb_bench::controller::{
     plumb_binary, rss_kib, start_controller,
 };
 use plumb_bench::flux::{self, Flux};
-use plumb_bench::metrics::sum_of;
+use plumb_bench::metrics::{api_server_cpu_seconds, sum_of};
 use plumb_bench::{arg, report, run};
 use plumb_testkit::{Author, Cluster, GitServer, WorkTree};
 use serde_json::{Value, json};
@@ -71,6 +71,9 @@ struct Trial {
     processes: Vec<(&'static str, u64, u64)>,
     requests_sync: f64,
     requests_commit: f64,
+    /// The API server's CPU seconds over the first sync and over the commit (`None` when
+    /// it does not show them): what the fleet costs the control plane.
+    server_cpu: Option<(f64, f64)>,
     /// Mean time per reconcile in each phase, over the whole trial (ms): where it went.
     phases: Vec<(String, f64)>,
 }
@@ -229,6 +232,24 @@ fn figures(tool: Tool, apps: usize) -> Vec<Figure> {
             Box::new(move |t| t.requests_commit / apps),
             "requests",
         ),
+        figure(
+            "API server CPU per app, first sync".to_owned(),
+            "API server CPU per app, first sync",
+            Box::new(move |t| {
+                t.server_cpu
+                    .map_or(f64::NAN, |(sync, _)| sync * 1000.0 / apps)
+            }),
+            "ms",
+        ),
+        figure(
+            "API server CPU per app, one commit".to_owned(),
+            "API server CPU per app, one commit",
+            Box::new(move |t| {
+                t.server_cpu
+                    .map_or(f64::NAN, |(_, commit)| commit * 1000.0 / apps)
+            }),
+            "ms",
+        ),
     ]
 }
 
@@ -334,6 +355,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let (peaks, sampler) = sample_memory(vec![pid]);
 
     let applications = applications(&client, &namespace);
+    let cpu_before = api_server_cpu_seconds(&client).await;
     let started = Instant::now();
     // Created 16 at a time, as a person applying a folder of them with kubectl would.
     let mut creating = tokio::task::JoinSet::new();
@@ -362,6 +384,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     }
     until_all(&applications, apps, &first, true).await;
     let synced = started.elapsed();
+    let cpu_synced = api_server_cpu_seconds(&client).await;
     let after_sync = scraper.sum("plumb_kube_api_requests_total");
     tokio::time::sleep(Duration::from_secs(5)).await;
     let steady_kib = rss_kib(pid);
@@ -374,6 +397,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     assert_eq!(status, 202, "the webhook was not accepted");
     until_all(&applications, apps, &second, false).await;
     let commit = started.elapsed();
+    let cpu_committed = api_server_cpu_seconds(&client).await;
     let metrics = scraper.text().expect("the controller's /metrics answers");
     let after_commit = sum_of(&metrics, "plumb_kube_api_requests_total");
     sampler.abort();
@@ -392,6 +416,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
         processes: vec![("plumb controller", peak_kib, steady_kib)],
         requests_sync: after_sync - before,
         requests_commit: after_commit - after_sync,
+        server_cpu: cpu_spent(cpu_before, cpu_synced, cpu_committed),
         phases: phase_means(&metrics),
     }
 }
@@ -427,6 +452,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
 
     let sources = flux::git_repositories(&client, &namespace);
     let kustomizations = flux::kustomizations(&client, &namespace);
+    let cpu_before = api_server_cpu_seconds(&client).await;
     let started = Instant::now();
     flux::apply(
         &sources,
@@ -459,6 +485,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     )
     .await;
     let synced = started.elapsed();
+    let cpu_synced = api_server_cpu_seconds(&client).await;
     let after_sync = controllers.api_requests().unwrap();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let steady: Vec<u64> = pids.iter().map(|&pid| rss_kib(pid)).collect();
@@ -476,6 +503,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     )
     .await;
     let commit = started.elapsed();
+    let cpu_committed = api_server_cpu_seconds(&client).await;
     let after_commit = controllers.api_requests().unwrap();
     sampler.abort();
 
@@ -508,8 +536,18 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
         ],
         requests_sync: after_sync - before,
         requests_commit: after_commit - after_sync,
+        server_cpu: cpu_spent(cpu_before, cpu_synced, cpu_committed),
         phases: Vec::new(),
     }
+}
+
+/// The API server's CPU seconds between the three readings, when it gave all three.
+fn cpu_spent(
+    before: Option<f64>,
+    synced: Option<f64>,
+    committed: Option<f64>,
+) -> Option<(f64, f64)> {
+    Some((synced? - before?, committed? - synced?))
 }
 
 async fn clear_finalizers(api: &Api<DynamicObject>) {
