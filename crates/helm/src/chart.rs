@@ -240,10 +240,11 @@ pub(crate) fn from_files(
         match name.as_str() {
             "Chart.yaml" => {
                 let parsed: Metadata =
-                    serde_saphyr::from_str(&text()).map_err(|e| Error::Chart {
-                        path: format!("{path}/Chart.yaml"),
-                        message: e.to_string(),
-                    })?;
+                    serde_saphyr::from_str(&crate::yaml_breaks::as_go_yaml_reads(&text()))
+                        .map_err(|e| Error::Chart {
+                            path: format!("{path}/Chart.yaml"),
+                            message: e.to_string(),
+                        })?;
                 metadata = Some(parsed);
             }
             "values.yaml" => {

@@ -73,6 +73,7 @@ pub mod template;
 pub mod value;
 mod values;
 mod values_file;
+mod yaml_breaks;
 
 pub use chart::{Chart, Dependency, Maintainer, Metadata};
 pub use error::{Error, Result};

@@ -50,7 +50,9 @@ pub(crate) fn pin(
 ) -> Vec<Dependency> {
     let Some(lock) = lock_file
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .and_then(|text| serde_saphyr::from_str::<Lock>(text).ok())
+        .and_then(|text| {
+            serde_saphyr::from_str::<Lock>(&crate::yaml_breaks::as_go_yaml_reads(text)).ok()
+        })
     else {
         return missing;
     };
