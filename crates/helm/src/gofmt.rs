@@ -44,7 +44,7 @@ fn write_at(out: &mut String, v: &Value, depth: usize) {
     match v {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&format_float(*f, 'g', None)),
         Value::String(s) => out.push_str(s),
         Value::List(items) => {
@@ -364,16 +364,16 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             }
             (s, true)
         }
-        ('v' | 'd', Value::Int(i)) => {
+        ('v' | 'd', Value::Int(i) | Value::Int64(i)) => {
             let mut s = i.to_string();
             if (spec.plus || spec.space) && *i >= 0 {
                 s.insert(0, if spec.plus { '+' } else { ' ' });
             }
             (s, true)
         }
-        ('b', Value::Int(i)) => (format!("{i:b}"), true),
-        ('o', Value::Int(i)) => (format!("{i:o}"), true),
-        ('x', Value::Int(i)) => (
+        ('b', Value::Int(i) | Value::Int64(i)) => (format!("{i:b}"), true),
+        ('o', Value::Int(i) | Value::Int64(i)) => (format!("{i:o}"), true),
+        ('x', Value::Int(i) | Value::Int64(i)) => (
             if *i < 0 {
                 format!("-{:x}", i.unsigned_abs())
             } else {
@@ -381,7 +381,7 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             },
             true,
         ),
-        ('X', Value::Int(i)) => (
+        ('X', Value::Int(i) | Value::Int64(i)) => (
             if *i < 0 {
                 format!("-{:X}", i.unsigned_abs())
             } else {
@@ -389,11 +389,11 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             },
             true,
         ),
-        ('c', Value::Int(i)) => (
+        ('c', Value::Int(i) | Value::Int64(i)) => (
             char::from_u32(*i as u32).unwrap_or('\u{fffd}').to_string(),
             false,
         ),
-        ('q', Value::Int(i)) => (
+        ('q', Value::Int(i) | Value::Int64(i)) => (
             format!("'{}'", char::from_u32(*i as u32).unwrap_or('\u{fffd}')),
             false,
         ),

@@ -147,8 +147,12 @@ pub enum Value {
     Nil,
     /// `bool`.
     Bool(bool),
-    /// Any Go integer (`int`, `int64`): template literals, `len`, Sprig arithmetic.
+    /// Go's `int`: template literals, `len`, `atoi`, `until`, `range` indices.
     Int(i64),
+    /// Go's `int64`: Sprig's arithmetic (`add`, `mul`, `max`…), `int64`, `toDecimal`, and
+    /// integers from `--set`. `typeOf` tells them apart, and a function whose parameter is
+    /// an `int` (`trunc`, `indent`…) refuses an `int64`, as in Go.
+    Int64(i64),
     /// `float64`: every number read from YAML or JSON.
     Float(f64),
     /// `string`.
@@ -221,7 +225,7 @@ impl Value {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) if !n.is_f64() => Value::Int(i),
+                Some(i) if !n.is_f64() => Value::Int64(i),
                 _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Value::str(s.as_str()),
@@ -249,7 +253,7 @@ impl Value {
         match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Int(i) | Value::Int64(i) => serde_json::Value::from(*i),
             Value::Float(f) => match serde_json::Number::from_f64(*f) {
                 Some(n) => serde_json::Value::Number(n),
                 None => serde_json::Value::Null,
@@ -322,7 +326,7 @@ impl Value {
         match self {
             Value::Nil => false,
             Value::Bool(b) => *b,
-            Value::Int(i) => *i != 0,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(items) => !items.borrow().is_empty(),
@@ -337,6 +341,7 @@ impl Value {
             Value::Nil => "<nil>".into(),
             Value::Bool(_) => "bool".into(),
             Value::Int(_) => "int".into(),
+            Value::Int64(_) => "int64".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
@@ -351,6 +356,7 @@ impl Value {
             Value::Nil => "invalid",
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "slice",
@@ -505,7 +511,7 @@ mod tests {
         }
         assert!(matches!(v.get("m").get("c"), Value::Nil));
         assert!(
-            matches!(Value::from_json(&serde_json::json!(3)), Value::Int(3)),
+            matches!(Value::from_json(&serde_json::json!(3)), Value::Int64(3)),
             "--set gives ints"
         );
     }

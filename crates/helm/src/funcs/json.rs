@@ -26,7 +26,7 @@ fn write_json(out: &mut String, v: &Value, raw: bool, indent: Option<&str>, dept
     match v {
         Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)),
         Value::String(s) => go_json::write_string(out, s, !raw),
         Value::Object(o) if o.int().is_some() => out.push_str(&o.int().unwrap_or(0).to_string()),

@@ -207,7 +207,7 @@ impl Encoder {
             }
             Value::String(s) => self.write(&quoted(s)),
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
-            Value::Int(i) => self.write(&i.to_string()),
+            Value::Int(i) | Value::Int64(i) => self.write(&i.to_string()),
             Value::Float(f) => self.write(&float(*f)),
             Value::List(items) => {
                 self.write("[");
@@ -304,7 +304,7 @@ fn from_table(table: toml::Table) -> Result<Value, String> {
 fn from_toml(v: toml::Value) -> Result<Value, String> {
     Ok(match v {
         toml::Value::String(s) => Value::str(s),
-        toml::Value::Integer(i) => Value::Int(i),
+        toml::Value::Integer(i) => Value::Int64(i),
         toml::Value::Float(f) => Value::Float(f),
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Array(items) => Value::list(

@@ -32,7 +32,7 @@ fn to_node(v: &Value, json: bool) -> Result<Node, String> {
     Ok(match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
-        Value::Int(i) => Node::Int(i128::from(*i)),
+        Value::Int(i) | Value::Int64(i) => Node::Int(i128::from(*i)),
         Value::Float(f) => {
             // encoding/json writes a whole float below 1e21 without a fraction, which
             // go-yaml then reads back as an integer.
