@@ -330,10 +330,13 @@ fn read_number(
     n
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Spec {
     minus: bool,
     plus: bool,
+    /// `%+v`: fmt's `plusV`, which names struct fields (and reaches inside lists and maps)
+    /// in place of the `+` sign.
+    plus_v: bool,
     sharp: bool,
     space: bool,
     zero: bool,
@@ -349,6 +352,19 @@ fn bad_verb(verb: char, arg: &Value) -> String {
 }
 
 fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
+    if verb == 'v' && spec.plus {
+        let spec = Spec {
+            plus: false,
+            plus_v: true,
+            ..spec.clone()
+        };
+        return format_one(&spec, verb, arg);
+    }
+    // What the elements of a list or map are printed with.
+    let inner = Spec {
+        plus_v: spec.plus_v,
+        ..Spec::default()
+    };
     // A named integer (`time.Duration`) prints by its `String` method for %s and %v only.
     let arg = if matches!(verb, 's' | 'v') {
         arg
@@ -414,7 +430,7 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             let parts: Vec<String> = items
                 .borrow()
                 .iter()
-                .map(|item| format_one(&Spec::default(), verb, item))
+                .map(|item| format_one(&inner, verb, item))
                 .collect();
             (format!("[{}]", parts.join(" ")), false)
         }
@@ -425,12 +441,19 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
                 .map(|(k, item)| {
                     format!(
                         "{}:{}",
-                        format_one(&Spec::default(), verb, &Value::str(k.as_str())),
-                        format_one(&Spec::default(), verb, item)
+                        format_one(&inner, verb, &Value::str(k.as_str())),
+                        format_one(&inner, verb, item)
                     )
                 })
                 .collect();
             (format!("map[{}]", parts.join(" ")), false)
+        }
+        // `%+v` names a struct's fields: `{Cert:… Key:…}`.
+        ('v', Value::Object(object)) if spec.plus_v && object.fields().is_some() => {
+            let parts: Vec<String> = (object.fields().unwrap_or_default().iter())
+                .map(|(name, item)| format!("{name}:{}", format_one(&inner, 'v', item)))
+                .collect();
+            (format!("{{{}}}", parts.join(" ")), false)
         }
         ('s' | 'v', Value::Object(object)) => (object.display(), false),
         ('T', arg) => (arg.type_name(), false),

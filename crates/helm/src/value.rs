@@ -194,6 +194,13 @@ pub trait Object {
     fn kind(&self) -> &'static str {
         "ptr"
     }
+    /// A plain Go struct's exported fields, which encoding/json, go-yaml and BurntSushi/toml
+    /// walk as a map's entries and `%+v` prints by name. `None` for types that encode as
+    /// their text (or integer). They come in declaration order, which for the structs plumb
+    /// has (Sprig's certificate: `Cert`, `Key`) is also sorted order, so a map keeps it.
+    fn fields(&self) -> Option<Vec<(&'static str, Value)>> {
+        None
+    }
 }
 
 impl Value {
@@ -273,9 +280,10 @@ impl Value {
                     .map(|(k, v)| (k.clone(), v.to_json_at(depth + 1)))
                     .collect(),
             ),
-            Value::Object(object) => match object.int() {
-                Some(i) => serde_json::Value::from(i),
-                None => serde_json::Value::String(object.display()),
+            Value::Object(object) => match (object.int(), self.struct_as_map()) {
+                (Some(i), _) => serde_json::Value::from(i),
+                (None, Some(fields)) => fields.to_json_at(depth + 1),
+                (None, None) => serde_json::Value::String(object.display()),
             },
         }
     }
@@ -362,6 +370,48 @@ impl Value {
             Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Object(object) => object.kind(),
+        }
+    }
+
+    /// A struct ([`Object::fields`]) as the map of its fields, which is how encoders see it.
+    pub(crate) fn struct_as_map(&self) -> Option<Value> {
+        let Value::Object(object) = self else {
+            return None;
+        };
+        let fields = object.fields()?;
+        Some(Value::map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        ))
+    }
+
+    /// A copy with every struct inside replaced by the map of its fields (see
+    /// [`Value::struct_as_map`]), for encoders that lay out maps ahead of writing.
+    pub(crate) fn structs_as_maps(&self) -> Value {
+        self.structs_as_maps_at(0)
+    }
+
+    fn structs_as_maps_at(&self, depth: usize) -> Value {
+        match self {
+            _ if depth > MAX_NESTING => self.clone(),
+            Value::List(items) => Value::list(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|v| v.structs_as_maps_at(depth + 1))
+                    .collect(),
+            ),
+            Value::Map(entries) => Value::map(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.structs_as_maps_at(depth + 1)))
+                    .collect(),
+            ),
+            Value::Object(_) => self.struct_as_map().unwrap_or_else(|| self.clone()),
+            other => other.clone(),
         }
     }
 

@@ -46,7 +46,8 @@ fn to_toml(v: &Value) -> Result<String, String> {
         out: String::new(),
         written: false,
     };
-    encoder.encode(&mut Vec::new(), v)?;
+    // BurntSushi/toml writes a struct as a table of its fields.
+    encoder.encode(&mut Vec::new(), &v.structs_as_maps())?;
     Ok(encoder.out)
 }
 

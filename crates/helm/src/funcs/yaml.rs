@@ -62,10 +62,21 @@ fn to_node(v: &Value, json: bool) -> Result<Node, String> {
             pairs.sort_by(|a, b| natural_order(&a.0, &b.0));
             Node::Map(pairs)
         }
-        Value::Object(o) => match o.int() {
-            Some(i) => Node::Int(i.into()),
-            None if json => Node::Str(yaml_json_strings::value(&o.display())?.into_owned()),
-            None => Node::Str(o.display()),
+        Value::Object(o) => match (o.int(), v.struct_as_map()) {
+            (Some(i), _) => Node::Int(i.into()),
+            // go-yaml v3 names a struct's fields in lower case; JSON keeps Go's names.
+            (None, Some(fields)) if json => to_node(&fields, json)?,
+            (None, Some(fields)) => match to_node(&fields, json)? {
+                Node::Map(pairs) => Node::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.to_lowercase(), v))
+                        .collect(),
+                ),
+                other => other,
+            },
+            (None, None) if json => Node::Str(yaml_json_strings::value(&o.display())?.into_owned()),
+            (None, None) => Node::Str(o.display()),
         },
     })
 }
