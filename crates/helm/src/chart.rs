@@ -260,7 +260,14 @@ pub(crate) fn from_files(
                     message: e.to_string(),
                 })?);
             }
-            "requirements.yaml" | "requirements.lock" | "Chart.lock" => {
+            "requirements.lock" | "Chart.lock" => {
+                crate::lock::check(&data, &name).map_err(|message| Error::Chart {
+                    path: format!("{path}/{name}"),
+                    message,
+                })?;
+                chart_files.insert(name, data);
+            }
+            "requirements.yaml" => {
                 chart_files.insert(name, data);
             }
             n if n.starts_with("templates/") => {

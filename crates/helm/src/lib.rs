@@ -56,6 +56,7 @@ pub mod fuzzing;
 mod glob;
 #[cfg(test)]
 mod go_semantics;
+mod go_time;
 pub mod gofmt;
 mod head;
 mod head_lines;
