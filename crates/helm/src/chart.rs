@@ -240,7 +240,7 @@ pub(crate) fn from_files(
         match name.as_str() {
             "Chart.yaml" => {
                 let parsed: Metadata =
-                    serde_saphyr::from_str(&crate::yaml_breaks::as_go_yaml_reads(&text()))
+                    serde_saphyr::from_str(&crate::yaml_breaks::as_go_yaml_unmarshals(&text()))
                         .map_err(|e| Error::Chart {
                             path: format!("{path}/Chart.yaml"),
                             message: e.to_string(),

@@ -475,7 +475,8 @@ pub(crate) fn from_yaml_str(text: &str) -> Result<Value, String> {
 /// leading `0` is octal, as go-yaml v2 reads them. Only the first document counts, as in
 /// go-yaml's `Unmarshal` (a template that renders several is read as its first).
 pub(crate) fn from_yaml_json(text: &str) -> Result<serde_json::Value, String> {
-    Ok(yaml_documents(text)?
+    let text = crate::yaml_breaks::as_go_yaml_unmarshals(text);
+    Ok(yaml_documents(&text)?
         .into_iter()
         .next()
         .unwrap_or(serde_json::Value::Null))
