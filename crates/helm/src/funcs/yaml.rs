@@ -164,6 +164,17 @@ impl Emitter {
         self.column = 0;
     }
 
+    /// libyaml's `write_break`: a line break in a scalar's text. `\n` is written as the
+    /// emitter's break; any other (U+2028, U+2029) as itself, then a new line begins.
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.put_break();
+        } else {
+            self.out.push(c);
+            self.column = 0;
+        }
+    }
+
     fn write_str(&mut self, s: &str) {
         for c in s.chars() {
             self.put(c);
@@ -343,7 +354,7 @@ impl Emitter {
                 if !breaks && c == '\n' {
                     self.put_break();
                 }
-                self.put_break();
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
@@ -448,7 +459,7 @@ impl Emitter {
         let mut breaks = true;
         for &c in &chars {
             if is_break(c) {
-                self.put_break();
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
