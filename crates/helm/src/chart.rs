@@ -240,10 +240,11 @@ pub(crate) fn from_files(
         match name.as_str() {
             "Chart.yaml" => {
                 let parsed: Metadata =
-                    serde_saphyr::from_str(&text()).map_err(|e| Error::Chart {
-                        path: format!("{path}/Chart.yaml"),
-                        message: e.to_string(),
-                    })?;
+                    serde_saphyr::from_str(&crate::yaml_breaks::as_go_yaml_unmarshals(&text()))
+                        .map_err(|e| Error::Chart {
+                            path: format!("{path}/Chart.yaml"),
+                            message: e.to_string(),
+                        })?;
                 metadata = Some(parsed);
             }
             "values.yaml" => {
@@ -259,7 +260,14 @@ pub(crate) fn from_files(
                     message: e.to_string(),
                 })?);
             }
-            "requirements.yaml" | "requirements.lock" | "Chart.lock" => {
+            "requirements.lock" | "Chart.lock" => {
+                crate::lock::check(&data, &name).map_err(|message| Error::Chart {
+                    path: format!("{path}/{name}"),
+                    message,
+                })?;
+                chart_files.insert(name, data);
+            }
+            "requirements.yaml" => {
                 chart_files.insert(name, data);
             }
             n if n.starts_with("templates/") => {

@@ -44,7 +44,7 @@ fn write_at(out: &mut String, v: &Value, depth: usize) {
     match v {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&format_float(*f, 'g', None)),
         Value::String(s) => out.push_str(s),
         Value::List(items) => {
@@ -330,10 +330,13 @@ fn read_number(
     n
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Spec {
     minus: bool,
     plus: bool,
+    /// `%+v`: fmt's `plusV`, which names struct fields (and reaches inside lists and maps)
+    /// in place of the `+` sign.
+    plus_v: bool,
     sharp: bool,
     space: bool,
     zero: bool,
@@ -349,6 +352,19 @@ fn bad_verb(verb: char, arg: &Value) -> String {
 }
 
 fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
+    if verb == 'v' && spec.plus {
+        let spec = Spec {
+            plus: false,
+            plus_v: true,
+            ..spec.clone()
+        };
+        return format_one(&spec, verb, arg);
+    }
+    // What the elements of a list or map are printed with.
+    let inner = Spec {
+        plus_v: spec.plus_v,
+        ..Spec::default()
+    };
     // A named integer (`time.Duration`) prints by its `String` method for %s and %v only.
     let arg = if matches!(verb, 's' | 'v') {
         arg
@@ -364,16 +380,16 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             }
             (s, true)
         }
-        ('v' | 'd', Value::Int(i)) => {
+        ('v' | 'd', Value::Int(i) | Value::Int64(i)) => {
             let mut s = i.to_string();
             if (spec.plus || spec.space) && *i >= 0 {
                 s.insert(0, if spec.plus { '+' } else { ' ' });
             }
             (s, true)
         }
-        ('b', Value::Int(i)) => (format!("{i:b}"), true),
-        ('o', Value::Int(i)) => (format!("{i:o}"), true),
-        ('x', Value::Int(i)) => (
+        ('b', Value::Int(i) | Value::Int64(i)) => (format!("{i:b}"), true),
+        ('o', Value::Int(i) | Value::Int64(i)) => (format!("{i:o}"), true),
+        ('x', Value::Int(i) | Value::Int64(i)) => (
             if *i < 0 {
                 format!("-{:x}", i.unsigned_abs())
             } else {
@@ -381,7 +397,7 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             },
             true,
         ),
-        ('X', Value::Int(i)) => (
+        ('X', Value::Int(i) | Value::Int64(i)) => (
             if *i < 0 {
                 format!("-{:X}", i.unsigned_abs())
             } else {
@@ -389,11 +405,11 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             },
             true,
         ),
-        ('c', Value::Int(i)) => (
+        ('c', Value::Int(i) | Value::Int64(i)) => (
             char::from_u32(*i as u32).unwrap_or('\u{fffd}').to_string(),
             false,
         ),
-        ('q', Value::Int(i)) => (
+        ('q', Value::Int(i) | Value::Int64(i)) => (
             format!("'{}'", char::from_u32(*i as u32).unwrap_or('\u{fffd}')),
             false,
         ),
@@ -414,7 +430,7 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
             let parts: Vec<String> = items
                 .borrow()
                 .iter()
-                .map(|item| format_one(&Spec::default(), verb, item))
+                .map(|item| format_one(&inner, verb, item))
                 .collect();
             (format!("[{}]", parts.join(" ")), false)
         }
@@ -425,12 +441,19 @@ fn format_one(spec: &Spec, verb: char, arg: &Value) -> String {
                 .map(|(k, item)| {
                     format!(
                         "{}:{}",
-                        format_one(&Spec::default(), verb, &Value::str(k.as_str())),
-                        format_one(&Spec::default(), verb, item)
+                        format_one(&inner, verb, &Value::str(k.as_str())),
+                        format_one(&inner, verb, item)
                     )
                 })
                 .collect();
             (format!("map[{}]", parts.join(" ")), false)
+        }
+        // `%+v` names a struct's fields: `{Cert:… Key:…}`.
+        ('v', Value::Object(object)) if spec.plus_v && object.fields().is_some() => {
+            let parts: Vec<String> = (object.fields().unwrap_or_default().iter())
+                .map(|(name, item)| format!("{name}:{}", format_one(&inner, 'v', item)))
+                .collect();
+            (format!("{{{}}}", parts.join(" ")), false)
         }
         ('s' | 'v', Value::Object(object)) => (object.display(), false),
         ('T', arg) => (arg.type_name(), false),

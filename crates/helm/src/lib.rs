@@ -35,8 +35,6 @@
 //!   `randBytes`, `encryptAES`, `now`, `date`… — are errors (set the value in values
 //!   instead); `fromToml` refuses TOML dates, and its `Error` text (for a document that does
 //!   not parse) is plumb's own, as `fromYaml`'s is;
-//! - where Go tells `int` from `int64` (`typeOf`, Sprig's `duration` and `durationRound`),
-//!   plumb's integers are `int64`;
 //! - `lookup` returns an empty map, as under `helm template`.
 //!
 //! Dependencies, chosen once: serde-saphyr reads YAML (values, `Chart.yaml`, `fromYaml`);
@@ -58,6 +56,7 @@ pub mod fuzzing;
 mod glob;
 #[cfg(test)]
 mod go_semantics;
+mod go_time;
 pub mod gofmt;
 mod head;
 mod head_lines;
@@ -73,6 +72,7 @@ pub mod template;
 pub mod value;
 mod values;
 mod values_file;
+mod yaml_breaks;
 
 pub use chart::{Chart, Dependency, Maintainer, Metadata};
 pub use error::{Error, Result};

@@ -144,13 +144,15 @@ pub(crate) fn sort(files: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, V
             continue;
         }
         for doc in split(content) {
-            let only_comments = doc
+            // Read as go-yaml reads it; the document itself is printed as rendered.
+            let yaml = crate::yaml_breaks::as_go_yaml_reads(&doc);
+            let only_comments = yaml
                 .lines()
                 .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
             let head = if only_comments {
                 head::Head::default()
             } else {
-                read_head(&doc).map_err(|message| Error::Output {
+                read_head(&yaml).map_err(|message| Error::Output {
                     path: path.clone(),
                     message,
                 })?

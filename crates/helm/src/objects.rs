@@ -182,7 +182,8 @@ impl Files {
             .iter()
             .map(|(k, v)| (k.rsplit('/').next().unwrap_or(k).to_string(), f(v)))
             .collect();
-        to_yaml(&Value::map(map))
+        // Helm's `AsConfig`/`AsSecrets` give "" where the YAML cannot be written.
+        to_yaml(&Value::map(map)).unwrap_or_default()
     }
 }
 

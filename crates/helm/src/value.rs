@@ -147,8 +147,12 @@ pub enum Value {
     Nil,
     /// `bool`.
     Bool(bool),
-    /// Any Go integer (`int`, `int64`): template literals, `len`, Sprig arithmetic.
+    /// Go's `int`: template literals, `len`, `atoi`, `until`, `range` indices.
     Int(i64),
+    /// Go's `int64`: Sprig's arithmetic (`add`, `mul`, `max`…), `int64`, `toDecimal`, and
+    /// integers from `--set`. `typeOf` tells them apart, and a function whose parameter is
+    /// an `int` (`trunc`, `indent`…) refuses an `int64`, as in Go.
+    Int64(i64),
     /// `float64`: every number read from YAML or JSON.
     Float(f64),
     /// `string`.
@@ -190,6 +194,13 @@ pub trait Object {
     fn kind(&self) -> &'static str {
         "ptr"
     }
+    /// A plain Go struct's exported fields, which encoding/json, go-yaml and BurntSushi/toml
+    /// walk as a map's entries and `%+v` prints by name. `None` for types that encode as
+    /// their text (or integer). They come in declaration order, which for the structs plumb
+    /// has (Sprig's certificate: `Cert`, `Key`) is also sorted order, so a map keeps it.
+    fn fields(&self) -> Option<Vec<(&'static str, Value)>> {
+        None
+    }
 }
 
 impl Value {
@@ -221,7 +232,7 @@ impl Value {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) if !n.is_f64() => Value::Int(i),
+                Some(i) if !n.is_f64() => Value::Int64(i),
                 _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Value::str(s.as_str()),
@@ -249,7 +260,7 @@ impl Value {
         match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Int(i) | Value::Int64(i) => serde_json::Value::from(*i),
             Value::Float(f) => match serde_json::Number::from_f64(*f) {
                 Some(n) => serde_json::Value::Number(n),
                 None => serde_json::Value::Null,
@@ -269,9 +280,10 @@ impl Value {
                     .map(|(k, v)| (k.clone(), v.to_json_at(depth + 1)))
                     .collect(),
             ),
-            Value::Object(object) => match object.int() {
-                Some(i) => serde_json::Value::from(i),
-                None => serde_json::Value::String(object.display()),
+            Value::Object(object) => match (object.int(), self.struct_as_map()) {
+                (Some(i), _) => serde_json::Value::from(i),
+                (None, Some(fields)) => fields.to_json_at(depth + 1),
+                (None, None) => serde_json::Value::String(object.display()),
             },
         }
     }
@@ -322,7 +334,7 @@ impl Value {
         match self {
             Value::Nil => false,
             Value::Bool(b) => *b,
-            Value::Int(i) => *i != 0,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(items) => !items.borrow().is_empty(),
@@ -337,6 +349,7 @@ impl Value {
             Value::Nil => "<nil>".into(),
             Value::Bool(_) => "bool".into(),
             Value::Int(_) => "int".into(),
+            Value::Int64(_) => "int64".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
@@ -351,11 +364,54 @@ impl Value {
             Value::Nil => "invalid",
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Object(object) => object.kind(),
+        }
+    }
+
+    /// A struct ([`Object::fields`]) as the map of its fields, which is how encoders see it.
+    pub(crate) fn struct_as_map(&self) -> Option<Value> {
+        let Value::Object(object) = self else {
+            return None;
+        };
+        let fields = object.fields()?;
+        Some(Value::map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        ))
+    }
+
+    /// A copy with every struct inside replaced by the map of its fields (see
+    /// [`Value::struct_as_map`]), for encoders that lay out maps ahead of writing.
+    pub(crate) fn structs_as_maps(&self) -> Value {
+        self.structs_as_maps_at(0)
+    }
+
+    fn structs_as_maps_at(&self, depth: usize) -> Value {
+        match self {
+            _ if depth > MAX_NESTING => self.clone(),
+            Value::List(items) => Value::list(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|v| v.structs_as_maps_at(depth + 1))
+                    .collect(),
+            ),
+            Value::Map(entries) => Value::map(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.structs_as_maps_at(depth + 1)))
+                    .collect(),
+            ),
+            Value::Object(_) => self.struct_as_map().unwrap_or_else(|| self.clone()),
+            other => other.clone(),
         }
     }
 
@@ -505,7 +561,7 @@ mod tests {
         }
         assert!(matches!(v.get("m").get("c"), Value::Nil));
         assert!(
-            matches!(Value::from_json(&serde_json::json!(3)), Value::Int(3)),
+            matches!(Value::from_json(&serde_json::json!(3)), Value::Int64(3)),
             "--set gives ints"
         );
     }

@@ -83,14 +83,14 @@ fn index(args: Vec<Value>) -> Result<Value, String> {
                     k.type_name()
                 ));
             }
-            (Value::List(items), Value::Int(i)) => {
+            (Value::List(items), Value::Int(i) | Value::Int64(i)) => {
                 let items = items.borrow();
                 if *i < 0 || *i as usize >= items.len() {
                     return Err(format!("index out of range: {i}"));
                 }
                 items[*i as usize].clone()
             }
-            (Value::String(s), Value::Int(i)) => {
+            (Value::String(s), Value::Int(i) | Value::Int64(i)) => {
                 if *i < 0 || *i as usize >= s.len() {
                     return Err(format!("index out of range: {i}"));
                 }
@@ -113,7 +113,7 @@ fn slice(args: Vec<Value>) -> Result<Value, String> {
     let mut idx = Vec::new();
     for a in &args[1..] {
         match a {
-            Value::Int(i) => idx.push(*i),
+            Value::Int(i) | Value::Int64(i) => idx.push(*i),
             other => {
                 return Err(format!(
                     "cannot index slice/array with type {}",
@@ -164,7 +164,7 @@ enum Kind {
 fn kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
-        Value::Int(_) => Kind::Int,
+        Value::Int(_) | Value::Int64(_) => Kind::Int,
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         Value::Nil => Kind::Invalid,
@@ -191,7 +191,7 @@ pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
         } else {
             match (a, b) {
                 (Value::Bool(x), Value::Bool(y)) => x == y,
-                (Value::Int(x), Value::Int(y)) => x == y,
+                (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 (Value::Nil, Value::Nil) => true,
@@ -230,7 +230,7 @@ fn lt(a: &Value, b: &Value) -> Result<bool, String> {
         return Err("incompatible types for comparison".into());
     }
     match (a, b) {
-        (Value::Int(x), Value::Int(y)) => Ok(x < y),
+        (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) => Ok(x < y),
         (Value::Float(x), Value::Float(y)) => Ok(x < y),
         (Value::String(x), Value::String(y)) => Ok(x < y),
         _ => Err("invalid type for comparison".into()),

@@ -98,6 +98,12 @@ impl Object for Certificate {
     fn kind(&self) -> &'static str {
         "struct"
     }
+    fn fields(&self) -> Option<Vec<(&'static str, Value)>> {
+        Some(vec![
+            ("Cert", Value::str(self.cert.as_str())),
+            ("Key", Value::str(self.key.as_str())),
+        ])
+    }
 }
 
 fn certificate(cert: String, key: String) -> Value {

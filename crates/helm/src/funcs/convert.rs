@@ -15,12 +15,12 @@ pub(super) fn register(t: &mut Table) {
         Ok(Value::Int(s(&a[0]).parse::<i64>().unwrap_or(0)))
     });
     t.add("int", &[Any], |_, a| Ok(Value::Int(to_int64(&one(a)))));
-    t.add("int64", &[Any], |_, a| Ok(Value::Int(to_int64(&one(a)))));
+    t.add("int64", &[Any], |_, a| Ok(Value::Int64(to_int64(&one(a)))));
     t.add("float64", &[Any], |_, a| {
         Ok(Value::Float(to_float64(&one(a))))
     });
     t.add("toDecimal", &[Any], |_, a| {
-        Ok(Value::Int(
+        Ok(Value::Int64(
             i64::from_str_radix(&to_string(&one(a)), 8).unwrap_or(0),
         ))
     });
@@ -93,7 +93,7 @@ pub(crate) fn strings_of(v: &Value) -> Vec<String> {
 /// spf13/cast's `ToInt64`, errors as zero.
 pub(crate) fn to_int64(v: &Value) -> i64 {
     match v {
-        Value::Int(i) => *i,
+        Value::Int(i) | Value::Int64(i) => *i,
         Value::Float(f) => *f as i64,
         Value::Bool(b) => i64::from(*b),
         Value::String(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
@@ -104,7 +104,7 @@ pub(crate) fn to_int64(v: &Value) -> i64 {
 /// spf13/cast's `ToFloat64`, errors as zero.
 pub(crate) fn to_float64(v: &Value) -> f64 {
     match v {
-        Value::Int(i) => *i as f64,
+        Value::Int(i) | Value::Int64(i) => *i as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => s.parse::<f64>().unwrap_or(0.0),
@@ -170,7 +170,7 @@ fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {

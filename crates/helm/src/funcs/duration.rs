@@ -23,7 +23,7 @@ pub(super) fn register(t: &mut Table) {
     t.add("durationRound", &[Any], |_, a| {
         Ok(Value::str(round_words(match one(a) {
             Value::String(s) => parse(&s).unwrap_or(0),
-            Value::Int(n) => n,
+            Value::Int64(n) => n,
             _ => 0,
         })))
     });
@@ -94,12 +94,12 @@ fn duration(nanos: i64) -> Value {
     Value::Object(Rc::new(Duration(nanos)))
 }
 
-/// Sprig's `duration` argument: a string of decimal seconds or an `int64` (plumb cannot
-/// tell Go's `int` from `int64`, so an integer literal counts too, where Sprig gives 0).
+/// Sprig's `duration` argument: a string of decimal seconds or an `int64` (an `int`, such as
+/// a literal, gives 0, as in Sprig).
 fn sprig_seconds(v: &Value) -> i64 {
     match v {
         Value::String(s) => go_parse_int(s),
-        Value::Int(n) => *n,
+        Value::Int64(n) => *n,
         _ => 0,
     }
 }
@@ -141,7 +141,7 @@ fn as_duration(v: &Value) -> Result<i64, String> {
             }
         }
         Value::Nil => Err("invalid duration".into()),
-        Value::Int(n) => {
+        Value::Int(n) | Value::Int64(n) => {
             if *n > i64::MAX / SECOND || *n < i64::MIN / SECOND {
                 return Err(format!("duration seconds overflow: {n}"));
             }

@@ -46,12 +46,14 @@ pub(super) fn register(t: &mut Table) {
     t.add("adler32sum", &[Str], |_, a| {
         Ok(Value::str(adler32(s(&a[0]).as_bytes()).to_string()))
     });
-    t.add("toYaml", &[Any], |_, a| Ok(Value::str(to_yaml(&one(a)))));
+    t.add("toYaml", &[Any], |_, a| {
+        Ok(Value::str(to_yaml(&one(a)).unwrap_or_default()))
+    });
     t.add("mustToYaml", &[Any], |_, a| {
-        Ok(Value::str(to_yaml(&one(a))))
+        Ok(Value::str(to_yaml(&one(a))?))
     });
     t.add("toYamlPretty", &[Any], |_, a| {
-        Ok(Value::str(to_yaml_pretty(&one(a))))
+        Ok(Value::str(to_yaml_pretty(&one(a)).unwrap_or_default()))
     });
     t.add("fromYaml", &[Str], |_, a| {
         Ok(match from_yaml_str(s(&a[0])) {

@@ -26,11 +26,14 @@ fn write_json(out: &mut String, v: &Value, raw: bool, indent: Option<&str>, dept
     match v {
         Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)),
         Value::String(s) => go_json::write_string(out, s, !raw),
         Value::Object(o) if o.int().is_some() => out.push_str(&o.int().unwrap_or(0).to_string()),
-        Value::Object(o) => go_json::write_string(out, &o.display(), !raw),
+        Value::Object(o) => match v.struct_as_map() {
+            Some(fields) => write_json(out, &fields, raw, indent, depth),
+            None => go_json::write_string(out, &o.display(), !raw),
+        },
         Value::List(items) => {
             let items = items.borrow();
             out.push('[');

@@ -8,36 +8,36 @@ use crate::value::Value;
 
 pub(super) fn register(t: &mut Table) {
     t.add("add1", &[Any], |_, a| {
-        Ok(Value::Int(to_int64(&a[0]).wrapping_add(1)))
+        Ok(Value::Int64(to_int64(&a[0]).wrapping_add(1)))
     });
     t.variadic("add", &[], Any, |_, a| {
-        Ok(Value::Int(
+        Ok(Value::Int64(
             a.iter().map(to_int64).fold(0i64, i64::wrapping_add),
         ))
     });
     t.add("sub", &[Any, Any], |_, a| {
-        Ok(Value::Int(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
+        Ok(Value::Int64(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
     });
     t.add("div", &[Any, Any], |_, a| match to_int64(&a[1]) {
         0 => Err("runtime error: integer divide by zero".into()),
-        d => Ok(Value::Int(to_int64(&a[0]).wrapping_div(d))),
+        d => Ok(Value::Int64(to_int64(&a[0]).wrapping_div(d))),
     });
     t.add("mod", &[Any, Any], |_, a| match to_int64(&a[1]) {
         0 => Err("runtime error: integer divide by zero".into()),
-        d => Ok(Value::Int(to_int64(&a[0]).wrapping_rem(d))),
+        d => Ok(Value::Int64(to_int64(&a[0]).wrapping_rem(d))),
     });
     t.variadic("mul", &[Any], Any, |_, a| {
-        Ok(Value::Int(
+        Ok(Value::Int64(
             a.iter().map(to_int64).fold(1i64, i64::wrapping_mul),
         ))
     });
     for name in ["max", "biggest"] {
         t.variadic(name, &[Any], Any, |_, a| {
-            Ok(Value::Int(a.iter().map(to_int64).max().unwrap_or(0)))
+            Ok(Value::Int64(a.iter().map(to_int64).max().unwrap_or(0)))
         });
     }
     t.variadic("min", &[Any], Any, |_, a| {
-        Ok(Value::Int(a.iter().map(to_int64).min().unwrap_or(0)))
+        Ok(Value::Int64(a.iter().map(to_int64).min().unwrap_or(0)))
     });
     t.variadic("maxf", &[Any], Any, |_, a| {
         Ok(Value::Float(

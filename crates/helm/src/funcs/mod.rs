@@ -24,6 +24,7 @@ mod semver;
 mod strings;
 mod toml;
 pub(crate) mod yaml;
+mod yaml_json_strings;
 mod yaml_keys;
 mod yaml_scalar;
 

@@ -46,7 +46,8 @@ fn to_toml(v: &Value) -> Result<String, String> {
         out: String::new(),
         written: false,
     };
-    encoder.encode(&mut Vec::new(), v)?;
+    // BurntSushi/toml writes a struct as a table of its fields.
+    encoder.encode(&mut Vec::new(), &v.structs_as_maps())?;
     Ok(encoder.out)
 }
 
@@ -207,7 +208,7 @@ impl Encoder {
             }
             Value::String(s) => self.write(&quoted(s)),
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
-            Value::Int(i) => self.write(&i.to_string()),
+            Value::Int(i) | Value::Int64(i) => self.write(&i.to_string()),
             Value::Float(f) => self.write(&float(*f)),
             Value::List(items) => {
                 self.write("[");
@@ -304,7 +305,7 @@ fn from_table(table: toml::Table) -> Result<Value, String> {
 fn from_toml(v: toml::Value) -> Result<Value, String> {
     Ok(match v {
         toml::Value::String(s) => Value::str(s),
-        toml::Value::Integer(i) => Value::Int(i),
+        toml::Value::Integer(i) => Value::Int64(i),
         toml::Value::Float(f) => Value::Float(f),
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Array(items) => Value::list(

@@ -9,6 +9,7 @@
 
 use plumb_manifest::go_yaml::{ScalarAnalysis, is_break, is_printable, natural_order};
 
+use super::yaml_json_strings;
 use super::yaml_scalar::{Style, string_style};
 
 use crate::gofmt;
@@ -25,12 +26,13 @@ enum Node {
     Map(Vec<(String, Node)>),
 }
 
-/// `json` when the value goes through encoding/json first (`toYaml`): whole floats become ints.
-fn to_node(v: &Value, json: bool) -> Node {
-    match v {
+/// `json` when the value goes through encoding/json first (`toYaml`): whole floats become
+/// ints and strings are what go-yaml reads back from the JSON ([`yaml_json_strings`]).
+fn to_node(v: &Value, json: bool) -> Result<Node, String> {
+    Ok(match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
-        Value::Int(i) => Node::Int(i128::from(*i)),
+        Value::Int(i) | Value::Int64(i) => Node::Int(i128::from(*i)),
         Value::Float(f) => {
             // encoding/json writes a whole float below 1e21 without a fraction, which
             // go-yaml then reads back as an integer.
@@ -40,31 +42,54 @@ fn to_node(v: &Value, json: bool) -> Node {
                 Node::Float(*f)
             }
         }
+        Value::String(s) if json => Node::Str(yaml_json_strings::value(s)?.into_owned()),
         Value::String(s) => Node::Str(s.to_string()),
-        Value::List(items) => Node::Seq(items.borrow().iter().map(|v| to_node(v, json)).collect()),
-        Value::Map(entries) => {
-            let mut pairs: Vec<(String, Node)> = entries
+        Value::List(items) => Node::Seq(
+            items
                 .borrow()
                 .iter()
-                .map(|(k, v)| (k.clone(), to_node(v, json)))
-                .collect();
+                .map(|v| to_node(v, json))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(entries) => {
+            let mut pairs = Vec::with_capacity(entries.borrow().len());
+            for (k, v) in entries.borrow().iter() {
+                if json {
+                    yaml_json_strings::key(k)?;
+                }
+                pairs.push((k.clone(), to_node(v, json)?));
+            }
             pairs.sort_by(|a, b| natural_order(&a.0, &b.0));
             Node::Map(pairs)
         }
-        Value::Object(o) => o
-            .int()
-            .map_or_else(|| Node::Str(o.display()), |i| Node::Int(i.into())),
-    }
+        Value::Object(o) => match (o.int(), v.struct_as_map()) {
+            (Some(i), _) => Node::Int(i.into()),
+            // go-yaml v3 names a struct's fields in lower case; JSON keeps Go's names.
+            (None, Some(fields)) if json => to_node(&fields, json)?,
+            (None, Some(fields)) => match to_node(&fields, json)? {
+                Node::Map(pairs) => Node::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.to_lowercase(), v))
+                        .collect(),
+                ),
+                other => other,
+            },
+            (None, None) if json => Node::Str(yaml_json_strings::value(&o.display())?.into_owned()),
+            (None, None) => Node::Str(o.display()),
+        },
+    })
 }
 
-/// `toYaml`: the YAML go-yaml v2 writes, without its final newline.
-pub(crate) fn to_yaml(v: &Value) -> String {
+/// `toYaml`: the YAML go-yaml v2 writes, without its final newline; `Err` where
+/// sigs.k8s.io/yaml fails (`toYaml` then prints nothing, `mustToYaml` fails).
+pub(crate) fn to_yaml(v: &Value) -> Result<String, String> {
     emit(v, Emitter::default())
 }
 
 /// `toYamlPretty`: go-yaml v3's encoder with indent 2 on the value itself (no JSON first, so
 /// floats stay floats): sequences indented under their key, long lines never folded.
-pub(crate) fn to_yaml_pretty(v: &Value) -> String {
+pub(crate) fn to_yaml_pretty(v: &Value) -> Result<String, String> {
     emit(
         v,
         Emitter {
@@ -75,17 +100,17 @@ pub(crate) fn to_yaml_pretty(v: &Value) -> String {
     )
 }
 
-fn emit(v: &Value, mut e: Emitter) -> String {
+fn emit(v: &Value, mut e: Emitter) -> Result<String, String> {
     // Go's encoder fails on a value that contains itself, and toYaml then gives "".
     if v.too_deep() {
-        return String::new();
+        return Ok(String::new());
     }
-    e.node(&to_node(v, !e.v3), Context::Root);
+    e.node(&to_node(v, !e.v3)?, Context::Root);
     let mut out = e.out;
     if out.ends_with('\n') {
         out.pop();
     }
-    out
+    Ok(out)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -137,6 +162,17 @@ impl Emitter {
     fn put_break(&mut self) {
         self.out.push('\n');
         self.column = 0;
+    }
+
+    /// libyaml's `write_break`: a line break in a scalar's text. `\n` is written as the
+    /// emitter's break; any other (U+2028, U+2029) as itself, then a new line begins.
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.put_break();
+        } else {
+            self.out.push(c);
+            self.column = 0;
+        }
     }
 
     fn write_str(&mut self, s: &str) {
@@ -318,7 +354,7 @@ impl Emitter {
                 if !breaks && c == '\n' {
                     self.put_break();
                 }
-                self.put_break();
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
@@ -423,7 +459,7 @@ impl Emitter {
         let mut breaks = true;
         for &c in &chars {
             if is_break(c) {
-                self.put_break();
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
@@ -450,7 +486,8 @@ pub(crate) fn from_yaml_str(text: &str) -> Result<Value, String> {
 /// leading `0` is octal, as go-yaml v2 reads them. Only the first document counts, as in
 /// go-yaml's `Unmarshal` (a template that renders several is read as its first).
 pub(crate) fn from_yaml_json(text: &str) -> Result<serde_json::Value, String> {
-    Ok(yaml_documents(text)?
+    let text = crate::yaml_breaks::as_go_yaml_unmarshals(text);
+    Ok(yaml_documents(&text)?
         .into_iter()
         .next()
         .unwrap_or(serde_json::Value::Null))
@@ -461,9 +498,10 @@ pub(crate) fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, Strin
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
+    let text = crate::yaml_breaks::as_go_yaml_reads(text);
     let options = serde_saphyr::options! { legacy_octal_numbers: true };
     let documents: Vec<super::yaml_keys::GoJson> =
-        serde_saphyr::from_str_multiple_with_options(text, options).map_err(|e| e.to_string())?;
+        serde_saphyr::from_str_multiple_with_options(&text, options).map_err(|e| e.to_string())?;
     Ok(documents.into_iter().map(|d| d.0).collect())
 }
 
@@ -472,7 +510,7 @@ mod tests {
     use super::*;
 
     fn yaml(json: serde_json::Value) -> String {
-        to_yaml(&Value::from_json(&crate::value::as_go_json(json)))
+        to_yaml(&Value::from_json(&crate::value::as_go_json(json))).unwrap()
     }
 
     #[test]

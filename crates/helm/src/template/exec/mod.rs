@@ -350,7 +350,8 @@ impl State<'_> {
                 .iter()
                 .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
                 .collect(),
-            Value::Int(n) => return self.range_int(dot, branch, *n),
+            Value::Int(n) => return self.range_int(dot, branch, *n, Value::Int),
+            Value::Int64(n) => return self.range_int(dot, branch, *n, Value::Int64),
             Value::Nil => Vec::new(),
             Value::Object(object) if object.entries().is_some() => {
                 object.entries().unwrap_or_default()
@@ -369,9 +370,16 @@ impl State<'_> {
         })
     }
 
-    /// `range` over an integer (Go 1.22): counted as it goes, never collected.
-    fn range_int(&mut self, dot: &Value, branch: &Branch, n: i64) -> Result<Flow> {
-        self.iterate(dot, branch, n, |i| (Value::Int(i), Value::Int(i)))
+    /// `range` over an integer (Go 1.22): counted as it goes, never collected; its indices
+    /// typed as the integer is (`int` or `int64`).
+    fn range_int(
+        &mut self,
+        dot: &Value,
+        branch: &Branch,
+        n: i64,
+        typed: fn(i64) -> Value,
+    ) -> Result<Flow> {
+        self.iterate(dot, branch, n, |i| (typed(i), typed(i)))
     }
 
     /// The body of a `range` run for `count` (key, element) pairs `next` gives, each a step
