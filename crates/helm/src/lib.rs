@@ -37,6 +37,15 @@
 //!   not parse) is plumb's own, as `fromYaml`'s is;
 //! - `lookup` returns an empty map, as under `helm template`.
 //!
+//! Known to differ (found against helm, not yet matched):
+//!
+//! - U+2028 and U+2029 in YAML read as plain characters; helm's reader breaks lines at
+//!   them while keeping them in the value (`toYaml` writes them as helm does);
+//! - `typeOf` of a semver's `.Major`/`.Minor`/`.Patch` says `int64`, helm `uint64`; a semver's
+//!   `.Compare` method is not callable;
+//! - `mustToYaml` of a value that contains itself gives an empty string where helm fails;
+//! - where both fail, some error texts are worded differently (`first` of a string).
+//!
 //! Dependencies, chosen once: serde-saphyr reads YAML (values, `Chart.yaml`, `fromYaml`);
 //! its parser, granit-parser, is driven directly to read rendered documents' heads
 //! (`head.rs`), after a line scanner that needs no parser for plain block YAML
