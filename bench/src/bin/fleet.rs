@@ -34,7 +34,7 @@
 //!
 //! ```text
 //! cargo build --release -p plumb -p plumb-bench && \
-//! $CARGO_TARGET_DIR/release/fleet [--apps 100] [--trials 3] [--tool plumb|flux|both]
+//! $CARGO_TARGET_DIR/release/fleet [--apps 100] [--trials 3] [--tool plumb|flux|both] [--flux-api-qps N]
 //! ```
 //! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one. Flux is built by
 //! `PLUMB_FLUX=1 scripts/provision.sh` (scripts/flux.sh); PLUMB_FLUX_DIR names its build.
@@ -434,7 +434,9 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     tree.push().unwrap();
 
     let scratch = tempfile::tempdir().unwrap();
-    let mut controllers = Flux::start(cluster, &namespace, scratch.path());
+    // `--flux-api-qps N` lifts Flux's client-side limit of 50 requests a second.
+    let api_qps = Some(arg("--flux-api-qps", 0) as u32).filter(|&qps| qps > 0);
+    let mut controllers = Flux::start(cluster, &namespace, scratch.path(), api_qps);
     let pids = vec![controllers.source.pid(), controllers.kustomize.pid()];
     let deadline = Instant::now() + Duration::from_secs(60);
     let before = loop {
