@@ -23,6 +23,7 @@ mod discovery;
 mod engine;
 mod error;
 pub mod health;
+mod hook_annotations;
 pub mod hooks;
 mod ignore;
 mod inventory;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::cache::desired_key;
 use crate::catalog::{Catalog, KindInfo};
 use crate::error::{Error, Result};
-use crate::hooks::{self, DeletePolicy, Phase};
+use crate::hook_annotations::{self, DeletePolicy, Phase};
 use crate::object_options::ObjectOptions;
 use crate::object_ref::ObjectRef;
 use crate::order::kind_rank;
@@ -266,7 +266,7 @@ fn resolve_one(
     );
     tracking::mark(&mut manifest, app, &tracking_id);
     quirks::apply(catalog.server_minor, &id.group, &id.kind, &mut manifest);
-    let hook = hooks::hook_of(&manifest).map_err(|detail| Error::Scope {
+    let hook = hook_annotations::hook_of(&manifest).map_err(|detail| Error::Scope {
         object: shown(),
         detail,
     })?;

@@ -261,7 +261,7 @@ pub(crate) fn from_files(
                 })?);
             }
             "requirements.lock" | "Chart.lock" => {
-                crate::lock::check(&data, &name).map_err(|message| Error::Chart {
+                crate::lock_readable::check(&data, &name).map_err(|message| Error::Chart {
                     path: format!("{path}/{name}"),
                     message,
                 })?;

@@ -71,6 +71,7 @@ mod head;
 mod head_lines;
 mod import_values;
 mod lock;
+mod lock_readable;
 mod manifests;
 mod objects;
 pub mod randomness;
