@@ -28,6 +28,16 @@ pub fn plumb_binary() -> PathBuf {
     plumb
 }
 
+/// Installs plumb's CRDs (`plumb install --crds-only --apply`) on `cluster`, as a
+/// benchmark does before it starts a controller.
+pub fn install_plumb_crds(cluster: &Cluster) {
+    crate::run(
+        Command::new(plumb_binary())
+            .args(["install", "--crds-only", "--apply", "--kubeconfig"])
+            .arg(&cluster.kubeconfig),
+    );
+}
+
 /// `plumb controller` watching `namespace` of `cluster`, serving on a free loopback
 /// address (its Lease and webhook Secret in `namespace`); returns it and that address.
 pub fn start_controller(

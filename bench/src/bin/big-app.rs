@@ -33,7 +33,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use plumb_bench::controller::{
-    applications, config_map, create_webhook_secret, metrics_scraper, plumb_binary, rss_kib,
+    applications, config_map, create_webhook_secret, install_plumb_crds, metrics_scraper, rss_kib,
     start_controller, wait_value,
 };
 use plumb_bench::{arg, report, run};
@@ -64,14 +64,7 @@ async fn main() {
     // iterate on plumb's own figures or to profile the controller.
     let baseline = arg("--kubectl", 1) > 0;
     let cluster = Cluster::shared().await;
-    let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
-    run(Command::new(plumb_binary()).args([
-        "install",
-        "--crds-only",
-        "--apply",
-        "--kubeconfig",
-        &kubeconfig,
-    ]));
+    install_plumb_crds(cluster);
     println!(
         "big-app: one Application of {objects} objects, {trials} trial(s), {repeats} repeats each"
     );

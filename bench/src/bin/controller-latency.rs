@@ -22,7 +22,6 @@
 //! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one.
 #![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -30,9 +29,9 @@ use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use plumb_bench::controller::{
     WEBHOOK_SECRET, applications, config_map, create_webhook_secret, deliver_github_push,
-    plumb_binary, rss_kib, start_controller, wait_value,
+    install_plumb_crds, rss_kib, start_controller, wait_value,
 };
-use plumb_bench::{arg, report, run};
+use plumb_bench::{arg, report};
 use plumb_testkit::{ADMIN, Author, Cluster, ControlPlane, GitServer};
 use serde_json::json;
 
@@ -43,15 +42,7 @@ async fn main() {
     let objects = arg("--objects", 20);
     let remote = arg("--remote-cluster", 0) > 0;
     let cluster = Cluster::shared().await;
-    let plumb = plumb_binary();
-    let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
-    run(Command::new(&plumb).args([
-        "install",
-        "--crds-only",
-        "--apply",
-        "--kubeconfig",
-        &kubeconfig,
-    ]));
+    install_plumb_crds(cluster);
     let namespace = cluster.namespace("bench-controller").await.unwrap();
     let client = cluster.client().await.unwrap();
 

@@ -40,7 +40,6 @@
 //! `PLUMB_FLUX=1 scripts/provision.sh` (scripts/flux.sh); PLUMB_FLUX_DIR names its build.
 #![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -48,12 +47,12 @@ use std::time::{Duration, Instant};
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use plumb_bench::controller::{
-    WEBHOOK_SECRET, applications, create_webhook_secret, deliver_github_push, metrics_scraper,
-    plumb_binary, rss_kib, start_controller,
+    WEBHOOK_SECRET, applications, create_webhook_secret, deliver_github_push, install_plumb_crds,
+    metrics_scraper, rss_kib, start_controller,
 };
 use plumb_bench::flux::{self, Flux};
 use plumb_bench::metrics::{api_server_cpu_seconds, sum_of};
-use plumb_bench::{arg, report, run};
+use plumb_bench::{arg, report};
 use plumb_testkit::{Author, Cluster, GitServer, WorkTree};
 use serde_json::{Value, json};
 
@@ -116,15 +115,8 @@ async fn main() {
     let trials = arg("--trials", 1);
     let tools = tools();
     let cluster = Cluster::shared().await;
-    let kubeconfig = cluster.kubeconfig.to_string_lossy().into_owned();
     if tools.contains(&Tool::Plumb) {
-        run(Command::new(plumb_binary()).args([
-            "install",
-            "--crds-only",
-            "--apply",
-            "--kubeconfig",
-            &kubeconfig,
-        ]));
+        install_plumb_crds(cluster);
     }
     if tools.contains(&Tool::Flux) {
         flux::install_crds(cluster);
@@ -333,16 +325,46 @@ fn sample_memory(pids: Vec<u32>) -> (Arc<Vec<AtomicU64>>, tokio::task::JoinHandl
     (peaks, sampler)
 }
 
+/// The fleet's repository, served on loopback with its first commit pushed: the same for
+/// plumb and Flux.
+struct FleetRepo {
+    /// Kept for the repository to stay served.
+    _git: GitServer,
+    repo: plumb_testkit::Repo,
+    tree: WorkTree,
+    author: Author,
+    first: String,
+}
+
+impl FleetRepo {
+    fn serve(apps: usize) -> FleetRepo {
+        let git = GitServer::start().unwrap();
+        let repo = git.create_repo("fleet").unwrap();
+        let tree = repo.work_tree().unwrap();
+        let author = Author::new("Bench", "bench@example.com");
+        write_fleet(&tree, apps, "1");
+        let first = tree.commit("the fleet", &author).unwrap();
+        tree.push().unwrap();
+        FleetRepo {
+            _git: git,
+            repo,
+            tree,
+            author,
+            first,
+        }
+    }
+}
+
 async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let namespace = cluster.namespace("bench-fleet").await.unwrap();
     let client = cluster.client().await.unwrap();
-    let git = GitServer::start().unwrap();
-    let repo = git.create_repo("fleet").unwrap();
-    let tree = repo.work_tree().unwrap();
-    let author = Author::new("Bench", "bench@example.com");
-    write_fleet(&tree, apps, "1");
-    let first = tree.commit("the fleet", &author).unwrap();
-    tree.push().unwrap();
+    let FleetRepo {
+        _git,
+        repo,
+        tree,
+        author,
+        first,
+    } = FleetRepo::serve(apps);
 
     create_webhook_secret(&client, &namespace).await;
     let scratch = tempfile::tempdir().unwrap();
@@ -425,13 +447,13 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
 async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     let namespace = cluster.namespace("bench-flux").await.unwrap();
     let client = cluster.client().await.unwrap();
-    let git = GitServer::start().unwrap();
-    let repo = git.create_repo("fleet").unwrap();
-    let tree = repo.work_tree().unwrap();
-    let author = Author::new("Bench", "bench@example.com");
-    write_fleet(&tree, apps, "1");
-    let first = tree.commit("the fleet", &author).unwrap();
-    tree.push().unwrap();
+    let FleetRepo {
+        _git,
+        repo,
+        tree,
+        author,
+        first,
+    } = FleetRepo::serve(apps);
 
     let scratch = tempfile::tempdir().unwrap();
     // `--flux-api-qps N` lifts Flux's client-side limit of 50 requests a second.

@@ -12,17 +12,16 @@
 //! Uses the control plane named by PLUMB_TEST_CLUSTER, or starts one.
 #![allow(clippy::print_stdout, reason = "benchmarks report on their terminal")]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use plumb_bench::controller::{
-    WEBHOOK_SECRET, applications, config_map, create_webhook_secret, deliver_github_push, open_fds,
-    plumb_binary, rss_kib, start_controller, wait_value,
+    WEBHOOK_SECRET, applications, config_map, create_webhook_secret, deliver_github_push,
+    install_plumb_crds, open_fds, rss_kib, start_controller, wait_value,
 };
-use plumb_bench::{arg, report, run};
+use plumb_bench::{arg, report};
 use plumb_testkit::{Author, Cluster, GitServer};
 use serde_json::json;
 
@@ -47,9 +46,7 @@ async fn main() {
     let apps = arg("--apps", 50);
     let objects = arg("--objects", 10);
     let cluster = Cluster::shared().await;
-    run(Command::new(plumb_binary())
-        .args(["install", "--crds-only", "--apply", "--kubeconfig"])
-        .arg(&cluster.kubeconfig));
+    install_plumb_crds(cluster);
     let namespace = cluster.namespace("bench-soak").await.unwrap();
     let client = cluster.client().await.unwrap();
 

@@ -294,23 +294,29 @@ impl Value {
     }
 
     fn deep_copy_at(&self, depth: usize) -> Value {
+        self.rebuilt(depth, &Value::clone)
+    }
+
+    /// A copy with new lists and maps all the way down (to Go's nesting limit), and each
+    /// other value replaced by `leaf` of it.
+    fn rebuilt(&self, depth: usize, leaf: &impl Fn(&Value) -> Value) -> Value {
         match self {
             _ if depth > MAX_NESTING => self.clone(),
             Value::List(items) => Value::list(
                 items
                     .borrow()
                     .iter()
-                    .map(|v| v.deep_copy_at(depth + 1))
+                    .map(|v| v.rebuilt(depth + 1, leaf))
                     .collect(),
             ),
             Value::Map(entries) => Value::map(
                 entries
                     .borrow()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.deep_copy_at(depth + 1)))
+                    .map(|(k, v)| (k.clone(), v.rebuilt(depth + 1, leaf)))
                     .collect(),
             ),
-            other => other.clone(),
+            other => leaf(other),
         }
     }
 
@@ -390,29 +396,10 @@ impl Value {
     /// A copy with every struct inside replaced by the map of its fields (see
     /// [`Value::struct_as_map`]), for encoders that lay out maps ahead of writing.
     pub(crate) fn structs_as_maps(&self) -> Value {
-        self.structs_as_maps_at(0)
-    }
-
-    fn structs_as_maps_at(&self, depth: usize) -> Value {
-        match self {
-            _ if depth > MAX_NESTING => self.clone(),
-            Value::List(items) => Value::list(
-                items
-                    .borrow()
-                    .iter()
-                    .map(|v| v.structs_as_maps_at(depth + 1))
-                    .collect(),
-            ),
-            Value::Map(entries) => Value::map(
-                entries
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.structs_as_maps_at(depth + 1)))
-                    .collect(),
-            ),
-            Value::Object(_) => self.struct_as_map().unwrap_or_else(|| self.clone()),
+        self.rebuilt(0, &|leaf| match leaf {
+            Value::Object(_) => leaf.struct_as_map().unwrap_or_else(|| leaf.clone()),
             other => other.clone(),
-        }
+        })
     }
 
     /// A Go named integer (`time.Duration`) as the integer it holds; anything else as is.
