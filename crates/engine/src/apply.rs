@@ -73,6 +73,15 @@ impl Engine {
         let mut outcomes = Vec::new();
         let mut runs = Vec::new();
         let timeout = options.wave_timeout;
+        // An invalid object stops the sync before anything is written, as in planning:
+        // the app owns what it owned before.
+        if let Err(refused) = self.validate_in_new_namespaces(plan, &mut outcomes).await {
+            return SyncResult {
+                outcomes,
+                inventory: plan.previous.clone(),
+                stopped: Some(refused.to_string()),
+            };
+        }
         // A failed PreSync hook writes nothing else.
         let mut stopped = self
             .run_hooks(&plan.hooks, Phase::PreSync, timeout, &mut runs)

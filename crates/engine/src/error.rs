@@ -96,6 +96,23 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// An object in a namespace this sync creates was refused by its dry-run; the
+    /// namespaces made to validate it were deleted again.
+    #[error(
+        "{first}{}; found by a dry-run once namespace(s) {namespaces} existed: {}",
+        more_refused(*refused),
+        namespaces_cleaned(left)
+    )]
+    InvalidInNewNamespace {
+        /// The first refusal, naming its object.
+        first: String,
+        /// How many objects were refused.
+        refused: usize,
+        /// The namespaces created to validate them, comma-separated.
+        namespaces: String,
+        /// Those that could not be deleted again, with why (empty: none).
+        left: String,
+    },
     /// A sync stopped after an object failed to apply; later groups were not attempted.
     #[error("stopped after a failed apply: {first_failure}")]
     Stopped {
@@ -267,5 +284,22 @@ mod tests {
             err.to_string(),
             "get Namespace x: namespaces \"x\" is forbidden (Forbidden, 403)"
         );
+    }
+}
+
+fn more_refused(refused: usize) -> String {
+    match refused {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more objects refused)", n - 1),
+    }
+}
+
+fn namespaces_cleaned(left: &str) -> String {
+    if left.is_empty() {
+        "they were deleted again, and nothing else of this sync was written".to_owned()
+    } else {
+        format!(
+            "deleting them again failed for {left} (delete them by hand); nothing else of this sync was written"
+        )
     }
 }

@@ -5,7 +5,8 @@
 //!
 //!  DesiredSet ─▶ target (catalog: version, scope, namespace; tracking marks)
 //!             ─▶ plan   (live: one list per kind, GET for the rest; cache; SSA dry-run; diff)
-//!             ─▶ apply  (waves → kind groups, concurrent; CRDs established; health gates)
+//!             ─▶ apply  (new namespaces' objects dry-run first; waves → kind groups,
+//!                        concurrent; CRDs established; health gates)
 //!             ─▶ prune  (previous inventory − desired, reverse order, opt-out annotation)
 //! ```
 //!
@@ -33,6 +34,7 @@ pub mod object_options;
 mod object_ref;
 mod order;
 mod plan;
+mod preflight;
 mod quirks;
 mod sync;
 mod target;

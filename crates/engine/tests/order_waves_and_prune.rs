@@ -327,8 +327,8 @@ async fn a_namespace_and_the_objects_in_it_apply_in_one_sync() {
         .collect();
     let set = join(&objects);
 
-    // The namespace does not exist yet: its objects are not dry-run (that could only say
-    // "not found"), and the plan says why.
+    // The namespace does not exist yet: planning cannot dry-run its objects (that could
+    // only say "not found"), and the plan says so.
     world.requests.reset();
     let plan = world.plan("app", &set, &Inventory::default()).await;
     assert_eq!(
@@ -338,9 +338,12 @@ async fn a_namespace_and_the_objects_in_it_apply_in_one_sync() {
     );
     for action in &plan.actions[1..] {
         assert_eq!(action.change, Change::Create, "{action:#?}");
-        assert_eq!(
-            action.note.as_deref(),
-            Some("its namespace is created first")
+        assert!(
+            action
+                .note
+                .as_deref()
+                .is_some_and(|note| note.starts_with("dry-run once its namespace is created")),
+            "{action:#?}"
         );
     }
     assert_eq!(
@@ -349,8 +352,11 @@ async fn a_namespace_and_the_objects_in_it_apply_in_one_sync() {
         "only the Namespace is dry-run"
     );
 
+    // Applying dry-runs them once the namespace exists, before writing them.
+    world.requests.reset();
     let result = world.engine.apply(&plan, &Default::default()).await;
     assert!(result.succeeded(), "{result:#?}");
+    assert_eq!(world.requests.dry_runs(), 3, "each ConfigMap, once");
     let config_maps: Api<ConfigMap> = Api::namespaced(world.client.clone(), &fresh);
     for i in 0..3 {
         assert!(
@@ -367,4 +373,49 @@ async fn a_namespace_and_the_objects_in_it_apply_in_one_sync() {
     assert!(again.is_in_sync(), "{:#?}", again.actions);
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(world.client.clone());
     let _ = namespaces.delete(&fresh, &Default::default()).await;
+}
+
+#[tokio::test]
+async fn an_invalid_object_in_a_new_namespace_leaves_nothing_behind() {
+    let world = World::new("fresh-bad").await;
+    let fresh = format!("{}-new", world.namespace);
+    let set = join(&[
+        format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {fresh}}}\n"),
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: fine, namespace: {fresh}}}\ndata: {{k: v}}\n"
+        ),
+        // Valid YAML, valid to the schema; only the API server's validation refuses it.
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: port-too-big, namespace: {fresh}}}\nspec: {{ports: [{{port: 99999}}]}}\n"
+        ),
+    ]);
+    let plan = world.plan("app", &set, &Inventory::default()).await;
+
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    let stopped = result.stopped.as_deref().unwrap_or_default();
+    assert!(
+        stopped.contains("port-too-big") && stopped.contains("must be between 1 and 65535"),
+        "{result:#?}"
+    );
+    assert!(stopped.contains("deleted again"), "{stopped}");
+    let refused: Vec<_> = result
+        .outcomes
+        .iter()
+        .filter(|o| o.error.is_some())
+        .map(|o| o.object.name.as_str())
+        .collect();
+    assert_eq!(refused, ["port-too-big"], "{result:#?}");
+    assert!(result.inventory.is_empty(), "the app owns nothing new");
+
+    // Nothing of the sync stays: the valid ConfigMap was never written, and the namespace
+    // made to validate them is gone or going.
+    let config_maps: Api<ConfigMap> = Api::namespaced(world.client.clone(), &fresh);
+    assert!(config_maps.get_opt("fine").await.unwrap().is_none());
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(world.client.clone());
+    if let Some(namespace) = namespaces.get_opt(&fresh).await.unwrap() {
+        assert!(
+            namespace.metadata.deletion_timestamp.is_some(),
+            "{namespace:#?}"
+        );
+    }
 }

@@ -58,6 +58,7 @@ impl Engine {
                     wave: 0,
                     diff: None,
                     note: Some(owner),
+                    awaits_namespace: false,
                 });
                 continue;
             }
@@ -72,6 +73,7 @@ impl Engine {
                 wave: 0,
                 diff: None,
                 note,
+                awaits_namespace: false,
             });
         }
         Ok(actions)

@@ -3,7 +3,9 @@
 //! `plumb diff` prints it; `plumb apply` executes exactly it.
 //!
 //! Planning validates the whole set first: every object that can be is dry-run applied,
-//! so one invalid object fails the plan and nothing at all is written.
+//! so one invalid object fails the plan and nothing at all is written. Objects in a
+//! namespace the sync creates are dry-run by applying, once their namespace exists and
+//! before anything else is written (see [`crate::preflight`]).
 
 mod deletion;
 
@@ -116,6 +118,10 @@ pub struct Action {
     /// Why, when it is not obvious (e.g. why an object is orphaned).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Its namespace does not exist yet, so planning could not dry-run it: applying does,
+    /// before anything else is written (see [`crate::preflight`]).
+    #[serde(skip)]
+    pub(crate) awaits_namespace: bool,
 }
 
 impl Action {
@@ -126,9 +132,22 @@ impl Action {
             wave: target.wave,
             diff,
             note: note.map(str::to_owned),
+            awaits_namespace: false,
+        }
+    }
+
+    /// An object to create in a namespace this sync creates, validated when applying.
+    fn awaiting_namespace(target: &Target) -> Action {
+        Action {
+            awaits_namespace: true,
+            ..Action::new(target, Change::Create, None, Some(AWAITS_NAMESPACE))
         }
     }
 }
+
+/// The note of an object dry-run only once its namespace exists.
+pub(crate) const AWAITS_NAMESPACE: &str =
+    "dry-run once its namespace is created, before anything else is written";
 
 /// Every action for one app, in execution order: applies by wave and kind, then prunes in
 /// reverse.
@@ -424,11 +443,7 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|ns| missing_namespaces.contains(ns))
         {
-            return Ok(action(
-                Change::Create,
-                None,
-                Some("its namespace is created first"),
-            ));
+            return Ok(Action::awaiting_namespace(target));
         }
         let in_new_namespace = target
             .object
@@ -441,11 +456,7 @@ impl Engine {
             Err(Error::Invalid { message, .. })
                 if live.is_none() && in_new_namespace && message.contains("not found") =>
             {
-                return Ok(action(
-                    Change::Create,
-                    None,
-                    Some("its namespace is created first"),
-                ));
+                return Ok(Action::awaiting_namespace(target));
             }
             Err(Error::Immutable { .. }) if live.is_some() && target.options.recreate => {
                 return Ok(action(
