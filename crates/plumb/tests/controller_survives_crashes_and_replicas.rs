@@ -429,8 +429,14 @@ async fn two_sharded_replicas_share_forty_apps_and_one_takes_over_the_others_wit
     let after_takeover = reconciled(&log_lines(&world, b)[seen_before..], &ns);
     assert!(
         after_takeover.is_disjoint(&of_b),
-        "b reconciled its own apps again: {:?}",
-        after_takeover.intersection(&of_b).collect::<Vec<_>>()
+        "b reconciled its own apps again: {:?}\n{}",
+        after_takeover.intersection(&of_b).collect::<Vec<_>>(),
+        log_lines(&world, b)[seen_before..]
+            .iter()
+            .filter(|l| l.contains(" reconciled "))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert_eq!(
         sync_counts(&world).await,
