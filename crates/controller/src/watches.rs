@@ -223,6 +223,7 @@ impl LiveObjects {
                 Ok(Event::InitApply(object)) => self.observe(&resource, object, false),
                 Ok(Event::Delete(object)) => self.forget(&resource, object),
                 Ok(Event::InitDone) => {
+                    tracing::debug!(kind = %resource.kind, "listed; watching for changes");
                     let awaiting = {
                         let mut listing = lock(&self.listing);
                         listing.listed.insert(kind.clone());

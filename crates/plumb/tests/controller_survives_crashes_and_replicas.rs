@@ -411,6 +411,26 @@ async fn two_sharded_replicas_share_forty_apps_and_one_takes_over_the_others_wit
     );
     let histories = sync_counts(&world).await;
 
+    // b's watch of ConfigMaps may list after its apps first synced (the cluster's labelled
+    // ConfigMaps are many, or the machine is busy): its apps are then checked for drift
+    // once more. That is start-up, not the takeover: wait for it to pass.
+    plumb_testkit::eventually("b's watch listed", Duration::from_secs(60), || {
+        let listed = log_lines(&world, b)
+            .iter()
+            .any(|l| l.contains("listed; watching for changes") && l.contains("kind=ConfigMap"));
+        async move { listed.then_some(()) }
+    })
+    .await;
+    let mut settled = log_lines(&world, b).len();
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = log_lines(&world, b).len();
+        if now == settled {
+            break;
+        }
+        settled = now;
+    }
+
     // Replica a dies. Once its membership expires, b takes its apps: it reconciles each
     // once, finds it in sync from the kept cache and the watches, and applies nothing.
     let seen_before = log_lines(&world, b).len();
@@ -433,7 +453,7 @@ async fn two_sharded_replicas_share_forty_apps_and_one_takes_over_the_others_wit
         after_takeover.intersection(&of_b).collect::<Vec<_>>(),
         log_lines(&world, b)[seen_before..]
             .iter()
-            .filter(|l| l.contains(" reconciled "))
+            .filter(|l| l.contains(" reconciled ") || l.contains("live change"))
             .cloned()
             .collect::<Vec<_>>()
             .join("\n")
