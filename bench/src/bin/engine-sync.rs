@@ -9,6 +9,11 @@
 //! (d) first apply of a Namespace and N ConfigMaps in it (a namespace that does not exist
 //!     yet): `plumb apply` vs `kubectl apply --server-side`.
 //!
+//! First applies also report the API server's CPU per object (its own
+//! `process_cpu_seconds_total`): plumb validates every object with a dry-run before the
+//! first write, two requests per object where kubectl makes one, so on a control plane
+//! short of cores that CPU, not round trips, bounds plumb's time.
+//!
 //! ```text
 //! cargo run --release -p plumb-bench --bin engine-sync -- [--objects N] [--trials N]
 //! ```
@@ -20,6 +25,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
+use plumb_bench::metrics::api_server_cpu_seconds;
 use plumb_bench::{arg, report, run, run_diff};
 use plumb_engine::{AppId, Engine, Inventory, PlanOptions};
 use plumb_render::{RenderOptions, render};
@@ -35,6 +41,7 @@ async fn main() {
         plumb_bin.exists(),
         "build the plumb binary first: cargo build --release -p plumb"
     );
+    let admin = cluster.client().await.unwrap();
     let repo = tempfile::tempdir().unwrap();
     write_objects(repo.path(), objects);
     println!("engine-sync: {objects} objects, median of {trials} trials");
@@ -75,13 +82,21 @@ async fn main() {
                 .env("KUBECONFIG", &cluster.kubeconfig);
             command
         };
+        let cpu = ApiServerCpu::start(&admin).await;
         first.plumb.push(time(|| run(&mut plumb("apply", &ours))));
+        first
+            .plumb_cpu
+            .extend(cpu.per_object(&admin, objects).await);
+        let cpu = ApiServerCpu::start(&admin).await;
         first.kubectl.push(time(|| {
             run(&mut kubectl(
                 &["apply", "--validate=false", "--field-manager=kubectl-bench"],
                 &theirs,
             ))
         }));
+        first
+            .kubectl_cpu
+            .extend(cpu.per_object(&admin, objects).await);
         // Nothing changed means the cluster is done with the first apply too: its
         // controllers create a ReplicaSet for each Deployment and write its status.
         settle(cluster, &[&ours, &theirs]).await;
@@ -112,6 +127,7 @@ async fn main() {
             write_fresh_namespace(&dir, &name, objects);
             dir
         });
+        let cpu = ApiServerCpu::start(&admin).await;
         fresh.plumb.push(time(|| {
             run(Command::new(&plumb_bin)
                 .args(["apply", "--app", &names[0], "--root"])
@@ -119,6 +135,10 @@ async fn main() {
                 .arg(&names[0])
                 .env("KUBECONFIG", &cluster.kubeconfig))
         }));
+        fresh
+            .plumb_cpu
+            .extend(cpu.per_object(&admin, objects).await);
+        let cpu = ApiServerCpu::start(&admin).await;
         fresh.kubectl.push(time(|| {
             run(Command::new("kubectl")
                 .args([
@@ -131,6 +151,9 @@ async fn main() {
                 .arg(&dirs[1])
                 .env("KUBECONFIG", &cluster.kubeconfig))
         }));
+        fresh
+            .kubectl_cpu
+            .extend(cpu.per_object(&admin, objects).await);
         namespaces.extend(names);
     }
     // Thousands of objects left behind would slow whatever shares the control plane.
@@ -150,6 +173,24 @@ struct Figures {
     plumb: Vec<Duration>,
     warm: Vec<Duration>,
     kubectl: Vec<Duration>,
+    /// The API server's CPU seconds per object while each ran.
+    plumb_cpu: Vec<f64>,
+    kubectl_cpu: Vec<f64>,
+}
+
+/// The API server's CPU time at the start of a run.
+struct ApiServerCpu(Option<f64>);
+
+impl ApiServerCpu {
+    async fn start(admin: &kube::Client) -> Self {
+        ApiServerCpu(api_server_cpu_seconds(admin).await)
+    }
+
+    /// Its CPU seconds per object since the start; `None` when it cannot be read.
+    async fn per_object(self, admin: &kube::Client, objects: usize) -> Option<f64> {
+        let end = api_server_cpu_seconds(admin).await?;
+        Some((end - self.0?) / objects as f64)
+    }
 }
 
 impl Figures {
@@ -167,6 +208,20 @@ impl Figures {
             plumb / kubectl,
             "x",
         );
+        if !self.plumb_cpu.is_empty() && !self.kubectl_cpu.is_empty() {
+            let plumb_cpu = median_of(self.plumb_cpu.clone());
+            let kubectl_cpu = median_of(self.kubectl_cpu.clone());
+            report(
+                &format!("{name}: API server CPU per object, plumb"),
+                plumb_cpu * 1000.0,
+                "ms",
+            );
+            report(
+                &format!("{name}: API server CPU per object, kubectl"),
+                kubectl_cpu * 1000.0,
+                "ms",
+            );
+        }
         if !self.warm.is_empty() {
             let warm = median(&self.warm);
             report(&format!("{name}: engine, warm cache"), warm * 1000.0, "ms");
@@ -176,9 +231,12 @@ impl Figures {
 }
 
 fn median(times: &[Duration]) -> f64 {
-    let mut sorted: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
+    median_of(times.iter().map(Duration::as_secs_f64).collect())
+}
+
+fn median_of(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn time(job: impl FnOnce()) -> Duration {
