@@ -25,6 +25,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Namespace;
 use plumb_bench::metrics::api_server_cpu_seconds;
 use plumb_bench::{arg, report, run, run_diff};
 use plumb_engine::{AppId, Engine, Inventory, PlanOptions};
@@ -42,6 +43,7 @@ async fn main() {
         "build the plumb binary first: cargo build --release -p plumb"
     );
     let admin = cluster.client().await.unwrap();
+    quiet(&admin).await;
     let repo = tempfile::tempdir().unwrap();
     write_objects(repo.path(), objects);
     println!("engine-sync: {objects} objects, median of {trials} trials");
@@ -243,6 +245,30 @@ fn time(job: impl FnOnce()) -> Duration {
     let started = Instant::now();
     job();
     started.elapsed()
+}
+
+/// Waits (up to five minutes) for the namespaces an earlier run left terminating to go:
+/// deleting their thousands of objects keeps the API server busy, and a run measured
+/// meanwhile measures that too.
+async fn quiet(admin: &kube::Client) {
+    let api: kube::Api<Namespace> = kube::Api::all(admin.clone());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let list = api.list(&Default::default()).await.unwrap();
+        let terminating = list
+            .items
+            .iter()
+            .filter(|ns| ns.metadata.deletion_timestamp.is_some())
+            .count();
+        if terminating == 0 {
+            return;
+        }
+        if Instant::now() > deadline {
+            println!("note: {terminating} namespaces are still being deleted; figures include it");
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// Waits (up to five minutes) until kube-controller-manager has caught up with every
