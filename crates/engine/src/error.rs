@@ -232,6 +232,23 @@ fn conflicting_managers(message: &str) -> String {
     managers.join(", ")
 }
 
+fn more_refused(refused: usize) -> String {
+    match refused {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more objects refused)", n - 1),
+    }
+}
+
+fn namespaces_cleaned(left: &str) -> String {
+    if left.is_empty() {
+        "they were deleted again, and nothing else of this sync was written".to_owned()
+    } else {
+        format!(
+            "deleting them again failed for {left} (delete them by hand); nothing else of this sync was written"
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,22 +301,5 @@ mod tests {
             err.to_string(),
             "get Namespace x: namespaces \"x\" is forbidden (Forbidden, 403)"
         );
-    }
-}
-
-fn more_refused(refused: usize) -> String {
-    match refused {
-        0 | 1 => String::new(),
-        n => format!(" (and {} more objects refused)", n - 1),
-    }
-}
-
-fn namespaces_cleaned(left: &str) -> String {
-    if left.is_empty() {
-        "they were deleted again, and nothing else of this sync was written".to_owned()
-    } else {
-        format!(
-            "deleting them again failed for {left} (delete them by hand); nothing else of this sync was written"
-        )
     }
 }
