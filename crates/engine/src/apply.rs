@@ -75,7 +75,7 @@ impl Engine {
         let timeout = options.wave_timeout;
         // An invalid object stops the sync before anything is written, as in planning:
         // the app owns what it owned before.
-        if let Err(refused) = self.validate_in_new_namespaces(plan, &mut outcomes).await {
+        if let Err(refused) = self.validate_ahead(plan, timeout, &mut outcomes).await {
             return SyncResult {
                 outcomes,
                 inventory: plan.previous.clone(),

@@ -92,6 +92,15 @@ impl Catalog {
             .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
     }
 
+    /// This catalog without the kinds `(group, kind)` names: definitions deleted again.
+    pub(crate) fn without(&self, kinds: &[(String, String)]) -> Catalog {
+        let mut catalog = self.clone();
+        catalog
+            .kinds
+            .retain(|(group, _, kind), _| !kinds.iter().any(|(g, k)| g == group && k == kind));
+        catalog
+    }
+
     /// Adds the kinds a CustomResourceDefinition manifest defines, unless already served.
     pub(crate) fn add_crd(&mut self, crd: &Map<String, Value>) {
         for (resource, namespaced) in crd_kinds(crd) {

@@ -111,6 +111,14 @@ impl Engine {
         Ok(())
     }
 
+    /// Forgets the kinds `(group, kind)` names, whose definitions this engine deleted:
+    /// the next plan takes them for unserved, rather than asking the API server for
+    /// objects of a kind that is going away.
+    pub(crate) async fn forget_kinds(&self, kinds: &[(String, String)]) {
+        let mut catalog = self.catalog.write().await;
+        *catalog = Arc::new(catalog.without(kinds));
+    }
+
     /// Discovers again until every kind the CRD manifests define is served, for at most
     /// `timeout` (and never more than [`CRD_DISCOVERY_LIMIT`]). An Established CRD can be
     /// missing from discovery for a moment: servers with aggregated discovery rebuild its

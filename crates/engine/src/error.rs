@@ -96,21 +96,21 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
-    /// An object in a namespace this sync creates was refused by its dry-run; the
-    /// namespaces made to validate it were deleted again.
+    /// An object in a namespace, or of a kind, this sync creates was refused by its
+    /// dry-run; what was created to validate it was deleted again.
     #[error(
-        "{first}{}; found by a dry-run once namespace(s) {namespaces} existed: {}",
+        "{first}{}; found by a dry-run once {created} existed: {}",
         more_refused(*refused),
-        namespaces_cleaned(left)
+        cleaned_up(left)
     )]
-    InvalidInNewNamespace {
+    RefusedAhead {
         /// The first refusal, naming its object.
         first: String,
         /// How many objects were refused.
         refused: usize,
-        /// The namespaces created to validate them, comma-separated.
-        namespaces: String,
-        /// Those that could not be deleted again, with why (empty: none).
+        /// What was created to validate them (`Namespace a, CustomResourceDefinition b`).
+        created: String,
+        /// What could not be deleted again, with why (empty: nothing).
         left: String,
     },
     /// A sync stopped after an object failed to apply; later groups were not attempted.
@@ -239,7 +239,7 @@ fn more_refused(refused: usize) -> String {
     }
 }
 
-fn namespaces_cleaned(left: &str) -> String {
+fn cleaned_up(left: &str) -> String {
     if left.is_empty() {
         "they were deleted again, and nothing else of this sync was written".to_owned()
     } else {

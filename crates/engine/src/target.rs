@@ -88,6 +88,20 @@ impl Target {
     pub(crate) fn order_key(&self) -> (i64, u32, &ObjectRef) {
         (self.wave, self.rank, &self.object)
     }
+
+    /// The (group, kind) it defines, when it is a CustomResourceDefinition.
+    pub(crate) fn defined_kind(&self) -> Option<(String, String)> {
+        if self.object.group != "apiextensions.k8s.io"
+            || self.object.kind != "CustomResourceDefinition"
+        {
+            return None;
+        }
+        let manifest = self.manifest.unpack();
+        let spec = manifest.get("spec")?;
+        let group = spec.get("group")?.as_str()?;
+        let kind = spec.pointer("/names/kind")?.as_str()?;
+        Some((group.to_owned(), kind.to_owned()))
+    }
 }
 
 /// Resolves every desired object. CRDs in the set make their kinds known (but unserved).

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::{World, config_map, deployment, join, make_pods_ready};
 use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
 use plumb_engine::{Change, Error, Inventory};
@@ -418,4 +419,95 @@ async fn an_invalid_object_in_a_new_namespace_leaves_nothing_behind() {
             "{namespace:#?}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_invalid_custom_resource_of_a_new_definition_leaves_nothing_behind() {
+    let world = World::new("crd-bad").await;
+    let group = format!("{}.example.net", world.namespace);
+    // A structural schema: `size` is an integer.
+    let crd = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: gauges.{group}}}\n\
+         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: gauges, singular: gauge, kind: Gauge}}\n\
+         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
+         \x20       type: object\n        properties:\n          spec:\n            type: object\n\
+         \x20           properties: {{size: {{type: integer}}}}\n"
+    );
+    let fine = format!(
+        "apiVersion: {group}/v1\nkind: Gauge\nmetadata: {{name: fine}}\nspec: {{size: 3}}\n"
+    );
+    let wrong = format!(
+        "apiVersion: {group}/v1\nkind: Gauge\nmetadata: {{name: wrong}}\nspec: {{size: three}}\n"
+    );
+    let set = join(&[crd, config_map("beside", "1", ""), fine, wrong]);
+
+    let plan = world.plan("app", &set, &Inventory::default()).await;
+    let note = |name: &str| {
+        plan.actions
+            .iter()
+            .find(|a| a.object.name == name)
+            .and_then(|a| a.note.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        note("wrong").starts_with("dry-run once its CustomResourceDefinition is established"),
+        "{:#?}",
+        plan.actions
+    );
+
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    let stopped = result.stopped.as_deref().unwrap_or_default();
+    assert!(
+        stopped.contains("wrong") && stopped.contains("deleted again"),
+        "{result:#?}"
+    );
+    let refused: Vec<_> = result
+        .outcomes
+        .iter()
+        .filter(|o| o.error.is_some())
+        .map(|o| o.object.name.as_str())
+        .collect();
+    assert_eq!(refused, ["wrong"], "{result:#?}");
+
+    // Nothing of the sync stays: the ConfigMap beside it was never written, and the
+    // definition made to validate them is gone or going.
+    assert!(
+        world
+            .api::<ConfigMap>()
+            .get_opt("beside")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let definitions: Api<CustomResourceDefinition> = Api::all(world.client.clone());
+    if let Some(definition) = definitions
+        .get_opt(&format!("gauges.{group}"))
+        .await
+        .unwrap()
+    {
+        assert!(
+            definition.metadata.deletion_timestamp.is_some(),
+            "{definition:#?}"
+        );
+    }
+
+    // Put right once the definition is gone, the same set applies in one sync.
+    let name = format!("gauges.{group}");
+    plumb_testkit::eventually("the definition is gone", Duration::from_secs(60), || {
+        let definitions = definitions.clone();
+        let name = name.clone();
+        async move {
+            definitions
+                .get_opt(&name)
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        }
+    })
+    .await;
+    let set = set.replace("size: three", "size: 4");
+    let plan = world.plan("app", &set, &Inventory::default()).await;
+    let result = world.engine.apply(&plan, &Default::default()).await;
+    assert!(result.succeeded(), "{result:#?}");
 }

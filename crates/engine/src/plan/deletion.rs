@@ -58,7 +58,7 @@ impl Engine {
                     wave: 0,
                     diff: None,
                     note: Some(owner),
-                    awaits_namespace: false,
+                    awaits: None,
                 });
                 continue;
             }
@@ -73,7 +73,7 @@ impl Engine {
                 wave: 0,
                 diff: None,
                 note,
-                awaits_namespace: false,
+                awaits: None,
             });
         }
         Ok(actions)

@@ -7,6 +7,7 @@
 //! namespace the sync creates are dry-run by applying, once their namespace exists and
 //! before anything else is written (see [`crate::preflight`]).
 
+mod awaits;
 mod deletion;
 
 use std::collections::HashSet;
@@ -31,6 +32,7 @@ use crate::object_options::ApplyMode;
 use crate::object_ref::ObjectRef;
 use crate::target::{NamespaceMetadata, Target, resolve};
 use crate::tracking::AppId;
+pub(crate) use awaits::Awaits;
 
 /// Dry-runs in flight at once: enough to keep the API server busy, which answers them in
 /// parallel, where one at a time waits on its round trips (kubectl's way).
@@ -118,10 +120,11 @@ pub struct Action {
     /// Why, when it is not obvious (e.g. why an object is orphaned).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Its namespace does not exist yet, so planning could not dry-run it: applying does,
-    /// before anything else is written (see [`crate::preflight`]).
+    /// What must exist before it can be dry-run, which planning could not: applying
+    /// creates that and dry-runs it before anything else is written (see
+    /// [`crate::preflight`]).
     #[serde(skip)]
-    pub(crate) awaits_namespace: bool,
+    pub(crate) awaits: Option<Awaits>,
 }
 
 impl Action {
@@ -132,22 +135,23 @@ impl Action {
             wave: target.wave,
             diff,
             note: note.map(str::to_owned),
-            awaits_namespace: false,
+            awaits: None,
         }
     }
 
-    /// An object to create in a namespace this sync creates, validated when applying.
-    fn awaiting_namespace(target: &Target) -> Action {
+    /// An object to create that is validated when applying, once what it awaits exists.
+    fn awaiting(target: &Target, awaits: Awaits) -> Action {
+        let note = if awaits.definition {
+            "dry-run once its CustomResourceDefinition is established, before anything else is written"
+        } else {
+            "dry-run once its namespace is created, before anything else is written"
+        };
         Action {
-            awaits_namespace: true,
-            ..Action::new(target, Change::Create, None, Some(AWAITS_NAMESPACE))
+            awaits: Some(awaits),
+            ..Action::new(target, Change::Create, None, Some(note))
         }
     }
 }
-
-/// The note of an object dry-run only once its namespace exists.
-pub(crate) const AWAITS_NAMESPACE: &str =
-    "dry-run once its namespace is created, before anything else is written";
 
 /// Every action for one app, in execution order: applies by wave and kind, then prunes in
 /// reverse.
@@ -352,6 +356,7 @@ impl Engine {
             .into_iter()
             .filter_map(|verdict| verdict.or_else(|| planned.next()))
             .collect();
+        awaits::unless_undoable(&targets, &mut actions);
         actions.extend(self.plan_prunes(&app, &targets, previous, &options).await?);
         actions.extend(hooks.iter().map(|hook| {
             let phases: Vec<String> = hook.phases.iter().map(ToString::to_string).collect();
@@ -407,12 +412,17 @@ impl Engine {
             }
             _ => {}
         }
+        let in_missing_namespace = target
+            .object
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| missing_namespaces.contains(ns));
         if !target.kind.served {
-            return Ok(action(
-                Change::Create,
-                None,
-                Some("its CustomResourceDefinition is applied first"),
-            ));
+            let awaits = Awaits {
+                namespace: in_missing_namespace,
+                definition: true,
+            };
+            return Ok(Action::awaiting(target, awaits));
         }
         // An object its kind's list did not show is not tracked yet: most likely it does
         // not exist, which the dry-run tells (it answers without a resourceVersion), so a
@@ -436,14 +446,12 @@ impl Engine {
             }
         };
         // Its namespace does not exist yet: a dry-run could only answer "not found".
-        if live.is_none()
-            && target
-                .object
-                .namespace
-                .as_ref()
-                .is_some_and(|ns| missing_namespaces.contains(ns))
-        {
-            return Ok(Action::awaiting_namespace(target));
+        let in_namespace = Awaits {
+            namespace: true,
+            definition: false,
+        };
+        if live.is_none() && in_missing_namespace {
+            return Ok(Action::awaiting(target, in_namespace));
         }
         let in_new_namespace = target
             .object
@@ -456,7 +464,7 @@ impl Engine {
             Err(Error::Invalid { message, .. })
                 if live.is_none() && in_new_namespace && message.contains("not found") =>
             {
-                return Ok(Action::awaiting_namespace(target));
+                return Ok(Action::awaiting(target, in_namespace));
             }
             Err(Error::Immutable { .. }) if live.is_some() && target.options.recreate => {
                 return Ok(action(
