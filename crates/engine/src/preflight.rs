@@ -25,6 +25,7 @@ use crate::apply::{CONCURRENCY, Outcome};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::live;
+use crate::object_options::ApplyMode;
 use crate::object_ref::ObjectRef;
 use crate::plan::{Awaits, Change, Plan, apply_params};
 use crate::target::Target;
@@ -64,9 +65,18 @@ impl Engine {
             .filter(|t| awaiting[&t.object].definition)
             .map(|t| (t.object.group.as_str(), t.object.kind.as_str()))
             .collect();
+        // Only what the plan creates: a namespace plumb must not write (`apply: disabled`)
+        // is not made here either, and its objects are refused as "not found".
+        let creates: HashSet<&ObjectRef> = plan
+            .actions
+            .iter()
+            .filter(|a| a.change == Change::Create)
+            .map(|a| &a.object)
+            .collect();
         let ahead: Vec<&Target> = plan
             .targets
             .iter()
+            .filter(|t| creates.contains(&t.object))
             .filter(|t| {
                 (is_namespace(t) && namespaces.contains(t.object.name.as_str()))
                     || t.defined_kind().is_some_and(|(group, kind)| {
@@ -76,16 +86,16 @@ impl Engine {
             .collect();
 
         let mut created = Created::new();
-        if let Err(err) = self.create_ahead(plan, &ahead, timeout, &mut created).await {
-            if let Some(object) = err.1 {
+        if let Err((err, object)) = self.create_ahead(plan, &ahead, timeout, &mut created).await {
+            if let Some(object) = object {
                 outcomes.push(Outcome {
                     object,
                     change: Change::Create,
-                    error: Some(err.0.to_string()),
+                    error: Some(err.to_string()),
                 });
             }
             self.delete_created(&created).await;
-            return Err(err.0);
+            return Err(err);
         }
 
         // The futures are made first, then streamed: a closure inside the stream would
@@ -140,6 +150,7 @@ impl Engine {
         let (namespaces, definitions): (Vec<&Target>, Vec<&Target>) =
             ahead.iter().partition(|t| is_namespace(t));
         for target in namespaces.iter().chain(&definitions) {
+            let force = force && target.options.apply != ApplyMode::Merge;
             let live = self
                 .send_apply(target, &apply_params(force))
                 .await
