@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{World, config_map, deployment, join, make_pods_ready};
+use common::{ANY_FIELDS, World, config_map, crd, deployment, join, make_pods_ready};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject};
@@ -16,12 +16,7 @@ use plumb_engine::{Change, Error, Inventory};
 async fn a_crd_and_its_custom_resources_apply_in_one_sync() {
     let world = World::new("crd").await;
     let group = format!("{}.example.com", world.namespace);
-    let crd = format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: widgets.{group}}}\n\
-         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n\
-         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
-         \x20       type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
-    );
+    let crd = crd(&group, "Widget", ANY_FIELDS);
     let widget = format!(
         "apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: gizmo}}\nspec: {{size: 3}}\n"
     );
@@ -65,12 +60,7 @@ async fn a_kept_discovery_that_predates_a_crd_is_asked_again_not_trusted() {
     assert!(fresh && !kept.kinds.is_empty());
 
     let group = format!("{}.example.org", world.namespace);
-    let crd = format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: gadgets.{group}}}\n\
-         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: gadgets, singular: gadget, kind: Gadget}}\n\
-         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
-         \x20       type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
-    );
+    let crd = crd(&group, "Gadget", ANY_FIELDS);
     let installed = world.sync("crd-owner", &crd, &Inventory::default()).await;
     assert!(installed.succeeded());
 
@@ -426,12 +416,10 @@ async fn an_invalid_custom_resource_of_a_new_definition_leaves_nothing_behind() 
     let world = World::new("crd-bad").await;
     let group = format!("{}.example.net", world.namespace);
     // A structural schema: `size` is an integer.
-    let crd = format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: gauges.{group}}}\n\
-         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: gauges, singular: gauge, kind: Gauge}}\n\
-         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
-         \x20       type: object\n        properties:\n          spec:\n            type: object\n\
-         \x20           properties: {{size: {{type: integer}}}}\n"
+    let crd = crd(
+        &group,
+        "Gauge",
+        "type: object\nproperties:\n  spec:\n    type: object\n    properties: {size: {type: integer}}",
     );
     let fine = format!(
         "apiVersion: {group}/v1\nkind: Gauge\nmetadata: {{name: fine}}\nspec: {{size: 3}}\n"

@@ -222,6 +222,25 @@ pub fn deployment(name: &str, replicas: u32, extra_annotations: &str) -> String 
     )
 }
 
+/// The schema of a custom resource that takes any fields.
+pub const ANY_FIELDS: &str = "type: object\nx-kubernetes-preserve-unknown-fields: true";
+
+/// A CustomResourceDefinition of the namespaced `kind` in `group` (plural: `kind`
+/// lowercased, plus "s"), served and stored as v1, validated by `schema` (the YAML of its
+/// `openAPIV3Schema`).
+pub fn crd(group: &str, kind: &str, schema: &str) -> String {
+    let singular = kind.to_lowercase();
+    let schema: String = schema
+        .lines()
+        .map(|line| format!("        {line}\n"))
+        .collect();
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {singular}s.{group}}}\n\
+         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: {singular}s, singular: {singular}, kind: {kind}}}\n\
+         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n{schema}"
+    )
+}
+
 /// A ConfigMap manifest.
 pub fn config_map(name: &str, value: &str, extra_annotations: &str) -> String {
     format!(
