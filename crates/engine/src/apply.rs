@@ -5,9 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use futures::StreamExt;
 use kube::api::DeleteParams;
 
+use crate::concurrent;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::hooks::Phase;
@@ -206,13 +206,11 @@ impl Engine {
                 if pending.is_empty() {
                     continue;
                 }
-                let attempts = pending
+                let attempts: Vec<_> = pending
                     .into_iter()
-                    .map(|(target, change)| self.attempt(target, change, force));
-                let results: Vec<Outcome> = futures::stream::iter(attempts)
-                    .buffered(CONCURRENCY)
-                    .collect()
-                    .await;
+                    .map(|(target, change)| self.attempt(target, change, force))
+                    .collect();
+                let results: Vec<Outcome> = concurrent::in_order(attempts, CONCURRENCY).await;
                 let first_failure = results
                     .iter()
                     .find_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.object)));

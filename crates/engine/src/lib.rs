@@ -19,6 +19,7 @@ mod apply;
 mod cache;
 mod catalog;
 pub mod client;
+mod concurrent;
 mod diff;
 mod discovery;
 mod engine;

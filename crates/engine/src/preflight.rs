@@ -17,11 +17,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use futures::StreamExt;
 use kube::api::{DeleteParams, Preconditions};
 use serde_json::Value;
 
 use crate::apply::{CONCURRENCY, Outcome};
+use crate::concurrent;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::live;
@@ -98,16 +98,12 @@ impl Engine {
             return Err(err);
         }
 
-        // The futures are made first, then streamed: a closure inside the stream would
-        // make the sync future non-`Send` (as in planning).
         let force = plan.options.force_conflicts;
         let checks: Vec<_> = targets
             .into_iter()
             .map(|target| self.refusal(target, force))
             .collect();
-        let refusals: Vec<(&Target, Error)> = futures::stream::iter(checks)
-            .buffered(CONCURRENCY)
-            .collect::<Vec<_>>()
+        let refusals: Vec<(&Target, Error)> = concurrent::in_order(checks, CONCURRENCY)
             .await
             .into_iter()
             .flatten()

@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-
 use crate::apply::CONCURRENCY;
 use crate::catalog::KindInfo;
+use crate::concurrent;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::health::{Health, HealthStatus, assess};
@@ -28,9 +27,7 @@ impl Engine {
                 .cloned();
             reads.push(self.health_of(object, kind));
         }
-        futures::stream::iter(reads)
-            .buffered(CONCURRENCY)
-            .collect::<Vec<Result<_>>>()
+        concurrent::in_order(reads, CONCURRENCY)
             .await
             .into_iter()
             .collect()

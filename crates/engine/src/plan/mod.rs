@@ -13,13 +13,13 @@ mod deletion;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt};
 use kube::api::{Patch, PatchParams};
 use plumb_render::DesiredSet;
 use serde_json::Value;
 
 use crate::cache::{live_hash, rules_hash};
 use crate::catalog::Catalog;
+use crate::concurrent;
 use crate::diff::{Diff, compare, normalize};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -329,9 +329,6 @@ impl Engine {
         let missing_namespaces = self
             .missing_namespaces(&targets, &verdicts, &created_namespaces)
             .await?;
-        // The futures are made first, then streamed: a closure inside the stream would
-        // make the whole plan future non-`Send` (a rustc limit on higher-ranked lifetimes),
-        // and the controller runs plans on spawned tasks.
         let pending: Vec<_> = targets
             .iter()
             .zip(&verdicts)
@@ -346,10 +343,10 @@ impl Engine {
                 )
             })
             .collect();
-        let mut planned = futures::stream::iter(pending)
-            .buffered(CONCURRENCY)
-            .try_collect::<Vec<Action>>()
-            .await?
+        let mut planned = concurrent::in_order(pending, CONCURRENCY)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<Action>>>()?
             .into_iter();
         // In target order: each object without a verdict has the next planned action.
         let mut actions: Vec<Action> = verdicts
