@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 pub mod controller;
 pub mod flux;
 pub mod metrics;
+pub mod watched;
 
 /// Runs `trial` `trials` times and returns the median wall time.
 pub fn median_time(trials: usize, mut trial: impl FnMut()) -> Duration {

@@ -4,16 +4,19 @@
 //! PodDisruptionBudget — no Namespace) from one Git repository served on loopback, synced
 //! by `plumb controller` running as a process:
 //!
-//! - create → all Synced and Healthy: from creating the Applications until every one
-//!   reports the commit applied, in sync and healthy (a stand-in kubelet marks Pods Ready,
-//!   so Deployments become Available);
+//! - create → all Synced: from creating the Applications until every one reports the
+//!   commit applied and in sync, health aside;
+//! - create → all Synced and Healthy: until every one is also healthy (a stand-in kubelet
+//!   marks Pods Ready, so Deployments become Available);
 //! - commit → applied everywhere: a commit to the base every app uses, announced by a
 //!   signed GitHub push webhook, until every app reports it applied;
 //! - the controller's peak resident memory over the run, and its steady memory once synced;
 //! - Kubernetes API requests per app, counted by the controller
 //!   (`plumb_kube_api_requests_total`), for the first sync and for the commit.
 //!
-//! Medians over `--trials` trials (each on a namespace and repository of its own).
+//! Medians over `--trials` trials (each on a namespace and repository of its own). What
+//! the benchmark waits on it reads from a watch, not by listing the apps again and again,
+//! which would load the API server it measures.
 //!
 //! `--tool flux` runs Flux instead (`--tool both`: plumb, then Flux, in each trial), on the
 //! same control plane, the same repository layout and the same apps: Flux's
@@ -52,15 +55,19 @@ use plumb_bench::controller::{
 };
 use plumb_bench::flux::{self, Flux};
 use plumb_bench::metrics::{api_server_cpu_seconds, sum_of};
+use plumb_bench::watched::Watched;
 use plumb_bench::{arg, report};
 use plumb_testkit::{Author, Cluster, GitServer, WorkTree};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// How long one phase may take before the benchmark gives up.
 const PATIENCE: Duration = Duration::from_secs(1800);
 
 /// What one trial measured.
 struct Trial {
+    /// From creating the apps until all were applied and in sync, health aside (plumb only:
+    /// Flux's Ready with `wait: true` tells no such moment).
+    applied: Option<Duration>,
     synced: Duration,
     commit: Duration,
     /// The controller's peak memory; for Flux, the peak of the two controllers' sum.
@@ -251,6 +258,13 @@ fn report_tool(tool: Tool, trials: &[Trial], apps: usize, named: bool) {
     } else {
         String::new()
     };
+    if tool == Tool::Plumb {
+        report(
+            &format!("{prefix}create -> all Synced (health aside), median"),
+            median_of(trials, |t| t.applied.map_or(f64::NAN, |d| d.as_secs_f64())),
+            "s",
+        );
+    }
     for figure in figures(tool, apps) {
         report(
             &format!("{prefix}{}", figure.name),
@@ -377,6 +391,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     let (peaks, sampler) = sample_memory(vec![pid]);
 
     let applications = applications(&client, &namespace);
+    let watched = Watched::start(applications.clone());
     let cpu_before = api_server_cpu_seconds(&client).await;
     let started = Instant::now();
     // Created 16 at a time, as a person applying a folder of them with kubectl would.
@@ -404,7 +419,9 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     while let Some(created) = creating.join_next().await {
         created.unwrap();
     }
-    until_all(&applications, apps, &first, true).await;
+    until_all(&watched, apps, &first, false).await;
+    let applied = started.elapsed();
+    until_all(&watched, apps, &first, true).await;
     let synced = started.elapsed();
     let cpu_synced = api_server_cpu_seconds(&client).await;
     let after_sync = scraper.sum("plumb_kube_api_requests_total");
@@ -417,7 +434,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
     tree.push().unwrap();
     let status = deliver_github_push(server, &repo.git_url, WEBHOOK_SECRET);
     assert_eq!(status, 202, "the webhook was not accepted");
-    until_all(&applications, apps, &second, false).await;
+    until_all(&watched, apps, &second, false).await;
     let commit = started.elapsed();
     let cpu_committed = api_server_cpu_seconds(&client).await;
     let metrics = scraper.text().expect("the controller's /metrics answers");
@@ -431,6 +448,7 @@ async fn trial(cluster: &Cluster, apps: usize) -> Trial {
         .await;
     let peak_kib = peaks[0].load(Ordering::Relaxed);
     Trial {
+        applied: Some(applied),
         synced,
         commit,
         peak_kib,
@@ -476,6 +494,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
 
     let sources = flux::git_repositories(&client, &namespace);
     let kustomizations = flux::kustomizations(&client, &namespace);
+    let watched = Watched::start(kustomizations.clone());
     let cpu_before = api_server_cpu_seconds(&client).await;
     let started = Instant::now();
     flux::apply(
@@ -501,13 +520,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     while let Some(created) = creating.join_next().await {
         created.unwrap();
     }
-    until_all_ready(
-        &mut controllers,
-        &kustomizations,
-        apps,
-        &flux::revision(&first),
-    )
-    .await;
+    until_all_ready(&mut controllers, &watched, apps, &flux::revision(&first)).await;
     let synced = started.elapsed();
     let cpu_synced = api_server_cpu_seconds(&client).await;
     let after_sync = controllers.api_requests().unwrap();
@@ -519,13 +532,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     let started = Instant::now();
     tree.push().unwrap();
     flux::request_reconcile(&sources, "fleet").await;
-    until_all_ready(
-        &mut controllers,
-        &kustomizations,
-        apps,
-        &flux::revision(&second),
-    )
-    .await;
+    until_all_ready(&mut controllers, &watched, apps, &flux::revision(&second)).await;
     let commit = started.elapsed();
     let cpu_committed = api_server_cpu_seconds(&client).await;
     let after_commit = controllers.api_requests().unwrap();
@@ -542,6 +549,7 @@ async fn flux_trial(cluster: &Cluster, apps: usize) -> Trial {
     clear_finalizers(&kustomizations).await;
     clear_finalizers(&sources).await;
     Trial {
+        applied: None,
         synced,
         commit,
         peak_kib: peaks[0].load(Ordering::Relaxed),
@@ -587,25 +595,16 @@ async fn clear_finalizers(api: &Api<DynamicObject>) {
 
 /// Waits until every one of the `apps` Kustomizations is Ready, for its current
 /// generation, with `revision` applied.
-async fn until_all_ready(
-    controllers: &mut Flux,
-    kustomizations: &Api<DynamicObject>,
-    apps: usize,
-    revision: &str,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        controllers.check_running();
-        let listed = kustomizations.list(&ListParams::default()).await.unwrap();
-        let done = listed
-            .items
-            .iter()
-            .filter(|kustomization| {
-                let status = kustomization
-                    .data
-                    .get("status")
-                    .cloned()
-                    .unwrap_or(Value::Null);
+async fn until_all_ready(controllers: &mut Flux, watched: &Watched, apps: usize, revision: &str) {
+    let what = format!("Kustomizations reached {revision}");
+    watched
+        .until(
+            apps,
+            PATIENCE,
+            &what,
+            || controllers.check_running(),
+            |kustomization| {
+                let status = &kustomization["status"];
                 let ready = status["conditions"].as_array().is_some_and(|conditions| {
                     conditions
                         .iter()
@@ -613,19 +612,10 @@ async fn until_all_ready(
                 });
                 ready
                     && status["lastAppliedRevision"] == revision
-                    && status["observedGeneration"].as_i64() == kustomization.metadata.generation
-            })
-            .count();
-        if done == apps {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {done} of {apps} Kustomizations reached {revision} within {PATIENCE:?}"
-        );
-        // As often as plumb's Applications are looked at.
-        tokio::time::sleep(Duration::from_millis(250.max(apps as u64))).await;
-    }
+                    && status["observedGeneration"] == kustomization["metadata"]["generation"]
+            },
+        )
+        .await;
 }
 
 /// The shared base (10 objects, `version` in its ConfigMap) and an overlay per app that
@@ -720,31 +710,22 @@ spec:
 
 /// Waits until every one of the `apps` Applications has applied `commit` and is in sync
 /// (and, with `healthy`, Healthy).
-async fn until_all(applications: &Api<DynamicObject>, apps: usize, commit: &str, healthy: bool) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let listed = applications.list(&ListParams::default()).await.unwrap();
-        let done = listed
-            .items
-            .iter()
-            .filter(|app| {
-                let status = app.data.get("status").cloned().unwrap_or(Value::Null);
+async fn until_all(watched: &Watched, apps: usize, commit: &str, healthy: bool) {
+    let what = format!("apps reached {commit}");
+    watched
+        .until(
+            apps,
+            PATIENCE,
+            &what,
+            || {},
+            |app| {
+                let status = &app["status"];
                 status["sync"]["status"] == "Synced"
                     && status["sync"]["lastAppliedRevision"] == commit
                     && (!healthy || status["health"]["status"] == "Healthy")
-            })
-            .count();
-        if done == apps {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {done} of {apps} apps reached {commit} within {PATIENCE:?}"
-        );
-        // Listing a thousand Applications four times a second would load the API server
-        // the controller shares: a look per millisecond of app, at least every 250 ms.
-        tokio::time::sleep(Duration::from_millis(250.max(apps as u64))).await;
-    }
+            },
+        )
+        .await;
 }
 
 /// The mean milliseconds per reconcile of each phase (`plumb_reconcile_phase_duration_seconds`).

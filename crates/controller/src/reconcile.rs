@@ -136,7 +136,9 @@ pub(crate) async fn reconcile(
             } else if !matches!(observation.outcome, Some(SyncOutcome::Failed { .. })) {
                 state.failures = 0;
             }
+            let publishing = Instant::now();
             status::publish(ctx, &app, &mut state, observation, &started).await;
+            phase_done("status", publishing);
             next
         }
         Err(err) => {
@@ -214,6 +216,7 @@ async fn run(
 ) -> Result<Observation> {
     let key = app.key();
     let app_id = AppId::new(key.to_string());
+    let started = Instant::now();
     // Before anything is fetched or connected to: a repository or cluster no policy allows
     // is never read.
     let governing = ctx.policies.governing(app).await?;
@@ -232,7 +235,7 @@ async fn run(
         .helm_external
         .as_deref()
         .filter(|_| governing.allows_external_renderers());
-    let started = Instant::now();
+    let started = phase_done("connect", started);
     let rendered =
         desired_state(ctx, app, &acting, &kustomize, helm_external, reasons, state).await;
     let started = phase_done("render", started);
@@ -340,7 +343,7 @@ fn phase_done(phase: &'static str, started: Instant) -> Instant {
     let now = Instant::now();
     metrics::observe(
         "plumb_reconcile_phase_duration_seconds",
-        "Where reconciles spend their time: render (Git and rendering), inventory (reading the app's inventory, watching its kinds), plan (live objects, dry-runs), sync (writes), health.",
+        "Where reconciles spend their time: connect (policies, the destination and the identity the app acts as), render (Git and rendering), inventory (reading the app's inventory, watching its kinds), plan (live objects, dry-runs), sync (writes), health, status (writing it).",
         &[("phase", phase)],
         now - started,
     );
