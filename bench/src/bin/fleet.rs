@@ -260,7 +260,7 @@ fn report_tool(tool: Tool, trials: &[Trial], apps: usize, named: bool) {
     };
     if tool == Tool::Plumb {
         report(
-            &format!("{prefix}create -> all Synced (health aside), median"),
+            &format!("{prefix}create -> all Synced, median"),
             median_of(trials, |t| t.applied.map_or(f64::NAN, |d| d.as_secs_f64())),
             "s",
         );
