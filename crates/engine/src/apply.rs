@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use kube::api::DeleteParams;
 
-use crate::concurrent;
+use crate::concurrent::{self, CONCURRENCY};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::hooks::Phase;
@@ -17,9 +17,6 @@ use crate::object_options::ApplyMode;
 use crate::object_ref::{Identity, ObjectRef};
 use crate::plan::{Change, Plan, apply_params};
 use crate::target::Target;
-
-/// Writes in flight at once (see the plan's).
-pub(crate) const CONCURRENCY: usize = 16;
 
 /// How a plan is executed.
 #[derive(Clone, Debug)]

@@ -20,8 +20,8 @@ use std::time::Duration;
 use kube::api::{DeleteParams, Preconditions};
 use serde_json::Value;
 
-use crate::apply::{CONCURRENCY, Outcome};
-use crate::concurrent;
+use crate::apply::Outcome;
+use crate::concurrent::{self, CONCURRENCY};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::live;

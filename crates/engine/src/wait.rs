@@ -3,9 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::apply::CONCURRENCY;
 use crate::catalog::KindInfo;
-use crate::concurrent;
+use crate::concurrent::{self, CONCURRENCY};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::health::{Health, HealthStatus, assess};
@@ -27,10 +26,7 @@ impl Engine {
                 .cloned();
             reads.push(self.health_of(object, kind));
         }
-        concurrent::in_order(reads, CONCURRENCY)
-            .await
-            .into_iter()
-            .collect()
+        concurrent::try_in_order(reads, CONCURRENCY).await
     }
 
     async fn health_of(

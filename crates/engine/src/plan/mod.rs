@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::cache::{live_hash, rules_hash};
 use crate::catalog::Catalog;
-use crate::concurrent;
+use crate::concurrent::{self, CONCURRENCY};
 use crate::diff::{Diff, compare, normalize};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -33,10 +33,6 @@ use crate::object_ref::ObjectRef;
 use crate::target::{NamespaceMetadata, Target, resolve};
 use crate::tracking::AppId;
 pub(crate) use awaits::Awaits;
-
-/// Dry-runs in flight at once: enough to keep the API server busy, which answers them in
-/// parallel, where one at a time waits on its round trips (kubectl's way).
-const CONCURRENCY: usize = 16;
 
 /// What planning needs besides the desired set.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -343,10 +339,8 @@ impl Engine {
                 )
             })
             .collect();
-        let mut planned = concurrent::in_order(pending, CONCURRENCY)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<Action>>>()?
+        let mut planned = concurrent::try_in_order(pending, CONCURRENCY)
+            .await?
             .into_iter();
         // In target order: each object without a verdict has the next planned action.
         let mut actions: Vec<Action> = verdicts
