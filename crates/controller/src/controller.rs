@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::Patch;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use plumb_engine::Engine;
@@ -434,7 +434,7 @@ async fn keep_clusters(ctx: &Context, namespace: &str, leading: &AtomicBool) {
             match api
                 .patch(
                     CLUSTERS_CONFIG_MAP,
-                    &PatchParams::apply(crate::events::REPORTER).force(),
+                    &plumb_engine::server_side_apply(crate::events::REPORTER).force(),
                     &Patch::Apply(&config_map),
                 )
                 .await

@@ -27,7 +27,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch};
 
 use crate::application::AppKey;
 use crate::leader::{LEASE_DURATION, RENEW};
@@ -127,7 +127,7 @@ impl Shards {
         self.leases
             .patch(
                 &self.lease_name(),
-                &PatchParams::apply("plumb-shards").force(),
+                &plumb_engine::server_side_apply("plumb-shards").force(),
                 &Patch::Apply(&lease),
             )
             .await?;

@@ -44,7 +44,7 @@ impl Inventory {
 pub mod config_map {
     use k8s_openapi::api::core::v1::ConfigMap;
     use kube::Client;
-    use kube::api::{Api, ObjectMeta, Patch, PatchParams};
+    use kube::api::{Api, ObjectMeta, Patch};
 
     use super::Inventory;
     use crate::cache::CacheSnapshot;
@@ -91,7 +91,7 @@ pub mod config_map {
         Api::<ConfigMap>::namespaced(client.clone(), namespace)
             .patch(
                 &name,
-                &PatchParams::apply(CACHE_MANAGER).force(),
+                &crate::server_side_apply(CACHE_MANAGER).force(),
                 &Patch::Apply(&config_map),
             )
             .await
@@ -187,7 +187,7 @@ pub mod config_map {
         Api::<ConfigMap>::namespaced(client.clone(), namespace)
             .patch(
                 &name,
-                &PatchParams::apply(crate::FIELD_MANAGER).force(),
+                &crate::server_side_apply(crate::FIELD_MANAGER).force(),
                 &Patch::Apply(&config_map),
             )
             .await

@@ -315,6 +315,25 @@ async fn an_invalid_object_fails_the_plan_and_nothing_is_written() {
     );
 }
 
+/// plumb's applies tell the API server not to parse their bodies a second time for
+/// duplicate keys (`fieldValidation=Ignore`); a misspelt field is refused all the same.
+#[tokio::test]
+async fn a_misspelt_field_fails_the_plan_naming_it_and_nothing_is_written() {
+    let world = World::new("misspelt").await;
+    let misspelt = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: misspelt}\nspec:\n  replicas: 0\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: i, imagePullPolicyy: Always}]}}\n";
+    let set = join(&[config_map("first", "1", ""), misspelt.to_owned()]);
+
+    world.requests.reset();
+    let err = world
+        .plan_with("app", &set, &Inventory::default(), &world.options())
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("misspelt"), "{message}");
+    assert!(message.contains("imagePullPolicyy"), "{message}");
+    assert_eq!(world.requests.writes(), 0);
+}
+
 #[tokio::test]
 async fn secret_values_never_appear_in_a_diff() {
     let world = World::new("secret").await;

@@ -177,7 +177,7 @@ async fn generate_and_apply(ctx: &Context, set: &ApplicationSet) -> Result<Appli
     }
 
     let apps: Api<Application> = Api::namespaced(acting.client.clone(), &namespace);
-    let apply = PatchParams::apply(MANAGER).force();
+    let apply = plumb_engine::server_side_apply(MANAGER).force();
     for (name, app) in &made {
         apps.patch(name, &apply, &Patch::Apply(app))
             .await

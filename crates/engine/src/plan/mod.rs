@@ -605,6 +605,6 @@ fn resource_version(object: &Value) -> Option<&str> {
 
 /// Server-side apply as field manager `plumb`.
 pub(crate) fn apply_params(force: bool) -> PatchParams {
-    let params = PatchParams::apply(crate::FIELD_MANAGER);
+    let params = crate::server_side_apply(crate::FIELD_MANAGER);
     if force { params.force() } else { params }
 }
