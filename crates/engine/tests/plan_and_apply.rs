@@ -297,14 +297,9 @@ async fn an_invalid_object_fails_the_plan_and_nothing_is_written() {
     let broken = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken}\nspec:\n  replicas: lots\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: i}]}}\n";
     let set = join(&[config_map("first", "1", ""), broken.to_owned()]);
 
-    world.requests.reset();
-    let err = world
-        .plan_with("app", &set, &Inventory::default(), &world.options())
-        .await
-        .unwrap_err();
+    let err = refused_plan(&world, &set).await;
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
     assert!(err.to_string().contains("broken"), "{err}");
-    assert_eq!(world.requests.writes(), 0);
     assert!(
         world
             .api::<ConfigMap>()
@@ -323,15 +318,20 @@ async fn a_misspelt_field_fails_the_plan_naming_it_and_nothing_is_written() {
     let misspelt = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: misspelt}\nspec:\n  replicas: 0\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: i, imagePullPolicyy: Always}]}}\n";
     let set = join(&[config_map("first", "1", ""), misspelt.to_owned()]);
 
-    world.requests.reset();
-    let err = world
-        .plan_with("app", &set, &Inventory::default(), &world.options())
-        .await
-        .unwrap_err();
-    let message = err.to_string();
+    let message = refused_plan(&world, &set).await.to_string();
     assert!(message.contains("misspelt"), "{message}");
     assert!(message.contains("imagePullPolicyy"), "{message}");
-    assert_eq!(world.requests.writes(), 0);
+}
+
+/// Plans `set` as a first sync, which must fail without a single write.
+async fn refused_plan(world: &World, set: &str) -> Error {
+    world.requests.reset();
+    let err = world
+        .plan_with("app", set, &Inventory::default(), &world.options())
+        .await
+        .unwrap_err();
+    assert_eq!(world.requests.writes(), 0, "{err}");
+    err
 }
 
 #[tokio::test]
