@@ -239,12 +239,14 @@ pub(crate) fn from_files(
         let text = || String::from_utf8_lossy(&data).into_owned();
         match name.as_str() {
             "Chart.yaml" => {
-                let parsed: Metadata =
-                    serde_saphyr::from_str(&crate::yaml_breaks::as_go_yaml_unmarshals(&text()))
-                        .map_err(|e| Error::Chart {
-                            path: format!("{path}/Chart.yaml"),
-                            message: e.to_string(),
-                        })?;
+                let parsed: Metadata = serde_saphyr::from_str_with_options(
+                    &crate::yaml_breaks::as_go_yaml_unmarshals(&text()),
+                    plumb_manifest::yaml_reading_options(),
+                )
+                .map_err(|e| Error::Chart {
+                    path: format!("{path}/Chart.yaml"),
+                    message: e.to_string(),
+                })?;
                 metadata = Some(parsed);
             }
             "values.yaml" => {

@@ -24,7 +24,10 @@ pub(crate) struct Head {
 /// The head of `doc`; `Ok(None)` when the full deserializer must decide; `Err` when `doc` is
 /// not YAML.
 pub(crate) fn read(doc: &str) -> Result<Option<Head>, String> {
-    let mut events = Events(Parser::new_from_str(doc));
+    let mut events = Events(Parser::new_from_str_with_options(
+        doc,
+        plumb_manifest::yaml_parser_options(),
+    ));
     let head = match (events.next()?, events.next()?, events.next()?) {
         (Some(Event::StreamStart), Some(Event::DocumentStart(..)), Some(start)) => {
             match mapping(&mut events, start, top)? {

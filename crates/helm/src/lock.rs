@@ -52,7 +52,11 @@ pub(crate) fn pin(
     let Some(lock) = lock_file
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
         .and_then(|text| {
-            serde_saphyr::from_str::<Lock>(&crate::yaml_breaks::as_go_yaml_reads(text)).ok()
+            serde_saphyr::from_str_with_options::<Lock>(
+                &crate::yaml_breaks::as_go_yaml_reads(text),
+                plumb_manifest::yaml_reading_options(),
+            )
+            .ok()
         })
     else {
         return missing;

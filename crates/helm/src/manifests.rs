@@ -123,7 +123,9 @@ fn read_head(doc: &str) -> std::result::Result<head::Head, String> {
     if let Some(head) = head::read(doc)? {
         return Ok(head);
     }
-    let head: Head = serde_saphyr::from_str(doc).map_err(|e| e.to_string())?;
+    let head: Head =
+        serde_saphyr::from_str_with_options(doc, plumb_manifest::yaml_reading_options())
+            .map_err(|e| e.to_string())?;
     let metadata = head.metadata.unwrap_or_default();
     Ok(head::Head {
         kind: head.kind,

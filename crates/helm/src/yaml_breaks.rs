@@ -62,7 +62,7 @@ pub(crate) fn as_go_yaml_unmarshals(text: &str) -> Cow<'_, str> {
 /// Where the header (`|`, `>2+`…) of the text's last scalar starts, when that scalar is a
 /// block scalar whose content runs to the end of the text.
 fn header_of_last_block_scalar(text: &str) -> Option<usize> {
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str_with_options(text, plumb_manifest::yaml_parser_options());
     let mut last = None;
     while let Some(event) = parser.next_event() {
         match event.ok()? {

@@ -21,6 +21,7 @@ mod object;
 mod parse;
 pub mod size;
 mod sops;
+mod yaml_reading;
 
 pub use confine::{RepoFile, Root};
 pub use error::{Error, Result};
@@ -28,3 +29,4 @@ pub use limits::Limits;
 pub use object::{DesiredObject, MASK, ObjectId, Origin, write_identity};
 pub use parse::{FileContents, Ignored, Syntax, parse, parse_with};
 pub use sops::parse_decrypted;
+pub use yaml_reading::{yaml_parser_options, yaml_reading_options};

@@ -82,7 +82,7 @@ impl Limits {
         budget.max_documents = self.max_objects;
         budget.max_events = self.max_yaml_nodes_per_file.saturating_mul(4);
         budget.max_recorded_anchor_events = self.max_yaml_nodes_per_file;
-        let mut options = serde_saphyr::Options::default();
+        let mut options = crate::yaml_reading_options();
         options.budget = Some(budget);
         options
     }

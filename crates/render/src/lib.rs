@@ -45,6 +45,8 @@ pub use plumb_helm::{
 };
 // The types of what a render returns and is given, from the crates that own them.
 pub use plumb_kustomize::{KustomizeOptions, LoadRestrictor};
-pub use plumb_manifest::{DesiredObject, Ignored, Limits, MASK, ObjectId, Origin, write_identity};
+pub use plumb_manifest::{
+    DesiredObject, Ignored, Limits, MASK, ObjectId, Origin, write_identity, yaml_reading_options,
+};
 pub use rendered::Rendered;
 pub use renderer::render;

@@ -249,7 +249,8 @@ fn file_sets(tree: &Path, file: &str) -> Result<Vec<Params>, String> {
     let value: Value = if text.trim().is_empty() {
         Value::Object(serde_json::Map::new())
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| format!("{file} is not JSON or YAML: {e}"))?
+        serde_saphyr::from_str_with_options(&text, plumb_render::yaml_reading_options())
+            .map_err(|e| format!("{file} is not JSON or YAML: {e}"))?
     };
     let elements = match value {
         Value::Array(elements) => elements,

@@ -499,7 +499,8 @@ pub(crate) fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, Strin
         return Ok(Vec::new());
     }
     let text = crate::yaml_breaks::as_go_yaml_reads(text);
-    let options = serde_saphyr::options! { legacy_octal_numbers: true };
+    let mut options = plumb_manifest::yaml_reading_options();
+    options.legacy_octal_numbers = true;
     let documents: Vec<super::yaml_keys::GoJson> =
         serde_saphyr::from_str_multiple_with_options(&text, options).map_err(|e| e.to_string())?;
     Ok(documents.into_iter().map(|d| d.0).collect())

@@ -40,8 +40,11 @@ pub(crate) async fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?
         };
-        let parsed: Vec<Value> = serde_saphyr::from_multiple(&text)
-            .with_context(|| format!("{} is not YAML or JSON", file.display()))?;
+        let parsed: Vec<Value> = serde_saphyr::from_str_multiple_with_options(
+            &text,
+            plumb_render::yaml_reading_options(),
+        )
+        .with_context(|| format!("{} is not YAML or JSON", file.display()))?;
         // `kubectl get -o yaml` wraps what it prints in a List.
         for document in parsed {
             match document["items"].as_array() {

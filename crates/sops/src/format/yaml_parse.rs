@@ -12,10 +12,19 @@ use serde_saphyr::granit_parser::{Event, Parser, ScanError, Span};
 use super::yaml_scalar::resolve;
 use crate::tree::{Item, Value};
 
+/// Comments are not read (sops files hold `#ENC[…]` ones): unkept, they cannot run into
+/// the parser's buffer of 96 comments met while it looks ahead (kube-client turns comment
+/// events on for every crate).
+fn parser_options() -> serde_saphyr::granit_parser::Options {
+    let mut options = serde_saphyr::granit_parser::Options::default();
+    options.set_emit_comments(false);
+    options
+}
+
 /// Reads every document of a YAML stream. Each must be a mapping (or empty).
 pub(crate) fn parse_documents(text: &str) -> Result<Vec<Vec<Item>>, String> {
     let mut reader = Reader {
-        events: Parser::new_from_str(text),
+        events: Parser::new_from_str_with_options(text, parser_options()),
         anchors: HashMap::new(),
         alias_budget: 1_000_000 + 16 * text.len(),
     };
