@@ -397,13 +397,16 @@ impl Kustomization {
             file: file.to_owned(),
             detail,
         };
-        let map = match crate::spelling::canonical(document) {
+        let mut map = match crate::spelling::canonical(document) {
             Value::Object(map) => map,
             Value::Null => {
                 return Err(invalid("the kustomization is empty".into()));
             }
             _ => return Err(invalid("a kustomization must be a mapping".into())),
         };
+        // A field left with nothing (`patches:` over entries all commented out, as
+        // scaffolds write) is null, which Go reads as the field's empty value.
+        map.retain(|_, value| !value.is_null());
         for key in map.keys() {
             if SUPPORTED.contains(&key.as_str()) {
                 continue;

@@ -238,7 +238,7 @@ fn resolve_plain(text: &str) -> Value {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'));
     if looks_scalar
         && let Ok(value) = serde_saphyr::from_str_with_options::<Value>(text, {
-            let mut options = serde_saphyr::Options::default();
+            let mut options = plumb_manifest::yaml_reading_options();
             options.strict_booleans = true;
             options
         })
@@ -249,37 +249,51 @@ fn resolve_plain(text: &str) -> Value {
     Value::String(text.to_owned())
 }
 
-/// `a.b[name=x].c` → `a`, `b`, `[name=x]`, `c`.
+/// A field path's steps, split as Kustomize's `SmarterPathSplitter` splits it: on dots,
+/// except an escaped one (`a\.b`) or one inside brackets. Brackets holding `=` select a
+/// list element (`[name=a.b]`) and stay; brackets around a key with dots in it
+/// (`[cert-manager.io/inject-ca-from]`) are only quoting, and go. An empty step (a leading
+/// dot, as kubebuilder writes `.metadata.namespace`) is none; `a[name=x]` is `a`,
+/// `[name=x]`.
 fn segments(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '[' => {
-                if depth == 0 && !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-                depth += 1;
-                current.push(c);
+    let mut pieces: Vec<String> = Vec::new();
+    for piece in path.split('.') {
+        match pieces.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push('.');
+                last.push_str(piece);
             }
-            ']' => {
-                depth -= 1;
-                current.push(c);
-                if depth == 0 {
-                    out.push(std::mem::take(&mut current));
-                }
-            }
-            '.' if depth == 0 => {
-                if !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
+            _ => pieces.push(piece.to_owned()),
         }
     }
-    if !current.is_empty() {
-        out.push(current);
+    let mut out = Vec::new();
+    let mut pieces = pieces.into_iter();
+    while let Some(piece) = pieces.next() {
+        if piece.starts_with('[') && !piece.ends_with(']') {
+            let mut bracketed = piece;
+            for next in pieces.by_ref() {
+                bracketed.push('.');
+                bracketed.push_str(&next);
+                if next.ends_with(']') {
+                    break;
+                }
+            }
+            if bracketed.contains('=') {
+                out.push(bracketed);
+            } else {
+                out.push(bracketed.trim_matches(['[', ']']).to_owned());
+            }
+            continue;
+        }
+        match piece.find('[') {
+            Some(at) if at > 0 && piece.ends_with(']') => {
+                out.push(piece[..at].to_owned());
+                out.push(piece[at..].to_owned());
+            }
+            _ if piece.is_empty() => {}
+            _ => out.push(piece),
+        }
     }
     out
 }
@@ -417,6 +431,23 @@ mod tests {
         assert_eq!(
             segments("spec.containers[name=x].env"),
             ["spec", "containers", "[name=x]", "env"]
+        );
+    }
+
+    #[test]
+    fn brackets_around_a_dotted_key_only_quote_it() {
+        assert_eq!(
+            segments(".metadata.annotations.[cert-manager.io/inject-ca-from]"),
+            ["metadata", "annotations", "cert-manager.io/inject-ca-from"]
+        );
+        assert_eq!(
+            segments("metadata.labels.app\\.kubernetes\\.io/name"),
+            ["metadata", "labels", "app.kubernetes.io/name"]
+        );
+        // Without a dot inside, Kustomize keeps the brackets (and refuses the step).
+        assert_eq!(
+            segments("metadata.labels.[app]"),
+            ["metadata", "labels", "[app]"]
         );
     }
 }
