@@ -42,12 +42,19 @@ pub(crate) fn apply(
         let origin = origins.then(|| origin(resource, top));
         let notes = transformations.then(|| notes(resource, top));
         let metadata = resource.metadata_mut();
-        if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
-            annotations.remove(ORIGIN);
-            annotations.remove(TRANSFORMATIONS);
-            if annotations.is_empty() {
+        match metadata.get_mut("annotations") {
+            Some(Value::Object(annotations)) => {
+                annotations.remove(ORIGIN);
+                annotations.remove(TRANSFORMATIONS);
+                if annotations.is_empty() {
+                    metadata.remove("annotations");
+                }
+            }
+            // Kustomize writes the annotations back, and none is no field at all.
+            Some(Value::Null) => {
                 metadata.remove("annotations");
             }
+            _ => {}
         }
         let mut added = Vec::new();
         if let Some(origin) = origin {
