@@ -16,6 +16,7 @@ mod confine;
 mod error;
 pub mod go_json;
 pub mod go_yaml;
+pub mod go_yaml_end;
 mod limits;
 mod object;
 mod parse;

@@ -73,6 +73,9 @@ pub fn parse_with(
     };
     let documents: Vec<(u64, Value)> = match syntax {
         Syntax::Yaml => {
+            // As go-yaml reads a block scalar that ends the file without a line break.
+            let ended = std::str::from_utf8(bytes).map(crate::go_yaml_end::as_go_yaml_ends);
+            let bytes = ended.as_ref().map_or(bytes, |text| text.as_bytes());
             let parsed: Vec<Spanned<Value>> =
                 serde_saphyr::from_slice_multiple_with_options(bytes, yaml_options)
                     .map_err(|err| syntax_error(first_lines(&err.to_string())))?;
@@ -231,6 +234,19 @@ mod tests {
             false,
             &Limits::default(),
         )
+    }
+
+    #[test]
+    fn a_block_scalar_ending_the_file_without_a_line_break_has_no_final_newline() {
+        // As kubectl (go-yaml) reads it: a config file's last line, the file's last too.
+        let contents = parse_yaml(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  run.sh: |\n    exec app",
+        )
+        .unwrap();
+        assert_eq!(
+            contents.objects[0].manifest()["data"]["run.sh"],
+            serde_json::json!("exec app")
+        );
     }
 
     #[test]
