@@ -148,25 +148,6 @@ fn walk_map(
         (Some(Value::Object(map)), Directive::Merge) => map,
         (Some(_), Directive::Merge) => Map::new(),
     };
-    // kyaml walks the destination's own fields too, dropping its nulls on the way (an
-    // `annotations:` left empty in a vendored chart's output is gone after any patch).
-    let untouched: Vec<String> = base
-        .keys()
-        .filter(|key| patch.as_ref().is_none_or(|p| !p.contains_key(*key)))
-        .cloned()
-        .collect();
-    for key in untouched {
-        let dest_value = base.remove(&key);
-        let walked = walk(
-            dest_value,
-            None,
-            node.child(&key),
-            node.merge_keys(&key).as_deref(),
-        )?;
-        if let Some(value) = walked.filter(|v| !v.is_null()) {
-            base.insert(key, value);
-        }
-    }
     let Some(patch) = patch else {
         return Ok(Some(Value::Object(base)));
     };
@@ -218,16 +199,7 @@ fn walk_associative(
         (Some(_), _) => Vec::new(),
     };
     let Some(patch_items) = patch_items else {
-        // Elements the patch leaves alone are walked all the same (see `walk_map`).
-        let mut walked = Vec::with_capacity(dest_items.len());
-        for item in dest_items {
-            if item.is_object() {
-                walked.extend(walk(Some(item), None, node, None)?);
-            } else {
-                walked.push(item);
-            }
-        }
-        return Ok(Some(Value::Array(walked)));
+        return Ok(Some(Value::Array(dest_items)));
     };
     if keys.is_empty() {
         return Ok(Some(Value::Array(union(patch_items, dest_items))));
