@@ -82,7 +82,9 @@ pub(crate) fn generate(
     }
     object.insert("kind".into(), kind.name().into());
     object.insert("metadata".into(), Value::Object(metadata));
-    if !data.is_empty() {
+    // Kustomize writes a Secret's data even when empty (a placeholder for a webhook's
+    // certificate), and hashes it so; a ConfigMap's only when it holds something.
+    if !data.is_empty() || kind == GeneratedKind::Secret {
         object.insert("data".into(), Value::Object(data));
     }
     if !binary.is_empty() {
