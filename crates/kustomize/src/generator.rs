@@ -30,10 +30,10 @@ pub(crate) fn generate(
 ) -> Result<Resource> {
     let fail = |detail: String| loader.error(detail);
     let behavior = match args.behavior.as_str() {
-        "" | "create" => Behavior::Create,
         "merge" => Behavior::Merge,
         "replace" => Behavior::Replace,
-        other => return Err(fail(format!("invalid generator behavior {other:?}"))),
+        // Kustomize reads any other word (kubeflow writes `add`) as unspecified: create.
+        _ => Behavior::Create,
     };
     let options = merged_options(args.options.as_ref(), global);
     let pairs = pairs(loader, args)?;
