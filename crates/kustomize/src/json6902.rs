@@ -44,10 +44,7 @@ pub(crate) fn apply(target: &mut Value, ops: &Value, limits: &Limits) -> Result<
             "remove" => {
                 remove(target, &path)?;
             }
-            "replace" => {
-                remove(target, &path)?;
-                add(target, &path, value()?)?;
-            }
+            "replace" => replace(target, &path, value()?)?,
             "move" => {
                 let from = text("from").ok_or_else(|| BuildError::new("move needs from".into()))?;
                 let moved = remove(target, &from)?;
@@ -170,6 +167,29 @@ fn add(target: &mut Value, path: &str, value: Value) -> Result<(), BuildError> {
     }
 }
 
+/// Kustomize's JSON patch library replaces a key its map lacks by setting it (kubeflow
+/// replaces an issuer's `jwksUri` that may not be there); a missing map or list element
+/// is an error, as in RFC 6902.
+fn replace(target: &mut Value, path: &str, value: Value) -> Result<(), BuildError> {
+    if path.is_empty() {
+        *target = value;
+        return Ok(());
+    }
+    let (node, last) = parent(target, path)?;
+    match node {
+        Value::Object(map) => {
+            map.insert(last, value);
+            Ok(())
+        }
+        Value::Array(items) => {
+            let at = index(&last, items.len(), false).ok_or_else(|| missing(path))?;
+            items[at] = value;
+            Ok(())
+        }
+        _ => Err(missing(path)),
+    }
+}
+
 fn remove(target: &mut Value, path: &str) -> Result<Value, BuildError> {
     let (node, last) = parent(target, path)?;
     match node {
@@ -187,6 +207,23 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn replace_sets_a_key_its_map_lacks_but_not_a_missing_map_or_element() {
+        let mut doc = json!({"data": {"a": "1"}, "list": [1]});
+        let ops = json!([{"op": "replace", "path": "/data/b", "value": "2"}]);
+        apply(&mut doc, &ops, &Limits::default()).unwrap();
+        assert_eq!(doc["data"], json!({"a": "1", "b": "2"}));
+        for path in ["/spec/x", "/list/1"] {
+            let ops = json!([{"op": "replace", "path": path, "value": 0}]);
+            let err = apply(&mut doc, &ops, &Limits::default()).unwrap_err();
+            assert!(
+                err.detail.contains("missing path"),
+                "{path}: {}",
+                err.detail
+            );
+        }
+    }
 
     #[test]
     fn operations_apply_in_order() {
@@ -210,12 +247,12 @@ mod tests {
     }
 
     #[test]
-    fn replacing_a_missing_path_fails() {
+    fn replacing_under_a_missing_parent_fails() {
         let mut doc = json!({});
         assert!(
             apply(
                 &mut doc,
-                &json!([{"op": "replace", "path": "/x", "value": 1}]),
+                &json!([{"op": "replace", "path": "/x/y", "value": 1}]),
                 &Limits::default()
             )
             .is_err()
